@@ -1,0 +1,85 @@
+/*
+ * North edge gateway: what the platform shares with every handler.
+ * Main configuration, the route registry and request-scoped async helpers.
+ */
+
+#ifndef _NGX_NORTH_H_INCLUDED_
+#define _NGX_NORTH_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+
+typedef struct ngx_http_north_pg_pool_s     ngx_http_north_pg_pool_t;
+typedef struct ngx_http_north_redis_s       ngx_http_north_redis_t;
+struct json_t;
+
+
+typedef struct {
+    ngx_str_t                    database;      /* libpq conninfo (DSN) */
+    ngx_array_t                 *database_keys; /* char *, NULL-terminated */
+    ngx_array_t                 *database_vals;
+    ngx_uint_t                   pg_pool_size;
+    ngx_uint_t                   pg_queue_size;
+    ngx_msec_t                   pg_connect_timeout;
+    ngx_msec_t                   pg_query_timeout;
+
+    ngx_str_t                    redis;         /* redis:// URL */
+    ngx_addr_t                  *redis_addr;
+    ngx_str_t                    redis_password;
+    ngx_uint_t                   redis_db;
+    ngx_msec_t                   redis_timeout;
+
+    ngx_str_t                    thread_pool_name;
+    ngx_thread_pool_t           *thread_pool;
+
+    ngx_uint_t                   json_max_depth;
+
+    ngx_http_north_pg_pool_t    *pg;            /* this worker's pool */
+    ngx_http_north_redis_t      *rd;            /* this worker's link */
+} ngx_http_north_main_conf_t;
+
+
+typedef ngx_int_t (*ngx_http_north_handler_pt)(ngx_http_request_t *r);
+
+/* One endpoint: the name a location gives to `north_api`. */
+typedef struct {
+    ngx_str_t                    name;
+    ngx_uint_t                   methods;       /* NGX_HTTP_GET|... */
+    ngx_http_north_handler_pt    handler;
+} ngx_http_north_route_t;
+
+/* Each service's table ends with a route whose handler is NULL. */
+extern ngx_http_north_route_t   *ngx_http_north_services[];
+
+extern ngx_module_t              ngx_http_north_module;
+
+
+/* Continuation given a parsed body (a JSON object owned by r->pool). */
+typedef ngx_int_t (*ngx_http_north_json_pt)(ngx_http_request_t *r,
+    struct json_t *body);
+
+/* Per-request state of the platform. */
+typedef struct {
+    ngx_http_north_json_pt       json_cb;
+} ngx_http_north_ctx_t;
+
+ngx_http_north_ctx_t *ngx_http_north_ctx(ngx_http_request_t *r);
+
+
+/*
+ * A request waiting on async work holds one reference per pending
+ * operation: ngx_http_north_async_begin() takes it, and the operation's
+ * completion hands its continuation's return code to
+ * ngx_http_north_async_end(), which finalizes the request with it.
+ * A continuation that starts another operation returns NGX_DONE.
+ */
+void ngx_http_north_async_begin(ngx_http_request_t *r);
+void ngx_http_north_async_end(ngx_http_request_t *r, ngx_int_t rc);
+
+ngx_str_t *ngx_http_north_request_id(ngx_http_request_t *r);
+
+
+#endif /* _NGX_NORTH_H_INCLUDED_ */

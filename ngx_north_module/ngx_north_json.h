@@ -1,0 +1,77 @@
+/*
+ * North JSON layer: request bodies, field validation, JSON responses and
+ * application/problem+json (RFC 9457) errors.
+ */
+
+#ifndef _NGX_NORTH_JSON_H_INCLUDED_
+#define _NGX_NORTH_JSON_H_INCLUDED_
+
+
+#include "ngx_north.h"
+#include <jansson.h>
+
+
+#define NGX_HTTP_NORTH_PROBLEM_BASE  "https://north.ca/problems/"
+
+
+/*
+ * Reads and parses r's body as a JSON object, then calls cb; bad input is
+ * answered with a problem. Returns what an nginx content handler returns.
+ */
+ngx_int_t ngx_http_north_json_read(ngx_http_request_t *r,
+    ngx_http_north_json_pt cb);
+
+/* Sends body (reference stolen) with status; returns the filter's code. */
+ngx_int_t ngx_http_north_json_send(ngx_http_request_t *r, ngx_uint_t status,
+    json_t *body);
+
+/* Sends an already serialised JSON text (e.g. rendered by PostgreSQL). */
+ngx_int_t ngx_http_north_json_send_text(ngx_http_request_t *r,
+    ngx_uint_t status, u_char *text, size_t len);
+
+/*
+ * Sends a problem: type is a slug under NGX_HTTP_NORTH_PROBLEM_BASE,
+ * detail and errors ([{"field", "message"}], borrowed) may be NULL.
+ */
+ngx_int_t ngx_http_north_problem(ngx_http_request_t *r, ngx_uint_t status,
+    const char *type, const char *title, const char *detail, json_t *errors);
+
+
+/* Validation of an object's members; errors gather in fields->errors. */
+typedef struct {
+    json_t                      *object;
+    json_t                      *errors;
+} ngx_http_north_fields_t;
+
+ngx_int_t ngx_http_north_fields_init(ngx_http_north_fields_t *f,
+    ngx_http_request_t *r, json_t *object);
+void ngx_http_north_fields_error(ngx_http_north_fields_t *f,
+    const char *field, const char *message);
+
+/* NULL when absent (and, if required, an error) or invalid (an error). */
+const char *ngx_http_north_field_string(ngx_http_north_fields_t *f,
+    const char *name, ngx_uint_t required, long min_chars, long max_chars);
+const char *ngx_http_north_field_email(ngx_http_north_fields_t *f,
+    const char *name, ngx_uint_t required);
+const char *ngx_http_north_field_uuid(ngx_http_north_fields_t *f,
+    const char *name, ngx_uint_t required);
+const char *ngx_http_north_field_enum(ngx_http_north_fields_t *f,
+    const char *name, ngx_uint_t required, const char *const *allowed);
+
+/* NGX_OK with *value set, NGX_DECLINED when absent, NGX_ERROR if invalid. */
+ngx_int_t ngx_http_north_field_integer(ngx_http_north_fields_t *f,
+    const char *name, ngx_uint_t required, json_int_t min, json_int_t max,
+    json_int_t *value);
+
+/* Names every member not in allowed (a NULL-terminated list). */
+void ngx_http_north_fields_only(ngx_http_north_fields_t *f,
+    const char *const *allowed);
+
+#define ngx_http_north_fields_failed(f)  (json_array_size((f)->errors) != 0)
+
+/* The 400 problem listing every error gathered. */
+ngx_int_t ngx_http_north_fields_problem(ngx_http_request_t *r,
+    ngx_http_north_fields_t *f);
+
+
+#endif /* _NGX_NORTH_JSON_H_INCLUDED_ */

@@ -1,0 +1,1034 @@
+/*
+ * North core module: directives, per-worker start and stop of the async
+ * layer, the request id, and `north_api` dispatch to registered handlers.
+ */
+
+#include "ngx_north.h"
+#include "ngx_north_pg.h"
+#include "ngx_north_redis.h"
+#include "ngx_north_json.h"
+#include "north_check.h"
+
+#include <netdb.h>
+
+
+typedef struct {
+    ngx_http_north_route_t      *route;
+} ngx_http_north_loc_conf_t;
+
+
+static ngx_int_t ngx_http_north_preconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_north_postconfiguration(ngx_conf_t *cf);
+static void *ngx_http_north_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_north_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_north_create_loc_conf(ngx_conf_t *cf);
+static ngx_int_t ngx_http_north_init_process(ngx_cycle_t *cycle);
+static void ngx_http_north_exit_process(ngx_cycle_t *cycle);
+
+static char *ngx_http_north_database(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_north_redis(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_north_api(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_north_conf_value(ngx_conf_t *cf, ngx_str_t *arg,
+    ngx_str_t *value, ngx_str_t *shown);
+static ngx_int_t ngx_http_north_conf_param(ngx_conf_t *cf,
+    ngx_http_north_main_conf_t *mcf, const char *key, const char *val);
+
+static ngx_int_t ngx_http_north_request_id_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_north_header_filter(ngx_http_request_t *r);
+static ngx_int_t ngx_http_north_content_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_north_error(ngx_http_request_t *r);
+
+
+static ngx_conf_num_bounds_t  ngx_http_north_pool_bounds = {
+    ngx_conf_check_num_bounds, 1, 256
+};
+
+static ngx_conf_num_bounds_t  ngx_http_north_queue_bounds = {
+    ngx_conf_check_num_bounds, 0, 65536
+};
+
+static ngx_conf_num_bounds_t  ngx_http_north_depth_bounds = {
+    ngx_conf_check_num_bounds, 1, 1024
+};
+
+
+static ngx_command_t  ngx_http_north_commands[] = {
+
+    { ngx_string("north_database"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_north_database,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("north_database_pool_size"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_north_main_conf_t, pg_pool_size),
+      &ngx_http_north_pool_bounds },
+
+    { ngx_string("north_database_queue"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_north_main_conf_t, pg_queue_size),
+      &ngx_http_north_queue_bounds },
+
+    { ngx_string("north_database_connect_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_north_main_conf_t, pg_connect_timeout),
+      NULL },
+
+    { ngx_string("north_database_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_north_main_conf_t, pg_query_timeout),
+      NULL },
+
+    { ngx_string("north_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_north_redis,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("north_redis_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_north_main_conf_t, redis_timeout),
+      NULL },
+
+    { ngx_string("north_thread_pool"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_north_main_conf_t, thread_pool_name),
+      NULL },
+
+    { ngx_string("north_json_max_depth"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_north_main_conf_t, json_max_depth),
+      &ngx_http_north_depth_bounds },
+
+    { ngx_string("north_api"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_north_api,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_north_module_ctx = {
+    ngx_http_north_preconfiguration,       /* preconfiguration */
+    ngx_http_north_postconfiguration,      /* postconfiguration */
+
+    ngx_http_north_create_main_conf,       /* create main configuration */
+    ngx_http_north_init_main_conf,         /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_north_create_loc_conf,        /* create location configuration */
+    NULL                                   /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_north_module = {
+    NGX_MODULE_V1,
+    &ngx_http_north_module_ctx,            /* module context */
+    ngx_http_north_commands,               /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_north_init_process,           /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_north_exit_process,           /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+/* The platform's own endpoints, beside the services' tables. */
+static ngx_http_north_route_t  ngx_http_north_platform_routes[] = {
+
+    { ngx_string("platform.error"),
+      NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_POST|NGX_HTTP_PUT|NGX_HTTP_PATCH
+      |NGX_HTTP_DELETE|NGX_HTTP_OPTIONS,
+      ngx_http_north_error },
+
+    { ngx_null_string, 0, NULL }
+};
+
+
+static ngx_http_variable_t  ngx_http_north_vars[] = {
+
+    { ngx_string("north_request_id"), NULL,
+      ngx_http_north_request_id_variable, 0, 0, 0 },
+
+      ngx_http_null_variable
+};
+
+
+static ngx_str_t  ngx_http_north_request_id_header = ngx_string("X-Request-Id");
+
+static ngx_int_t  ngx_http_north_request_id_index = NGX_ERROR;
+static ngx_int_t  ngx_http_north_nginx_request_id_index = NGX_ERROR;
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+
+
+static ngx_int_t
+ngx_http_north_preconfiguration(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_north_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_north_postconfiguration(ngx_conf_t *cf)
+{
+    static ngx_str_t  north_id = ngx_string("north_request_id");
+    static ngx_str_t  nginx_id = ngx_string("request_id");
+
+    ngx_http_north_request_id_index = ngx_http_get_variable_index(cf,
+                                                                  &north_id);
+    ngx_http_north_nginx_request_id_index = ngx_http_get_variable_index(cf,
+                                                                  &nginx_id);
+
+    if (ngx_http_north_request_id_index == NGX_ERROR
+        || ngx_http_north_nginx_request_id_index == NGX_ERROR)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_north_header_filter;
+
+    return NGX_OK;
+}
+
+
+static void *
+ngx_http_north_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_north_main_conf_t  *mcf;
+
+    mcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_north_main_conf_t));
+    if (mcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     mcf->database = { 0, NULL };
+     *     mcf->database_keys = NULL;
+     *     mcf->database_vals = NULL;
+     *     mcf->redis = { 0, NULL };
+     *     mcf->redis_addr = NULL;
+     *     mcf->redis_password = { 0, NULL };
+     *     mcf->redis_db = 0;
+     *     mcf->thread_pool_name = { 0, NULL };
+     *     mcf->thread_pool = NULL;
+     *     mcf->pg = NULL;
+     *     mcf->rd = NULL;
+     */
+
+    mcf->pg_pool_size = NGX_CONF_UNSET_UINT;
+    mcf->pg_queue_size = NGX_CONF_UNSET_UINT;
+    mcf->pg_connect_timeout = NGX_CONF_UNSET_MSEC;
+    mcf->pg_query_timeout = NGX_CONF_UNSET_MSEC;
+    mcf->redis_timeout = NGX_CONF_UNSET_MSEC;
+    mcf->json_max_depth = NGX_CONF_UNSET_UINT;
+
+    return mcf;
+}
+
+
+static char *
+ngx_http_north_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_north_main_conf_t  *mcf = conf;
+
+    u_char  *p;
+
+    ngx_conf_init_uint_value(mcf->pg_pool_size, 4);
+    ngx_conf_init_uint_value(mcf->pg_queue_size, 1024);
+    ngx_conf_init_msec_value(mcf->pg_connect_timeout, 3000);
+    ngx_conf_init_msec_value(mcf->pg_query_timeout, 5000);
+    ngx_conf_init_msec_value(mcf->redis_timeout, 1000);
+    ngx_conf_init_uint_value(mcf->json_max_depth, 32);
+
+    if (mcf->thread_pool_name.data == NULL) {
+        ngx_str_set(&mcf->thread_pool_name, "default");
+    }
+
+    mcf->thread_pool = ngx_thread_pool_add(cf, &mcf->thread_pool_name);
+    if (mcf->thread_pool == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (mcf->database_keys == NULL) {
+        return NGX_CONF_OK;
+    }
+
+    /* the server stops a query that outlives our own timeout */
+    p = ngx_pnalloc(cf->pool, sizeof("-c statement_timeout=") + NGX_INT_T_LEN);
+    if (p == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_sprintf(p, "-c statement_timeout=%M%Z", mcf->pg_query_timeout);
+
+    if (ngx_http_north_conf_param(cf, mcf, "options", (char *) p) != NGX_OK
+        || ngx_http_north_conf_param(cf, mcf, NULL, NULL) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_north_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_north_loc_conf_t  *lcf;
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     lcf->route = NULL;
+     */
+
+    lcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_north_loc_conf_t));
+
+    return lcf;
+}
+
+
+/* "value" or "env=NAME": the value, and how to show it in messages. */
+
+static char *
+ngx_http_north_conf_value(ngx_conf_t *cf, ngx_str_t *arg, ngx_str_t *value,
+    ngx_str_t *shown)
+{
+    char    *env;
+    u_char  *name;
+
+    *shown = *arg;
+
+    if (arg->len > 4 && ngx_strncmp(arg->data, "env=", 4) == 0) {
+        name = ngx_pnalloc(cf->pool, arg->len - 3);
+        if (name == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_cpystrn(name, arg->data + 4, arg->len - 3);
+
+        env = getenv((char *) name);
+
+        if (env == NULL || *env == '\0') {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"%V\" directive: environment variable "
+                               "\"%s\" is not set",
+                               &((ngx_str_t *) cf->args->elts)[0], name);
+            return NGX_CONF_ERROR;
+        }
+
+        value->len = ngx_strlen(env);
+        value->data = ngx_pnalloc(cf->pool, value->len + 1);
+        if (value->data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_cpystrn(value->data, (u_char *) env, value->len + 1);
+
+        return NGX_CONF_OK;
+    }
+
+    /* a literal may carry a password: never show one */
+    if (ngx_strlchr(arg->data, arg->data + arg->len, '@') != NULL
+        || ngx_strnstr(arg->data, "password", arg->len) != NULL)
+    {
+        ngx_str_set(shown, "(a value with credentials)");
+    }
+
+    value->data = ngx_pnalloc(cf->pool, arg->len + 1);
+    if (value->data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_cpystrn(value->data, arg->data, arg->len + 1);
+    value->len = arg->len;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_north_conf_param(ngx_conf_t *cf, ngx_http_north_main_conf_t *mcf,
+    const char *key, const char *val)
+{
+    char  **k, **v;
+
+    k = ngx_array_push(mcf->database_keys);
+    v = ngx_array_push(mcf->database_vals);
+
+    if (k == NULL || v == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (key == NULL) {
+        *k = NULL;
+        *v = NULL;
+        return NGX_OK;
+    }
+
+    *k = ngx_pnalloc(cf->pool, ngx_strlen(key) + 1);
+    *v = ngx_pnalloc(cf->pool, ngx_strlen(val) + 1);
+
+    if (*k == NULL || *v == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_cpystrn((u_char *) *k, (u_char *) key, ngx_strlen(key) + 1);
+    ngx_cpystrn((u_char *) *v, (u_char *) val, ngx_strlen(val) + 1);
+
+    return NGX_OK;
+}
+
+
+static char *
+ngx_http_north_database(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_north_main_conf_t  *mcf = conf;
+
+    int                   rc;
+    char                 *err, *host, *options;
+    ngx_str_t            *value, shown;
+    ngx_uint_t            hostaddr, appname, gss;
+    struct addrinfo       hints, *ai;
+    PQconninfoOption     *opts, *o;
+    char                  addr[NGX_SOCKADDR_STRLEN];
+
+    if (mcf->database.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_http_north_conf_value(cf, &value[1], &mcf->database, &shown)
+        != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    err = NULL;
+    opts = PQconninfoParse((char *) mcf->database.data, &err);
+
+    if (opts == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid DSN \"%V\" in \"north_database\": %s",
+                           &shown, err ? err : "out of memory");
+        if (err) {
+            PQfreemem(err);
+        }
+        return NGX_CONF_ERROR;
+    }
+
+    mcf->database_keys = ngx_array_create(cf->pool, 16, sizeof(char *));
+    mcf->database_vals = ngx_array_create(cf->pool, 16, sizeof(char *));
+
+    if (mcf->database_keys == NULL || mcf->database_vals == NULL) {
+        PQconninfoFree(opts);
+        return NGX_CONF_ERROR;
+    }
+
+    host = NULL;
+    options = NULL;
+    hostaddr = 0;
+    appname = 0;
+    gss = 0;
+
+    for (o = opts; o->keyword; o++) {
+        if (o->val == NULL) {
+            continue;
+        }
+
+        if (ngx_strcmp(o->keyword, "host") == 0) {
+            host = o->val;
+
+        } else if (ngx_strcmp(o->keyword, "hostaddr") == 0) {
+            hostaddr = 1;
+
+        } else if (ngx_strcmp(o->keyword, "application_name") == 0) {
+            appname = 1;
+
+        } else if (ngx_strcmp(o->keyword, "gssencmode") == 0) {
+            gss = 1;
+
+        } else if (ngx_strcmp(o->keyword, "options") == 0) {
+            /* merged with our statement_timeout in init_main_conf */
+            options = o->val;
+            continue;
+        }
+
+        if (ngx_http_north_conf_param(cf, mcf, o->keyword, o->val) != NGX_OK) {
+            PQconninfoFree(opts);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (options) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"options\" in the DSN \"%V\" of \"north_database\""
+                           " is not supported: North sets it", &shown);
+        PQconninfoFree(opts);
+        return NGX_CONF_ERROR;
+    }
+
+    /*
+     * libpq resolves host names with a blocking call inside
+     * PQconnectPoll(): resolve now, once, and pass hostaddr.
+     */
+    if (host && host[0] != '/' && !hostaddr) {
+
+        if (ngx_strchr(host, ',') != NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "several hosts in the DSN \"%V\" of "
+                               "\"north_database\" are not supported", &shown);
+            PQconninfoFree(opts);
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memzero(&hints, sizeof(struct addrinfo));
+        hints.ai_family = AF_UNSPEC;
+        hints.ai_socktype = SOCK_STREAM;
+
+        rc = getaddrinfo(host, NULL, &hints, &ai);
+
+        if (rc != 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "host \"%s\" in \"north_database\" could not "
+                               "be resolved: %s", host, gai_strerror(rc));
+            PQconninfoFree(opts);
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memzero(addr, sizeof(addr));
+        (void) ngx_sock_ntop(ai->ai_addr, ai->ai_addrlen, (u_char *) addr,
+                             sizeof(addr) - 1, 0);
+        freeaddrinfo(ai);
+
+        if (ngx_http_north_conf_param(cf, mcf, "hostaddr", addr) != NGX_OK) {
+            PQconninfoFree(opts);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    PQconninfoFree(opts);
+
+    if ((!appname
+         && ngx_http_north_conf_param(cf, mcf, "application_name", "north")
+            != NGX_OK)
+        || (!gss
+            && ngx_http_north_conf_param(cf, mcf, "gssencmode", "disable")
+               != NGX_OK))
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* redis://[:password@]host[:port][/db] or unix:/path/to/socket */
+
+static char *
+ngx_http_north_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_north_main_conf_t  *mcf = conf;
+
+    u_char     *p, *last, *at, *slash, *colon;
+    ngx_int_t   db;
+    ngx_str_t  *value, shown, rest;
+    ngx_url_t   u;
+
+    if (mcf->redis.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_http_north_conf_value(cf, &value[1], &mcf->redis, &shown)
+        != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    p = mcf->redis.data;
+    last = p + mcf->redis.len;
+
+    if (mcf->redis.len > 5 && ngx_strncmp(p, "unix:", 5) == 0) {
+        rest = mcf->redis;
+
+    } else if (mcf->redis.len > 8 && ngx_strncmp(p, "redis://", 8) == 0) {
+        p += 8;
+
+        slash = ngx_strlchr(p, last, '/');
+        if (slash == NULL) {
+            slash = last;
+        }
+
+        at = NULL;
+        for (colon = p; colon < slash; colon++) {
+            if (*colon == '@') {
+                at = colon;
+            }
+        }
+
+        if (at) {
+            colon = ngx_strlchr(p, at, ':');
+
+            if (colon == NULL || colon > p) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid URL \"%V\" in \"north_redis\": "
+                                   "give a password as redis://:PASSWORD@HOST",
+                                   &shown);
+                return NGX_CONF_ERROR;
+            }
+
+            mcf->redis_password.data = colon + 1;
+            mcf->redis_password.len = at - colon - 1;
+            p = at + 1;
+        }
+
+        if (slash < last) {
+            db = ngx_atoi(slash + 1, last - slash - 1);
+
+            if (db == NGX_ERROR || db > 65535) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid database number in \"%V\" of "
+                                   "\"north_redis\"", &shown);
+                return NGX_CONF_ERROR;
+            }
+
+            mcf->redis_db = db;
+        }
+
+        rest.data = p;
+        rest.len = slash - p;
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid URL \"%V\" in \"north_redis\": expected "
+                           "redis://HOST[:PORT][/DB] or unix:PATH "
+                           "(TLS is not supported)", &shown);
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+    u.url = rest;
+    u.default_port = 6379;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid URL \"%V\" in \"north_redis\": %s",
+                           &shown, u.err ? u.err : "host not found");
+        return NGX_CONF_ERROR;
+    }
+
+    mcf->redis_addr = &u.addrs[0];
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_north_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_north_loc_conf_t  *lcf = conf;
+
+    ngx_str_t                 *value;
+    ngx_http_north_route_t    *rt, **svc;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (lcf->route) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    for (rt = ngx_http_north_platform_routes; rt->handler; rt++) {
+        if (rt->name.len == value[1].len
+            && ngx_strncmp(rt->name.data, value[1].data, value[1].len) == 0)
+        {
+            goto found;
+        }
+    }
+
+    for (svc = ngx_http_north_services; *svc; svc++) {
+        for (rt = *svc; rt->handler; rt++) {
+            if (rt->name.len == value[1].len
+                && ngx_strncmp(rt->name.data, value[1].data, value[1].len)
+                   == 0)
+            {
+                goto found;
+            }
+        }
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "unknown handler \"%V\" in \"north_api\"", &value[1]);
+    return NGX_CONF_ERROR;
+
+found:
+
+    lcf->route = rt;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_north_content_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_north_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_north_main_conf_t  *mcf;
+
+    if (ngx_get_conf(cycle->conf_ctx, ngx_http_module) == NULL) {
+        return NGX_OK;
+    }
+
+    mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_north_module);
+
+    if (mcf == NULL) {
+        return NGX_OK;
+    }
+
+    if (mcf->database_keys
+        && ngx_http_north_pg_init_process(cycle, mcf) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (mcf->redis_addr
+        && ngx_http_north_redis_init_process(cycle, mcf) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_north_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_north_main_conf_t  *mcf;
+
+    if (ngx_get_conf(cycle->conf_ctx, ngx_http_module) == NULL) {
+        return;
+    }
+
+    mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_north_module);
+
+    if (mcf == NULL) {
+        return;
+    }
+
+    ngx_http_north_pg_exit_process(mcf);
+    ngx_http_north_redis_exit_process(mcf);
+}
+
+
+/* A client's own X-Request-Id when well-formed, else nginx's $request_id. */
+
+static ngx_int_t
+ngx_http_north_request_id_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_uint_t                  i;
+    ngx_list_part_t            *part;
+    ngx_table_elt_t            *h;
+    ngx_http_variable_value_t  *id;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == ngx_http_north_request_id_header.len
+            && ngx_strncasecmp(h[i].key.data,
+                               ngx_http_north_request_id_header.data,
+                               h[i].key.len) == 0
+            && north_check_request_id(h[i].value.data, h[i].value.len))
+        {
+            v->data = h[i].value.data;
+            v->len = h[i].value.len;
+            v->valid = 1;
+            v->no_cacheable = 0;
+            v->not_found = 0;
+            return NGX_OK;
+        }
+    }
+
+    id = ngx_http_get_indexed_variable(r,
+                                       ngx_http_north_nginx_request_id_index);
+    if (id == NULL || id->not_found) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    *v = *id;
+
+    return NGX_OK;
+}
+
+
+ngx_str_t *
+ngx_http_north_request_id(ngx_http_request_t *r)
+{
+    ngx_str_t                  *s;
+    ngx_http_variable_value_t  *v;
+
+    v = ngx_http_get_indexed_variable(r, ngx_http_north_request_id_index);
+
+    if (v == NULL || v->not_found) {
+        return NULL;
+    }
+
+    s = ngx_palloc(r->pool, sizeof(ngx_str_t));
+    if (s == NULL) {
+        return NULL;
+    }
+
+    s->data = v->data;
+    s->len = v->len;
+
+    return s;
+}
+
+
+static ngx_int_t
+ngx_http_north_header_filter(ngx_http_request_t *r)
+{
+    ngx_str_t        *id;
+    ngx_table_elt_t  *h;
+
+    if (r != r->main) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    id = ngx_http_north_request_id(r);
+
+    if (id != NULL) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        h->hash = 1;
+        h->key = ngx_http_north_request_id_header;
+        h->value = *id;
+    }
+
+    return ngx_http_next_header_filter(r);
+}
+
+
+ngx_http_north_ctx_t *
+ngx_http_north_ctx(ngx_http_request_t *r)
+{
+    ngx_http_north_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_north_module);
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_north_ctx_t));
+        if (ctx == NULL) {
+            return NULL;
+        }
+
+        ngx_http_set_ctx(r, ctx, ngx_http_north_module);
+    }
+
+    return ctx;
+}
+
+
+static ngx_int_t
+ngx_http_north_content_handler(ngx_http_request_t *r)
+{
+    u_char                     *p;
+    ngx_uint_t                  i, methods;
+    ngx_table_elt_t            *h;
+    ngx_http_north_route_t     *rt;
+    ngx_http_north_loc_conf_t  *lcf;
+
+    static struct {
+        ngx_uint_t  method;
+        char       *name;
+    } names[] = {
+        { NGX_HTTP_GET, "GET" }, { NGX_HTTP_HEAD, "HEAD" },
+        { NGX_HTTP_POST, "POST" }, { NGX_HTTP_PUT, "PUT" },
+        { NGX_HTTP_PATCH, "PATCH" }, { NGX_HTTP_DELETE, "DELETE" },
+        { NGX_HTTP_OPTIONS, "OPTIONS" }
+    };
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_north_module);
+    rt = lcf->route;
+
+    methods = rt->methods;
+
+    if (methods & NGX_HTTP_GET) {
+        methods |= NGX_HTTP_HEAD;
+    }
+
+    if (r->method & methods) {
+        return rt->handler(r);
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_pnalloc(r->pool, sizeof("GET, HEAD, POST, PUT, PATCH, DELETE, "
+                                    "OPTIONS"));
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Allow");
+    h->value.data = p;
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (methods & names[i].method) {
+            if (p != h->value.data) {
+                *p++ = ','; *p++ = ' ';
+            }
+
+            p = ngx_cpymem(p, names[i].name, ngx_strlen(names[i].name));
+        }
+    }
+
+    h->value.len = p - h->value.data;
+
+    return ngx_http_north_problem(r, NGX_HTTP_NOT_ALLOWED,
+                                  "method-not-allowed", "Method not allowed",
+                                  "see the Allow header", NULL);
+}
+
+
+/* nginx's own errors, reached through error_page, as problem+json. */
+
+static ngx_int_t
+ngx_http_north_error(ngx_http_request_t *r)
+{
+    ngx_uint_t  i, status;
+
+    static struct {
+        ngx_uint_t   status;
+        const char  *type;
+        const char  *title;
+    } errors[] = {
+        { NGX_HTTP_BAD_REQUEST, "bad-request", "Bad request" },
+        { NGX_HTTP_UNAUTHORIZED, "unauthorized", "Unauthorized" },
+        { NGX_HTTP_FORBIDDEN, "forbidden", "Forbidden" },
+        { NGX_HTTP_NOT_FOUND, "not-found", "Not found" },
+        { NGX_HTTP_NOT_ALLOWED, "method-not-allowed", "Method not allowed" },
+        { NGX_HTTP_REQUEST_TIME_OUT, "request-timeout", "Request timeout" },
+        { NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "payload-too-large",
+          "Payload too large" },
+        { NGX_HTTP_REQUEST_URI_TOO_LARGE, "uri-too-long", "URI too long" },
+        { NGX_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type",
+          "Unsupported media type" },
+        { NGX_HTTP_TOO_MANY_REQUESTS, "rate-limited", "Too many requests" },
+        { NGX_HTTP_NOT_IMPLEMENTED, "not-implemented", "Not implemented" },
+        { NGX_HTTP_BAD_GATEWAY, "bad-gateway", "Bad gateway" },
+        { NGX_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+          "Service temporarily unavailable" },
+        { NGX_HTTP_GATEWAY_TIME_OUT, "gateway-timeout", "Gateway timeout" },
+    };
+
+    status = r->err_status ? r->err_status : NGX_HTTP_NOT_FOUND;
+
+    for (i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
+        if (errors[i].status == status) {
+            return ngx_http_north_problem(r, status, errors[i].type,
+                                          errors[i].title, NULL, NULL);
+        }
+    }
+
+    return ngx_http_north_problem(r, status,
+                                  status >= 500 ? "server-error" : "error",
+                                  status >= 500 ? "Internal server error"
+                                                : "Request failed",
+                                  NULL, NULL);
+}
+
+
+void
+ngx_http_north_async_begin(ngx_http_request_t *r)
+{
+    r->main->count++;
+
+    /* notice a client that goes away while we wait */
+    if (r->read_event_handler == ngx_http_block_reading) {
+        r->read_event_handler = ngx_http_test_reading;
+    }
+}
+
+
+void
+ngx_http_north_async_end(ngx_http_request_t *r, ngx_int_t rc)
+{
+    ngx_connection_t  *c;
+
+    c = r->connection;
+
+    ngx_http_finalize_request(r, rc);
+    ngx_http_run_posted_requests(c);
+}

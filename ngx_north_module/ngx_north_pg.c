@@ -1,0 +1,997 @@
+/*
+ * North async PostgreSQL pool: libpq in non-blocking mode, each socket
+ * wrapped as an ngx_connection_t, statements prepared once per connection.
+ */
+
+#include "ngx_north_pg.h"
+#include "ngx_north_json.h"
+
+
+#define NGX_HTTP_NORTH_PG_DOWN        0
+#define NGX_HTTP_NORTH_PG_CONNECTING  1
+#define NGX_HTTP_NORTH_PG_IDLE        2
+#define NGX_HTTP_NORTH_PG_PREPARING   3
+#define NGX_HTTP_NORTH_PG_QUERYING    4
+
+#define NGX_HTTP_NORTH_PG_BACKOFF_MIN 100
+#define NGX_HTTP_NORTH_PG_BACKOFF_MAX 5000
+
+
+typedef struct {
+    ngx_http_north_pg_pool_t    *pool;
+    PGconn                      *pg;
+    ngx_connection_t            *c;
+    ngx_uint_t                   state;
+    ngx_http_north_pg_op_t      *op;        /* NULL once detached */
+    PGresult                    *res;       /* result being collected */
+    ngx_event_t                  timer;     /* connect or query timeout */
+    ngx_event_t                  retry;     /* reconnect after backoff */
+    ngx_msec_t                   backoff;
+    ngx_msec_t                   attempted;
+    uint64_t                     prepared[NGX_HTTP_NORTH_PG_MAX_STMTS / 64];
+} ngx_http_north_pg_conn_t;
+
+
+struct ngx_http_north_pg_pool_s {
+    ngx_http_north_main_conf_t  *mcf;
+    ngx_log_t                   *log;
+    ngx_http_north_pg_conn_t    *conns;
+    ngx_uint_t                   nconns;
+    ngx_queue_t                  waiting;
+    ngx_uint_t                   nwaiting;
+};
+
+
+typedef struct {
+    ngx_http_request_t          *request;
+    ngx_http_north_pg_done_pt    done;
+    void                        *data;
+} ngx_http_north_pg_request_t;
+
+
+static void ngx_http_north_pg_connect(ngx_http_north_pg_conn_t *pc);
+static ngx_int_t ngx_http_north_pg_wrap(ngx_http_north_pg_conn_t *pc);
+static void ngx_http_north_pg_want(ngx_http_north_pg_conn_t *pc,
+    ngx_uint_t read, ngx_uint_t write);
+static void ngx_http_north_pg_event(ngx_event_t *ev);
+static void ngx_http_north_pg_connect_poll(ngx_http_north_pg_conn_t *pc);
+static void ngx_http_north_pg_ready(ngx_http_north_pg_conn_t *pc);
+static void ngx_http_north_pg_run(ngx_http_north_pg_conn_t *pc,
+    ngx_http_north_pg_op_t *op);
+static void ngx_http_north_pg_flush(ngx_http_north_pg_conn_t *pc);
+static void ngx_http_north_pg_read(ngx_http_north_pg_conn_t *pc);
+static void ngx_http_north_pg_complete(ngx_http_north_pg_conn_t *pc);
+static void ngx_http_north_pg_timeout(ngx_event_t *ev);
+static void ngx_http_north_pg_retry(ngx_event_t *ev);
+static void ngx_http_north_pg_fail(ngx_http_north_pg_conn_t *pc,
+    const char *what, ngx_int_t status);
+static void ngx_http_north_pg_close(ngx_http_north_pg_conn_t *pc);
+static ngx_uint_t ngx_http_north_pg_live(ngx_http_north_pg_pool_t *pg);
+static void ngx_http_north_pg_fail_waiters(ngx_http_north_pg_pool_t *pg,
+    ngx_int_t status);
+static void ngx_http_north_pg_wait_timeout(ngx_event_t *ev);
+static void ngx_http_north_pg_cancel(void *data);
+static void ngx_http_north_pg_request_handler(ngx_http_north_pg_op_t *op,
+    PGresult *res, ngx_int_t status);
+
+
+static ngx_uint_t  ngx_http_north_pg_nstmts;
+
+
+ngx_int_t
+ngx_http_north_pg_init_process(ngx_cycle_t *cycle,
+    ngx_http_north_main_conf_t *mcf)
+{
+    ngx_uint_t                 i;
+    ngx_http_north_pg_pool_t  *pg;
+    ngx_http_north_pg_conn_t  *pc;
+
+    pg = ngx_pcalloc(cycle->pool, sizeof(ngx_http_north_pg_pool_t));
+    if (pg == NULL) {
+        return NGX_ERROR;
+    }
+
+    pg->conns = ngx_pcalloc(cycle->pool,
+                            mcf->pg_pool_size * sizeof(ngx_http_north_pg_conn_t));
+    if (pg->conns == NULL) {
+        return NGX_ERROR;
+    }
+
+    pg->mcf = mcf;
+    pg->log = cycle->log;
+    pg->nconns = mcf->pg_pool_size;
+    ngx_queue_init(&pg->waiting);
+
+    mcf->pg = pg;
+
+    for (i = 0; i < pg->nconns; i++) {
+        pc = &pg->conns[i];
+        pc->pool = pg;
+
+        pc->timer.handler = ngx_http_north_pg_timeout;
+        pc->timer.data = pc;
+        pc->timer.log = pg->log;
+
+        pc->retry.handler = ngx_http_north_pg_retry;
+        pc->retry.data = pc;
+        pc->retry.log = pg->log;
+        pc->retry.cancelable = 1;
+
+        ngx_http_north_pg_connect(pc);
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_north_pg_exit_process(ngx_http_north_main_conf_t *mcf)
+{
+    ngx_uint_t                 i;
+    ngx_http_north_pg_pool_t  *pg;
+
+    pg = mcf->pg;
+
+    if (pg == NULL) {
+        return;
+    }
+
+    for (i = 0; i < pg->nconns; i++) {
+        if (pg->conns[i].retry.timer_set) {
+            ngx_del_timer(&pg->conns[i].retry);
+        }
+
+        ngx_http_north_pg_close(&pg->conns[i]);
+    }
+
+    mcf->pg = NULL;
+}
+
+
+static void
+ngx_http_north_pg_connect(ngx_http_north_pg_conn_t *pc)
+{
+    ngx_http_north_main_conf_t  *mcf;
+
+    mcf = pc->pool->mcf;
+    pc->attempted = ngx_current_msec;
+
+    pc->pg = PQconnectStartParams((const char *const *) mcf->database_keys->elts,
+                                  (const char *const *) mcf->database_vals->elts,
+                                  0);
+
+    if (pc->pg == NULL || PQstatus(pc->pg) == CONNECTION_BAD) {
+        ngx_http_north_pg_fail(pc, "PQconnectStartParams()",
+                               NGX_HTTP_NORTH_PG_UNAVAILABLE);
+        return;
+    }
+
+    if (PQsetnonblocking(pc->pg, 1) != 0) {
+        ngx_http_north_pg_fail(pc, "PQsetnonblocking()",
+                               NGX_HTTP_NORTH_PG_UNAVAILABLE);
+        return;
+    }
+
+    if (ngx_http_north_pg_wrap(pc) != NGX_OK) {
+        ngx_http_north_pg_fail(pc, "ngx_get_connection()",
+                               NGX_HTTP_NORTH_PG_UNAVAILABLE);
+        return;
+    }
+
+    pc->state = NGX_HTTP_NORTH_PG_CONNECTING;
+
+    /* the retry timer may hold the worker open on exit, this one not */
+    pc->timer.cancelable = 1;
+    ngx_add_timer(&pc->timer, mcf->pg_connect_timeout);
+
+    /* libpq: after PQconnectStart, act as if polling asked for writing */
+    ngx_http_north_pg_want(pc, 0, 1);
+}
+
+
+/* Puts libpq's current socket under an ngx_connection_t of our own. */
+
+static ngx_int_t
+ngx_http_north_pg_wrap(ngx_http_north_pg_conn_t *pc)
+{
+    ngx_socket_t       fd;
+    ngx_connection_t  *c;
+
+    fd = PQsocket(pc->pg);
+
+    if (pc->c != NULL) {
+        if (pc->c->fd == fd) {
+            return NGX_OK;
+        }
+
+        /* libpq moved to a new socket (another host or SSL fallback) */
+        ngx_http_north_pg_want(pc, 0, 0);
+        ngx_free_connection(pc->c);
+        pc->c->fd = (ngx_socket_t) -1;
+        pc->c = NULL;
+    }
+
+    if (fd == (ngx_socket_t) -1) {
+        return NGX_ERROR;
+    }
+
+    c = ngx_get_connection(fd, pc->pool->log);
+    if (c == NULL) {
+        return NGX_ERROR;
+    }
+
+    c->data = pc;
+    c->read->handler = ngx_http_north_pg_event;
+    c->write->handler = ngx_http_north_pg_event;
+    c->read->log = pc->pool->log;
+    c->write->log = pc->pool->log;
+    c->log = pc->pool->log;
+
+    pc->c = c;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Level-triggered interest: libpq buffers what it reads, so an
+ * edge-triggered event could leave bytes unseen in the socket.
+ */
+
+static void
+ngx_http_north_pg_want(ngx_http_north_pg_conn_t *pc, ngx_uint_t read,
+    ngx_uint_t write)
+{
+    ngx_connection_t  *c;
+
+    c = pc->c;
+
+    if (read && !c->read->active) {
+        ngx_add_event(c->read, NGX_READ_EVENT, NGX_LEVEL_EVENT);
+
+    } else if (!read && c->read->active) {
+        ngx_del_event(c->read, NGX_READ_EVENT, 0);
+    }
+
+    if (write && !c->write->active) {
+        ngx_add_event(c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT);
+
+    } else if (!write && c->write->active) {
+        ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
+    }
+}
+
+
+static void
+ngx_http_north_pg_event(ngx_event_t *ev)
+{
+    ngx_connection_t          *c;
+    ngx_http_north_pg_conn_t  *pc;
+
+    c = ev->data;
+    pc = c->data;
+
+    if (c->close) {
+        /* ngx_close_idle_connections() on reload or shutdown */
+        ngx_http_north_pg_close(pc);
+        return;
+    }
+
+    switch (pc->state) {
+
+    case NGX_HTTP_NORTH_PG_CONNECTING:
+        ngx_http_north_pg_connect_poll(pc);
+        return;
+
+    case NGX_HTTP_NORTH_PG_PREPARING:
+    case NGX_HTTP_NORTH_PG_QUERYING:
+        if (ev->write) {
+            ngx_http_north_pg_flush(pc);
+            return;
+        }
+
+        ngx_http_north_pg_read(pc);
+        return;
+
+    case NGX_HTTP_NORTH_PG_IDLE:
+        /* notices, or the server closing an idle connection */
+        if (!PQconsumeInput(pc->pg)) {
+            ngx_http_north_pg_fail(pc, "PQconsumeInput()",
+                                   NGX_HTTP_NORTH_PG_FAILED);
+            return;
+        }
+
+        while (!PQisBusy(pc->pg)) {
+            PGresult *res = PQgetResult(pc->pg);
+
+            if (res == NULL) {
+                break;
+            }
+
+            PQclear(res);
+        }
+
+        return;
+    }
+}
+
+
+static void
+ngx_http_north_pg_connect_poll(ngx_http_north_pg_conn_t *pc)
+{
+    PostgresPollingStatusType  rc;
+
+    rc = PQconnectPoll(pc->pg);
+
+    if (rc == PGRES_POLLING_FAILED) {
+        ngx_http_north_pg_fail(pc, "PQconnectPoll()",
+                               NGX_HTTP_NORTH_PG_UNAVAILABLE);
+        return;
+    }
+
+    if (ngx_http_north_pg_wrap(pc) != NGX_OK) {
+        ngx_http_north_pg_fail(pc, "PQsocket()", NGX_HTTP_NORTH_PG_UNAVAILABLE);
+        return;
+    }
+
+    switch (rc) {
+
+    case PGRES_POLLING_READING:
+        ngx_http_north_pg_want(pc, 1, 0);
+        return;
+
+    case PGRES_POLLING_WRITING:
+        ngx_http_north_pg_want(pc, 0, 1);
+        return;
+
+    default: /* PGRES_POLLING_OK */
+        break;
+    }
+
+    if (pc->timer.timer_set) {
+        ngx_del_timer(&pc->timer);
+    }
+
+    ngx_log_error((pc->backoff ? NGX_LOG_NOTICE : NGX_LOG_INFO),
+                  pc->pool->log, 0,
+                  "north pg: connected to \"%s\" (server %d)",
+                  PQhost(pc->pg), PQserverVersion(pc->pg));
+
+    pc->backoff = 0;
+    ngx_memzero(pc->prepared, sizeof(pc->prepared));
+    ngx_http_north_pg_want(pc, 1, 0);
+    ngx_http_north_pg_ready(pc);
+}
+
+
+/* The connection is free: serve the oldest waiter, or rest in the pool. */
+
+static void
+ngx_http_north_pg_ready(ngx_http_north_pg_conn_t *pc)
+{
+    ngx_queue_t               *q;
+    ngx_http_north_pg_op_t    *op;
+    ngx_http_north_pg_pool_t  *pg;
+
+    pg = pc->pool;
+
+    if (ngx_exiting || ngx_terminate || ngx_quit) {
+        /* never keep a pooled connection in a worker that is leaving */
+        if (ngx_queue_empty(&pg->waiting)) {
+            ngx_http_north_pg_close(pc);
+            return;
+        }
+    }
+
+    pc->state = NGX_HTTP_NORTH_PG_IDLE;
+    pc->c->idle = 1;
+
+    if (ngx_queue_empty(&pg->waiting)) {
+        return;
+    }
+
+    q = ngx_queue_head(&pg->waiting);
+    ngx_queue_remove(q);
+    pg->nwaiting--;
+
+    op = ngx_queue_data(q, ngx_http_north_pg_op_t, queue);
+    op->waiting = 0;
+
+    if (op->wait.timer_set) {
+        ngx_del_timer(&op->wait);
+    }
+
+    ngx_http_north_pg_run(pc, op);
+}
+
+
+ngx_int_t
+ngx_http_north_pg_send(ngx_http_north_pg_pool_t *pg, ngx_pool_t *pool,
+    ngx_http_north_pg_stmt_t *stmt, const char **values,
+    ngx_http_north_pg_handler_pt handler, void *data)
+{
+    int                        i;
+    size_t                     len;
+    ngx_uint_t                 n, kicked;
+    ngx_pool_cleanup_t        *cln;
+    ngx_http_north_pg_op_t    *op;
+    ngx_http_north_pg_conn_t  *pc, *idle;
+
+    if (pg == NULL) {
+        return NGX_HTTP_NORTH_PG_UNAVAILABLE;
+    }
+
+    if (stmt->index == 0) {
+        if (ngx_http_north_pg_nstmts + 1 >= NGX_HTTP_NORTH_PG_MAX_STMTS) {
+            ngx_log_error(NGX_LOG_ALERT, pg->log, 0,
+                          "north pg: more than %d statements",
+                          NGX_HTTP_NORTH_PG_MAX_STMTS - 1);
+            return NGX_ERROR;
+        }
+
+        stmt->index = ++ngx_http_north_pg_nstmts;
+    }
+
+    op = ngx_pcalloc(pool, sizeof(ngx_http_north_pg_op_t));
+    if (op == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (stmt->nparams) {
+        op->values = ngx_palloc(pool, stmt->nparams * sizeof(char *));
+        if (op->values == NULL) {
+            return NGX_ERROR;
+        }
+
+        for (i = 0; i < stmt->nparams; i++) {
+            if (values[i] == NULL) {
+                op->values[i] = NULL;
+                continue;
+            }
+
+            len = ngx_strlen(values[i]) + 1;
+            op->values[i] = ngx_pnalloc(pool, len);
+            if (op->values[i] == NULL) {
+                return NGX_ERROR;
+            }
+
+            ngx_memcpy((char *) op->values[i], values[i], len);
+        }
+    }
+
+    cln = ngx_pool_cleanup_add(pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    op->stmt = stmt;
+    op->handler = handler;
+    op->data = data;
+    op->pool = pg;
+
+    cln->handler = ngx_http_north_pg_cancel;
+    cln->data = op;
+
+    idle = NULL;
+    kicked = 0;
+
+    for (n = 0; n < pg->nconns; n++) {
+        pc = &pg->conns[n];
+
+        if (pc->state == NGX_HTTP_NORTH_PG_IDLE) {
+            idle = pc;
+            break;
+        }
+    }
+
+    if (idle) {
+        ngx_http_north_pg_run(idle, op);
+        return NGX_OK;
+    }
+
+    if (!ngx_http_north_pg_live(pg)) {
+
+        /* the database was down: try now rather than at the next backoff */
+        for (n = 0; n < pg->nconns; n++) {
+            pc = &pg->conns[n];
+
+            if (pc->state == NGX_HTTP_NORTH_PG_DOWN
+                && ngx_current_msec - pc->attempted
+                   >= NGX_HTTP_NORTH_PG_BACKOFF_MIN)
+            {
+                if (pc->retry.timer_set) {
+                    ngx_del_timer(&pc->retry);
+                }
+
+                ngx_http_north_pg_connect(pc);
+                kicked = 1;
+                break;
+            }
+        }
+
+        if (!kicked || !ngx_http_north_pg_live(pg)) {
+            cln->handler = NULL;
+            return NGX_HTTP_NORTH_PG_UNAVAILABLE;
+        }
+    }
+
+    if (pg->nwaiting >= pg->mcf->pg_queue_size) {
+        cln->handler = NULL;
+        return NGX_HTTP_NORTH_PG_BUSY;
+    }
+
+    op->waiting = 1;
+    ngx_queue_insert_tail(&pg->waiting, &op->queue);
+    pg->nwaiting++;
+
+    op->wait.handler = ngx_http_north_pg_wait_timeout;
+    op->wait.data = op;
+    op->wait.log = pg->log;
+    ngx_add_timer(&op->wait, pg->mcf->pg_query_timeout);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_north_pg_run(ngx_http_north_pg_conn_t *pc, ngx_http_north_pg_op_t *op)
+{
+    int                        rc;
+    ngx_http_north_pg_stmt_t  *stmt;
+
+    stmt = op->stmt;
+
+    pc->op = op;
+    op->conn = pc;
+    pc->c->idle = 0;
+
+    if (pc->prepared[stmt->index / 64] & ((uint64_t) 1 << (stmt->index % 64))) {
+        pc->state = NGX_HTTP_NORTH_PG_QUERYING;
+        rc = PQsendQueryPrepared(pc->pg, stmt->name, stmt->nparams,
+                                 op->values, NULL, NULL, 0);
+
+    } else {
+        pc->state = NGX_HTTP_NORTH_PG_PREPARING;
+        rc = PQsendPrepare(pc->pg, stmt->name, stmt->sql, stmt->nparams, NULL);
+    }
+
+    if (rc == 0) {
+        ngx_http_north_pg_fail(pc, "PQsendQuery()", NGX_HTTP_NORTH_PG_FAILED);
+        return;
+    }
+
+    if (!pc->timer.timer_set) {
+        /* a query in flight keeps a leaving worker until it is answered */
+        pc->timer.cancelable = 0;
+        ngx_add_timer(&pc->timer, pc->pool->mcf->pg_query_timeout);
+    }
+
+    ngx_http_north_pg_flush(pc);
+}
+
+
+static void
+ngx_http_north_pg_flush(ngx_http_north_pg_conn_t *pc)
+{
+    switch (PQflush(pc->pg)) {
+
+    case 0:
+        ngx_http_north_pg_want(pc, 1, 0);
+        return;
+
+    case 1:
+        ngx_http_north_pg_want(pc, 1, 1);
+        return;
+
+    default:
+        ngx_http_north_pg_fail(pc, "PQflush()", NGX_HTTP_NORTH_PG_FAILED);
+    }
+}
+
+
+static void
+ngx_http_north_pg_read(ngx_http_north_pg_conn_t *pc)
+{
+    PGresult  *res;
+
+    if (!PQconsumeInput(pc->pg)) {
+        ngx_http_north_pg_fail(pc, "PQconsumeInput()",
+                               NGX_HTTP_NORTH_PG_FAILED);
+        return;
+    }
+
+    while (!PQisBusy(pc->pg)) {
+
+        res = PQgetResult(pc->pg);
+
+        if (res == NULL) {
+            ngx_http_north_pg_complete(pc);
+            return;
+        }
+
+        /* keep the first error, else the last result */
+        if (pc->res != NULL) {
+            if (PQresultStatus(pc->res) == PGRES_FATAL_ERROR) {
+                PQclear(res);
+                continue;
+            }
+
+            PQclear(pc->res);
+        }
+
+        pc->res = res;
+    }
+}
+
+
+static void
+ngx_http_north_pg_complete(ngx_http_north_pg_conn_t *pc)
+{
+    PGresult                  *res;
+    ngx_http_north_pg_op_t    *op;
+    ngx_http_north_pg_stmt_t  *stmt;
+
+    res = pc->res;
+    pc->res = NULL;
+    op = pc->op;
+
+    if (pc->state == NGX_HTTP_NORTH_PG_PREPARING
+        && res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK)
+    {
+        PQclear(res);
+
+        stmt = op ? op->stmt : NULL;
+
+        if (stmt == NULL) {
+            /* the request went away while its statement was prepared */
+            pc->state = NGX_HTTP_NORTH_PG_QUERYING;
+
+        } else {
+            pc->prepared[stmt->index / 64] |= (uint64_t) 1 << (stmt->index % 64);
+            pc->op = NULL;
+            op->conn = NULL;
+
+            if (pc->timer.timer_set) {
+                ngx_del_timer(&pc->timer);
+            }
+
+            ngx_http_north_pg_run(pc, op);
+            return;
+        }
+    }
+
+    if (pc->timer.timer_set) {
+        ngx_del_timer(&pc->timer);
+    }
+
+    pc->op = NULL;
+
+    if (PQtransactionStatus(pc->pg) != PQTRANS_IDLE) {
+        /* a statement left a transaction open: never hand that on */
+        ngx_log_error(NGX_LOG_ERR, pc->pool->log, 0,
+                      "north pg: connection not idle after \"%s\", closed",
+                      op ? op->stmt->name : "(cancelled)");
+        ngx_http_north_pg_close(pc);
+        ngx_http_north_pg_connect(pc);
+
+    } else {
+        pc->state = NGX_HTTP_NORTH_PG_IDLE;
+        pc->c->idle = 1;
+    }
+
+    if (op != NULL) {
+        op->conn = NULL;
+
+        if (res == NULL) {
+            op->handler(op, NULL, NGX_HTTP_NORTH_PG_FAILED);
+
+        } else {
+            op->handler(op, res, NGX_OK);
+        }
+    }
+
+    if (res != NULL) {
+        PQclear(res);
+    }
+
+    if (pc->state == NGX_HTTP_NORTH_PG_IDLE) {
+        ngx_http_north_pg_ready(pc);
+    }
+}
+
+
+static void
+ngx_http_north_pg_timeout(ngx_event_t *ev)
+{
+    ngx_http_north_pg_conn_t  *pc;
+
+    pc = ev->data;
+
+    if (pc->state == NGX_HTTP_NORTH_PG_CONNECTING) {
+        ngx_http_north_pg_fail(pc, "connect timed out",
+                               NGX_HTTP_NORTH_PG_UNAVAILABLE);
+        return;
+    }
+
+    /*
+     * PQcancel() would block the worker: close the connection instead;
+     * statement_timeout, set on connect, stops the query on the server.
+     */
+    ngx_http_north_pg_fail(pc, "query timed out", NGX_HTTP_NORTH_PG_TIMEDOUT);
+}
+
+
+static void
+ngx_http_north_pg_retry(ngx_event_t *ev)
+{
+    ngx_http_north_pg_conn_t  *pc;
+
+    pc = ev->data;
+
+    if (pc->state == NGX_HTTP_NORTH_PG_DOWN) {
+        ngx_http_north_pg_connect(pc);
+    }
+}
+
+
+/*
+ * Ends the connection's current work with status, closes it and arranges
+ * a reconnect: at once after a lost query, with backoff after a refusal.
+ */
+
+static void
+ngx_http_north_pg_fail(ngx_http_north_pg_conn_t *pc, const char *what,
+    ngx_int_t status)
+{
+    ngx_uint_t                 connecting;
+    ngx_http_north_pg_op_t    *op;
+    ngx_http_north_pg_pool_t  *pg;
+
+    pg = pc->pool;
+    op = pc->op;
+    connecting = (pc->state == NGX_HTTP_NORTH_PG_CONNECTING
+                  || pc->state == NGX_HTTP_NORTH_PG_DOWN);
+
+    ngx_log_error((connecting && pc->backoff ? NGX_LOG_INFO : NGX_LOG_ERR),
+                  pg->log, 0, "north pg: %s failed: %s", what,
+                  pc->pg ? PQerrorMessage(pc->pg) : "out of memory");
+
+    ngx_http_north_pg_close(pc);
+
+    if (!(ngx_exiting || ngx_terminate || ngx_quit)) {
+
+        if (connecting) {
+            pc->backoff = pc->backoff
+                          ? ngx_min(pc->backoff * 2,
+                                    NGX_HTTP_NORTH_PG_BACKOFF_MAX)
+                          : NGX_HTTP_NORTH_PG_BACKOFF_MIN;
+
+            ngx_add_timer(&pc->retry, pc->backoff);
+
+        } else {
+            ngx_http_north_pg_connect(pc);
+        }
+    }
+
+    /* the handlers may queue new work: the pool is consistent by now */
+
+    if (op != NULL) {
+        op->conn = NULL;
+        op->handler(op, NULL, status);
+    }
+
+    if (!ngx_http_north_pg_live(pg)) {
+        ngx_http_north_pg_fail_waiters(pg, NGX_HTTP_NORTH_PG_UNAVAILABLE);
+    }
+}
+
+
+static void
+ngx_http_north_pg_close(ngx_http_north_pg_conn_t *pc)
+{
+    ngx_connection_t  *c;
+
+    if (pc->timer.timer_set) {
+        ngx_del_timer(&pc->timer);
+    }
+
+    c = pc->c;
+
+    if (c != NULL) {
+        if (c->read->posted) {
+            ngx_delete_posted_event(c->read);
+        }
+
+        if (c->write->posted) {
+            ngx_delete_posted_event(c->write);
+        }
+
+        /* libpq owns the socket and closes it in PQfinish() */
+        if (c->read->active) {
+            ngx_del_event(c->read, NGX_READ_EVENT, NGX_CLOSE_EVENT);
+        }
+
+        if (c->write->active) {
+            ngx_del_event(c->write, NGX_WRITE_EVENT, NGX_CLOSE_EVENT);
+        }
+
+        ngx_free_connection(c);
+        c->fd = (ngx_socket_t) -1;
+        pc->c = NULL;
+    }
+
+    if (pc->res != NULL) {
+        PQclear(pc->res);
+        pc->res = NULL;
+    }
+
+    if (pc->pg != NULL) {
+        PQfinish(pc->pg);
+        pc->pg = NULL;
+    }
+
+    pc->op = NULL;
+    pc->state = NGX_HTTP_NORTH_PG_DOWN;
+}
+
+
+/* Whether any connection is up or on its way up. */
+
+static ngx_uint_t
+ngx_http_north_pg_live(ngx_http_north_pg_pool_t *pg)
+{
+    ngx_uint_t  n;
+
+    for (n = 0; n < pg->nconns; n++) {
+        if (pg->conns[n].state != NGX_HTTP_NORTH_PG_DOWN) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static void
+ngx_http_north_pg_fail_waiters(ngx_http_north_pg_pool_t *pg, ngx_int_t status)
+{
+    ngx_queue_t             *q;
+    ngx_http_north_pg_op_t  *op;
+
+    while (!ngx_queue_empty(&pg->waiting)) {
+        q = ngx_queue_head(&pg->waiting);
+        ngx_queue_remove(q);
+        pg->nwaiting--;
+
+        op = ngx_queue_data(q, ngx_http_north_pg_op_t, queue);
+        op->waiting = 0;
+
+        if (op->wait.timer_set) {
+            ngx_del_timer(&op->wait);
+        }
+
+        op->handler(op, NULL, status);
+    }
+}
+
+
+static void
+ngx_http_north_pg_wait_timeout(ngx_event_t *ev)
+{
+    ngx_http_north_pg_op_t  *op;
+
+    op = ev->data;
+
+    ngx_log_error(NGX_LOG_ERR, op->pool->log, 0,
+                  "north pg: \"%s\" waited %M ms for a connection",
+                  op->stmt->name, op->pool->mcf->pg_query_timeout);
+
+    ngx_queue_remove(&op->queue);
+    op->pool->nwaiting--;
+    op->waiting = 0;
+
+    op->handler(op, NULL, NGX_HTTP_NORTH_PG_TIMEDOUT);
+}
+
+
+/* The op's pool is going away: forget it wherever it stands. */
+
+static void
+ngx_http_north_pg_cancel(void *data)
+{
+    ngx_http_north_pg_op_t  *op = data;
+
+    ngx_http_north_pg_conn_t  *pc;
+
+    if (op->waiting) {
+        ngx_queue_remove(&op->queue);
+        op->pool->nwaiting--;
+        op->waiting = 0;
+
+        if (op->wait.timer_set) {
+            ngx_del_timer(&op->wait);
+        }
+    }
+
+    pc = op->conn;
+
+    if (pc != NULL) {
+        /* the connection finishes the query and discards its result */
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, op->pool->log, 0,
+                       "north pg: \"%s\" detached", op->stmt->name);
+        pc->op = NULL;
+        op->conn = NULL;
+    }
+}
+
+
+ngx_int_t
+ngx_http_north_pg_query(ngx_http_request_t *r, ngx_http_north_pg_stmt_t *stmt,
+    const char **values, ngx_http_north_pg_done_pt done, void *data)
+{
+    ngx_int_t                     rc;
+    ngx_http_north_pg_request_t  *pr;
+    ngx_http_north_main_conf_t   *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_north_module);
+
+    pr = ngx_palloc(r->pool, sizeof(ngx_http_north_pg_request_t));
+    if (pr == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    pr->request = r;
+    pr->done = done;
+    pr->data = data;
+
+    rc = ngx_http_north_pg_send(mcf->pg, r->pool, stmt, values,
+                                ngx_http_north_pg_request_handler, pr);
+
+    if (rc == NGX_OK) {
+        ngx_http_north_async_begin(r);
+        return NGX_DONE;
+    }
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return done(r, data, NULL, rc);
+}
+
+
+static void
+ngx_http_north_pg_request_handler(ngx_http_north_pg_op_t *op, PGresult *res,
+    ngx_int_t status)
+{
+    ngx_http_north_pg_request_t  *pr = op->data;
+
+    ngx_http_north_async_end(pr->request,
+                             pr->done(pr->request, pr->data, res, status));
+}
+
+
+const char *
+ngx_http_north_pg_status_text(ngx_int_t status)
+{
+    switch (status) {
+    case NGX_HTTP_NORTH_PG_UNAVAILABLE:
+        return "the database is unavailable";
+    case NGX_HTTP_NORTH_PG_TIMEDOUT:
+        return "the database did not answer in time";
+    case NGX_HTTP_NORTH_PG_BUSY:
+        return "the database is overloaded";
+    default:
+        return "the database connection was lost";
+    }
+}
+
+
+ngx_int_t
+ngx_http_north_pg_problem(ngx_http_request_t *r, ngx_int_t status)
+{
+    return ngx_http_north_problem(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                  "database-unavailable",
+                                  "Service temporarily unavailable",
+                                  ngx_http_north_pg_status_text(status), NULL);
+}

@@ -1,0 +1,90 @@
+/*
+ * North async PostgreSQL: a per-worker pool of non-blocking libpq
+ * connections driven by nginx events (ARCHITECTURE §4).
+ */
+
+#ifndef _NGX_NORTH_PG_H_INCLUDED_
+#define _NGX_NORTH_PG_H_INCLUDED_
+
+
+#include "ngx_north.h"
+#include <libpq-fe.h>
+
+
+#define NGX_HTTP_NORTH_PG_MAX_STMTS   512
+
+
+/* A statement is prepared once per connection, on its first use there. */
+typedef struct {
+    const char                  *name;
+    const char                  *sql;
+    int                          nparams;
+    ngx_uint_t                   index;     /* assigned on first use */
+} ngx_http_north_pg_stmt_t;
+
+#define ngx_http_north_pg_stmt(name, sql, n)  { name, sql, n, 0 }
+
+
+/*
+ * How a query ended: NGX_OK with a result (which may be an SQL error:
+ * look at PQresultStatus), or no result and one of these.
+ */
+#define NGX_HTTP_NORTH_PG_UNAVAILABLE  1   /* no connection could be had */
+#define NGX_HTTP_NORTH_PG_TIMEDOUT     2   /* waited or ran too long */
+#define NGX_HTTP_NORTH_PG_FAILED       3   /* connection lost mid-query */
+#define NGX_HTTP_NORTH_PG_BUSY         4   /* wait queue full */
+
+
+typedef struct ngx_http_north_pg_op_s  ngx_http_north_pg_op_t;
+
+/* Request-scoped continuation; the result is cleared after it returns. */
+typedef ngx_int_t (*ngx_http_north_pg_done_pt)(ngx_http_request_t *r,
+    void *data, PGresult *res, ngx_int_t status);
+
+/* Pool-scoped callback, for background jobs with no request. */
+typedef void (*ngx_http_north_pg_handler_pt)(ngx_http_north_pg_op_t *op,
+    PGresult *res, ngx_int_t status);
+
+
+struct ngx_http_north_pg_op_s {
+    ngx_http_north_pg_stmt_t    *stmt;
+    const char                 **values;
+    ngx_http_north_pg_handler_pt handler;
+    void                        *data;
+
+    ngx_http_north_pg_pool_t    *pool;
+    void                        *conn;      /* running on, or NULL */
+    ngx_queue_t                  queue;     /* in the wait queue */
+    ngx_event_t                  wait;      /* wait-queue timeout */
+    unsigned                     waiting:1;
+};
+
+
+ngx_int_t ngx_http_north_pg_init_process(ngx_cycle_t *cycle,
+    ngx_http_north_main_conf_t *mcf);
+void ngx_http_north_pg_exit_process(ngx_http_north_main_conf_t *mcf);
+
+/*
+ * Runs stmt with text parameters (NULL for SQL NULL) copied into pool; the
+ * op is cancelled when pool is destroyed. NGX_OK when the handler will be
+ * called; else NGX_ERROR or a status (UNAVAILABLE, BUSY) and no call.
+ */
+ngx_int_t ngx_http_north_pg_send(ngx_http_north_pg_pool_t *pg,
+    ngx_pool_t *pool, ngx_http_north_pg_stmt_t *stmt, const char **values,
+    ngx_http_north_pg_handler_pt handler, void *data);
+
+/*
+ * Runs stmt for r, holding a reference until done returns; done's return
+ * code finalizes r. Returns NGX_DONE, or an HTTP status to finalize with.
+ */
+ngx_int_t ngx_http_north_pg_query(ngx_http_request_t *r,
+    ngx_http_north_pg_stmt_t *stmt, const char **values,
+    ngx_http_north_pg_done_pt done, void *data);
+
+/* A problem+json 503/504 for an operation that had no result. */
+ngx_int_t ngx_http_north_pg_problem(ngx_http_request_t *r, ngx_int_t status);
+
+const char *ngx_http_north_pg_status_text(ngx_int_t status);
+
+
+#endif /* _NGX_NORTH_PG_H_INCLUDED_ */

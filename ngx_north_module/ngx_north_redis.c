@@ -1,0 +1,752 @@
+/*
+ * North async Redis: nginx owns the socket (ngx_event_connect_peer), hiredis
+ * formats commands and parses replies; replies match commands in FIFO order.
+ */
+
+#include "ngx_north_redis.h"
+
+
+#define NGX_HTTP_NORTH_REDIS_DOWN        0
+#define NGX_HTTP_NORTH_REDIS_CONNECTING  1
+#define NGX_HTTP_NORTH_REDIS_READY       2
+
+#define NGX_HTTP_NORTH_REDIS_BACKOFF_MIN 100
+#define NGX_HTTP_NORTH_REDIS_BACKOFF_MAX 5000
+
+
+/* Heap-allocated: it stays in the FIFO after its request is gone. */
+struct ngx_http_north_redis_cmd_s {
+    ngx_queue_t                       queue;
+    ngx_http_north_redis_handler_pt   handler;  /* NULL once cancelled */
+    void                             *data;
+    ngx_pool_cleanup_t               *cln;
+    ngx_event_t                       timer;
+    ngx_http_north_redis_t           *rd;
+};
+
+
+struct ngx_http_north_redis_s {
+    ngx_http_north_main_conf_t       *mcf;
+    ngx_log_t                        *log;
+    ngx_peer_connection_t             peer;
+    ngx_uint_t                        state;
+    redisReader                      *reader;
+    ngx_queue_t                       pending;
+    u_char                           *out;
+    size_t                            out_len;
+    size_t                            out_sent;
+    size_t                            out_cap;
+    ngx_event_t                       retry;
+    ngx_msec_t                        backoff;
+    ngx_msec_t                        attempted;
+    ngx_uint_t                        generation;   /* links closed */
+};
+
+
+typedef struct {
+    ngx_http_request_t               *request;
+    ngx_http_north_redis_done_pt      done;
+    void                             *data;
+} ngx_http_north_redis_request_t;
+
+
+static void ngx_http_north_redis_connect(ngx_http_north_redis_t *rd);
+static void ngx_http_north_redis_connected(ngx_http_north_redis_t *rd);
+static void ngx_http_north_redis_write_handler(ngx_event_t *wev);
+static void ngx_http_north_redis_read_handler(ngx_event_t *rev);
+static void ngx_http_north_redis_flush(ngx_http_north_redis_t *rd);
+static ngx_int_t ngx_http_north_redis_append(ngx_http_north_redis_t *rd,
+    int argc, const char **argv, const size_t *argvlen);
+static ngx_http_north_redis_cmd_t *ngx_http_north_redis_push(
+    ngx_http_north_redis_t *rd, ngx_http_north_redis_handler_pt handler,
+    void *data);
+static void ngx_http_north_redis_free_cmd(ngx_http_north_redis_cmd_t *cmd);
+static void ngx_http_north_redis_setup_reply(void *data, redisReply *reply,
+    ngx_int_t status);
+static void ngx_http_north_redis_cmd_timeout(ngx_event_t *ev);
+static void ngx_http_north_redis_retry(ngx_event_t *ev);
+static void ngx_http_north_redis_reset(ngx_http_north_redis_t *rd,
+    const char *why, ngx_int_t status);
+static void ngx_http_north_redis_close(ngx_http_north_redis_t *rd);
+static void ngx_http_north_redis_cancel(void *data);
+static void ngx_http_north_redis_request_handler(void *data,
+    redisReply *reply, ngx_int_t status);
+
+
+ngx_int_t
+ngx_http_north_redis_init_process(ngx_cycle_t *cycle,
+    ngx_http_north_main_conf_t *mcf)
+{
+    ngx_http_north_redis_t  *rd;
+
+    rd = ngx_pcalloc(cycle->pool, sizeof(ngx_http_north_redis_t));
+    if (rd == NULL) {
+        return NGX_ERROR;
+    }
+
+    rd->mcf = mcf;
+    rd->log = cycle->log;
+    ngx_queue_init(&rd->pending);
+
+    rd->retry.handler = ngx_http_north_redis_retry;
+    rd->retry.data = rd;
+    rd->retry.log = cycle->log;
+    rd->retry.cancelable = 1;
+
+    mcf->rd = rd;
+
+    ngx_http_north_redis_connect(rd);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_north_redis_exit_process(ngx_http_north_main_conf_t *mcf)
+{
+    ngx_queue_t                 *q;
+    ngx_http_north_redis_t      *rd;
+    ngx_http_north_redis_cmd_t  *cmd;
+
+    rd = mcf->rd;
+
+    if (rd == NULL) {
+        return;
+    }
+
+    if (rd->retry.timer_set) {
+        ngx_del_timer(&rd->retry);
+    }
+
+    ngx_http_north_redis_close(rd);
+
+    while (!ngx_queue_empty(&rd->pending)) {
+        q = ngx_queue_head(&rd->pending);
+        cmd = ngx_queue_data(q, ngx_http_north_redis_cmd_t, queue);
+        ngx_queue_remove(q);
+        ngx_http_north_redis_free_cmd(cmd);
+    }
+
+    ngx_free(rd->out);
+    rd->out = NULL;
+    mcf->rd = NULL;
+}
+
+
+static void
+ngx_http_north_redis_connect(ngx_http_north_redis_t *rd)
+{
+    ngx_int_t                    rc;
+    ngx_connection_t            *c;
+    ngx_http_north_main_conf_t  *mcf;
+    const char                  *argv[2];
+    size_t                       argvlen[2];
+
+    mcf = rd->mcf;
+    rd->attempted = ngx_current_msec;
+
+    rd->reader = redisReaderCreate();
+    if (rd->reader == NULL) {
+        ngx_http_north_redis_reset(rd, "redisReaderCreate()",
+                                   NGX_HTTP_NORTH_REDIS_UNAVAILABLE);
+        return;
+    }
+
+    ngx_memzero(&rd->peer, sizeof(ngx_peer_connection_t));
+    rd->peer.sockaddr = mcf->redis_addr->sockaddr;
+    rd->peer.socklen = mcf->redis_addr->socklen;
+    rd->peer.name = &mcf->redis_addr->name;
+    rd->peer.get = ngx_event_get_peer;
+    rd->peer.log = rd->log;
+    rd->peer.log_error = NGX_ERROR_ERR;
+
+    rd->state = NGX_HTTP_NORTH_REDIS_CONNECTING;
+
+    rc = ngx_event_connect_peer(&rd->peer);
+
+    if (rc == NGX_ERROR || rc == NGX_BUSY || rc == NGX_DECLINED) {
+        ngx_http_north_redis_reset(rd, "connect()",
+                                   NGX_HTTP_NORTH_REDIS_UNAVAILABLE);
+        return;
+    }
+
+    c = rd->peer.connection;
+    c->data = rd;
+    c->read->handler = ngx_http_north_redis_read_handler;
+    c->write->handler = ngx_http_north_redis_write_handler;
+    c->log = rd->log;
+    c->read->log = rd->log;
+    c->write->log = rd->log;
+
+    /* authentication and database go first in the pipeline */
+    if (mcf->redis_password.len) {
+        argv[0] = "AUTH";
+        argvlen[0] = 4;
+        argv[1] = (const char *) mcf->redis_password.data;
+        argvlen[1] = mcf->redis_password.len;
+
+        if (ngx_http_north_redis_append(rd, 2, argv, argvlen) != NGX_OK
+            || ngx_http_north_redis_push(rd, ngx_http_north_redis_setup_reply,
+                                         rd) == NULL)
+        {
+            ngx_http_north_redis_reset(rd, "AUTH", NGX_HTTP_NORTH_REDIS_FAILED);
+            return;
+        }
+    }
+
+    if (mcf->redis_db) {
+        u_char  db[NGX_INT_T_LEN];
+
+        argv[0] = "SELECT";
+        argvlen[0] = 6;
+        argv[1] = (const char *) db;
+        argvlen[1] = ngx_sprintf(db, "%ui", mcf->redis_db) - db;
+
+        if (ngx_http_north_redis_append(rd, 2, argv, argvlen) != NGX_OK
+            || ngx_http_north_redis_push(rd, ngx_http_north_redis_setup_reply,
+                                         rd) == NULL)
+        {
+            ngx_http_north_redis_reset(rd, "SELECT",
+                                       NGX_HTTP_NORTH_REDIS_FAILED);
+            return;
+        }
+    }
+
+    if (rc == NGX_AGAIN) {
+        c->write->cancelable = 1;
+        ngx_add_timer(c->write, mcf->redis_timeout);
+        return;
+    }
+
+    ngx_http_north_redis_connected(rd);
+}
+
+
+static void
+ngx_http_north_redis_connected(ngx_http_north_redis_t *rd)
+{
+    ngx_connection_t  *c;
+
+    c = rd->peer.connection;
+
+    if (c->write->timer_set) {
+        ngx_del_timer(c->write);
+    }
+
+    ngx_log_error((rd->backoff ? NGX_LOG_NOTICE : NGX_LOG_INFO), rd->log, 0,
+                  "north redis: connected to %V", rd->peer.name);
+
+    rd->state = NGX_HTTP_NORTH_REDIS_READY;
+    rd->backoff = 0;
+    c->idle = ngx_queue_empty(&rd->pending);
+
+    ngx_http_north_redis_flush(rd);
+}
+
+
+static void
+ngx_http_north_redis_write_handler(ngx_event_t *wev)
+{
+    int                      err;
+    socklen_t                len;
+    ngx_connection_t        *c;
+    ngx_http_north_redis_t  *rd;
+
+    c = wev->data;
+    rd = c->data;
+
+    if (rd->state == NGX_HTTP_NORTH_REDIS_CONNECTING) {
+
+        if (wev->timedout) {
+            ngx_http_north_redis_reset(rd, "connect() timed out",
+                                       NGX_HTTP_NORTH_REDIS_UNAVAILABLE);
+            return;
+        }
+
+        err = 0;
+        len = sizeof(int);
+
+        if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, (void *) &err, &len)
+            == -1)
+        {
+            err = ngx_socket_errno;
+        }
+
+        if (err) {
+            ngx_log_error(NGX_LOG_INFO, rd->log, err,
+                          "north redis: connect() to %V failed",
+                          rd->peer.name);
+            ngx_http_north_redis_reset(rd, "connect()",
+                                       NGX_HTTP_NORTH_REDIS_UNAVAILABLE);
+            return;
+        }
+
+        ngx_http_north_redis_connected(rd);
+        return;
+    }
+
+    ngx_http_north_redis_flush(rd);
+}
+
+
+static void
+ngx_http_north_redis_flush(ngx_http_north_redis_t *rd)
+{
+    ssize_t            n;
+    ngx_connection_t  *c;
+
+    c = rd->peer.connection;
+
+    while (rd->out_sent < rd->out_len) {
+
+        n = c->send(c, rd->out + rd->out_sent, rd->out_len - rd->out_sent);
+
+        if (n == NGX_AGAIN) {
+            if (ngx_handle_write_event(c->write, 0) != NGX_OK) {
+                ngx_http_north_redis_reset(rd, "ngx_handle_write_event()",
+                                           NGX_HTTP_NORTH_REDIS_FAILED);
+            }
+
+            return;
+        }
+
+        if (n == NGX_ERROR) {
+            ngx_http_north_redis_reset(rd, "send()",
+                                       NGX_HTTP_NORTH_REDIS_FAILED);
+            return;
+        }
+
+        rd->out_sent += n;
+    }
+
+    rd->out_len = 0;
+    rd->out_sent = 0;
+}
+
+
+static void
+ngx_http_north_redis_read_handler(ngx_event_t *rev)
+{
+    ssize_t                      n;
+    ngx_uint_t                   generation;
+    ngx_queue_t                 *q;
+    ngx_connection_t            *c;
+    redisReply                  *reply;
+    ngx_http_north_redis_t      *rd;
+    ngx_http_north_redis_cmd_t  *cmd;
+    u_char                       buf[16384];
+
+    c = rev->data;
+    rd = c->data;
+
+    if (c->close) {
+        /* ngx_close_idle_connections() on reload or shutdown */
+        ngx_http_north_redis_close(rd);
+        return;
+    }
+
+    generation = rd->generation;
+
+    /* edge-triggered: read until the socket is drained */
+    for ( ;; ) {
+        n = c->recv(c, buf, sizeof(buf));
+
+        if (n == NGX_AGAIN) {
+            break;
+        }
+
+        if (n == 0 || n == NGX_ERROR) {
+            ngx_http_north_redis_reset(rd, n ? "recv()" : "server closed",
+                                       rd->state == NGX_HTTP_NORTH_REDIS_READY
+                                       ? NGX_HTTP_NORTH_REDIS_FAILED
+                                       : NGX_HTTP_NORTH_REDIS_UNAVAILABLE);
+            return;
+        }
+
+        if (redisReaderFeed(rd->reader, (const char *) buf, n) != REDIS_OK) {
+            ngx_http_north_redis_reset(rd, "redisReaderFeed()",
+                                       NGX_HTTP_NORTH_REDIS_FAILED);
+            return;
+        }
+
+        for ( ;; ) {
+            reply = NULL;
+
+            if (redisReaderGetReply(rd->reader, (void **) &reply) != REDIS_OK) {
+                ngx_http_north_redis_reset(rd, "protocol error",
+                                           NGX_HTTP_NORTH_REDIS_FAILED);
+                return;
+            }
+
+            if (reply == NULL) {
+                break;
+            }
+
+            if (ngx_queue_empty(&rd->pending)) {
+                freeReplyObject(reply);
+                ngx_http_north_redis_reset(rd, "unexpected reply",
+                                           NGX_HTTP_NORTH_REDIS_FAILED);
+                return;
+            }
+
+            q = ngx_queue_head(&rd->pending);
+            cmd = ngx_queue_data(q, ngx_http_north_redis_cmd_t, queue);
+            ngx_queue_remove(q);
+
+            c->idle = ngx_queue_empty(&rd->pending);
+
+            if (cmd->handler) {
+                cmd->handler(cmd->data, reply, NGX_OK);
+            }
+
+            freeReplyObject(reply);
+            ngx_http_north_redis_free_cmd(cmd);
+
+            if (rd->generation != generation) {
+                /* a handler's error reset the link */
+                return;
+            }
+        }
+    }
+
+    if (ngx_handle_read_event(rev, 0) != NGX_OK) {
+        ngx_http_north_redis_reset(rd, "ngx_handle_read_event()",
+                                   NGX_HTTP_NORTH_REDIS_FAILED);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_north_redis_append(ngx_http_north_redis_t *rd, int argc,
+    const char **argv, const size_t *argvlen)
+{
+    long     len;
+    char    *cmd;
+    size_t   cap;
+    u_char  *out;
+
+    len = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
+    if (len < 0) {
+        return NGX_ERROR;
+    }
+
+    if (rd->out_len + len > rd->out_cap) {
+        cap = ngx_max(rd->out_cap * 2, rd->out_len + len + 4096);
+
+        out = ngx_alloc(cap, rd->log);
+        if (out == NULL) {
+            redisFreeCommand(cmd);
+            return NGX_ERROR;
+        }
+
+        if (rd->out_len) {
+            ngx_memcpy(out, rd->out, rd->out_len);
+        }
+
+        ngx_free(rd->out);
+        rd->out = out;
+        rd->out_cap = cap;
+    }
+
+    ngx_memcpy(rd->out + rd->out_len, cmd, len);
+    rd->out_len += len;
+
+    redisFreeCommand(cmd);
+
+    return NGX_OK;
+}
+
+
+static ngx_http_north_redis_cmd_t *
+ngx_http_north_redis_push(ngx_http_north_redis_t *rd,
+    ngx_http_north_redis_handler_pt handler, void *data)
+{
+    ngx_http_north_redis_cmd_t  *cmd;
+
+    cmd = ngx_calloc(sizeof(ngx_http_north_redis_cmd_t), rd->log);
+    if (cmd == NULL) {
+        return NULL;
+    }
+
+    cmd->handler = handler;
+    cmd->data = data;
+    cmd->rd = rd;
+
+    /* a command awaiting its reply keeps a leaving worker */
+    cmd->timer.handler = ngx_http_north_redis_cmd_timeout;
+    cmd->timer.data = cmd;
+    cmd->timer.log = rd->log;
+    ngx_add_timer(&cmd->timer, rd->mcf->redis_timeout);
+
+    ngx_queue_insert_tail(&rd->pending, &cmd->queue);
+
+    if (rd->peer.connection) {
+        rd->peer.connection->idle = 0;
+    }
+
+    return cmd;
+}
+
+
+static void
+ngx_http_north_redis_free_cmd(ngx_http_north_redis_cmd_t *cmd)
+{
+    if (cmd->timer.timer_set) {
+        ngx_del_timer(&cmd->timer);
+    }
+
+    if (cmd->cln) {
+        cmd->cln->handler = NULL;
+    }
+
+    ngx_free(cmd);
+}
+
+
+static void
+ngx_http_north_redis_setup_reply(void *data, redisReply *reply,
+    ngx_int_t status)
+{
+    ngx_http_north_redis_t  *rd = data;
+
+    if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                      "north redis: AUTH/SELECT on %V refused: %*s",
+                      rd->peer.name, (size_t) reply->len, reply->str);
+    }
+}
+
+
+static void
+ngx_http_north_redis_cmd_timeout(ngx_event_t *ev)
+{
+    ngx_http_north_redis_cmd_t  *cmd = ev->data;
+
+    /* replies come in order: one late reply stalls all behind it */
+    ngx_http_north_redis_reset(cmd->rd, "command timed out",
+                               NGX_HTTP_NORTH_REDIS_TIMEDOUT);
+}
+
+
+static void
+ngx_http_north_redis_retry(ngx_event_t *ev)
+{
+    ngx_http_north_redis_t  *rd = ev->data;
+
+    if (rd->state == NGX_HTTP_NORTH_REDIS_DOWN) {
+        ngx_http_north_redis_connect(rd);
+    }
+}
+
+
+/*
+ * Fails every pending command with status, closes the link and arranges
+ * a reconnect: at once after a lost link, with backoff after a refusal.
+ */
+
+static void
+ngx_http_north_redis_reset(ngx_http_north_redis_t *rd, const char *why,
+    ngx_int_t status)
+{
+    ngx_uint_t                   connecting;
+    ngx_queue_t                  failed, *q;
+    ngx_http_north_redis_cmd_t  *cmd;
+
+    connecting = (rd->state != NGX_HTTP_NORTH_REDIS_READY);
+
+    ngx_log_error((connecting && rd->backoff ? NGX_LOG_INFO : NGX_LOG_ERR),
+                  rd->log, 0, "north redis: %s: %s on %V",
+                  connecting ? "connect failed" : "link reset", why,
+                  &rd->mcf->redis);
+
+    ngx_http_north_redis_close(rd);
+
+    ngx_queue_init(&failed);
+
+    if (!ngx_queue_empty(&rd->pending)) {
+        /* move them aside: the handlers may already send new commands */
+        failed = rd->pending;
+        failed.next->prev = &failed;
+        failed.prev->next = &failed;
+        ngx_queue_init(&rd->pending);
+    }
+
+    rd->out_len = 0;
+    rd->out_sent = 0;
+
+    if (!(ngx_exiting || ngx_terminate || ngx_quit)) {
+
+        if (connecting) {
+            rd->backoff = rd->backoff
+                          ? ngx_min(rd->backoff * 2,
+                                    NGX_HTTP_NORTH_REDIS_BACKOFF_MAX)
+                          : NGX_HTTP_NORTH_REDIS_BACKOFF_MIN;
+
+            ngx_add_timer(&rd->retry, rd->backoff);
+
+        } else {
+            ngx_http_north_redis_connect(rd);
+        }
+    }
+
+    while (!ngx_queue_empty(&failed)) {
+        q = ngx_queue_head(&failed);
+        cmd = ngx_queue_data(q, ngx_http_north_redis_cmd_t, queue);
+        ngx_queue_remove(q);
+
+        if (cmd->handler) {
+            cmd->handler(cmd->data, NULL, status);
+        }
+
+        ngx_http_north_redis_free_cmd(cmd);
+    }
+}
+
+
+static void
+ngx_http_north_redis_close(ngx_http_north_redis_t *rd)
+{
+    if (rd->peer.connection) {
+        ngx_close_connection(rd->peer.connection);
+        rd->peer.connection = NULL;
+    }
+
+    rd->generation++;
+
+    if (rd->reader) {
+        redisReaderFree(rd->reader);
+        rd->reader = NULL;
+    }
+
+    rd->state = NGX_HTTP_NORTH_REDIS_DOWN;
+}
+
+
+ngx_int_t
+ngx_http_north_redis_send(ngx_http_north_redis_t *rd, ngx_pool_t *pool,
+    int argc, const char **argv, const size_t *argvlen,
+    ngx_http_north_redis_handler_pt handler, void *data)
+{
+    ngx_pool_cleanup_t          *cln;
+    ngx_http_north_redis_cmd_t  *cmd;
+
+    if (rd == NULL) {
+        return NGX_HTTP_NORTH_REDIS_UNAVAILABLE;
+    }
+
+    if (rd->state == NGX_HTTP_NORTH_REDIS_DOWN) {
+
+        /* Redis was down: try now rather than at the next backoff */
+        if (ngx_current_msec - rd->attempted
+            < NGX_HTTP_NORTH_REDIS_BACKOFF_MIN)
+        {
+            return NGX_HTTP_NORTH_REDIS_UNAVAILABLE;
+        }
+
+        if (rd->retry.timer_set) {
+            ngx_del_timer(&rd->retry);
+        }
+
+        ngx_http_north_redis_connect(rd);
+
+        if (rd->state == NGX_HTTP_NORTH_REDIS_DOWN) {
+            return NGX_HTTP_NORTH_REDIS_UNAVAILABLE;
+        }
+    }
+
+    cln = ngx_pool_cleanup_add(pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_north_redis_append(rd, argc, argv, argvlen) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    cmd = ngx_http_north_redis_push(rd, handler, data);
+    if (cmd == NULL) {
+        return NGX_ERROR;
+    }
+
+    cmd->cln = cln;
+    cln->handler = ngx_http_north_redis_cancel;
+    cln->data = cmd;
+
+    if (rd->state == NGX_HTTP_NORTH_REDIS_READY) {
+        ngx_http_north_redis_flush(rd);
+    }
+
+    return NGX_OK;
+}
+
+
+/* The command's pool is going away: its reply will be dropped. */
+
+static void
+ngx_http_north_redis_cancel(void *data)
+{
+    ngx_http_north_redis_cmd_t  *cmd = data;
+
+    cmd->handler = NULL;
+    cmd->cln = NULL;
+}
+
+
+ngx_int_t
+ngx_http_north_redis_query(ngx_http_request_t *r, int argc, const char **argv,
+    const size_t *argvlen, ngx_http_north_redis_done_pt done, void *data)
+{
+    ngx_int_t                        rc;
+    ngx_http_north_main_conf_t      *mcf;
+    ngx_http_north_redis_request_t  *rr;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_north_module);
+
+    rr = ngx_palloc(r->pool, sizeof(ngx_http_north_redis_request_t));
+    if (rr == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rr->request = r;
+    rr->done = done;
+    rr->data = data;
+
+    rc = ngx_http_north_redis_send(mcf->rd, r->pool, argc, argv, argvlen,
+                                   ngx_http_north_redis_request_handler, rr);
+
+    if (rc == NGX_OK) {
+        ngx_http_north_async_begin(r);
+        return NGX_DONE;
+    }
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return done(r, data, NULL, rc);
+}
+
+
+static void
+ngx_http_north_redis_request_handler(void *data, redisReply *reply,
+    ngx_int_t status)
+{
+    ngx_http_north_redis_request_t  *rr = data;
+
+    ngx_http_north_async_end(rr->request,
+                             rr->done(rr->request, rr->data, reply, status));
+}
+
+
+const char *
+ngx_http_north_redis_status_text(ngx_int_t status)
+{
+    switch (status) {
+    case NGX_HTTP_NORTH_REDIS_UNAVAILABLE:
+        return "redis is unavailable";
+    case NGX_HTTP_NORTH_REDIS_TIMEDOUT:
+        return "redis did not answer in time";
+    default:
+        return "the redis connection was lost";
+    }
+}

@@ -1,0 +1,240 @@
+/*
+ * North input checks: UTF-8, e-mail, UUID, request id and JSON depth.
+ * Pure C, unit-tested in t/unit/test_check.c.
+ */
+
+#include "north_check.h"
+
+
+long
+north_utf8_length(const unsigned char *s, size_t len)
+{
+    size_t    i, n, k;
+    long      count;
+    uint32_t  cp, min;
+
+    count = 0;
+
+    for (i = 0; i < len; count++) {
+
+        if (s[i] < 0x80) {
+            i++;
+            continue;
+        }
+
+        if ((s[i] & 0xe0) == 0xc0) {
+            n = 1; cp = s[i] & 0x1f; min = 0x80;
+
+        } else if ((s[i] & 0xf0) == 0xe0) {
+            n = 2; cp = s[i] & 0x0f; min = 0x800;
+
+        } else if ((s[i] & 0xf8) == 0xf0) {
+            n = 3; cp = s[i] & 0x07; min = 0x10000;
+
+        } else {
+            return -1;
+        }
+
+        if (len - i <= n) {
+            return -1;
+        }
+
+        for (k = 1; k <= n; k++) {
+            if ((s[i + k] & 0xc0) != 0x80) {
+                return -1;
+            }
+
+            cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+
+        /* overlong forms, surrogates and code points past U+10FFFF */
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+            return -1;
+        }
+
+        i += n + 1;
+    }
+
+    return count;
+}
+
+
+int
+north_check_email(const unsigned char *s, size_t len)
+{
+    size_t  i, at, dot, label;
+
+    /* RFC 5321 limits: 64 for the local part, 254 in all */
+    if (len < 6 || len > 254) {
+        return 0;
+    }
+
+    at = len;
+
+    for (i = 0; i < len; i++) {
+        if (s[i] == '@') {
+            if (at != len) {
+                return 0;
+            }
+            at = i;
+        }
+    }
+
+    if (at == 0 || at == len || at > 64) {
+        return 0;
+    }
+
+    for (i = 0; i < at; i++) {
+        if (s[i] <= 0x20 || s[i] >= 0x7f
+            || s[i] == '(' || s[i] == ')' || s[i] == '<' || s[i] == '>'
+            || s[i] == ',' || s[i] == ';' || s[i] == ':' || s[i] == '\\'
+            || s[i] == '"' || s[i] == '[' || s[i] == ']')
+        {
+            return 0;
+        }
+
+        if (s[i] == '.' && (i == 0 || i == at - 1 || s[i - 1] == '.')) {
+            return 0;
+        }
+    }
+
+    dot = 0;
+    label = 0;
+
+    for (i = at + 1; i < len; i++) {
+
+        if (s[i] == '.') {
+            if (label == 0) {
+                return 0;
+            }
+            dot = i;
+            label = 0;
+            continue;
+        }
+
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')
+              || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+        {
+            return 0;
+        }
+
+        if (s[i] == '-' && (label == 0 || i + 1 == len || s[i + 1] == '.')) {
+            return 0;
+        }
+
+        if (++label > 63) {
+            return 0;
+        }
+    }
+
+    /* a dotted domain whose last label (the TLD) has two letters or more */
+    return dot != 0 && label >= 2;
+}
+
+
+static int
+north_is_hex(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')
+           || (c >= 'A' && c <= 'F');
+}
+
+
+int
+north_check_uuid(const unsigned char *s, size_t len)
+{
+    size_t  i;
+
+    if (len != 36) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-') {
+                return 0;
+            }
+
+        } else if (!north_is_hex(s[i])) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+int
+north_check_request_id(const unsigned char *s, size_t len)
+{
+    size_t  i;
+
+    if (len == 0 || len > 64) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')
+              || (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_'
+              || s[i] == ':' || s[i] == '-'))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+unsigned
+north_json_depth(const unsigned char *s, size_t len, unsigned max)
+{
+    size_t    i;
+    unsigned  depth, deepest;
+    int       in_string;
+
+    depth = 0;
+    deepest = 0;
+    in_string = 0;
+
+    for (i = 0; i < len; i++) {
+
+        if (in_string) {
+            if (s[i] == '\\') {
+                i++;
+
+            } else if (s[i] == '"') {
+                in_string = 0;
+            }
+
+            continue;
+        }
+
+        switch (s[i]) {
+
+        case '"':
+            in_string = 1;
+            break;
+
+        case '[':
+        case '{':
+            if (++depth > deepest) {
+                deepest = depth;
+
+                if (deepest > max) {
+                    return deepest;
+                }
+            }
+            break;
+
+        case ']':
+        case '}':
+            if (depth > 0) {
+                depth--;
+            }
+            break;
+        }
+    }
+
+    return deepest;
+}
