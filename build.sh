@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # North: dependencies, build, the local stack, migrations and tests.
-# Usage: ./build.sh {deps|build [--asan]|up|down|migrate|test [--asan]|
-#                   unit|stack-up|stack-down|status}
+# Usage: ./build.sh {deps|build [--asan]|up|down|migrate|check|test [--asan]|
+#          unit|stack-up|stack-down|pg-start|pg-stop|redis-start|redis-stop}
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -84,8 +84,274 @@ cmd_build() {
     fi
 }
 
+# --- the embedded stack: PostgreSQL, Redis, certificate, nginx -------------
+
+as_pg() {
+    if [ "$(id -u)" -eq 0 ]; then runuser -u "$PG_USER" -- "$@"; else "$@"; fi
+}
+
+secret() { openssl rand -hex 24; }
+
+# Secrets of the embedded stack, made once and kept in $VAR/env (0600).
+load_env() {
+    [ -n "${NORTH_ENV_LOADED:-}" ] && return 0
+    mkdir -p "$VAR"
+    if [ ! -f "$VAR/env" ]; then
+        ( umask 077
+          { echo "NORTH_PG_PASSWORD=$(secret)"
+            echo "NORTH_REDIS_PASSWORD=$(secret)"
+            echo "JWT_SECRET=$(openssl rand -base64 48 | tr -d '\n')"
+            echo "DATA_ENCRYPTION_KEY=$(openssl rand -base64 32)"
+          } > "$VAR/env" )
+    fi
+    # shellcheck disable=SC1091
+    . "$VAR/env"
+    EMBEDDED_PG=0; EMBEDDED_REDIS=0
+    if [ -z "${DATABASE_URL:-}" ]; then
+        EMBEDDED_PG=1
+        DATABASE_URL="postgresql://north:$NORTH_PG_PASSWORD@127.0.0.1:$PG_PORT/north"
+    fi
+    if [ -z "${REDIS_URL:-}" ]; then
+        EMBEDDED_REDIS=1
+        REDIS_URL="redis://:$NORTH_REDIS_PASSWORD@127.0.0.1:$REDIS_PORT/0"
+    fi
+    export DATABASE_URL REDIS_URL JWT_SECRET DATA_ENCRYPTION_KEY
+    export DATA_REGION=${DATA_REGION:-ca-central-1}
+    export PIPEDA_COMPLIANCE=${PIPEDA_COMPLIANCE:-true}
+    export PLAID_ENV=${PLAID_ENV:-sandbox}
+    export NORTH_ENV_LOADED=1 EMBEDDED_PG EMBEDDED_REDIS
+}
+
+psql_admin() {
+    as_pg psql -X -q -v ON_ERROR_STOP=1 -h "$VAR/pg/run" -p "$PG_PORT" -U postgres "$@"
+}
+
+psql_app() {
+    PGOPTIONS="-c client_min_messages=warning" \
+        psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" "$@"
+}
+
+pg_running() {
+    [ -f "$VAR/pg/data/postmaster.pid" ] \
+        && as_pg "$PG_BIN/pg_ctl" -D "$VAR/pg/data" status >/dev/null 2>&1
+}
+
+cmd_pg_start() {
+    load_env
+    [ $EMBEDDED_PG -eq 1 ] || return 0
+    if [ "$(id -u)" -eq 0 ] && ! id "$PG_USER" >/dev/null 2>&1; then
+        useradd --system --no-create-home --shell /usr/sbin/nologin "$PG_USER"
+    fi
+    mkdir -p "$VAR/pg/run"
+    if [ "$(id -u)" -eq 0 ]; then chown -R "$PG_USER" "$VAR/pg"; fi
+    chmod 0700 "$VAR/pg/run"
+    if [ ! -f "$VAR/pg/data/PG_VERSION" ]; then
+        say "initdb $VAR/pg/data"
+        as_pg "$PG_BIN/initdb" -D "$VAR/pg/data" -U postgres -E UTF8 \
+            --locale=C.UTF-8 --auth-local=trust --auth-host=scram-sha-256 \
+            >"$VAR/pg/initdb.log" 2>&1 \
+            || { cat "$VAR/pg/initdb.log"; die "initdb failed"; }
+    fi
+    if ! pg_running; then
+        as_pg "$PG_BIN/pg_ctl" -D "$VAR/pg/data" -l "$VAR/pg/postgresql.log" -w \
+            -o "-p $PG_PORT -k $VAR/pg/run -c listen_addresses=127.0.0.1 -c max_connections=200" \
+            start >/dev/null \
+            || { tail -20 "$VAR/pg/postgresql.log"; die "PostgreSQL did not start"; }
+    fi
+    # the application's role and database, made once
+    psql_admin -d postgres -tAc "select 1 from pg_roles where rolname = 'north'" | grep -q 1 \
+        || psql_admin -d postgres -c "create role north login password '$NORTH_PG_PASSWORD'"
+    psql_admin -d postgres -tAc "select 1 from pg_database where datname = 'north'" | grep -q 1 \
+        || psql_admin -d postgres -c "create database north owner north"
+}
+
+cmd_pg_stop() {
+    load_env
+    if pg_running; then
+        as_pg "$PG_BIN/pg_ctl" -D "$VAR/pg/data" -m fast -w stop >/dev/null
+    fi
+}
+
+redis_running() {
+    [ -f "$VAR/redis/redis.pid" ] && kill -0 "$(cat "$VAR/redis/redis.pid")" 2>/dev/null
+}
+
+cmd_redis_start() {
+    load_env
+    [ $EMBEDDED_REDIS -eq 1 ] || return 0
+    redis_running && return 0
+    mkdir -p "$VAR/redis"
+    ( umask 077
+      printf '%s\n' "bind 127.0.0.1" "port $REDIS_PORT" "daemonize yes" \
+        "pidfile $VAR/redis/redis.pid" "logfile $VAR/redis/redis.log" \
+        "dir $VAR/redis" "requirepass $NORTH_REDIS_PASSWORD" 'save ""' \
+        "appendonly no" > "$VAR/redis/redis.conf" )
+    redis-server "$VAR/redis/redis.conf"
+    for _ in $(seq 50); do
+        redis-cli -p "$REDIS_PORT" --no-auth-warning -a "$NORTH_REDIS_PASSWORD" ping \
+            2>/dev/null | grep -q PONG && return 0
+        sleep 0.1
+    done
+    die "Redis did not start (see $VAR/redis/redis.log)"
+}
+
+cmd_redis_stop() {
+    if redis_running; then
+        local pid; pid=$(cat "$VAR/redis/redis.pid")
+        kill "$pid"
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        rm -f "$VAR/redis/redis.pid"
+    fi
+}
+
+# --- migrations ---------------------------------------------------------------
+
+cmd_migrate() {
+    load_env
+    local f name
+    psql_app -c "create schema if not exists north" \
+        -c "create table if not exists north.schema_migrations (
+                version    text primary key,
+                applied_at timestamptz not null default now())" >/dev/null
+    for f in "$ROOT"/sql/[0-9]*.sql; do
+        name=$(basename "$f")
+        if psql_app -tA -c "select 1 from north.schema_migrations
+                            where version = '$name'" | grep -q 1; then
+            continue
+        fi
+        # the file and its record in one transaction: all or nothing
+        if ! psql_app -1 -f "$f" -c "insert into north.schema_migrations (version)
+                                     values ('$name')" >/dev/null; then
+            die "migration $name failed (file and line above); the schema is unchanged"
+        fi
+        say "applied $name"
+    done
+}
+
+# --- nginx --------------------------------------------------------------------
+
+NGINX_PREFIX=$VAR/nginx
+
+# The shipped config plus what this machine supplies: the module's path,
+# listen addresses and a self-signed certificate.
+nginx_conf() {
+    local conf=$NGINX_PREFIX/conf f
+    mkdir -p "$conf/tls" "$NGINX_PREFIX/logs" "$NGINX_PREFIX/tmp"
+    for f in "$ROOT"/nginx.conf.d/*; do ln -sfn "$f" "$conf/"; done
+    echo "load_module $BUILD/ngx_http_north_module.so;" > "$conf/local-module.conf"
+    echo "listen $LISTEN_ADDR:$HTTP_PORT;" > "$conf/local-listen-http.conf"
+    echo "listen $LISTEN_ADDR:$HTTPS_PORT ssl http2;" > "$conf/local-listen-https.conf"
+    echo "map \$host \$north_https_port { default $HTTPS_PORT; }" > "$conf/local-http.conf"
+    if [ ! -f "$conf/tls/server.crt" ]; then
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+            -nodes -days 825 -subj "/CN=localhost" \
+            -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+            -keyout "$conf/tls/server.key" -out "$conf/tls/server.crt" 2>/dev/null
+        chmod 600 "$conf/tls/server.key"
+    fi
+}
+
+nginx_cmd() {
+    nginx -p "$NGINX_PREFIX/" -c "$NGINX_PREFIX/conf/nginx.conf" "$@"
+}
+
+nginx_running() {
+    [ -f "$NGINX_PREFIX/logs/nginx.pid" ] \
+        && kill -0 "$(cat "$NGINX_PREFIX/logs/nginx.pid")" 2>/dev/null
+}
+
+cmd_check() {
+    load_env
+    nginx_conf
+    nginx_cmd -t
+}
+
+cmd_up() {
+    cmd_deps
+    cmd_build
+    cmd_stack_up
+    nginx_conf
+    nginx_cmd -t -q
+    if nginx_running; then nginx_cmd -s reload; else nginx_cmd; fi
+    say "listening on http://$LISTEN_ADDR:$HTTP_PORT and https://$LISTEN_ADDR:$HTTPS_PORT"
+    say "try: curl -k https://$LISTEN_ADDR:$HTTPS_PORT/readyz"
+}
+
+cmd_down() {
+    load_env
+    if nginx_running; then
+        local pid; pid=$(cat "$NGINX_PREFIX/logs/nginx.pid")
+        nginx_cmd -s quit
+        for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
+    cmd_stack_down
+}
+
+cmd_stack_up() {
+    cmd_pg_start
+    cmd_redis_start
+    cmd_migrate
+}
+
+cmd_stack_down() {
+    cmd_redis_stop
+    cmd_pg_stop
+}
+
+# --- tests --------------------------------------------------------------------
+
+cmd_unit() {
+    local t
+    mkdir -p "$BUILD/unit"
+    for t in "$ROOT"/t/unit/test_*.c; do
+        gcc -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
+            -I "$ROOT/ngx_north_module" -o "$BUILD/unit/$(basename "$t" .c)" \
+            "$t" "$ROOT"/ngx_north_module/north_*.c -lcmocka
+    done
+}
+
+cmd_test() {
+    local asan=0 rc=0
+    [ "${1:-}" = "--asan" ] && asan=1
+    cmd_deps
+    if [ $asan -eq 1 ]; then
+        cmd_build --asan
+        export NORTH_MODULE=$BUILD/ngx_http_north_module.asan.so
+        rm -f "$ROOT"/t/asan.log*
+        # nginx itself is not instrumented: preload the runtime into it
+        export NORTH_LD_PRELOAD; NORTH_LD_PRELOAD=$(gcc -print-file-name=libasan.so)
+        export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:log_path=$ROOT/t/asan.log}
+    else
+        cmd_build
+        export NORTH_MODULE=$BUILD/ngx_http_north_module.so
+    fi
+    cmd_unit
+    export TEST_NGINX_BINARY=${TEST_NGINX_BINARY:-/usr/sbin/nginx}
+    # the suites' own stack, apart from the one `up` runs
+    export NORTH_VAR=$ROOT/t/var NORTH_PG_PORT=55433 NORTH_REDIS_PORT=56380
+    "$0" stack-up
+    (cd "$ROOT" && prove -I t/lib -r t/) || rc=$?
+    "$0" stack-down || true
+    if [ $asan -eq 1 ] && ls "$ROOT"/t/asan.log* >/dev/null 2>&1; then
+        cat "$ROOT"/t/asan.log*; rc=1
+    fi
+    return $rc
+}
+
 case "${1:-}" in
-    deps)  cmd_deps ;;
-    build) shift; cmd_build "$@" ;;
-    *)     sed -n '2,4p' "$0"; exit 2 ;;
+    deps)        cmd_deps ;;
+    build)       shift; cmd_build "$@" ;;
+    up)          cmd_up ;;
+    down)        cmd_down ;;
+    migrate)     cmd_migrate ;;
+    check)       cmd_check ;;
+    test)        shift; cmd_test "$@" ;;
+    unit)        cmd_unit ;;
+    stack-up)    cmd_stack_up ;;
+    stack-down)  cmd_stack_down ;;
+    pg-start)    cmd_pg_start ;;
+    pg-stop)     cmd_pg_stop ;;
+    redis-start) cmd_redis_start ;;
+    redis-stop)  cmd_redis_stop ;;
+    *)           sed -n '2,4p' "$0"; exit 2 ;;
 esac

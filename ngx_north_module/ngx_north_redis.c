@@ -158,7 +158,7 @@ ngx_http_north_redis_connect(ngx_http_north_redis_t *rd)
     rd->peer.name = &mcf->redis_addr->name;
     rd->peer.get = ngx_event_get_peer;
     rd->peer.log = rd->log;
-    rd->peer.log_error = NGX_ERROR_ERR;
+    rd->peer.log_error = NGX_ERROR_INFO;  /* we log the failure */
 
     rd->state = NGX_HTTP_NORTH_REDIS_CONNECTING;
 
@@ -557,7 +557,7 @@ ngx_http_north_redis_reset(ngx_http_north_redis_t *rd, const char *why,
     ngx_log_error((connecting && rd->backoff ? NGX_LOG_INFO : NGX_LOG_ERR),
                   rd->log, 0, "north redis: %s: %s on %V",
                   connecting ? "connect failed" : "link reset", why,
-                  &rd->mcf->redis);
+                  &rd->mcf->redis_addr->name);
 
     ngx_http_north_redis_close(rd);
 
