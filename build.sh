@@ -304,7 +304,7 @@ cmd_unit() {
     local t
     mkdir -p "$BUILD/unit"
     for t in "$ROOT"/t/unit/test_*.c; do
-        gcc -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
+        gcc -g -O1 -Wall -Wextra -Wno-unused-parameter -Werror -fsanitize=address,undefined \
             -I "$ROOT/ngx_north_module" -o "$BUILD/unit/$(basename "$t" .c)" \
             "$t" "$ROOT"/ngx_north_module/north_*.c -lcmocka
     done
@@ -349,6 +349,7 @@ case "${1:-}" in
     unit)        cmd_unit ;;
     stack-up)    cmd_stack_up ;;
     stack-down)  cmd_stack_down ;;
+    env)         load_env; echo "DATABASE_URL=$DATABASE_URL"; echo "REDIS_URL=$REDIS_URL" ;;
     pg-start)    cmd_pg_start ;;
     pg-stop)     cmd_pg_stop ;;
     redis-start) cmd_redis_start ;;

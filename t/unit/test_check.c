@@ -1,0 +1,101 @@
+/* Unit tests of north_check.c: UTF-8, e-mail, UUID, request id, depth. */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "north_check.h"
+
+
+#define S(s)  (const unsigned char *) (s), strlen(s)
+
+
+static void
+test_utf8_counts_code_points(void **state)
+{
+    assert_int_equal(north_utf8_length(S("")), 0);
+    assert_int_equal(north_utf8_length(S("abc")), 3);
+    assert_int_equal(north_utf8_length(S("Qu\xc3\xa9" "bec")), 6);
+    assert_int_equal(north_utf8_length(S("\xe2\x82\xac")), 1);
+    assert_int_equal(north_utf8_length(S("\xf0\x9f\x8d\x81")), 1);
+}
+
+
+static void
+test_utf8_rejects_invalid(void **state)
+{
+    assert_int_equal(north_utf8_length(S("\xc3")), -1);          /* cut */
+    assert_int_equal(north_utf8_length(S("\xc0\xaf")), -1);      /* overlong */
+    assert_int_equal(north_utf8_length(S("\xed\xa0\x80")), -1);  /* surrogate */
+    assert_int_equal(north_utf8_length(S("\xf4\x90\x80\x80")), -1);
+    assert_int_equal(north_utf8_length(S("\xff")), -1);
+    assert_int_equal(north_utf8_length(S("a\x80")), -1);
+}
+
+
+static void
+test_email(void **state)
+{
+    assert_true(north_check_email(S("a@b.ca")));
+    assert_true(north_check_email(S("first.last+tag@mail.example.com")));
+    assert_false(north_check_email(S("a@b")));
+    assert_false(north_check_email(S("@b.ca")));
+    assert_false(north_check_email(S("a@@b.ca")));
+    assert_false(north_check_email(S("a b@c.ca")));
+    assert_false(north_check_email(S("a..b@c.ca")));
+    assert_false(north_check_email(S("a@-b.ca")));
+    assert_false(north_check_email(S("a@b..ca")));
+    assert_false(north_check_email(S("a@b.c")));
+}
+
+
+static void
+test_uuid(void **state)
+{
+    assert_true(north_check_uuid(S("123e4567-e89b-12d3-a456-426614174000")));
+    assert_false(north_check_uuid(S("123e4567e89b12d3a456426614174000")));
+    assert_false(north_check_uuid(S("123e4567-e89b-12d3-a456-42661417400g")));
+    assert_false(north_check_uuid(S("")));
+}
+
+
+static void
+test_request_id(void **state)
+{
+    assert_true(north_check_request_id(S("abc-123_X.y:z")));
+    assert_false(north_check_request_id(S("")));
+    assert_false(north_check_request_id(S("has space")));
+    assert_false(north_check_request_id(S("a\r\nInjected: 1")));
+    assert_false(north_check_request_id(S(
+        "0123456789012345678901234567890123456789012345678901234567890123X")));
+}
+
+
+static void
+test_json_depth(void **state)
+{
+    assert_int_equal(north_json_depth(S("{}"), 32), 1);
+    assert_int_equal(north_json_depth(S("{\"a\":[1,{\"b\":[]}]}"), 32), 4);
+    assert_int_equal(north_json_depth(S("\"[[[[\""), 32), 0);
+    assert_int_equal(north_json_depth(S("[\"\\\"[[\"]"), 32), 1);
+    /* stops counting once past the limit */
+    assert_int_equal(north_json_depth(S("[[[[[[[[[["), 3), 4);
+}
+
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_utf8_counts_code_points),
+        cmocka_unit_test(test_utf8_rejects_invalid),
+        cmocka_unit_test(test_email),
+        cmocka_unit_test(test_uuid),
+        cmocka_unit_test(test_request_id),
+        cmocka_unit_test(test_json_depth),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
