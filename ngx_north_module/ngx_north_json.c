@@ -217,8 +217,9 @@ ngx_http_north_json_collect(ngx_http_request_t *r, size_t *len)
     cl = r->request_body->bufs;
 
     if (cl->next == NULL && !cl->buf->in_file) {
+        /* an empty body may come as a buffer with no memory at all */
         *len = cl->buf->last - cl->buf->pos;
-        return cl->buf->pos;
+        return *len ? cl->buf->pos : (u_char *) "";
     }
 
     size = 0;

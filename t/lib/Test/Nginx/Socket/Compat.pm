@@ -273,9 +273,11 @@ sub stop_nginx {
     chomp $pid if defined $pid;
     return unless $pid && kill 0, $pid;
     kill 'QUIT', $pid;
-    for (1 .. 100) {
+    for (1 .. 500) {
+        # gone, or a zombie nobody reaps (nginx removes its pid file last)
         return unless kill 0, $pid;
-        sleep 0.05;
+        return unless -f $pidfile;
+        sleep 0.01;
     }
     kill 'KILL', $pid;
     sleep 0.05;
@@ -436,6 +438,12 @@ sub check_response {
     }
     Test::More::ok(!$err, "$name - no client error") or Test::More::diag($err);
     my ($code, $h, $body) = parse_response($raw // '');
+    if (defined $block->response_body_json_sort) {
+        require JSON::PP;
+        my $js = JSON::PP->new->canonical->utf8;
+        my $doc = eval { $js->decode($body) };
+        $body = $js->encode($doc) . "\n" if defined $doc;
+    }
     my $want = pick($block->error_code, $i) // 200;
     $want = expand($want);
     Test::More::is($code, $want, "$name - status code ok");
