@@ -288,7 +288,7 @@ sub start_nginx {
     my @cmd = nginx_cmd();
     my $out = `@cmd -e $ServRoot/logs/error.log 2>&1`;
     my $rc = $?;
-    if ($block->must_die) {
+    if (defined $block->must_die) {
         return ($rc, $out);
     }
     if ($rc != 0) {
@@ -491,7 +491,7 @@ sub run_block {
     stop_nginx();
     write_config($block);
 
-    if ($block->must_die) {
+    if (defined $block->must_die) {
         my ($rc, $out) = start_nginx($block);
         Test::More::ok($rc != 0, "$name - nginx must die");
         my $log = $out . read_log_from(0);

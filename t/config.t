@@ -1,0 +1,107 @@
+# Configuration errors fail `nginx -t` with a message naming the directive
+# and the value.
+use lib 't/lib';
+use North::Test;
+use Test::Nginx::Socket 'no_plan';
+
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: an unknown handler name
+--- config
+location = /x { north_api auth.nope; }
+--- must_die
+--- error_log
+unknown handler "auth.nope" in "north_api"
+
+
+
+=== TEST 2: a malformed DSN
+--- http_config
+north_database "host=127.0.0.1 port";
+--- config
+location = /healthz { north_api health.live; }
+--- must_die
+--- error_log eval
+qr/invalid DSN "host=127.0.0.1 port" in "north_database": missing "=" after "port"/
+
+
+
+=== TEST 3: a DSN from an environment variable that is not set
+--- http_config
+north_database env=NORTH_NO_SUCH_VARIABLE;
+--- config
+location = /healthz { north_api health.live; }
+--- must_die
+--- error_log
+"north_database" directive: environment variable "NORTH_NO_SUCH_VARIABLE" is not set
+
+
+
+=== TEST 4: a DSN with a password is never echoed
+--- http_config
+north_database "postgresql://north:s3cret@127.0.0.1:5432/north?bogus=1";
+--- config
+location = /healthz { north_api health.live; }
+--- must_die
+--- error_log
+invalid DSN "(a value with credentials)" in "north_database"
+--- no_error_log
+s3cret
+
+
+
+=== TEST 5: a host that cannot be resolved fails at configuration time
+--- http_config
+north_database "host=no-such-host.invalid dbname=north";
+--- config
+location = /healthz { north_api health.live; }
+--- must_die
+--- error_log
+host "no-such-host.invalid" in "north_database" could not be resolved
+
+
+
+=== TEST 6: a Redis URL with TLS is refused with the reason
+--- http_config
+north_redis rediss://127.0.0.1:6380;
+--- config
+location = /healthz { north_api health.live; }
+--- must_die
+--- error_log
+invalid URL "rediss://127.0.0.1:6380" in "north_redis": expected redis://HOST[:PORT][/DB] or unix:PATH (TLS is not supported)
+
+
+
+=== TEST 7: a Redis URL with a missing variable
+--- http_config
+north_redis env=NORTH_NO_SUCH_REDIS;
+--- config
+location = /healthz { north_api health.live; }
+--- must_die
+--- error_log
+"north_redis" directive: environment variable "NORTH_NO_SUCH_REDIS" is not set
+
+
+
+=== TEST 8: a pool size out of bounds
+--- http_config
+north_database_pool_size 0;
+--- config
+location = /healthz { north_api health.live; }
+--- must_die
+--- error_log
+value must be between 1 and 256
+
+
+
+=== TEST 9: an undeclared thread pool
+--- http_config
+north_thread_pool nowhere;
+--- config
+location = /healthz { north_api health.live; }
+--- must_die
+--- error_log
+unknown thread pool "nowhere"
