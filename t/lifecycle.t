@@ -1,0 +1,169 @@
+# What one nginx must survive without a restart: PostgreSQL and Redis going
+# away and coming back, clients that leave while their query runs, and
+# `nginx -s reload` with queries in flight. Test::Nginx restarts nginx for
+# every block, so this file drives one nginx (master and worker) itself.
+use strict;
+use warnings;
+use lib 't/lib';
+use North::Test;
+use Test::More;
+use IO::Socket::INET;
+use IO::Select;
+use File::Path qw(make_path remove_tree);
+use Time::HiRes qw(sleep time);
+
+my $root = north_root();
+my $prefix = "$root/t/servroot-lifecycle";
+my $port = do {
+    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                  LocalPort => 0) or die $!;
+    my $p = $s->sockport; close $s; $p
+};
+my @nginx = ($ENV{TEST_NGINX_BINARY}, '-p', "$prefix/", '-c',
+             "$prefix/conf/nginx.conf");
+
+remove_tree($prefix);
+make_path("$prefix/conf", "$prefix/logs");
+my $modules = join '', map { "load_module $_;\n" }
+    split ' ', $ENV{TEST_NGINX_LOAD_MODULES};
+my $user = $> == 0 ? 'user root;' : '';
+
+open my $fh, '>', "$prefix/conf/nginx.conf" or die $!;
+print $fh <<"CONF";
+$modules
+$user
+worker_processes 1;
+daemon on;
+master_process on;
+error_log $prefix/logs/error.log info;
+pid $prefix/logs/nginx.pid;
+env DATABASE_URL;
+env REDIS_URL;
+thread_pool north threads=2;
+events { worker_connections 256; }
+http {
+    access_log off;
+    client_body_temp_path $prefix/body;
+    north_database env=DATABASE_URL;
+    north_database_pool_size 1;
+    north_redis env=REDIS_URL;
+    north_thread_pool north;
+    server {
+        listen 127.0.0.1:$port;
+        location = /readyz { north_api health.ready; }
+        location = /sleep { north_api selftest.sleep; }
+        location = /spin { north_api selftest.spin; }
+    }
+}
+CONF
+close $fh;
+
+system(@nginx) == 0 or BAIL_OUT("nginx did not start");
+END { system(@nginx, '-s', 'stop') if -f "$prefix/logs/nginx.pid" }
+sleep 0.3;
+
+sub get {
+    my ($uri) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                  Timeout => 5) or return (0, "connect: $!");
+    print $s "GET $uri HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    local $/;
+    my $resp = <$s> // '';
+    my ($code) = $resp =~ m{^HTTP/1\.1 (\d+)};
+    my ($body) = $resp =~ /\r\n\r\n(.*)\z/s;
+    return ($code // 0, $body // '');
+}
+
+# The first 200 within a few seconds, as backoff allows.
+sub ready_again {
+    for (1 .. 50) {
+        my ($code) = get('/readyz');
+        return 1 if $code == 200;
+        sleep 0.1;
+    }
+    return 0;
+}
+
+sub log_text {
+    open my $l, '<', "$prefix/logs/error.log" or return '';
+    local $/;
+    return <$l>;
+}
+
+my ($code, $body) = get('/readyz');
+is($code, 200, 'ready at start');
+
+North::Test::north_stack('pg-stop');
+($code, $body) = get('/readyz');
+is($code, 503, 'PostgreSQL stopped: 503');
+like($body, qr/"detail":"postgresql: /, '... naming PostgreSQL');
+North::Test::north_stack('pg-start');
+ok(ready_again(), 'ready again after PostgreSQL returns, nginx untouched');
+
+North::Test::north_stack('redis-stop');
+($code, $body) = get('/readyz');
+is($code, 503, 'Redis stopped: 503');
+like($body, qr/"detail":"redis: /, '... naming Redis');
+North::Test::north_stack('redis-start');
+ok(ready_again(), 'ready again after Redis returns, nginx untouched');
+
+# A client leaves while its query runs on the only pooled connection: the
+# connection finishes the query, drops the result, and serves the next.
+{
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port)
+        or die $!;
+    print $s "GET /sleep?ms=600 HTTP/1.1\r\nHost: t\r\n\r\n";
+    sleep 0.15;
+    close $s;
+    my $t0 = time;
+    my @codes = map { (get('/sleep?ms=10'))[0] } 1 .. 3;
+    is_deeply(\@codes, [200, 200, 200],
+              'after a client aborts, the pool still serves');
+    cmp_ok(time - $t0, '<', 3, '... without waiting for a timeout');
+}
+
+# Work in the thread pool answers through the event loop.
+($code, $body) = get('/spin?rounds=1000');
+is($code, 200, 'thread-pool task answered');
+like($body, qr/"rounds":1000,"result":"[0-9a-f]{16}"/, '... with its result');
+
+# Reload while queries are in flight: each one is answered in full.
+{
+    my $sel = IO::Select->new;
+    my %resp;
+    for my $i (1 .. 6) {
+        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                      PeerPort => $port) or die $!;
+        print $s "GET /sleep?ms=700 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+        $sel->add($s);
+        $resp{$s} = '';
+    }
+    sleep 0.2;
+    system(@nginx, '-s', 'reload') == 0 or die "reload failed";
+    my $deadline = time + 10;
+    while ($sel->count && time < $deadline) {
+        for my $s ($sel->can_read(1)) {
+            my $n = sysread($s, my $buf, 65536);
+            if ($n) { $resp{$s} .= $buf; next }
+            $sel->remove($s);
+            close $s;
+        }
+    }
+    my @ok = grep { m{^HTTP/1\.1 200 .*"slept_ms":700}s } values %resp;
+    is(scalar @ok, 6, 'reload with 6 queries in flight: all 6 answered');
+}
+
+# The old worker leaves once its requests are done, leaving nothing behind.
+my $exited = 0;
+for (1 .. 50) {
+    $exited = () = log_text() =~ /\[notice\] \d+#\d+: exit\b/g;
+    last if $exited;
+    sleep 0.1;
+}
+ok($exited, 'the old worker exited after the reload');
+unlike(log_text(), qr/open socket #\d+ left|\[alert\]|\[crit\]/,
+       'no socket left open, no alert');
+($code) = get('/readyz');
+is($code, 200, 'the new worker is ready');
+
+done_testing();
