@@ -518,9 +518,12 @@ ngx_http_north_field_string(ngx_http_north_fields_t *f, const char *name,
 }
 
 
-const char *
-ngx_http_north_field_email(ngx_http_north_fields_t *f, const char *name,
-    ngx_uint_t required)
+/* A string member that check accepts, else message as its error. */
+
+static const char *
+ngx_http_north_field_checked(ngx_http_north_fields_t *f, const char *name,
+    ngx_uint_t required, int (*check)(const unsigned char *, size_t),
+    const char *message)
 {
     json_t  *v;
 
@@ -531,10 +534,9 @@ ngx_http_north_field_email(ngx_http_north_fields_t *f, const char *name,
     }
 
     if (!json_is_string(v)
-        || !north_check_email((u_char *) json_string_value(v),
-                              json_string_length(v)))
+        || !check((u_char *) json_string_value(v), json_string_length(v)))
     {
-        ngx_http_north_fields_error(f, name, "must be an e-mail address");
+        ngx_http_north_fields_error(f, name, message);
         return NULL;
     }
 
@@ -543,26 +545,20 @@ ngx_http_north_field_email(ngx_http_north_fields_t *f, const char *name,
 
 
 const char *
+ngx_http_north_field_email(ngx_http_north_fields_t *f, const char *name,
+    ngx_uint_t required)
+{
+    return ngx_http_north_field_checked(f, name, required, north_check_email,
+                                        "must be an e-mail address");
+}
+
+
+const char *
 ngx_http_north_field_uuid(ngx_http_north_fields_t *f, const char *name,
     ngx_uint_t required)
 {
-    json_t  *v;
-
-    v = ngx_http_north_field(f, name, required);
-
-    if (v == NULL) {
-        return NULL;
-    }
-
-    if (!json_is_string(v)
-        || !north_check_uuid((u_char *) json_string_value(v),
-                             json_string_length(v)))
-    {
-        ngx_http_north_fields_error(f, name, "must be a UUID");
-        return NULL;
-    }
-
-    return json_string_value(v);
+    return ngx_http_north_field_checked(f, name, required, north_check_uuid,
+                                        "must be a UUID");
 }
 
 

@@ -69,6 +69,8 @@ static void ngx_http_north_pg_close(ngx_http_north_pg_conn_t *pc);
 static ngx_uint_t ngx_http_north_pg_live(ngx_http_north_pg_pool_t *pg);
 static void ngx_http_north_pg_fail_waiters(ngx_http_north_pg_pool_t *pg,
     ngx_int_t status);
+static ngx_http_north_pg_op_t *ngx_http_north_pg_dequeue(
+    ngx_http_north_pg_pool_t *pg);
 static void ngx_http_north_pg_wait_timeout(ngx_event_t *ev);
 static void ngx_http_north_pg_cancel(void *data);
 static void ngx_http_north_pg_request_handler(ngx_http_north_pg_op_t *op,
@@ -369,7 +371,6 @@ ngx_http_north_pg_connect_poll(ngx_http_north_pg_conn_t *pc)
 static void
 ngx_http_north_pg_ready(ngx_http_north_pg_conn_t *pc)
 {
-    ngx_queue_t               *q;
     ngx_http_north_pg_op_t    *op;
     ngx_http_north_pg_pool_t  *pg;
 
@@ -386,22 +387,11 @@ ngx_http_north_pg_ready(ngx_http_north_pg_conn_t *pc)
     pc->state = NGX_HTTP_NORTH_PG_IDLE;
     pc->c->idle = 1;
 
-    if (ngx_queue_empty(&pg->waiting)) {
-        return;
+    op = ngx_http_north_pg_dequeue(pg);
+
+    if (op != NULL) {
+        ngx_http_north_pg_run(pc, op);
     }
-
-    q = ngx_queue_head(&pg->waiting);
-    ngx_queue_remove(q);
-    pg->nwaiting--;
-
-    op = ngx_queue_data(q, ngx_http_north_pg_op_t, queue);
-    op->waiting = 0;
-
-    if (op->wait.timer_set) {
-        ngx_del_timer(&op->wait);
-    }
-
-    ngx_http_north_pg_run(pc, op);
 }
 
 
@@ -855,23 +845,38 @@ ngx_http_north_pg_live(ngx_http_north_pg_pool_t *pg)
 static void
 ngx_http_north_pg_fail_waiters(ngx_http_north_pg_pool_t *pg, ngx_int_t status)
 {
+    ngx_http_north_pg_op_t  *op;
+
+    while ((op = ngx_http_north_pg_dequeue(pg)) != NULL) {
+        op->handler(op, NULL, status);
+    }
+}
+
+
+/* The oldest waiting op, out of the queue, or NULL. */
+
+static ngx_http_north_pg_op_t *
+ngx_http_north_pg_dequeue(ngx_http_north_pg_pool_t *pg)
+{
     ngx_queue_t             *q;
     ngx_http_north_pg_op_t  *op;
 
-    while (!ngx_queue_empty(&pg->waiting)) {
-        q = ngx_queue_head(&pg->waiting);
-        ngx_queue_remove(q);
-        pg->nwaiting--;
-
-        op = ngx_queue_data(q, ngx_http_north_pg_op_t, queue);
-        op->waiting = 0;
-
-        if (op->wait.timer_set) {
-            ngx_del_timer(&op->wait);
-        }
-
-        op->handler(op, NULL, status);
+    if (ngx_queue_empty(&pg->waiting)) {
+        return NULL;
     }
+
+    q = ngx_queue_head(&pg->waiting);
+    ngx_queue_remove(q);
+    pg->nwaiting--;
+
+    op = ngx_queue_data(q, ngx_http_north_pg_op_t, queue);
+    op->waiting = 0;
+
+    if (op->wait.timer_set) {
+        ngx_del_timer(&op->wait);
+    }
+
+    return op;
 }
 
 
