@@ -37,6 +37,8 @@ struct ngx_http_north_redis_s {
     size_t                            out_sent;
     size_t                            out_cap;
     ngx_event_t                       retry;
+    ngx_event_t                       flush;     /* posted: one write per
+                                                    event-loop turn */
     ngx_msec_t                        backoff;
     ngx_msec_t                        attempted;
     ngx_uint_t                        generation;   /* links closed */
@@ -55,6 +57,7 @@ static void ngx_http_north_redis_connected(ngx_http_north_redis_t *rd);
 static void ngx_http_north_redis_write_handler(ngx_event_t *wev);
 static void ngx_http_north_redis_read_handler(ngx_event_t *rev);
 static void ngx_http_north_redis_flush(ngx_http_north_redis_t *rd);
+static void ngx_http_north_redis_flush_handler(ngx_event_t *ev);
 static ngx_int_t ngx_http_north_redis_append(ngx_http_north_redis_t *rd,
     int argc, const char **argv, const size_t *argvlen);
 static ngx_http_north_redis_cmd_t *ngx_http_north_redis_push(
@@ -92,6 +95,10 @@ ngx_http_north_redis_init_process(ngx_cycle_t *cycle,
     rd->retry.data = rd;
     rd->retry.log = cycle->log;
     rd->retry.cancelable = 1;
+
+    rd->flush.handler = ngx_http_north_redis_flush_handler;
+    rd->flush.data = rd;
+    rd->flush.log = cycle->log;
 
     mcf->rd = rd;
 
@@ -321,6 +328,17 @@ ngx_http_north_redis_flush(ngx_http_north_redis_t *rd)
 
     rd->out_len = 0;
     rd->out_sent = 0;
+}
+
+
+static void
+ngx_http_north_redis_flush_handler(ngx_event_t *ev)
+{
+    ngx_http_north_redis_t  *rd = ev->data;
+
+    if (rd->state == NGX_HTTP_NORTH_REDIS_READY) {
+        ngx_http_north_redis_flush(rd);
+    }
 }
 
 
@@ -606,6 +624,10 @@ ngx_http_north_redis_reset(ngx_http_north_redis_t *rd, const char *why,
 static void
 ngx_http_north_redis_close(ngx_http_north_redis_t *rd)
 {
+    if (rd->flush.posted) {
+        ngx_delete_posted_event(&rd->flush);
+    }
+
     if (rd->peer.connection) {
         ngx_close_connection(rd->peer.connection);
         rd->peer.connection = NULL;
@@ -672,8 +694,9 @@ ngx_http_north_redis_send(ngx_http_north_redis_t *rd, ngx_pool_t *pool,
     cln->handler = ngx_http_north_redis_cancel;
     cln->data = cmd;
 
-    if (rd->state == NGX_HTTP_NORTH_REDIS_READY) {
-        ngx_http_north_redis_flush(rd);
+    if (rd->state == NGX_HTTP_NORTH_REDIS_READY && !rd->flush.posted) {
+        /* commands sent in this turn of the event loop go in one write */
+        ngx_post_event(&rd->flush, &ngx_posted_events);
     }
 
     return NGX_OK;
