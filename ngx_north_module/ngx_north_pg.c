@@ -61,6 +61,7 @@ static void ngx_http_north_pg_run(ngx_http_north_pg_conn_t *pc,
 static void ngx_http_north_pg_flush(ngx_http_north_pg_conn_t *pc);
 static void ngx_http_north_pg_read(ngx_http_north_pg_conn_t *pc);
 static void ngx_http_north_pg_complete(ngx_http_north_pg_conn_t *pc);
+static ngx_uint_t ngx_http_north_pg_timed_out(PGresult *res);
 static void ngx_http_north_pg_timeout(ngx_event_t *ev);
 static void ngx_http_north_pg_retry(ngx_event_t *ev);
 static void ngx_http_north_pg_fail(ngx_http_north_pg_conn_t *pc,
@@ -672,7 +673,13 @@ ngx_http_north_pg_complete(ngx_http_north_pg_conn_t *pc)
     if (op != NULL) {
         op->conn = NULL;
 
-        if (res == NULL) {
+        if (res != NULL && ngx_http_north_pg_timed_out(res)) {
+            ngx_log_error(NGX_LOG_ERR, pc->pool->log, 0,
+                          "north pg: \"%s\" stopped by statement_timeout",
+                          op->stmt->name);
+            op->handler(op, NULL, NGX_HTTP_NORTH_PG_TIMEDOUT);
+
+        } else if (res == NULL) {
             op->handler(op, NULL, NGX_HTTP_NORTH_PG_FAILED);
 
         } else {
@@ -687,6 +694,23 @@ ngx_http_north_pg_complete(ngx_http_north_pg_conn_t *pc)
     if (pc->state == NGX_HTTP_NORTH_PG_IDLE) {
         ngx_http_north_pg_ready(pc);
     }
+}
+
+
+/* The server's statement_timeout (SQLSTATE 57014) is our timeout too. */
+
+static ngx_uint_t
+ngx_http_north_pg_timed_out(PGresult *res)
+{
+    char  *state;
+
+    if (PQresultStatus(res) != PGRES_FATAL_ERROR) {
+        return 0;
+    }
+
+    state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+    return state != NULL && ngx_strcmp(state, "57014") == 0;
 }
 
 

@@ -1,0 +1,65 @@
+# The shipped configuration (nginx.conf.d/) as `build.sh up` runs it, on the
+# test stack: `nginx -t`, HTTPS, the HTTP redirect and the health probes.
+use strict;
+use warnings;
+use lib 't/lib';
+use North::Test;
+use Test::More;
+use IO::Socket::INET;
+
+my $root = north_root();
+sub free_port {
+    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                  LocalPort => 0) or die $!;
+    my $p = $s->sockport; close $s; $p
+}
+my ($http, $https) = (free_port(), free_port());
+my $prefix = "$ENV{NORTH_VAR}/nginx";
+my @nginx = ('nginx', '-p', "$prefix/", '-c', "$prefix/conf/nginx.conf");
+
+local $ENV{NORTH_HTTP_PORT} = $http;
+local $ENV{NORTH_HTTPS_PORT} = $https;
+delete local $ENV{DATABASE_URL};
+delete local $ENV{REDIS_URL};
+delete local $ENV{LD_PRELOAD};
+
+my $out = `$root/build.sh check 2>&1`;
+is($?, 0, 'nginx -t accepts the shipped configuration') or diag($out);
+like($out, qr/test is successful/, '... and says so');
+
+$out = `$root/build.sh up 2>&1`;
+is($?, 0, 'build.sh up starts it') or diag($out);
+like($out, qr{try: curl -k https://127.0.0.1:$https/readyz}, '... and says how to try it');
+END { system(@nginx, '-s', 'quit') if -f "$prefix/logs/nginx.pid" }
+
+sub curl {
+    my @args = @_;
+    my $r = `curl -sk -D - --max-time 5 @args`;
+    my ($head, $body) = split /\r\n\r\n/, $r, 2;
+    my ($code) = ($head // '') =~ m{^HTTP/\S+ (\d+)};
+    return ($code // 0, $head // '', $body // '');
+}
+
+my ($code, $head, $body) = curl("https://127.0.0.1:$https/readyz");
+is($code, 200, 'readyz over HTTPS');
+like($body, qr/"status":"ready"/, '... ready');
+like($head, qr/^strict-transport-security: max-age=31536000/mi, '... with HSTS');
+like($head, qr/^x-content-type-options: nosniff/mi, '... nosniff');
+like($head, qr/^server: nginx\r?$/mi, '... no server version');
+like($head, qr/^x-request-id: [0-9a-f]{32}/mi, '... a request id');
+
+($code, $head) = curl("http://127.0.0.1:$http/healthz");
+is($code, 200, 'healthz stays on HTTP for probes');
+
+($code, $head) = curl("http://127.0.0.1:$http/v1/me?x=1");
+is($code, 301, 'anything else on HTTP redirects');
+like($head, qr{^location: https://127.0.0.1:$https/v1/me\?x=1\r?$}mi, '... to HTTPS');
+
+($code, $head, $body) = curl("https://127.0.0.1:$https/v1/nothing-here");
+is($code, 404, 'an unknown API path is 404');
+like($head, qr{^content-type: application/problem\+json}mi, '... as problem+json');
+
+$out = `curl -sk --tls-max 1.1 --max-time 5 -o /dev/null -w '%{http_code}' https://127.0.0.1:$https/healthz 2>&1`;
+isnt($out, '200', 'TLS 1.1 is refused');
+
+done_testing();
