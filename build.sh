@@ -306,7 +306,7 @@ cmd_unit() {
     for t in "$ROOT"/t/unit/test_*.c; do
         gcc -g -O1 -Wall -Wextra -Wno-unused-parameter -Werror -fsanitize=address,undefined \
             -I "$ROOT/ngx_north_module" -o "$BUILD/unit/$(basename "$t" .c)" \
-            "$t" "$ROOT"/ngx_north_module/north_*.c -lcmocka
+            "$t" "$ROOT"/ngx_north_module/north_*.c -ljansson -lcrypto -lcmocka
     done
 }
 

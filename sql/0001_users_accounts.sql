@@ -11,11 +11,11 @@ create table north.users (
     email         text        not null,
     password_hash text,
     created_at    timestamptz not null default now(),
-    updated_at    timestamptz not null default now(),
-    constraint users_email_lower check (email = lower(email))
+    updated_at    timestamptz not null default now()
 );
 
-create unique index users_email_key on north.users (email);
+-- one account per address, whatever the case of its local part
+create unique index users_email_key on north.users (lower(email));
 
 create table north.accounts (
     id              uuid        primary key default gen_random_uuid(),
