@@ -64,6 +64,7 @@ typedef ngx_int_t (*ngx_http_north_json_pt)(ngx_http_request_t *r,
 /* Per-request state of the platform. */
 typedef struct {
     ngx_http_north_json_pt       json_cb;
+    void                        *service;   /* the handler's own state */
 } ngx_http_north_ctx_t;
 
 ngx_http_north_ctx_t *ngx_http_north_ctx(ngx_http_request_t *r);
@@ -80,6 +81,17 @@ void ngx_http_north_async_begin(ngx_http_request_t *r);
 void ngx_http_north_async_end(ngx_http_request_t *r, ngx_int_t rc);
 
 ngx_str_t *ngx_http_north_request_id(ngx_http_request_t *r);
+
+/* The URI's last path segment (an id in /v1/things/{id}), maybe empty. */
+void ngx_http_north_path_id(ngx_http_request_t *r, ngx_str_t *id);
+
+/*
+ * A directive's "value" or "env=NAME" (read from the master's environment)
+ * into value, NUL-terminated, and how to show it in messages (a literal
+ * with credentials is never shown).
+ */
+char *ngx_http_north_conf_value(ngx_conf_t *cf, ngx_str_t *arg,
+    ngx_str_t *value, ngx_str_t *shown);
 
 
 #endif /* _NGX_NORTH_H_INCLUDED_ */

@@ -31,8 +31,6 @@ static char *ngx_http_north_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_north_api(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-static char *ngx_http_north_conf_value(ngx_conf_t *cf, ngx_str_t *arg,
-    ngx_str_t *value, ngx_str_t *shown);
 static ngx_int_t ngx_http_north_conf_param(ngx_conf_t *cf,
     ngx_http_north_main_conf_t *mcf, const char *key, const char *val);
 
@@ -334,9 +332,7 @@ ngx_http_north_create_loc_conf(ngx_conf_t *cf)
 }
 
 
-/* "value" or "env=NAME": the value, and how to show it in messages. */
-
-static char *
+char *
 ngx_http_north_conf_value(ngx_conf_t *cf, ngx_str_t *arg, ngx_str_t *value,
     ngx_str_t *shown)
 {
@@ -847,6 +843,22 @@ ngx_http_north_request_id(ngx_http_request_t *r)
     s->len = v->len;
 
     return s;
+}
+
+
+void
+ngx_http_north_path_id(ngx_http_request_t *r, ngx_str_t *id)
+{
+    u_char  *p, *last;
+
+    last = r->uri.data + r->uri.len;
+
+    for (p = last; p > r->uri.data && p[-1] != '/'; p--) {
+        /* void */
+    }
+
+    id->data = p;
+    id->len = last - p;
 }
 
 

@@ -1024,3 +1024,25 @@ ngx_http_north_pg_problem(ngx_http_request_t *r, ngx_int_t status)
                                   "Service temporarily unavailable",
                                   ngx_http_north_pg_status_text(status), NULL);
 }
+
+
+ngx_int_t
+ngx_http_north_pg_error(ngx_http_request_t *r, PGresult *res)
+{
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "north pg: %s %s", ngx_http_north_pg_sqlstate(res),
+                  PQresultErrorMessage(res));
+
+    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+
+const char *
+ngx_http_north_pg_sqlstate(PGresult *res)
+{
+    char  *state;
+
+    state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+    return state ? state : "";
+}

@@ -86,5 +86,11 @@ ngx_int_t ngx_http_north_pg_problem(ngx_http_request_t *r, ngx_int_t status);
 
 const char *ngx_http_north_pg_status_text(ngx_int_t status);
 
+/* Logs an unexpected SQL error of r's statement; the 500 to answer. */
+ngx_int_t ngx_http_north_pg_error(ngx_http_request_t *r, PGresult *res);
+
+/* SQLSTATE of an error result ("" when none), e.g. "23505". */
+const char *ngx_http_north_pg_sqlstate(PGresult *res);
+
 
 #endif /* _NGX_NORTH_PG_H_INCLUDED_ */

@@ -1,0 +1,1769 @@
+/*
+ * Authentication API: registration, login, refresh-token rotation, logout,
+ * sessions, password change and biometric (P-256) login. Passwords are
+ * hashed with Argon2id in the thread pool; every write is one SQL function.
+ */
+
+#include "ngx_north.h"
+#include "ngx_north_pg.h"
+#include "ngx_north_redis.h"
+#include "ngx_north_json.h"
+#include "ngx_north_task.h"
+#include "ngx_north_jwt.h"
+#include "north_check.h"
+#include "north_jwt.h"
+#include "north_password.h"
+
+#include <argon2.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+#include <openssl/core_names.h>
+
+
+/* OWASP's Argon2id floor: 19 MiB, 2 passes, 1 lane */
+#define NORTH_AUTH_ARGON2_T        2
+#define NORTH_AUTH_ARGON2_M        19456
+#define NORTH_AUTH_ARGON2_P        1
+#define NORTH_AUTH_HASH_LEN        128
+
+#define NORTH_AUTH_MAX_FAILURES    "5"
+#define NORTH_AUTH_FAILURE_WINDOW  "15 minutes"
+#define NORTH_AUTH_LOCKOUT         "15 minutes"
+#define NORTH_AUTH_CHALLENGE_TTL   60
+
+/* until the privacy service makes it configurable */
+#define NORTH_AUTH_POLICY_VERSION  "2026-11-01"
+
+/* verified against when an e-mail is unknown, so that it takes as long */
+#define NORTH_AUTH_DUMMY_HASH                                                 \
+    "$argon2id$v=19$m=19456,t=2,p=1$bm9ydGgtZHVtbXktc2FsdA"                 \
+    "$aaKeMLWUMFyDYSy4MnuBHhy4et1VzQvT/imeqVaSiR8"
+
+
+/* Input and output of a hashing task; lives on the heap (see task.h). */
+typedef struct {
+    char          password[NORTH_PASSWORD_MAX * 4 + 1];
+    size_t        password_len;
+    char          check[NORTH_AUTH_HASH_LEN];   /* verify against, or "" */
+    char          new_password[NORTH_PASSWORD_MAX * 4 + 1];
+    size_t        new_password_len;
+    char          hash[NORTH_AUTH_HASH_LEN];    /* of new_password */
+    int           verified;
+    int           hashed;
+} north_auth_hash_t;
+
+
+/* A request's state across its continuations. */
+typedef struct {
+    json_t                    *body;
+    const char                *email;
+    const char                *password;
+    const char                *new_password;
+    const char                *consents;       /* a text[] literal */
+    const char                *locale;
+    const char                *province;
+    const char                *device_id;
+    const char                *device_name;
+    const char                *platform;
+    const char                *challenge;
+    const char                *signature;
+    ngx_str_t                  user_id;
+    ngx_str_t                  session_id;
+    ngx_str_t                  refresh;        /* the token handed out */
+    char                       refresh_hash[2 + 64 + 1];   /* \x + hex */
+    char                       hash[NORTH_AUTH_HASH_LEN];
+    ngx_uint_t                 known;          /* the e-mail has a user */
+} north_auth_ctx_t;
+
+
+static ngx_int_t north_auth_new_refresh(ngx_http_request_t *r,
+    north_auth_ctx_t *ctx);
+static void north_auth_hash_hex(const u_char *token, size_t len, char *out);
+static ngx_int_t north_auth_tokens(ngx_http_request_t *r, ngx_uint_t status,
+    north_auth_ctx_t *ctx);
+static ngx_int_t north_auth_device(ngx_http_north_fields_t *f,
+    north_auth_ctx_t *ctx);
+static const char *north_auth_ip(ngx_http_request_t *r);
+static const char *north_auth_ttl(ngx_http_request_t *r, time_t ttl);
+static north_auth_ctx_t *north_auth_ctx(ngx_http_request_t *r);
+static void north_auth_hash_work(void *data);
+static ngx_int_t north_auth_problem(ngx_http_request_t *r, ngx_uint_t status,
+    const char *type, const char *title, const char *detail);
+static ngx_int_t north_auth_retry_after(ngx_http_request_t *r,
+    const char *seconds);
+static void north_auth_strn(ngx_http_request_t *r, ngx_str_t *s,
+    u_char *data, size_t len);
+static void north_auth_str(ngx_http_request_t *r, ngx_str_t *s,
+    const char *v);
+static char *north_auth_dup(ngx_http_request_t *r, const char *v);
+
+static ngx_int_t north_auth_register_body(ngx_http_request_t *r,
+    json_t *body);
+static ngx_int_t north_auth_register_hashed(ngx_http_request_t *r,
+    void *data);
+static ngx_int_t north_auth_register_done(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status);
+static ngx_int_t north_auth_login_body(ngx_http_request_t *r, json_t *body);
+static ngx_int_t north_auth_login_user(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status);
+static ngx_int_t north_auth_login_checked(ngx_http_request_t *r, void *data);
+static ngx_int_t north_auth_login_done(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status);
+static ngx_int_t north_auth_refresh_body(ngx_http_request_t *r, json_t *body);
+static ngx_int_t north_auth_refresh_done(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status);
+static ngx_int_t north_auth_revoked(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status);
+static ngx_int_t north_auth_sessions_done(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status);
+static ngx_int_t north_auth_password_body(ngx_http_request_t *r,
+    json_t *body);
+static ngx_int_t north_auth_password_user(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status);
+static ngx_int_t north_auth_password_checked(ngx_http_request_t *r,
+    void *data);
+static ngx_int_t north_auth_password_done(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status);
+static ngx_int_t north_auth_enroll_body(ngx_http_request_t *r, json_t *body);
+static ngx_int_t north_auth_enroll_done(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status);
+static ngx_int_t north_auth_challenge_body(ngx_http_request_t *r,
+    json_t *body);
+static ngx_int_t north_auth_challenge_done(ngx_http_request_t *r, void *data,
+    redisReply *reply, ngx_int_t status);
+static ngx_int_t north_auth_verify_body(ngx_http_request_t *r, json_t *body);
+static ngx_int_t north_auth_verify_claimed(ngx_http_request_t *r, void *data,
+    redisReply *reply, ngx_int_t status);
+static ngx_int_t north_auth_verify_key(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status);
+static ngx_int_t north_auth_verify_done(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status);
+static ngx_int_t north_auth_remove_done(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status);
+
+
+static const char *const  north_auth_platforms[] = {
+    "ios", "android", "web", NULL
+};
+
+static const char *const  north_auth_locales[] = { "en-CA", "fr-CA", NULL };
+
+static const char *const  north_auth_provinces[] = {
+    "AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK",
+    "YT", NULL
+};
+
+static const char *const  north_auth_purposes[] = {
+    "terms", "privacy_policy", "bank_data", "analytics",
+    "notifications_marketing", "ai_assistant", NULL
+};
+
+
+static ngx_http_north_pg_stmt_t  north_auth_register_stmt =
+    ngx_http_north_pg_stmt("north_auth_register",
+        "select user_id, session_id, email from north.auth_register("
+        "$1, $2, $3::text[], $4, $5, $6, $7::inet, $8, $9, $10, $11::bytea,"
+        " $12::interval)", 12);
+
+static ngx_http_north_pg_stmt_t  north_auth_user_stmt =
+    ngx_http_north_pg_stmt("north_auth_user",
+        "select id, email, password_hash,"
+        " ceil(extract(epoch from locked_until - now()))::int"
+        " from north.users where lower(email) = lower($1)", 1);
+
+static ngx_http_north_pg_stmt_t  north_auth_login_stmt =
+    ngx_http_north_pg_stmt("north_auth_login",
+        "select status, session_id, retry_after from north.auth_login_result("
+        "$1, $2, " NORTH_AUTH_MAX_FAILURES ", '" NORTH_AUTH_FAILURE_WINDOW
+        "', '" NORTH_AUTH_LOCKOUT "', $3::inet, $4, $5, $6, $7::bytea,"
+        " $8::interval)", 8);
+
+static ngx_http_north_pg_stmt_t  north_auth_refresh_stmt =
+    ngx_http_north_pg_stmt("north_auth_refresh",
+        "select status, user_id, session_id, email from north.auth_refresh("
+        "$1::bytea, $2::bytea, $3::interval)", 3);
+
+static ngx_http_north_pg_stmt_t  north_auth_revoke_stmt =
+    ngx_http_north_pg_stmt("north_auth_revoke",
+        "select north.auth_session_revoke($1, $2, $3)", 3);
+
+static ngx_http_north_pg_stmt_t  north_auth_sessions_stmt =
+    ngx_http_north_pg_stmt("north_auth_sessions",
+        "select json_build_object('sessions', coalesce(json_agg("
+        " json_build_object('id', id, 'auth_method', auth_method,"
+        "  'device', json_build_object('id', device_id, 'name', device_name,"
+        "                              'platform', platform),"
+        "  'ip', host(ip),"
+        "  'created_at', to_char(created_at at time zone 'UTC',"
+        "                        'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+        "  'last_seen_at', to_char(last_seen_at at time zone 'UTC',"
+        "                          'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+        "  'current', id = $2)"
+        " order by created_at desc), '[]'))"
+        " from north.sessions where user_id = $1 and revoked_at is null", 2);
+
+static ngx_http_north_pg_stmt_t  north_auth_password_user_stmt =
+    ngx_http_north_pg_stmt("north_auth_password_user",
+        "select email, password_hash from north.users where id = $1", 1);
+
+static ngx_http_north_pg_stmt_t  north_auth_password_stmt =
+    ngx_http_north_pg_stmt("north_auth_password",
+        "select revoked_session from north.auth_password_change($1, $2, $3)",
+        3);
+
+static ngx_http_north_pg_stmt_t  north_auth_enroll_stmt =
+    ngx_http_north_pg_stmt("north_auth_enroll",
+        "insert into north.devices (user_id, device_id, name, platform,"
+        " public_key) values ($1, $2, $3, $4, $5::bytea)"
+        " on conflict (user_id, device_id) do update"
+        " set public_key = excluded.public_key, name = excluded.name,"
+        "     platform = excluded.platform, enrolled_at = now()"
+        " returning to_char(enrolled_at at time zone 'UTC',"
+        "                   'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')", 5);
+
+static ngx_http_north_pg_stmt_t  north_auth_device_key_stmt =
+    ngx_http_north_pg_stmt("north_auth_device_key",
+        "select d.public_key, d.name, d.platform, u.email"
+        " from north.devices d join north.users u on u.id = d.user_id"
+        " where d.user_id = $1 and d.device_id = $2", 2);
+
+static ngx_http_north_pg_stmt_t  north_auth_bio_session_stmt =
+    ngx_http_north_pg_stmt("north_auth_bio_session",
+        "select north.auth_session_open($1, 'biometric', $2::inet, $3, $4, $5,"
+        " $6::bytea, $7::interval)", 7);
+
+static ngx_http_north_pg_stmt_t  north_auth_remove_stmt =
+    ngx_http_north_pg_stmt("north_auth_remove",
+        "delete from north.devices where user_id = $1 and device_id = $2"
+        " returning 1", 2);
+
+
+/* POST /v1/auth/register */
+
+static ngx_int_t
+north_auth_register(ngx_http_request_t *r)
+{
+    return ngx_http_north_json_read(r, north_auth_register_body);
+}
+
+
+static ngx_int_t
+north_auth_register_body(ngx_http_request_t *r, json_t *body)
+{
+    u_char                   *p;
+    size_t                    i, n;
+    json_t                   *consents, *v;
+    const char               *email, *why;
+    north_auth_ctx_t         *ctx;
+    north_auth_hash_t        *h;
+    ngx_uint_t                terms, privacy;
+    ngx_http_north_fields_t   f;
+
+    static const char *const  fields[] = {
+        "email", "password", "consents", "locale", "province", "device", NULL
+    };
+
+    ctx = north_auth_ctx(r);
+
+    if (ctx == NULL || ngx_http_north_fields_init(&f, r, body) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_north_fields_only(&f, fields);
+
+    email = ngx_http_north_field_string(&f, "email", 1, 1, 254);
+
+    if (email) {
+        p = ngx_pnalloc(r->pool, ngx_strlen(email) + 1);
+        if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        n = north_email_normalize(email, ngx_strlen(email), (char *) p);
+        p[n] = '\0';
+
+        if (north_check_email(p, n)) {
+            ctx->email = (char *) p;
+
+        } else {
+            ngx_http_north_fields_error(&f, "email",
+                                        "must be an e-mail address");
+        }
+    }
+
+    ctx->password = ngx_http_north_field_string(&f, "password", 1, 0,
+                                                NORTH_PASSWORD_MAX * 4);
+    if (ctx->password) {
+        why = north_password_check(ctx->password, ngx_strlen(ctx->password),
+                                   ctx->email,
+                                   ctx->email ? ngx_strlen(ctx->email) : 0);
+        if (why) {
+            ngx_http_north_fields_error(&f, "password", why);
+            ctx->password = NULL;
+        }
+    }
+
+    ctx->locale = ngx_http_north_field_enum(&f, "locale", 0,
+                                            north_auth_locales);
+    ctx->province = ngx_http_north_field_enum(&f, "province", 0,
+                                              north_auth_provinces);
+    (void) north_auth_device(&f, ctx);
+
+    /* the consents, as a text[] literal of known purposes */
+    consents = json_object_get(body, "consents");
+    terms = 0;
+    privacy = 0;
+
+    if (!json_is_array(consents)) {
+        ngx_http_north_fields_error(&f, "consents",
+                                    "is required: a list of purposes");
+
+    } else {
+        p = ngx_pnalloc(r->pool, json_array_size(consents) * 32 + 3);
+        if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ctx->consents = (char *) p;
+        *p++ = '{';
+
+        json_array_foreach(consents, i, v) {
+            const char *const  *purpose;
+
+            for (purpose = north_auth_purposes; *purpose; purpose++) {
+                if (json_is_string(v)
+                    && ngx_strcmp(json_string_value(v), *purpose) == 0)
+                {
+                    break;
+                }
+            }
+
+            if (*purpose == NULL) {
+                ngx_http_north_fields_error(&f, "consents",
+                                            "names an unknown purpose");
+                break;
+            }
+
+            terms |= (purpose == &north_auth_purposes[0]);
+            privacy |= (purpose == &north_auth_purposes[1]);
+
+            if (p[-1] != '{') {
+                *p++ = ',';
+            }
+
+            p = ngx_cpymem(p, *purpose, ngx_strlen(*purpose));
+        }
+
+        *p++ = '}';
+        *p = '\0';
+
+        if (!terms || !privacy) {
+            ngx_http_north_fields_error(&f, "consents",
+                                        "must include terms and "
+                                        "privacy_policy");
+        }
+    }
+
+    if (ngx_http_north_fields_failed(&f)) {
+        return ngx_http_north_fields_problem(r, &f);
+    }
+
+    h = ngx_http_north_task_alloc(r, sizeof(north_auth_hash_t));
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->new_password_len = ngx_strlen(ctx->password);
+    ngx_memcpy(h->new_password, ctx->password, h->new_password_len);
+
+    return ngx_http_north_task_post(r, h, north_auth_hash_work,
+                                    north_auth_register_hashed);
+}
+
+
+static ngx_int_t
+north_auth_register_hashed(ngx_http_request_t *r, void *data)
+{
+    north_auth_hash_t  *h = data;
+
+    const char        *values[12];
+    north_auth_ctx_t  *ctx;
+
+    ctx = north_auth_ctx(r);
+
+    if (!h->hashed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(ctx->hash, h->hash, sizeof(ctx->hash));
+
+    if (north_auth_new_refresh(r, ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    values[0] = ctx->email;
+    values[1] = ctx->hash;
+    values[2] = ctx->consents;
+    values[3] = NORTH_AUTH_POLICY_VERSION;
+    values[4] = ctx->locale;
+    values[5] = ctx->province;
+    values[6] = north_auth_ip(r);
+    values[7] = ctx->device_id;
+    values[8] = ctx->device_name;
+    values[9] = ctx->platform;
+    values[10] = ctx->refresh_hash;
+    values[11] = north_auth_ttl(r, ngx_http_north_jwt_refresh_ttl(r));
+
+    return ngx_http_north_pg_query(r, &north_auth_register_stmt, values,
+                                   north_auth_register_done, ctx);
+}
+
+
+static ngx_int_t
+north_auth_register_done(ngx_http_request_t *r, void *data, PGresult *res,
+    ngx_int_t status)
+{
+    north_auth_ctx_t  *ctx = data;
+
+    if (res == NULL) {
+        return ngx_http_north_pg_problem(r, status);
+    }
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        if (ngx_strcmp(ngx_http_north_pg_sqlstate(res), "23505") == 0) {
+            return north_auth_problem(r, NGX_HTTP_CONFLICT, "email-taken",
+                                      "E-mail already registered",
+                                      "an account with this e-mail exists");
+        }
+
+        return ngx_http_north_pg_error(r, res);
+    }
+
+    north_auth_str(r, &ctx->user_id, PQgetvalue(res, 0, 0));
+    north_auth_str(r, &ctx->session_id, PQgetvalue(res, 0, 1));
+    ctx->email = PQgetvalue(res, 0, 2);
+
+    return north_auth_tokens(r, NGX_HTTP_CREATED, ctx);
+}
+
+
+/* POST /v1/auth/login */
+
+static ngx_int_t
+north_auth_login(ngx_http_request_t *r)
+{
+    return ngx_http_north_json_read(r, north_auth_login_body);
+}
+
+
+static ngx_int_t
+north_auth_login_body(ngx_http_request_t *r, json_t *body)
+{
+    u_char                   *p;
+    size_t                    n;
+    const char               *email, *values[1];
+    north_auth_ctx_t         *ctx;
+    ngx_http_north_fields_t   f;
+
+    static const char *const  fields[] = {
+        "email", "password", "device", NULL
+    };
+
+    ctx = north_auth_ctx(r);
+
+    if (ctx == NULL || ngx_http_north_fields_init(&f, r, body) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_north_fields_only(&f, fields);
+    email = ngx_http_north_field_string(&f, "email", 1, 1, 254);
+    ctx->password = ngx_http_north_field_string(&f, "password", 1, 1,
+                                                NORTH_PASSWORD_MAX * 4);
+    (void) north_auth_device(&f, ctx);
+
+    if (ngx_http_north_fields_failed(&f)) {
+        return ngx_http_north_fields_problem(r, &f);
+    }
+
+    p = ngx_pnalloc(r->pool, ngx_strlen(email) + 1);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    n = north_email_normalize(email, ngx_strlen(email), (char *) p);
+    p[n] = '\0';
+    ctx->email = (char *) p;
+
+    values[0] = ctx->email;
+
+    return ngx_http_north_pg_query(r, &north_auth_user_stmt, values,
+                                   north_auth_login_user, ctx);
+}
+
+
+static ngx_int_t
+north_auth_login_user(ngx_http_request_t *r, void *data, PGresult *res,
+    ngx_int_t status)
+{
+    north_auth_ctx_t  *ctx = data;
+
+    char               *locked;
+    north_auth_hash_t  *h;
+
+    if (res == NULL) {
+        return ngx_http_north_pg_problem(r, status);
+    }
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        return ngx_http_north_pg_error(r, res);
+    }
+
+    h = ngx_http_north_task_alloc(r, sizeof(north_auth_hash_t));
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->password_len = ngx_strlen(ctx->password);
+    ngx_memcpy(h->password, ctx->password, h->password_len);
+
+    if (PQntuples(res) == 1) {
+        locked = PQgetvalue(res, 0, 3);
+
+        if (!PQgetisnull(res, 0, 3) && ngx_atoi((u_char *) locked,
+                                                ngx_strlen(locked)) > 0)
+        {
+            return north_auth_retry_after(r, locked);
+        }
+
+        ctx->known = 1;
+        north_auth_str(r, &ctx->user_id, PQgetvalue(res, 0, 0));
+        north_auth_str(r, &ctx->session_id, "");
+        ctx->email = north_auth_dup(r, PQgetvalue(res, 0, 1));
+        if (ctx->email == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_cpystrn((u_char *) h->check, (u_char *) PQgetvalue(res, 0, 2),
+                    sizeof(h->check));
+
+    } else {
+        ngx_cpystrn((u_char *) h->check, (u_char *) NORTH_AUTH_DUMMY_HASH,
+                    sizeof(h->check));
+    }
+
+    return ngx_http_north_task_post(r, h, north_auth_hash_work,
+                                    north_auth_login_checked);
+}
+
+
+static ngx_int_t
+north_auth_login_checked(ngx_http_request_t *r, void *data)
+{
+    north_auth_hash_t  *h = data;
+
+    const char        *values[8];
+    north_auth_ctx_t  *ctx;
+
+    ctx = north_auth_ctx(r);
+
+    if (!ctx->known) {
+        return north_auth_problem(r, NGX_HTTP_UNAUTHORIZED,
+                                  "invalid-credentials", "Login failed",
+                                  "the e-mail or the password is wrong");
+    }
+
+    if (north_auth_new_refresh(r, ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    values[0] = (char *) ctx->user_id.data;
+    values[1] = h->verified ? "true" : "false";
+    values[2] = north_auth_ip(r);
+    values[3] = ctx->device_id;
+    values[4] = ctx->device_name;
+    values[5] = ctx->platform;
+    values[6] = ctx->refresh_hash;
+    values[7] = north_auth_ttl(r, ngx_http_north_jwt_refresh_ttl(r));
+
+    return ngx_http_north_pg_query(r, &north_auth_login_stmt, values,
+                                   north_auth_login_done, ctx);
+}
+
+
+static ngx_int_t
+north_auth_login_done(ngx_http_request_t *r, void *data, PGresult *res,
+    ngx_int_t status)
+{
+    north_auth_ctx_t  *ctx = data;
+
+    char  *outcome;
+
+    if (res == NULL) {
+        return ngx_http_north_pg_problem(r, status);
+    }
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+        return ngx_http_north_pg_error(r, res);
+    }
+
+    outcome = PQgetvalue(res, 0, 0);
+
+    if (ngx_strcmp(outcome, "locked") == 0) {
+        return north_auth_retry_after(r, PQgetvalue(res, 0, 2));
+    }
+
+    if (ngx_strcmp(outcome, "ok") != 0) {
+        return north_auth_problem(r, NGX_HTTP_UNAUTHORIZED,
+                                  "invalid-credentials", "Login failed",
+                                  "the e-mail or the password is wrong");
+    }
+
+    north_auth_str(r, &ctx->session_id, PQgetvalue(res, 0, 1));
+
+    return north_auth_tokens(r, NGX_HTTP_OK, ctx);
+}
+
+
+/* POST /v1/auth/refresh */
+
+static ngx_int_t
+north_auth_refresh(ngx_http_request_t *r)
+{
+    return ngx_http_north_json_read(r, north_auth_refresh_body);
+}
+
+
+static ngx_int_t
+north_auth_refresh_body(ngx_http_request_t *r, json_t *body)
+{
+    const char               *token, *values[3];
+    char                     *old_hash;
+    north_auth_ctx_t         *ctx;
+    ngx_http_north_fields_t   f;
+
+    static const char *const  fields[] = { "refresh_token", NULL };
+
+    ctx = north_auth_ctx(r);
+
+    if (ctx == NULL || ngx_http_north_fields_init(&f, r, body) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_north_fields_only(&f, fields);
+    token = ngx_http_north_field_string(&f, "refresh_token", 1, 43, 43);
+
+    if (ngx_http_north_fields_failed(&f)) {
+        return ngx_http_north_fields_problem(r, &f);
+    }
+
+    old_hash = ngx_pnalloc(r->pool, sizeof(ctx->refresh_hash));
+    if (old_hash == NULL || north_auth_new_refresh(r, ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    north_auth_hash_hex((u_char *) token, 43, old_hash);
+
+    values[0] = old_hash;
+    values[1] = ctx->refresh_hash;
+    values[2] = north_auth_ttl(r, ngx_http_north_jwt_refresh_ttl(r));
+
+    return ngx_http_north_pg_query(r, &north_auth_refresh_stmt, values,
+                                   north_auth_refresh_done, ctx);
+}
+
+
+static ngx_int_t
+north_auth_refresh_done(ngx_http_request_t *r, void *data, PGresult *res,
+    ngx_int_t status)
+{
+    north_auth_ctx_t  *ctx = data;
+
+    char  *outcome;
+
+    if (res == NULL) {
+        return ngx_http_north_pg_problem(r, status);
+    }
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+        return ngx_http_north_pg_error(r, res);
+    }
+
+    outcome = PQgetvalue(res, 0, 0);
+
+    if (!PQgetisnull(res, 0, 1)) {
+        north_auth_str(r, &ctx->user_id, PQgetvalue(res, 0, 1));
+        north_auth_str(r, &ctx->session_id, PQgetvalue(res, 0, 2));
+        ctx->email = PQgetvalue(res, 0, 3);
+    }
+
+    if (ngx_strcmp(outcome, "ok") == 0) {
+        return north_auth_tokens(r, NGX_HTTP_OK, ctx);
+    }
+
+    if (ngx_strcmp(outcome, "reused") == 0) {
+        /* a rotated token came back: someone else has it */
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "north auth: refresh token reused, session %V revoked",
+                      &ctx->session_id);
+        ngx_http_north_session_cache(r, &ctx->user_id, &ctx->session_id, 0);
+    }
+
+    return north_auth_problem(r, NGX_HTTP_UNAUTHORIZED, "invalid-grant",
+                              "Invalid refresh token",
+                              "the refresh token is not valid");
+}
+
+
+/* POST /v1/auth/logout */
+
+static ngx_int_t
+north_auth_logout(ngx_http_request_t *r)
+{
+    const char                 *values[3];
+    ngx_http_north_identity_t  *id;
+
+    id = ngx_http_north_jwt_identity(r);
+    if (id == NULL) {
+        return NGX_HTTP_UNAUTHORIZED;
+    }
+
+    values[0] = (char *) id->user_id.data;
+    values[1] = (char *) id->session_id.data;
+    values[2] = "logout";
+
+    return ngx_http_north_pg_query(r, &north_auth_revoke_stmt, values,
+                                   north_auth_revoked, &id->session_id);
+}
+
+
+/* The end of a logout or of DELETE /v1/auth/sessions/{id}. */
+
+static ngx_int_t
+north_auth_revoked(ngx_http_request_t *r, void *data, PGresult *res,
+    ngx_int_t status)
+{
+    ngx_str_t                  *session = data;
+    ngx_http_north_identity_t  *id;
+
+    if (res == NULL) {
+        return ngx_http_north_pg_problem(r, status);
+    }
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+        return ngx_http_north_pg_error(r, res);
+    }
+
+    if (PQgetvalue(res, 0, 0)[0] != 't') {
+        return north_auth_problem(r, NGX_HTTP_NOT_FOUND, "not-found",
+                                  "Not found", "no such session");
+    }
+
+    id = ngx_http_north_jwt_identity(r);
+    ngx_http_north_session_cache(r, &id->user_id, session, 0);
+
+    return ngx_http_north_json_send_text(r, NGX_HTTP_NO_CONTENT, NULL, 0);
+}
+
+
+/* GET /v1/auth/sessions */
+
+static ngx_int_t
+north_auth_sessions(ngx_http_request_t *r)
+{
+    const char                 *values[2];
+    ngx_http_north_identity_t  *id;
+
+    id = ngx_http_north_jwt_identity(r);
+    if (id == NULL) {
+        return NGX_HTTP_UNAUTHORIZED;
+    }
+
+    values[0] = (char *) id->user_id.data;
+    values[1] = (char *) id->session_id.data;
+
+    return ngx_http_north_pg_query(r, &north_auth_sessions_stmt, values,
+                                   north_auth_sessions_done, NULL);
+}
+
+
+static ngx_int_t
+north_auth_sessions_done(ngx_http_request_t *r, void *data, PGresult *res,
+    ngx_int_t status)
+{
+    u_char  *text;
+    size_t   len;
+
+    if (res == NULL) {
+        return ngx_http_north_pg_problem(r, status);
+    }
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+        return ngx_http_north_pg_error(r, res);
+    }
+
+    /* PostgreSQL rendered it; the result is freed after we return */
+    len = PQgetlength(res, 0, 0);
+    text = ngx_pnalloc(r->pool, len);
+    if (text == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(text, PQgetvalue(res, 0, 0), len);
+
+    return ngx_http_north_json_send_text(r, NGX_HTTP_OK, text, len);
+}
+
+
+/* DELETE /v1/auth/sessions/{id} */
+
+static ngx_int_t
+north_auth_session_delete(ngx_http_request_t *r)
+{
+    const char                 *values[3];
+    ngx_str_t                  *session, segment;
+    ngx_http_north_identity_t  *id;
+
+    id = ngx_http_north_jwt_identity(r);
+    if (id == NULL) {
+        return NGX_HTTP_UNAUTHORIZED;
+    }
+
+    session = ngx_palloc(r->pool, sizeof(ngx_str_t));
+    if (session == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_north_path_id(r, &segment);
+
+    if (!north_check_uuid(segment.data, segment.len)) {
+        return north_auth_problem(r, NGX_HTTP_NOT_FOUND, "not-found",
+                                  "Not found", "no such session");
+    }
+
+    north_auth_strn(r, session, segment.data, segment.len);
+
+    values[0] = (char *) id->user_id.data;
+    values[1] = (char *) session->data;
+    values[2] = "revoked_by_user";
+
+    return ngx_http_north_pg_query(r, &north_auth_revoke_stmt, values,
+                                   north_auth_revoked, session);
+}
+
+
+/* POST /v1/auth/password */
+
+static ngx_int_t
+north_auth_password(ngx_http_request_t *r)
+{
+    return ngx_http_north_json_read(r, north_auth_password_body);
+}
+
+
+static ngx_int_t
+north_auth_password_body(ngx_http_request_t *r, json_t *body)
+{
+    const char                 *values[1];
+    north_auth_ctx_t           *ctx;
+    ngx_http_north_fields_t     f;
+    ngx_http_north_identity_t  *id;
+
+    static const char *const  fields[] = {
+        "current_password", "new_password", NULL
+    };
+
+    id = ngx_http_north_jwt_identity(r);
+    ctx = north_auth_ctx(r);
+
+    if (id == NULL || ctx == NULL
+        || ngx_http_north_fields_init(&f, r, body) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_north_fields_only(&f, fields);
+    ctx->password = ngx_http_north_field_string(&f, "current_password", 1, 1,
+                                                NORTH_PASSWORD_MAX * 4);
+    ctx->new_password = ngx_http_north_field_string(&f, "new_password", 1, 0,
+                                                    NORTH_PASSWORD_MAX * 4);
+
+    if (ngx_http_north_fields_failed(&f)) {
+        return ngx_http_north_fields_problem(r, &f);
+    }
+
+    ctx->user_id = id->user_id;
+    ctx->session_id = id->session_id;
+
+    values[0] = (char *) id->user_id.data;
+
+    return ngx_http_north_pg_query(r, &north_auth_password_user_stmt, values,
+                                   north_auth_password_user, ctx);
+}
+
+
+static ngx_int_t
+north_auth_password_user(ngx_http_request_t *r, void *data, PGresult *res,
+    ngx_int_t status)
+{
+    north_auth_ctx_t  *ctx = data;
+
+    const char               *why;
+    north_auth_hash_t        *h;
+    ngx_http_north_fields_t   f;
+
+    if (res == NULL) {
+        return ngx_http_north_pg_problem(r, status);
+    }
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+        return ngx_http_north_pg_error(r, res);
+    }
+
+    why = north_password_check(ctx->new_password,
+                               ngx_strlen(ctx->new_password),
+                               PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0));
+    if (why) {
+        if (ngx_http_north_fields_init(&f, r, json_object()) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_http_north_fields_error(&f, "new_password", why);
+
+        return ngx_http_north_fields_problem(r, &f);
+    }
+
+    h = ngx_http_north_task_alloc(r, sizeof(north_auth_hash_t));
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->password_len = ngx_strlen(ctx->password);
+    ngx_memcpy(h->password, ctx->password, h->password_len);
+    ngx_cpystrn((u_char *) h->check, (u_char *) PQgetvalue(res, 0, 1),
+                sizeof(h->check));
+    h->new_password_len = ngx_strlen(ctx->new_password);
+    ngx_memcpy(h->new_password, ctx->new_password, h->new_password_len);
+
+    return ngx_http_north_task_post(r, h, north_auth_hash_work,
+                                    north_auth_password_checked);
+}
+
+
+static ngx_int_t
+north_auth_password_checked(ngx_http_request_t *r, void *data)
+{
+    north_auth_hash_t  *h = data;
+
+    const char        *values[3];
+    north_auth_ctx_t  *ctx;
+
+    ctx = north_auth_ctx(r);
+
+    if (!h->verified) {
+        return north_auth_problem(r, NGX_HTTP_FORBIDDEN,
+                                  "invalid-credentials", "Wrong password",
+                                  "the current password is wrong");
+    }
+
+    if (!h->hashed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(ctx->hash, h->hash, sizeof(ctx->hash));
+
+    values[0] = (char *) ctx->user_id.data;
+    values[1] = (char *) ctx->session_id.data;
+    values[2] = ctx->hash;
+
+    return ngx_http_north_pg_query(r, &north_auth_password_stmt, values,
+                                   north_auth_password_done, ctx);
+}
+
+
+static ngx_int_t
+north_auth_password_done(ngx_http_request_t *r, void *data, PGresult *res,
+    ngx_int_t status)
+{
+    north_auth_ctx_t  *ctx = data;
+
+    int        i;
+    ngx_str_t  sid;
+
+    if (res == NULL) {
+        return ngx_http_north_pg_problem(r, status);
+    }
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        return ngx_http_north_pg_error(r, res);
+    }
+
+    /* the other sessions end at the edge on their next request */
+    for (i = 0; i < PQntuples(res); i++) {
+        north_auth_str(r, &sid, PQgetvalue(res, i, 0));
+        ngx_http_north_session_cache(r, &ctx->user_id, &sid, 0);
+    }
+
+    return ngx_http_north_json_send_text(r, NGX_HTTP_NO_CONTENT, NULL, 0);
+}
+
+
+/* POST /v1/auth/biometric/enroll */
+
+static ngx_int_t
+north_auth_enroll(ngx_http_request_t *r)
+{
+    return ngx_http_north_json_read(r, north_auth_enroll_body);
+}
+
+
+static ngx_int_t
+north_auth_enroll_body(ngx_http_request_t *r, json_t *body)
+{
+    u_char                     *hex, *p;
+    const char                 *key, *values[5];
+    size_t                      i;
+    EVP_PKEY                   *pkey;
+    ngx_str_t                   b64, der;
+    north_auth_ctx_t           *ctx;
+    ngx_http_north_fields_t     f;
+    ngx_http_north_identity_t  *id;
+    const u_char               *dp;
+    char                        group[64];
+    size_t                      glen;
+
+    static const char *const  fields[] = {
+        "device_id", "public_key", "name", "platform", NULL
+    };
+
+    ngx_str_null(&der);
+
+    id = ngx_http_north_jwt_identity(r);
+    ctx = north_auth_ctx(r);
+
+    if (id == NULL || ctx == NULL
+        || ngx_http_north_fields_init(&f, r, body) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_north_fields_only(&f, fields);
+    ctx->device_id = ngx_http_north_field_string(&f, "device_id", 1, 1, 128);
+    key = ngx_http_north_field_string(&f, "public_key", 1, 1, 1024);
+    ctx->device_name = ngx_http_north_field_string(&f, "name", 0, 0, 128);
+    ctx->platform = ngx_http_north_field_enum(&f, "platform", 0,
+                                              north_auth_platforms);
+
+    if (key) {
+        b64.data = (u_char *) key;
+        b64.len = ngx_strlen(key);
+        der.data = ngx_pnalloc(r->pool, ngx_base64_decoded_length(b64.len));
+        if (der.data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        pkey = NULL;
+
+        if (ngx_decode_base64(&der, &b64) == NGX_OK) {
+            dp = der.data;
+            pkey = d2i_PUBKEY(NULL, &dp, der.len);
+        }
+
+        if (pkey == NULL || EVP_PKEY_get_base_id(pkey) != EVP_PKEY_EC
+            || !EVP_PKEY_get_utf8_string_param(pkey,
+                                               OSSL_PKEY_PARAM_GROUP_NAME,
+                                               group, sizeof(group), &glen)
+            || ngx_strcmp(group, "prime256v1") != 0)
+        {
+            ngx_http_north_fields_error(&f, "public_key",
+                                        "must be a base64 P-256 "
+                                        "SubjectPublicKeyInfo");
+        }
+
+        EVP_PKEY_free(pkey);
+    }
+
+    if (ngx_http_north_fields_failed(&f)) {
+        return ngx_http_north_fields_problem(r, &f);
+    }
+
+    /* bytea in hex: \x and two digits a byte */
+    hex = ngx_pnalloc(r->pool, 2 + der.len * 2 + 1);
+    if (hex == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_cpymem(hex, "\\x", 2);
+    for (i = 0; i < der.len; i++) {
+        p = ngx_sprintf(p, "%02xd", der.data[i]);
+    }
+    *p = '\0';
+
+    values[0] = (char *) id->user_id.data;
+    values[1] = ctx->device_id;
+    values[2] = ctx->device_name;
+    values[3] = ctx->platform;
+    values[4] = (char *) hex;
+
+    return ngx_http_north_pg_query(r, &north_auth_enroll_stmt, values,
+                                   north_auth_enroll_done, ctx);
+}
+
+
+static ngx_int_t
+north_auth_enroll_done(ngx_http_request_t *r, void *data, PGresult *res,
+    ngx_int_t status)
+{
+    north_auth_ctx_t  *ctx = data;
+
+    if (res == NULL) {
+        return ngx_http_north_pg_problem(r, status);
+    }
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+        return ngx_http_north_pg_error(r, res);
+    }
+
+    return ngx_http_north_json_send(r, NGX_HTTP_CREATED,
+               json_pack("{s:s, s:s}", "device_id", ctx->device_id,
+                         "enrolled_at", PQgetvalue(res, 0, 0)));
+}
+
+
+/* POST /v1/auth/biometric/challenge */
+
+static ngx_int_t
+north_auth_challenge(ngx_http_request_t *r)
+{
+    return ngx_http_north_json_read(r, north_auth_challenge_body);
+}
+
+
+static ngx_int_t
+north_auth_challenge_body(ngx_http_request_t *r, json_t *body)
+{
+    u_char                   *key;
+    size_t                    n;
+    const char               *argv[6];
+    size_t                    argvlen[6];
+    north_auth_ctx_t         *ctx;
+    ngx_http_north_fields_t   f;
+    u_char                    rnd[32];
+    char                     *challenge;
+
+    static const char *const  fields[] = { "user_id", "device_id", NULL };
+
+    ctx = north_auth_ctx(r);
+
+    if (ctx == NULL || ngx_http_north_fields_init(&f, r, body) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_north_fields_only(&f, fields);
+    north_auth_str(r, &ctx->user_id,
+                   ngx_http_north_field_uuid(&f, "user_id", 1));
+    ctx->device_id = ngx_http_north_field_string(&f, "device_id", 1, 1, 128);
+
+    if (ngx_http_north_fields_failed(&f)) {
+        return ngx_http_north_fields_problem(r, &f);
+    }
+
+    challenge = ngx_pnalloc(r->pool, 44);
+    key = ngx_pnalloc(r->pool, sizeof("north:{}:bio:") + 36 + 43);
+
+    if (challenge == NULL || key == NULL || RAND_bytes(rnd, 32) != 1) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    n = north_b64url_encode(rnd, 32, challenge);
+    challenge[n] = '\0';
+    ctx->challenge = challenge;
+
+    /*
+     * Single use: verify takes it with GETDEL. Given whether or not the
+     * device exists, so that the answer tells nothing about accounts.
+     */
+    argv[0] = "SET";
+    argv[1] = (char *) key;
+    argvlen[1] = ngx_sprintf(key, "north:{%V}:bio:%s", &ctx->user_id,
+                             challenge) - key;
+    argv[2] = ctx->device_id;
+    argv[3] = "EX";
+    argv[4] = "60";
+    argv[5] = "NX";
+
+    argvlen[0] = 3;
+    argvlen[2] = ngx_strlen(ctx->device_id);
+    argvlen[3] = 2;
+    argvlen[4] = 2;
+    argvlen[5] = 2;
+
+    return ngx_http_north_redis_query(r, 6, argv, argvlen,
+                                      north_auth_challenge_done, ctx);
+}
+
+
+static ngx_int_t
+north_auth_challenge_done(ngx_http_request_t *r, void *data,
+    redisReply *reply, ngx_int_t status)
+{
+    north_auth_ctx_t  *ctx = data;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_STATUS) {
+        return north_auth_problem(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                  "unavailable",
+                                  "Service temporarily unavailable",
+                                  reply ? "the challenge was not stored"
+                                  : ngx_http_north_redis_status_text(status));
+    }
+
+    return ngx_http_north_json_send(r, NGX_HTTP_OK,
+               json_pack("{s:s, s:i}", "challenge", ctx->challenge,
+                         "expires_in", NORTH_AUTH_CHALLENGE_TTL));
+}
+
+
+/* POST /v1/auth/biometric/verify */
+
+static ngx_int_t
+north_auth_verify(ngx_http_request_t *r)
+{
+    return ngx_http_north_json_read(r, north_auth_verify_body);
+}
+
+
+static ngx_int_t
+north_auth_verify_body(ngx_http_request_t *r, json_t *body)
+{
+    u_char                   *key;
+    const char               *argv[2];
+    size_t                    argvlen[2];
+    north_auth_ctx_t         *ctx;
+    ngx_http_north_fields_t   f;
+
+    static const char *const  fields[] = {
+        "user_id", "device_id", "challenge", "signature", NULL
+    };
+
+    ctx = north_auth_ctx(r);
+
+    if (ctx == NULL || ngx_http_north_fields_init(&f, r, body) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_north_fields_only(&f, fields);
+    north_auth_str(r, &ctx->user_id,
+                   ngx_http_north_field_uuid(&f, "user_id", 1));
+    ctx->device_id = ngx_http_north_field_string(&f, "device_id", 1, 1, 128);
+    ctx->challenge = ngx_http_north_field_string(&f, "challenge", 1, 43, 43);
+    ctx->signature = ngx_http_north_field_string(&f, "signature", 1, 1, 256);
+
+    if (ngx_http_north_fields_failed(&f)) {
+        return ngx_http_north_fields_problem(r, &f);
+    }
+
+    key = ngx_pnalloc(r->pool, sizeof("north:{}:bio:") + 36 + 43);
+    if (key == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* take the challenge: a second use finds nothing */
+    argv[0] = "GETDEL";
+    argvlen[0] = 6;
+    argv[1] = (char *) key;
+    argvlen[1] = ngx_sprintf(key, "north:{%V}:bio:%s", &ctx->user_id,
+                             ctx->challenge) - key;
+
+    return ngx_http_north_redis_query(r, 2, argv, argvlen,
+                                      north_auth_verify_claimed, ctx);
+}
+
+
+static ngx_int_t
+north_auth_verify_claimed(ngx_http_request_t *r, void *data,
+    redisReply *reply, ngx_int_t status)
+{
+    north_auth_ctx_t  *ctx = data;
+
+    const char  *values[2];
+
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        return north_auth_problem(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                  "unavailable",
+                                  "Service temporarily unavailable",
+                                  reply ? "the challenge could not be read"
+                                  : ngx_http_north_redis_status_text(status));
+    }
+
+    if (reply->type != REDIS_REPLY_STRING
+        || reply->len != ngx_strlen(ctx->device_id)
+        || ngx_strncmp(reply->str, ctx->device_id, reply->len) != 0)
+    {
+        return north_auth_problem(r, NGX_HTTP_UNAUTHORIZED,
+                                  "invalid-challenge", "Biometric login failed",
+                                  "the challenge is unknown, used, expired or "
+                                  "for another device");
+    }
+
+    values[0] = (char *) ctx->user_id.data;
+    values[1] = ctx->device_id;
+
+    return ngx_http_north_pg_query(r, &north_auth_device_key_stmt, values,
+                                   north_auth_verify_key, ctx);
+}
+
+
+static ngx_int_t
+north_auth_verify_key(ngx_http_request_t *r, void *data, PGresult *res,
+    ngx_int_t status)
+{
+    north_auth_ctx_t  *ctx = data;
+
+    int            ok;
+    size_t         len;
+    u_char        *der;
+    EVP_PKEY      *pkey;
+    ngx_str_t      b64, sig;
+    EVP_MD_CTX    *md;
+    const u_char  *dp;
+    const char    *values[7];
+
+    if (res == NULL) {
+        return ngx_http_north_pg_problem(r, status);
+    }
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        return ngx_http_north_pg_error(r, res);
+    }
+
+    ok = 0;
+
+    if (PQntuples(res) == 1) {
+        der = PQunescapeBytea((u_char *) PQgetvalue(res, 0, 0), &len);
+        dp = der;
+        pkey = der ? d2i_PUBKEY(NULL, &dp, len) : NULL;
+        PQfreemem(der);
+
+        b64.data = (u_char *) ctx->signature;
+        b64.len = ngx_strlen(ctx->signature);
+        sig.data = ngx_pnalloc(r->pool, ngx_base64_decoded_length(b64.len));
+
+        /* ECDSA P-256 over the challenge's text, SHA-256, DER signature */
+        if (pkey != NULL && sig.data != NULL
+            && ngx_decode_base64(&sig, &b64) == NGX_OK)
+        {
+            md = EVP_MD_CTX_new();
+            ok = md != NULL
+                 && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pkey)
+                    == 1
+                 && EVP_DigestVerify(md, sig.data, sig.len,
+                                     (u_char *) ctx->challenge,
+                                     ngx_strlen(ctx->challenge)) == 1;
+            EVP_MD_CTX_free(md);
+        }
+
+        EVP_PKEY_free(pkey);
+    }
+
+    if (!ok) {
+        return north_auth_problem(r, NGX_HTTP_UNAUTHORIZED,
+                                  "invalid-signature", "Biometric login failed",
+                                  "the signature does not verify");
+    }
+
+    ctx->device_name = PQgetisnull(res, 0, 1)
+                       ? NULL : north_auth_dup(r, PQgetvalue(res, 0, 1));
+    ctx->platform = PQgetisnull(res, 0, 2)
+                    ? NULL : north_auth_dup(r, PQgetvalue(res, 0, 2));
+    ctx->email = north_auth_dup(r, PQgetvalue(res, 0, 3));
+
+    if (ctx->email == NULL || north_auth_new_refresh(r, ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    values[0] = (char *) ctx->user_id.data;
+    values[1] = north_auth_ip(r);
+    values[2] = ctx->device_id;
+    values[3] = ctx->device_name;
+    values[4] = ctx->platform;
+    values[5] = ctx->refresh_hash;
+    values[6] = north_auth_ttl(r, ngx_http_north_jwt_refresh_ttl(r));
+
+    return ngx_http_north_pg_query(r, &north_auth_bio_session_stmt, values,
+                                   north_auth_verify_done, ctx);
+}
+
+
+static ngx_int_t
+north_auth_verify_done(ngx_http_request_t *r, void *data, PGresult *res,
+    ngx_int_t status)
+{
+    north_auth_ctx_t  *ctx = data;
+
+    if (res == NULL) {
+        return ngx_http_north_pg_problem(r, status);
+    }
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+        return ngx_http_north_pg_error(r, res);
+    }
+
+    north_auth_str(r, &ctx->session_id, PQgetvalue(res, 0, 0));
+
+    return north_auth_tokens(r, NGX_HTTP_OK, ctx);
+}
+
+
+/* DELETE /v1/auth/biometric/{device_id} */
+
+static ngx_int_t
+north_auth_remove(ngx_http_request_t *r)
+{
+    ngx_str_t                   device;
+    const char                 *values[2];
+    ngx_http_north_identity_t  *id;
+
+    id = ngx_http_north_jwt_identity(r);
+    if (id == NULL) {
+        return NGX_HTTP_UNAUTHORIZED;
+    }
+
+    ngx_http_north_path_id(r, &device);
+
+    if (device.len == 0 || device.len > 128) {
+        return north_auth_problem(r, NGX_HTTP_NOT_FOUND, "not-found",
+                                  "Not found", "no such device");
+    }
+
+    north_auth_strn(r, &device, device.data, device.len);
+
+    values[0] = (char *) id->user_id.data;
+    values[1] = (char *) device.data;
+
+    if (values[1] == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_north_pg_query(r, &north_auth_remove_stmt, values,
+                                   north_auth_remove_done, NULL);
+}
+
+
+static ngx_int_t
+north_auth_remove_done(ngx_http_request_t *r, void *data, PGresult *res,
+    ngx_int_t status)
+{
+    if (res == NULL) {
+        return ngx_http_north_pg_problem(r, status);
+    }
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        return ngx_http_north_pg_error(r, res);
+    }
+
+    if (PQntuples(res) == 0) {
+        return north_auth_problem(r, NGX_HTTP_NOT_FOUND, "not-found",
+                                  "Not found", "no such device");
+    }
+
+    return ngx_http_north_json_send_text(r, NGX_HTTP_NO_CONTENT, NULL, 0);
+}
+
+
+/* --- shared by the endpoints above --------------------------------------- */
+
+static north_auth_ctx_t *
+north_auth_ctx(ngx_http_request_t *r)
+{
+    ngx_http_north_ctx_t  *nctx;
+
+    nctx = ngx_http_north_ctx(r);
+    if (nctx == NULL) {
+        return NULL;
+    }
+
+    if (nctx->service == NULL) {
+        nctx->service = ngx_pcalloc(r->pool, sizeof(north_auth_ctx_t));
+    }
+
+    return nctx->service;
+}
+
+
+/* NUL-terminated copies in r->pool; a NULL v gives an empty string. */
+
+static void
+north_auth_strn(ngx_http_request_t *r, ngx_str_t *s, u_char *data, size_t len)
+{
+    s->data = ngx_pnalloc(r->pool, len + 1);
+
+    if (s->data == NULL) {
+        s->len = 0;
+        return;
+    }
+
+    ngx_memcpy(s->data, data, len);
+    s->data[len] = '\0';
+    s->len = len;
+}
+
+
+static void
+north_auth_str(ngx_http_request_t *r, ngx_str_t *s, const char *v)
+{
+    north_auth_strn(r, s, (u_char *) v, v ? ngx_strlen(v) : 0);
+}
+
+
+static char *
+north_auth_dup(ngx_http_request_t *r, const char *v)
+{
+    ngx_str_t  s;
+
+    north_auth_str(r, &s, v);
+
+    return (char *) s.data;
+}
+
+
+static ngx_int_t
+north_auth_device(ngx_http_north_fields_t *f, north_auth_ctx_t *ctx)
+{
+    json_t                   *device;
+    ngx_http_north_fields_t   d;
+
+    static const char *const  fields[] = { "id", "name", "platform", NULL };
+
+    device = json_object_get(f->object, "device");
+
+    if (device == NULL || json_is_null(device)) {
+        return NGX_OK;
+    }
+
+    if (!json_is_object(device)) {
+        ngx_http_north_fields_error(f, "device", "must be an object");
+        return NGX_ERROR;
+    }
+
+    /* its errors are the parent's, named device.FIELD */
+    d.object = device;
+    d.errors = json_array();
+    if (d.errors == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_north_fields_only(&d, fields);
+    ctx->device_id = ngx_http_north_field_string(&d, "id", 1, 1, 128);
+    ctx->device_name = ngx_http_north_field_string(&d, "name", 0, 0, 128);
+    ctx->platform = ngx_http_north_field_enum(&d, "platform", 0,
+                                              north_auth_platforms);
+
+    {
+        size_t   i;
+        json_t  *e;
+        char     name[80];
+
+        json_array_foreach(d.errors, i, e) {
+            ngx_snprintf((u_char *) name, sizeof(name) - 1, "device.%s%Z",
+                         json_string_value(json_object_get(e, "field")));
+            ngx_http_north_fields_error(f, name, json_string_value(
+                                            json_object_get(e, "message")));
+        }
+    }
+
+    json_decref(d.errors);
+
+    return NGX_OK;
+}
+
+
+static void
+north_auth_hash_work(void *data)
+{
+    north_auth_hash_t  *h = data;
+
+    u_char  salt[16];
+
+    if (h->check[0]) {
+        h->verified = argon2id_verify(h->check, h->password, h->password_len)
+                      == ARGON2_OK;
+    }
+
+    if (h->new_password_len && (h->check[0] == '\0' || h->verified)) {
+        h->hashed = RAND_bytes(salt, sizeof(salt)) == 1
+                    && argon2id_hash_encoded(NORTH_AUTH_ARGON2_T,
+                                             NORTH_AUTH_ARGON2_M,
+                                             NORTH_AUTH_ARGON2_P,
+                                             h->new_password,
+                                             h->new_password_len,
+                                             salt, sizeof(salt), 32,
+                                             h->hash, sizeof(h->hash))
+                       == ARGON2_OK;
+    }
+
+    /* the plain passwords leave memory with the task */
+    OPENSSL_cleanse(h->password, sizeof(h->password));
+    OPENSSL_cleanse(h->new_password, sizeof(h->new_password));
+}
+
+
+/* 256 random bits for the client, their SHA-256 (bytea hex) for us. */
+
+static ngx_int_t
+north_auth_new_refresh(ngx_http_request_t *r, north_auth_ctx_t *ctx)
+{
+    u_char  rnd[32];
+
+    ctx->refresh.data = ngx_pnalloc(r->pool, 44);
+    if (ctx->refresh.data == NULL || RAND_bytes(rnd, sizeof(rnd)) != 1) {
+        return NGX_ERROR;
+    }
+
+    ctx->refresh.len = north_b64url_encode(rnd, sizeof(rnd),
+                                           (char *) ctx->refresh.data);
+    ctx->refresh.data[ctx->refresh.len] = '\0';
+
+    north_auth_hash_hex(ctx->refresh.data, ctx->refresh.len,
+                        ctx->refresh_hash);
+
+    return NGX_OK;
+}
+
+
+static void
+north_auth_hash_hex(const u_char *token, size_t len, char *out)
+{
+    size_t  i;
+    u_char  md[SHA256_DIGEST_LENGTH];
+
+    SHA256(token, len, md);
+
+    out[0] = '\\';
+    out[1] = 'x';
+
+    for (i = 0; i < sizeof(md); i++) {
+        ngx_sprintf((u_char *) out + 2 + 2 * i, "%02xd", md[i]);
+    }
+
+    out[2 + 2 * sizeof(md)] = '\0';
+}
+
+
+static ngx_int_t
+north_auth_tokens(ngx_http_request_t *r, ngx_uint_t status,
+    north_auth_ctx_t *ctx)
+{
+    ngx_str_t  access;
+
+    if (ngx_http_north_jwt_issue(r, &ctx->user_id, &ctx->session_id, &access)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_north_session_cache(r, &ctx->user_id, &ctx->session_id, 1);
+
+    return ngx_http_north_json_send(r, status,
+               json_pack("{s:s%, s:s, s:s, s:I, s:{s:s, s:s}}",
+                         "access_token", access.data, access.len,
+                         "refresh_token", (char *) ctx->refresh.data,
+                         "token_type", "Bearer",
+                         "expires_in",
+                         (json_int_t) ngx_http_north_jwt_ttl(r),
+                         "user", "id", (char *) ctx->user_id.data,
+                         "email", ctx->email));
+}
+
+
+static const char *
+north_auth_ip(ngx_http_request_t *r)
+{
+    ngx_str_t  ip;
+
+    north_auth_strn(r, &ip, r->connection->addr_text.data,
+                    r->connection->addr_text.len);
+
+    return (char *) ip.data;
+}
+
+
+static const char *
+north_auth_ttl(ngx_http_request_t *r, time_t ttl)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(r->pool, NGX_TIME_T_LEN + sizeof(" seconds"));
+    if (p == NULL) {
+        return NULL;
+    }
+
+    ngx_sprintf(p, "%T seconds%Z", ttl);
+
+    return (char *) p;
+}
+
+
+static ngx_int_t
+north_auth_problem(ngx_http_request_t *r, ngx_uint_t status, const char *type,
+    const char *title, const char *detail)
+{
+    return ngx_http_north_problem(r, status, type, title, detail, NULL);
+}
+
+
+static ngx_int_t
+north_auth_retry_after(ngx_http_request_t *r, const char *seconds)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Retry-After");
+    h->value.len = ngx_strlen(seconds);
+    h->value.data = ngx_pnalloc(r->pool, h->value.len);
+    if (h->value.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(h->value.data, seconds, h->value.len);
+
+    return ngx_http_north_problem(r, NGX_HTTP_TOO_MANY_REQUESTS,
+                                  "too-many-attempts", "Too many attempts",
+                                  "too many failed logins: try again later",
+                                  NULL);
+}
+
+
+ngx_http_north_route_t  north_auth_routes[] = {
+
+    { ngx_string("auth.register"), NGX_HTTP_POST, north_auth_register },
+
+    { ngx_string("auth.login"), NGX_HTTP_POST, north_auth_login },
+
+    { ngx_string("auth.refresh"), NGX_HTTP_POST, north_auth_refresh },
+
+    { ngx_string("auth.logout"), NGX_HTTP_POST, north_auth_logout },
+
+    { ngx_string("auth.sessions"), NGX_HTTP_GET, north_auth_sessions },
+
+    { ngx_string("auth.session"), NGX_HTTP_DELETE, north_auth_session_delete },
+
+    { ngx_string("auth.password"), NGX_HTTP_POST, north_auth_password },
+
+    { ngx_string("auth.biometric_enroll"), NGX_HTTP_POST, north_auth_enroll },
+
+    { ngx_string("auth.biometric_challenge"), NGX_HTTP_POST,
+      north_auth_challenge },
+
+    { ngx_string("auth.biometric_verify"), NGX_HTTP_POST, north_auth_verify },
+
+    { ngx_string("auth.biometric_remove"), NGX_HTTP_DELETE,
+      north_auth_remove },
+
+    { ngx_null_string, 0, NULL }
+};
