@@ -1,7 +1,8 @@
 /*
- * North edge JWT module: verifies the bearer token in the preaccess phase
- * (before the limiter, so limits can key on the user), then checks that its
- * session is live: Redis first, PostgreSQL on a miss or when Redis is down.
+ * North edge JWT module: verifies the bearer token in the rewrite phase
+ * (before `return`, and before the limiter so that limits can key on the
+ * user), then checks that its session is live: Redis first, PostgreSQL on a
+ * miss or when Redis is down.
  */
 
 #include "ngx_north_jwt.h"
@@ -234,7 +235,12 @@ ngx_http_north_jwt_postconfiguration(ngx_conf_t *cf)
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
-    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PREACCESS_PHASE].handlers);
+    /*
+     * The rewrite phase, not preaccess: `return` and `rewrite` run there,
+     * and must not answer for a protected location before its token is
+     * checked. Registered after ngx_http_rewrite_module's, ours runs first.
+     */
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_REWRITE_PHASE].handlers);
     if (h == NULL) {
         return NGX_ERROR;
     }
@@ -549,7 +555,7 @@ ngx_http_north_jwt_handler(ngx_http_request_t *r)
 
     if (ctx != NULL) {
         /* resumed after the session check */
-        return ctx->done ? ctx->rc : NGX_AGAIN;
+        return ctx->done ? ctx->rc : NGX_DONE;
     }
 
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_north_jwt_ctx_t));
@@ -654,7 +660,7 @@ ngx_http_north_jwt_handler(ngx_http_request_t *r)
         r->read_event_handler = ngx_http_test_reading;
     }
 
-    return NGX_AGAIN;
+    return NGX_DONE;
 }
 
 

@@ -105,3 +105,45 @@ location = /healthz { north_api health.live; }
 --- must_die
 --- error_log
 unknown thread pool "nowhere"
+
+
+
+=== TEST 10: north_jwt on without any key
+--- config
+location = /p { north_jwt on; return 204; }
+--- must_die
+--- error_log
+"north_jwt" is on but no "north_jwt_key" is configured
+
+
+
+=== TEST 11: an HS256 secret shorter than 32 bytes
+--- http_config
+north_jwt_key kid=k1 alg=HS256 secret=short;
+--- config
+location = /p { north_jwt on; return 204; }
+--- must_die
+--- error_log
+the HS256 secret of kid "k1" in "north_jwt_key" is 5 bytes: 32 or more are needed
+
+
+
+=== TEST 12: a JWT secret from a missing environment variable
+--- http_config
+north_jwt_key kid=k1 alg=HS256 env=NORTH_NO_SUCH_SECRET;
+--- config
+location = /p { north_jwt on; return 204; }
+--- must_die
+--- error_log
+"north_jwt_key" directive: environment variable "NORTH_NO_SUCH_SECRET" is not set
+
+
+
+=== TEST 13: an ES256 key that is not P-256
+--- http_config
+north_jwt_key kid=e1 alg=ES256 file=/etc/hostname;
+--- config
+location = /p { north_jwt on; return 204; }
+--- must_die
+--- error_log
+"/etc/hostname" in "north_jwt_key" is not a P-256 key in PEM

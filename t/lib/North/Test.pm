@@ -12,8 +12,16 @@ use warnings;
 use Cwd qw(abs_path);
 use File::Basename qw(dirname);
 use Exporter 'import';
+use IO::Socket::INET;
+use File::Path qw(make_path remove_tree);
+use Time::HiRes qw(sleep);
+use MIME::Base64 qw(encode_base64url);
+use Digest::SHA qw(hmac_sha256);
+use JSON::PP ();
 
-our @EXPORT = qw(north_root north_stack north_http_config);
+our @EXPORT = qw(north_root north_stack north_http_config north_nginx
+    north_http psql jwt jwt_secret new_session session_token es256_key
+    es256_public_pem);
 
 my $Root = abs_path(dirname(__FILE__) . '/../../..');
 
@@ -55,6 +63,184 @@ sub north_http_config {
         unless $http =~ /\bnorth_database\s/;
     $add .= "north_redis env=REDIS_URL;\n" unless $http =~ /\bnorth_redis\s/;
     return $add . $http;
+}
+
+# --- tokens and sessions --------------------------------------------------------
+
+# The HS256 key (kid t1) every test configuration carries.
+my $JwtSecret = 'north-test-secret-0123456789abcdef-0123456789abcdef';
+sub jwt_secret { $JwtSecret }
+
+my $Json = JSON::PP->new->canonical;
+
+# A P-256 key (kid e1 in the suites) and its public half, made once.
+sub es256_key {
+    my $f = "$ENV{NORTH_VAR}/jwt-es256.pem";
+    unless (-s $f) {
+        local $ENV{LD_PRELOAD};
+        delete $ENV{LD_PRELOAD};
+        system("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256"
+               . " -out $f.tmp 2>/dev/null && mv $f.tmp $f") == 0
+            or die "openssl genpkey failed\n";
+    }
+    return $f;
+}
+
+sub es256_public_pem {
+    my $f = es256_key();
+    local $ENV{LD_PRELOAD};
+    delete $ENV{LD_PRELOAD};
+    return scalar `openssl pkey -in $f -pubout 2>/dev/null`;
+}
+
+# A compact JWS from a header and claims (hash refs or raw JSON text),
+# HMAC-SHA256-signed with key unless sig is given.
+sub jwt {
+    my (%o) = @_;
+    my $now = time;
+    my $h = $o{header} // { alg => 'HS256', typ => 'JWT', kid => 't1' };
+    my $c = $o{claims} // {};
+    $c = { iss => 'north', aud => 'north-app', iat => $now,
+           exp => $now + 900, %$c } if ref $c && !$o{raw_claims};
+    delete @{$c}{ grep { !defined $c->{$_} } keys %$c } if ref $c;
+    my $part = sub { encode_base64url(ref $_[0] ? $Json->encode($_[0]) : $_[0]) };
+    my $signing = $part->($h) . '.' . $part->($c);
+    my $sig = exists $o{sig} ? $o{sig}
+        : encode_base64url(hmac_sha256($signing, $o{key} // $JwtSecret));
+    return "$signing.$sig";
+}
+
+# Runs sql with psql variables :'a0', :'a1'... bound to args; its rows.
+sub psql {
+    my ($sql, @args) = @_;
+    local $ENV{LD_PRELOAD};
+    delete $ENV{LD_PRELOAD};
+    require File::Temp;
+    my $tmp = File::Temp->new(SUFFIX => '.sql');
+    print $tmp "$sql;\n";
+    close $tmp;
+    open my $fh, '-|', 'psql', '-X', '-q', '-tA', '-v', 'ON_ERROR_STOP=1',
+        (map { ('-v', "a$_=$args[$_]") } 0 .. $#args),
+        $ENV{DATABASE_URL}, '-f', $tmp->filename or die "psql: $!";
+    my @rows = map { chomp; $_ } <$fh>;
+    close $fh or die "psql failed: $sql\n";
+    return wantarray ? @rows : $rows[0];
+}
+
+# A user (made if missing) with a new live session: (user_id, session_id).
+sub new_session {
+    my ($email) = @_;
+    my $user = psql("insert into north.users (email, password_hash)
+                     values (:'a0', 'x') on conflict (lower(email))
+                     do update set email = excluded.email returning id", $email);
+    my $sid = psql("insert into north.sessions (user_id, auth_method)
+                    values (:'a0', 'password') returning id", $user);
+    return ($user, $sid);
+}
+
+# An access token of a new live session of email.
+sub session_token {
+    my ($email, %claims) = @_;
+    my ($user, $sid) = new_session($email);
+    return jwt(claims => { sub => $user, sid => $sid, %claims });
+}
+
+# --- one nginx of our own, for flows Test::Nginx's blocks cannot express ---
+
+my %Nginx;
+
+# Starts nginx (master and one worker) with the shipped routes unless
+# api => 0, plus http and server snippets; returns its port.
+sub north_nginx {
+    my (%o) = @_;
+    my $name = $o{name} // 'flow';
+    my $prefix = "$Root/t/servroot-$name";
+    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                  LocalPort => 0) or die $!;
+    my $port = $s->sockport;
+    close $s;
+    remove_tree($prefix);
+    make_path("$prefix/conf", "$prefix/logs");
+    my $modules = join '', map { "load_module $_;\n" }
+        split ' ', $ENV{TEST_NGINX_LOAD_MODULES};
+    my $user = $> == 0 ? 'user root;' : '';
+    my $api = ($o{api} // 1)
+        ? "include $Root/nginx.conf.d/north-probes.conf;\n"
+          . "        include $Root/nginx.conf.d/north-api.conf;" : '';
+    my $http = north_http_config($o{http} // '');
+    open my $fh, '>', "$prefix/conf/nginx.conf" or die $!;
+    print $fh <<"CONF";
+$modules
+$user
+worker_processes 1;
+daemon on;
+master_process on;
+error_log $prefix/logs/error.log info;
+pid $prefix/logs/nginx.pid;
+env DATABASE_URL;
+env REDIS_URL;
+thread_pool north threads=2;
+events { worker_connections 256; }
+http {
+    access_log off;
+    client_body_temp_path $prefix/body;
+    client_max_body_size 16k;
+    north_thread_pool north;
+    north_jwt_key kid=t1 alg=HS256 secret=$JwtSecret;
+    $http
+    server {
+        listen 127.0.0.1:$port;
+        $api
+        $o{server}
+    }
+}
+CONF
+    close $fh;
+    my @cmd = ($ENV{TEST_NGINX_BINARY}, '-p', "$prefix/", '-c',
+               "$prefix/conf/nginx.conf");
+    system(@cmd) == 0 or die "nginx did not start\n";
+    $Nginx{$port} = \@cmd;
+    for (1 .. 100) {
+        my $c = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                      PeerPort => $port) and last;
+        sleep 0.02;
+    }
+    return wantarray ? ($port, $prefix, \@cmd) : $port;
+}
+
+END {
+    for my $cmd (values %Nginx) {
+        system(@$cmd, '-s', 'stop');
+    }
+}
+
+# One HTTP/1.1 request: { code, headers (lowercase names), body, json }.
+sub north_http {
+    my ($port, $method, $path, %o) = @_;
+    my $body = $o{json} ? $Json->encode($o{json}) : $o{body} // '';
+    my $h = $o{headers} // {};
+    $h->{'Content-Type'} //= 'application/json' if $o{json};
+    $h->{Authorization} = "Bearer $o{token}" if $o{token};
+    my $req = "$method $path HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+        . join('', map { "$_: $h->{$_}\r\n" } sort keys %$h)
+        . (length $body || $method =~ /^(POST|PUT|PATCH)$/
+           ? 'Content-Length: ' . length($body) . "\r\n" : '')
+        . "\r\n$body";
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                  Timeout => 10) or die "connect: $!";
+    print $s $req;
+    local $/;
+    my $resp = <$s> // '';
+    close $s;
+    my ($head, $rbody) = split /\r\n\r\n/, $resp, 2;
+    my ($code) = ($head // '') =~ m{^HTTP/1\.1 (\d+)};
+    my %hd;
+    for (split /\r\n/, $head // '') {
+        $hd{lc $1} = $2 if /^([^:]+):\s*(.*)$/;
+    }
+    my $json = eval { JSON::PP->new->decode($rbody) };
+    return { code => $code // 0, headers => \%hd, body => $rbody // '',
+             json => $json };
 }
 
 require Test::Nginx::Socket;
