@@ -401,9 +401,8 @@ ngx_http_north_problem(ngx_http_request_t *r, ngx_uint_t status,
         json_object_set(problem, "errors", errors);
     }
 
-    if (status == NGX_HTTP_SERVICE_UNAVAILABLE
-        || status == NGX_HTTP_TOO_MANY_REQUESTS)
-    {
+    /* a 429 says itself how long to wait */
+    if (status == NGX_HTTP_SERVICE_UNAVAILABLE) {
         h = ngx_list_push(&r->headers_out.headers);
         if (h == NULL) {
             json_decref(problem);

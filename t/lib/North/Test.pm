@@ -71,7 +71,7 @@ sub north_http_config {
 my $JwtSecret = 'north-test-secret-0123456789abcdef-0123456789abcdef';
 sub jwt_secret { $JwtSecret }
 
-my $Json = JSON::PP->new->canonical;
+my $Json = JSON::PP->new->canonical->utf8;
 
 # A P-256 key (kid e1 in the suites) and its public half, made once.
 sub es256_key {
@@ -238,7 +238,7 @@ sub north_http {
     for (split /\r\n/, $head // '') {
         $hd{lc $1} = $2 if /^([^:]+):\s*(.*)$/;
     }
-    my $json = eval { JSON::PP->new->decode($rbody) };
+    my $json = eval { JSON::PP->new->utf8->decode($rbody) };
     return { code => $code // 0, headers => \%hd, body => $rbody // '',
              json => $json };
 }

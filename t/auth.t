@@ -1,0 +1,299 @@
+# The authentication API through the shipped routes: each endpoint's happy
+# path, its documented errors and bad input, and the flows that span
+# requests (rotation, reuse, revocation, lockout, biometric replay) that
+# Test::Nginx's one-request blocks cannot express.
+use strict;
+use warnings;
+use lib 't/lib';
+use North::Test;
+use Test::More;
+use File::Temp qw(tempdir);
+
+my $port = north_nginx(name => 'auth');
+my $n = 0;
+
+sub call { north_http($port, @_) }
+sub email { sprintf 'user%d.%d@North.Example.CA', $$, ++$n }
+
+my $pw = 'maple syrup & snow 42';
+my $consents = ['terms', 'privacy_policy'];
+
+sub register {
+    my (%o) = @_;
+    return call(POST => '/v1/auth/register', json => {
+        email => $o{email} // email(), password => $o{password} // $pw,
+        consents => $o{consents} // $consents,
+        ($o{device} ? (device => $o{device}) : ()) });
+}
+
+sub problem_ok {
+    my ($r, $code, $type, $name) = @_;
+    is($r->{code}, $code, "$name: $code");
+    is($r->{headers}{'content-type'}, 'application/problem+json',
+       "$name: problem+json");
+    is($r->{json}{type}, "https://north.ca/problems/$type", "$name: type $type");
+}
+
+sub fields_of { [ map { $_->{field} } @{ $_[0]{json}{errors} // [] } ] }
+
+# --- register ------------------------------------------------------------------
+
+my $email = email();
+my $r = register(email => "  $email ",
+                 device => { id => 'phone-1', name => 'Pixel', platform => 'android' });
+is($r->{code}, 201, 'register: 201');
+like($r->{json}{access_token}, qr/^[\w-]+\.[\w-]+\.[\w-]+$/, 'register: an access token');
+like($r->{json}{refresh_token}, qr/^[\w-]{43}$/, 'register: a 256-bit refresh token');
+is($r->{json}{token_type}, 'Bearer', 'register: Bearer');
+is($r->{json}{expires_in}, 900, 'register: 15 minutes');
+(my $normal = $email) =~ s/@(.*)/'@' . lc $1/e;
+is($r->{json}{user}{email}, $normal, 'register: e-mail trimmed, domain lowercased');
+my $uid = $r->{json}{user}{id};
+my ($access, $refresh) = @{ $r->{json} }{qw(access_token refresh_token)};
+is(psql("select string_agg(purpose, ',' order by purpose) from north.consents
+         where user_id = :'a0'", $uid), 'privacy_policy,terms',
+   'register: the consents are recorded');
+like(psql("select password_hash from north.users where id = :'a0'", $uid),
+     qr/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/, 'register: Argon2id, OWASP parameters');
+
+$r = call(GET => '/v1/auth/sessions', token => $access);
+is($r->{code}, 200, 'sessions: 200');
+is(scalar @{ $r->{json}{sessions} }, 1, 'sessions: one');
+my $s0 = $r->{json}{sessions}[0];
+ok($s0->{current}, 'sessions: marks the current one');
+is_deeply($s0->{device}, { id => 'phone-1', name => 'Pixel', platform => 'android' },
+          'sessions: the device');
+is($s0->{ip}, '127.0.0.1', 'sessions: the address');
+like($s0->{last_seen_at}, qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, 'sessions: RFC 3339 UTC');
+
+problem_ok(register(email => uc($email)), 409, 'email-taken',
+           'register twice, another case');
+problem_ok(register(consents => ['terms']), 400, 'validation-failed',
+           'register without privacy_policy');
+is_deeply(fields_of(register(consents => ['terms'])), ['consents'], '... names consents');
+problem_ok(register(consents => ['terms', 'privacy_policy', 'spam']), 400,
+           'validation-failed', 'register with an unknown purpose');
+for my $bad (['short7!', 'at least 8'], ['password123', 'too common'],
+             ['x' x 129, 'at most 128']) {
+    $r = register(password => $bad->[0]);
+    is($r->{code}, 400, "register with a weak password ($bad->[1]): 400");
+    like($r->{json}{errors}[0]{message}, qr/\Q$bad->[1]\E/, "... says $bad->[1]");
+}
+my $e2 = email();
+$r = register(email => $e2, password => $e2);
+is_deeply(fields_of($r), ['password'], 'register with the e-mail as password');
+is(register(password => "\x{e9}t\x{e9} au chalet" =~ s/(.)/$1/gr)->{code}, 201,
+   'register: a password of 8+ characters in UTF-8');
+$r = call(POST => '/v1/auth/register', json => { email => 'nope', password => 42,
+          consents => 'terms', role => 'admin', device => { id => '' } });
+is($r->{code}, 400, 'register with everything wrong: 400');
+is_deeply([ sort @{ fields_of($r) } ],
+          [ sort qw(role email password consents device.id) ],
+          '... each field named');
+problem_ok(call(POST => '/v1/auth/register', body => '{"email": ',
+                headers => { 'Content-Type' => 'application/json' }),
+           400, 'invalid-json', 'register with malformed JSON');
+problem_ok(call(POST => '/v1/auth/register', body => '{"a":"' . ('x' x 20000) . '"}',
+                headers => { 'Content-Type' => 'application/json' }),
+           413, 'payload-too-large', 'register with an oversize body');
+problem_ok(call(GET => '/v1/auth/register'), 405, 'method-not-allowed',
+           'register with GET');
+
+# --- login ---------------------------------------------------------------------
+
+$r = call(POST => '/v1/auth/login', json => { email => lc $email, password => $pw,
+          device => { id => 'tablet', platform => 'ios' } });
+is($r->{code}, 200, 'login: 200');
+my $access2 = $r->{json}{access_token};
+is($r->{json}{user}{id}, $uid, 'login: the same user');
+
+my $wrong = call(POST => '/v1/auth/login', json => { email => $email, password => 'not it at all' });
+my $nobody = call(POST => '/v1/auth/login', json => { email => 'nobody@north.ca', password => 'not it at all' });
+problem_ok($wrong, 401, 'invalid-credentials', 'login with a wrong password');
+problem_ok($nobody, 401, 'invalid-credentials', 'login with an unknown e-mail');
+delete $_->{json}{instance} for $wrong, $nobody;
+is_deeply($wrong->{json}, $nobody->{json}, 'login: unknown e-mail and wrong password look alike');
+problem_ok(call(POST => '/v1/auth/login', json => { email => $email }), 400,
+           'validation-failed', 'login without a password');
+
+# five failures lock the account, whatever comes next
+my $locked = email();
+register(email => $locked);
+call(POST => '/v1/auth/login', json => { email => $locked, password => "wrong $_ wrong" })
+    for 1 .. 4;
+$r = call(POST => '/v1/auth/login', json => { email => $locked, password => 'wrong 5 wrong' });
+problem_ok($r, 429, 'too-many-attempts', 'the fifth failure');
+cmp_ok($r->{headers}{'retry-after'}, '>', 800, '... Retry-After about 15 minutes');
+$r = call(POST => '/v1/auth/login', json => { email => $locked, password => $pw });
+is($r->{code}, 429, 'locked: even the right password waits');
+psql("update north.users set locked_until = now() - interval '1 second'
+      where lower(email) = lower(:'a0')", $locked);
+is(call(POST => '/v1/auth/login', json => { email => $locked, password => $pw })->{code},
+   200, 'after the lock: the right password works');
+
+# --- refresh -------------------------------------------------------------------
+
+$r = call(POST => '/v1/auth/refresh', json => { refresh_token => $refresh });
+is($r->{code}, 200, 'refresh: 200');
+isnt($r->{json}{refresh_token}, $refresh, 'refresh: a new refresh token');
+my ($access3, $refresh3) = @{ $r->{json} }{qw(access_token refresh_token)};
+is(call(GET => '/v1/auth/sessions', token => $access3)->{code}, 200,
+   'refresh: the new access token works');
+
+problem_ok(call(POST => '/v1/auth/refresh', json => { refresh_token => $refresh }),
+           401, 'invalid-grant', 'refresh with the rotated token (theft)');
+is(call(GET => '/v1/auth/sessions', token => $access3)->{code}, 401,
+   'theft: the whole session is revoked at once');
+is(call(POST => '/v1/auth/refresh', json => { refresh_token => $refresh3 })->{code},
+   401, 'theft: its newest refresh token is dead too');
+is(call(GET => '/v1/auth/sessions', token => $access2)->{code}, 200,
+   'theft: other sessions live on');
+problem_ok(call(POST => '/v1/auth/refresh', json => { refresh_token => 'A' x 43 }),
+           401, 'invalid-grant', 'refresh with an unknown token');
+problem_ok(call(POST => '/v1/auth/refresh', json => { refresh_token => 'short' }),
+           400, 'validation-failed', 'refresh with a malformed token');
+psql("update north.refresh_tokens set expires_at = now() - interval '1 second'
+      where session_id = (select id from north.sessions where user_id = :'a0'
+                          and revoked_at is null order by created_at desc limit 1)", $uid);
+
+# --- sessions, logout ------------------------------------------------------------
+
+$r = call(POST => '/v1/auth/login', json => { email => $email, password => $pw });
+my $other = $r->{json}{access_token};
+$r = call(GET => '/v1/auth/sessions', token => $access2);
+my ($other_sid) = map { $_->{id} } grep { !$_->{current} } @{ $r->{json}{sessions} };
+ok($other_sid, 'sessions: the other one is listed');
+is(call(DELETE => "/v1/auth/sessions/$other_sid", token => $access2)->{code}, 204,
+   'revoke another session: 204');
+is(call(GET => '/v1/auth/sessions', token => $other)->{code}, 401,
+   '... its token stops at the edge at once');
+problem_ok(call(DELETE => "/v1/auth/sessions/$other_sid", token => $access2),
+           404, 'not-found', 'revoke it again');
+my $stranger = session_token('stranger@north.ca');
+my (undef, $stranger_sid) = new_session('stranger@north.ca');
+problem_ok(call(DELETE => "/v1/auth/sessions/$stranger_sid", token => $access2),
+           404, 'not-found', "revoke someone else's session");
+problem_ok(call(DELETE => '/v1/auth/sessions/not-a-uuid', token => $access2),
+           404, 'not-found', 'revoke a malformed id');
+problem_ok(call(GET => '/v1/auth/sessions'), 401, 'unauthorized', 'sessions without a token');
+
+$r = call(POST => '/v1/auth/logout', token => $access2);
+is($r->{code}, 204, 'logout: 204');
+is(call(GET => '/v1/auth/sessions', token => $access2)->{code}, 401,
+   'logout: the token stops at once');
+
+# --- password change -------------------------------------------------------------
+
+my $pe = email();
+$r = register(email => $pe);
+my $mine = $r->{json}{access_token};
+my $theirs = call(POST => '/v1/auth/login', json => { email => $pe, password => $pw })->{json}{access_token};
+problem_ok(call(POST => '/v1/auth/password', token => $mine,
+                json => { current_password => 'not the one', new_password => 'a new long secret' }),
+           403, 'invalid-credentials', 'password change with a wrong current password');
+$r = call(POST => '/v1/auth/password', token => $mine,
+          json => { current_password => $pw, new_password => 'password1' });
+is_deeply(fields_of($r), ['new_password'], 'password change to a common one: names new_password');
+is(call(POST => '/v1/auth/password', token => $mine,
+        json => { current_password => $pw, new_password => 'a new long secret' })->{code},
+   204, 'password change: 204');
+is(call(GET => '/v1/auth/sessions', token => $theirs)->{code}, 401,
+   'password change: the other sessions end');
+is(call(GET => '/v1/auth/sessions', token => $mine)->{code}, 200,
+   'password change: this session goes on');
+is(call(POST => '/v1/auth/login', json => { email => $pe, password => $pw })->{code}, 401,
+   'password change: the old password fails');
+is(call(POST => '/v1/auth/login', json => { email => $pe, password => 'a new long secret' })->{code},
+   200, 'password change: the new one works');
+
+# --- biometric -------------------------------------------------------------------
+
+my $dir = tempdir(CLEANUP => 1);
+sub openssl { my $cmd = shift; local $ENV{LD_PRELOAD}; delete $ENV{LD_PRELOAD};
+              my $out = `$cmd`; die "openssl: $cmd" if $?; $out }
+openssl("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out $dir/k.pem 2>/dev/null");
+openssl("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out $dir/other.pem 2>/dev/null");
+my $spki = openssl("openssl pkey -in $dir/k.pem -pubout -outform DER | base64 -w0");
+sub sign_with { my ($key, $text) = @_;
+    open my $fh, '>', "$dir/msg" or die; print $fh $text; close $fh;
+    openssl("openssl dgst -sha256 -sign $dir/$key $dir/msg | base64 -w0") }
+
+my $be = email();
+$r = register(email => $be);
+my ($btok, $buid) = ($r->{json}{access_token}, $r->{json}{user}{id});
+problem_ok(call(POST => '/v1/auth/biometric/enroll', json => { device_id => 'iphone', public_key => $spki }),
+           401, 'unauthorized', 'enroll without a token');
+$r = call(POST => '/v1/auth/biometric/enroll', token => $btok,
+          json => { device_id => 'iphone', public_key => 'bm90IGEga2V5' });
+is_deeply(fields_of($r), ['public_key'], 'enroll with a bad key: names public_key');
+my $rsa = openssl("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 2>/dev/null | openssl pkey -pubout -outform DER | base64 -w0");
+is(call(POST => '/v1/auth/biometric/enroll', token => $btok,
+        json => { device_id => 'iphone', public_key => $rsa })->{code}, 400,
+   'enroll with an RSA key: 400');
+$r = call(POST => '/v1/auth/biometric/enroll', token => $btok,
+          json => { device_id => 'iphone', public_key => $spki, name => "Jean's iPhone", platform => 'ios' });
+is($r->{code}, 201, 'enroll: 201');
+
+sub challenge { call(POST => '/v1/auth/biometric/challenge',
+                     json => { user_id => $_[0] // $buid, device_id => $_[1] // 'iphone' }) }
+sub verify { my ($c, %o) = @_;
+    call(POST => '/v1/auth/biometric/verify', json => {
+        user_id => $buid, device_id => 'iphone', challenge => $c,
+        signature => sign_with('k.pem', $c), %o }) }
+
+$r = challenge();
+is($r->{code}, 200, 'challenge: 200');
+is($r->{json}{expires_in}, 60, 'challenge: valid 60 s');
+my $c = $r->{json}{challenge};
+my $ok = verify($c);
+is($ok->{code}, 200, 'verify: 200 with tokens');
+is($ok->{json}{user}{id}, $buid, 'verify: for the user');
+is(call(GET => '/v1/auth/sessions', token => $ok->{json}{access_token})->{json}{sessions}[0]{auth_method},
+   'biometric', 'verify: a biometric session');
+problem_ok(verify($c), 401, 'invalid-challenge', 'verify replayed');
+
+$c = challenge()->{json}{challenge};
+problem_ok(verify($c, signature => sign_with('other.pem', $c)), 401, 'invalid-signature',
+           'verify signed by another key');
+problem_ok(verify($c), 401, 'invalid-challenge', '... and that challenge is spent');
+$c = challenge(undef, 'ipad')->{json}{challenge};
+problem_ok(verify($c), 401, 'invalid-challenge', 'verify a challenge of another device');
+$c = challenge()->{json}{challenge};
+sub redis { local $ENV{LD_PRELOAD}; delete $ENV{LD_PRELOAD};
+            my ($pass, $host, $port) = $ENV{REDIS_URL} =~ m{^redis://:([^@]*)@([^:/]+):(\d+)};
+            my $out = `redis-cli -h $host -p $port -a '$pass' --no-auth-warning @_`;
+            chomp $out; $out }
+my $ttl = redis("TTL 'north:{$buid}:bio:$c'");
+ok($ttl > 0 && $ttl <= 60, "challenge: stored single-use for at most 60 s ($ttl)");
+redis("DEL 'north:{$buid}:bio:$c'");
+problem_ok(verify($c), 401, 'invalid-challenge', 'verify an expired challenge');
+problem_ok(verify($c, challenge => 'A' x 43), 401, 'invalid-challenge', 'verify an unknown challenge');
+is(challenge('00000000-0000-0000-0000-000000000000')->{code}, 200,
+   'challenge for an unknown user: same answer');
+is(call(DELETE => '/v1/auth/biometric/iphone', token => $btok)->{code}, 204, 'remove: 204');
+$c = challenge()->{json}{challenge};
+problem_ok(verify($c), 401, 'invalid-signature', 'verify after removal');
+problem_ok(call(DELETE => '/v1/auth/biometric/iphone', token => $btok), 404, 'not-found',
+           'remove again');
+
+# --- dependencies down -------------------------------------------------------------
+
+north_stack('redis-stop');
+$r = call(POST => '/v1/auth/login', json => { email => $pe, password => 'a new long secret' });
+is($r->{code}, 200, 'Redis down: login still works');
+is(call(GET => '/v1/auth/sessions', token => $r->{json}{access_token})->{code}, 200,
+   'Redis down: the edge checks sessions in PostgreSQL');
+is(challenge()->{code}, 503, 'Redis down: a biometric challenge is 503');
+north_stack('redis-start');
+
+north_stack('pg-stop');
+my $down = email();
+problem_ok(register(email => $down), 503, 'database-unavailable', 'PostgreSQL down: register');
+problem_ok(call(POST => '/v1/auth/login', json => { email => $pe, password => $pw }), 503,
+           'database-unavailable', 'PostgreSQL down: login');
+north_stack('pg-start');
+is(psql("select count(*) from north.users where lower(email) = lower(:'a0')", $down), 0,
+   'PostgreSQL down: nothing half-written');
+is(register(email => $down)->{code}, 201, 'PostgreSQL back: register works');
+
+done_testing();
