@@ -43,7 +43,8 @@ typedef struct {
     ngx_uint_t                   verified;
     ngx_uint_t                   done;
     ngx_uint_t                   waiting;      /* the phase handler left */
-    ngx_int_t                    rc;           /* what it returns when done */
+    ngx_int_t                    live;         /* 1, 0, or -1: no answer */
+    ngx_int_t                    status;       /* why no answer */
     ngx_uint_t                   redis_up;     /* re-cache after PostgreSQL */
     ngx_str_t                    cache_key;
 } ngx_http_north_jwt_ctx_t;
@@ -70,6 +71,8 @@ static void ngx_http_north_jwt_redis_done(void *data, redisReply *reply,
 static void ngx_http_north_jwt_pg_done(ngx_http_north_pg_op_t *op,
     PGresult *res, ngx_int_t status);
 static void ngx_http_north_jwt_resume(ngx_http_request_t *r,
+    ngx_int_t live, ngx_int_t status);
+static ngx_int_t ngx_http_north_jwt_finish(ngx_http_request_t *r,
     ngx_int_t live, ngx_int_t status);
 static ngx_int_t ngx_http_north_jwt_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
@@ -554,8 +557,8 @@ ngx_http_north_jwt_handler(ngx_http_request_t *r)
     ctx = ngx_http_get_module_ctx(r, ngx_http_north_jwt_module);
 
     if (ctx != NULL) {
-        /* resumed after the session check */
-        return ctx->done ? ctx->rc : NGX_DONE;
+        /* resumed after the session check: it was live */
+        return ctx->done ? NGX_DECLINED : NGX_DONE;
     }
 
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_north_jwt_ctx_t));
@@ -650,7 +653,7 @@ ngx_http_north_jwt_handler(ngx_http_request_t *r)
         ngx_http_north_jwt_redis_done(r, NULL, rc);
 
         if (ctx->done) {
-            return ctx->rc;
+            return ngx_http_north_jwt_finish(r, ctx->live, ctx->status);
         }
     }
 
@@ -776,6 +779,7 @@ static void
 ngx_http_north_jwt_resume(ngx_http_request_t *r, ngx_int_t live,
     ngx_int_t status)
 {
+    ngx_int_t                  rc;
     ngx_connection_t          *c;
     ngx_http_north_jwt_ctx_t  *ctx;
 
@@ -783,35 +787,56 @@ ngx_http_north_jwt_resume(ngx_http_request_t *r, ngx_int_t live,
     ctx = ngx_http_get_module_ctx(r, ngx_http_north_jwt_module);
     ctx->done = 1;
 
-    if (live == 1) {
-        ctx->rc = NGX_DECLINED;
-
-    } else if (live == 0) {
-        ngx_log_error(NGX_LOG_INFO, c->log, 0,
-                      "north jwt: session %V is not live",
-                      &ctx->identity.session_id);
-        ctx->rc = ngx_http_north_jwt_reject(r, "invalid_token",
-                                            "the session has ended");
-
-    } else {
-        ngx_http_finalize_request(r, ngx_http_north_pg_problem(r, status));
-        ctx->rc = NGX_DONE;
-    }
-
     if (!ctx->waiting) {
-        /* still inside the phase handler, which returns ctx->rc */
+        /* still inside the phase handler, which finishes */
+        ctx->live = live;
+        ctx->status = status;
         return;
     }
 
-    if (ctx->rc == NGX_DECLINED) {
-        if (r->read_event_handler == ngx_http_test_reading) {
-            r->read_event_handler = ngx_http_block_reading;
-        }
+    if (live == 1 && r->read_event_handler == ngx_http_test_reading) {
+        r->read_event_handler = ngx_http_block_reading;
+    }
 
+    /* the request may be gone after this: ctx with it */
+    rc = ngx_http_north_jwt_finish(r, live, status);
+
+    if (rc == NGX_DECLINED) {
         ngx_http_core_run_phases(r);
     }
 
     ngx_http_run_posted_requests(c);
+}
+
+
+/*
+ * What the phase handler returns for a session check's outcome: on to the
+ * next handler when live, else the request is answered and finalized here.
+ */
+
+static ngx_int_t
+ngx_http_north_jwt_finish(ngx_http_request_t *r, ngx_int_t live,
+    ngx_int_t status)
+{
+    ngx_http_north_jwt_ctx_t  *ctx;
+
+    if (live == 1) {
+        return NGX_DECLINED;
+    }
+
+    if (live == 0) {
+        ctx = ngx_http_get_module_ctx(r, ngx_http_north_jwt_module);
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "north jwt: session %V is not live",
+                      &ctx->identity.session_id);
+
+        return ngx_http_north_jwt_reject(r, "invalid_token",
+                                         "the session has ended");
+    }
+
+    ngx_http_finalize_request(r, ngx_http_north_pg_problem(r, status));
+
+    return NGX_DONE;
 }
 
 
