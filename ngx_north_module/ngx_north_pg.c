@@ -1027,6 +1027,24 @@ ngx_http_north_pg_problem(ngx_http_request_t *r, ngx_int_t status)
 
 
 ngx_int_t
+ngx_http_north_pg_result(ngx_http_request_t *r, PGresult *res,
+    ngx_int_t status, int rows)
+{
+    if (res == NULL) {
+        return ngx_http_north_pg_problem(r, status);
+    }
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK
+        || (rows >= 0 && PQntuples(res) != rows))
+    {
+        return ngx_http_north_pg_error(r, res);
+    }
+
+    return NGX_DECLINED;
+}
+
+
+ngx_int_t
 ngx_http_north_pg_error(ngx_http_request_t *r, PGresult *res)
 {
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,

@@ -86,6 +86,14 @@ ngx_int_t ngx_http_north_pg_problem(ngx_http_request_t *r, ngx_int_t status);
 
 const char *ngx_http_north_pg_status_text(ngx_int_t status);
 
+/*
+ * NGX_DECLINED when res holds rows (exactly rows of them, unless rows is
+ * -1); else the request is answered (503 without a result, 500 for an SQL
+ * error or another count) and this returns the code to finalize with.
+ */
+ngx_int_t ngx_http_north_pg_result(ngx_http_request_t *r, PGresult *res,
+    ngx_int_t status, int rows);
+
 /* Logs an unexpected SQL error of r's statement; the 500 to answer. */
 ngx_int_t ngx_http_north_pg_error(ngx_http_request_t *r, PGresult *res);
 

@@ -9,58 +9,15 @@ use North::Test;
 use Test::More;
 use IO::Socket::INET;
 use IO::Select;
-use File::Path qw(make_path remove_tree);
 use Time::HiRes qw(sleep time);
 
-my $root = north_root();
-my $prefix = "$root/t/servroot-lifecycle";
-my $port = do {
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-                                  LocalPort => 0) or die $!;
-    my $p = $s->sockport; close $s; $p
-};
-my @nginx = ($ENV{TEST_NGINX_BINARY}, '-p', "$prefix/", '-c',
-             "$prefix/conf/nginx.conf");
-
-remove_tree($prefix);
-make_path("$prefix/conf", "$prefix/logs");
-my $modules = join '', map { "load_module $_;\n" }
-    split ' ', $ENV{TEST_NGINX_LOAD_MODULES};
-my $user = $> == 0 ? 'user root;' : '';
-
-open my $fh, '>', "$prefix/conf/nginx.conf" or die $!;
-print $fh <<"CONF";
-$modules
-$user
-worker_processes 1;
-daemon on;
-master_process on;
-error_log $prefix/logs/error.log info;
-pid $prefix/logs/nginx.pid;
-env DATABASE_URL;
-env REDIS_URL;
-thread_pool north threads=2;
-events { worker_connections 256; }
-http {
-    access_log off;
-    client_body_temp_path $prefix/body;
-    north_database env=DATABASE_URL;
-    north_database_pool_size 1;
-    north_redis env=REDIS_URL;
-    north_thread_pool north;
-    server {
-        listen 127.0.0.1:$port;
-        location = /readyz { north_api health.ready; }
+my ($port, $prefix, $nginx) = north_nginx(
+    name => 'lifecycle', api => 0,
+    http => 'north_database_pool_size 1;',
+    server => 'location = /readyz { north_api health.ready; }
         location = /sleep { north_api selftest.sleep; }
-        location = /spin { north_api selftest.spin; }
-    }
-}
-CONF
-close $fh;
-
-system(@nginx) == 0 or BAIL_OUT("nginx did not start");
-END { system(@nginx, '-s', 'stop') if -f "$prefix/logs/nginx.pid" }
-sleep 0.3;
+        location = /spin { north_api selftest.spin; }');
+my @nginx = @$nginx;
 
 sub get {
     my ($uri) = @_;

@@ -510,14 +510,12 @@ north_auth_login_user(ngx_http_request_t *r, void *data, PGresult *res,
     north_auth_ctx_t  *ctx = data;
 
     char               *locked;
+    ngx_int_t           rc;
     north_auth_hash_t  *h;
 
-    if (res == NULL) {
-        return ngx_http_north_pg_problem(r, status);
-    }
-
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        return ngx_http_north_pg_error(r, res);
+    rc = ngx_http_north_pg_result(r, res, status, -1);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     h = ngx_http_north_task_alloc(r, sizeof(north_auth_hash_t));
@@ -598,14 +596,12 @@ north_auth_login_done(ngx_http_request_t *r, void *data, PGresult *res,
 {
     north_auth_ctx_t  *ctx = data;
 
-    char  *outcome;
+    char      *outcome;
+    ngx_int_t  rc;
 
-    if (res == NULL) {
-        return ngx_http_north_pg_problem(r, status);
-    }
-
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-        return ngx_http_north_pg_error(r, res);
+    rc = ngx_http_north_pg_result(r, res, status, 1);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     outcome = PQgetvalue(res, 0, 0);
@@ -680,14 +676,12 @@ north_auth_refresh_done(ngx_http_request_t *r, void *data, PGresult *res,
 {
     north_auth_ctx_t  *ctx = data;
 
-    char  *outcome;
+    char      *outcome;
+    ngx_int_t  rc;
 
-    if (res == NULL) {
-        return ngx_http_north_pg_problem(r, status);
-    }
-
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-        return ngx_http_north_pg_error(r, res);
+    rc = ngx_http_north_pg_result(r, res, status, 1);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     outcome = PQgetvalue(res, 0, 0);
@@ -745,14 +739,13 @@ north_auth_revoked(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_int_t status)
 {
     ngx_str_t                  *session = data;
+
+    ngx_int_t                   rc;
     ngx_http_north_identity_t  *id;
 
-    if (res == NULL) {
-        return ngx_http_north_pg_problem(r, status);
-    }
-
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-        return ngx_http_north_pg_error(r, res);
+    rc = ngx_http_north_pg_result(r, res, status, 1);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     if (PQgetvalue(res, 0, 0)[0] != 't') {
@@ -792,15 +785,13 @@ static ngx_int_t
 north_auth_sessions_done(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_int_t status)
 {
-    u_char  *text;
-    size_t   len;
+    ngx_int_t  rc;
+    u_char    *text;
+    size_t     len;
 
-    if (res == NULL) {
-        return ngx_http_north_pg_problem(r, status);
-    }
-
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-        return ngx_http_north_pg_error(r, res);
+    rc = ngx_http_north_pg_result(r, res, status, 1);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     /* PostgreSQL rendered it; the result is freed after we return */
@@ -909,16 +900,14 @@ north_auth_password_user(ngx_http_request_t *r, void *data, PGresult *res,
 {
     north_auth_ctx_t  *ctx = data;
 
-    const char               *why;
-    north_auth_hash_t        *h;
-    ngx_http_north_fields_t   f;
+    const char              *why;
+    north_auth_hash_t       *h;
+    ngx_http_north_fields_t  f;
+    ngx_int_t                rc;
 
-    if (res == NULL) {
-        return ngx_http_north_pg_problem(r, status);
-    }
-
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-        return ngx_http_north_pg_error(r, res);
+    rc = ngx_http_north_pg_result(r, res, status, 1);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     why = north_password_check(ctx->new_password,
@@ -990,13 +979,11 @@ north_auth_password_done(ngx_http_request_t *r, void *data, PGresult *res,
 
     int        i;
     ngx_str_t  sid;
+    ngx_int_t  rc;
 
-    if (res == NULL) {
-        return ngx_http_north_pg_problem(r, status);
-    }
-
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        return ngx_http_north_pg_error(r, res);
+    rc = ngx_http_north_pg_result(r, res, status, -1);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     /* the other sessions end at the edge on their next request */
@@ -1117,12 +1104,11 @@ north_auth_enroll_done(ngx_http_request_t *r, void *data, PGresult *res,
 {
     north_auth_ctx_t  *ctx = data;
 
-    if (res == NULL) {
-        return ngx_http_north_pg_problem(r, status);
-    }
+    ngx_int_t  rc;
 
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-        return ngx_http_north_pg_error(r, res);
+    rc = ngx_http_north_pg_result(r, res, status, 1);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     return ngx_http_north_json_send(r, NGX_HTTP_CREATED,
@@ -1324,17 +1310,15 @@ north_auth_verify_key(ngx_http_request_t *r, void *data, PGresult *res,
     size_t         len;
     u_char        *der;
     EVP_PKEY      *pkey;
+    ngx_int_t      rc;
     ngx_str_t      b64, sig;
     EVP_MD_CTX    *md;
     const u_char  *dp;
     const char    *values[7];
 
-    if (res == NULL) {
-        return ngx_http_north_pg_problem(r, status);
-    }
-
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        return ngx_http_north_pg_error(r, res);
+    rc = ngx_http_north_pg_result(r, res, status, -1);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     ok = 0;
@@ -1401,12 +1385,11 @@ north_auth_verify_done(ngx_http_request_t *r, void *data, PGresult *res,
 {
     north_auth_ctx_t  *ctx = data;
 
-    if (res == NULL) {
-        return ngx_http_north_pg_problem(r, status);
-    }
+    ngx_int_t  rc;
 
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-        return ngx_http_north_pg_error(r, res);
+    rc = ngx_http_north_pg_result(r, res, status, 1);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     north_auth_str(r, &ctx->session_id, PQgetvalue(res, 0, 0));
@@ -1454,12 +1437,11 @@ static ngx_int_t
 north_auth_remove_done(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_int_t status)
 {
-    if (res == NULL) {
-        return ngx_http_north_pg_problem(r, status);
-    }
+    ngx_int_t  rc;
 
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        return ngx_http_north_pg_error(r, res);
+    rc = ngx_http_north_pg_result(r, res, status, -1);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     if (PQntuples(res) == 0) {
