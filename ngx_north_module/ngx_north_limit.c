@@ -593,15 +593,21 @@ ngx_http_north_limit_run(ngx_http_request_t *r, ngx_http_north_limit_ctx_t *ctx)
 
         if (limit[ctx->next].global && mcf->rd != NULL) {
 
-            bucket.data = ngx_pnalloc(r->pool, sizeof("north:limit:{}:")
-                                               + zone->name.len + ctx->key.len);
+            bucket.data = ngx_pnalloc(r->pool, sizeof("north:limit:{}::/")
+                                               + zone->name.len + ctx->key.len
+                                               + 2 * NGX_INT_T_LEN);
             if (bucket.data == NULL) {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
 
-            /* the key's own hash tag: a Redis Cluster spreads the buckets */
-            p = ngx_sprintf(bucket.data, "north:limit:{%V}:%V", &ctx->key,
-                            &zone->name);
+            /*
+             * The key's own hash tag, so that a Redis Cluster spreads the
+             * buckets; the zone's rate in the name, so that a changed rate
+             * starts afresh rather than reading another rate's bucket.
+             */
+            p = ngx_sprintf(bucket.data, "north:limit:{%V}:%V:%M/%ui",
+                            &ctx->key, &zone->name, zone->interval,
+                            zone->burst);
             bucket.len = p - bucket.data;
 
             argv[0] = "EVAL";

@@ -65,6 +65,10 @@ like($head, qr{^location: https://127.0.0.1:$https/v1/me\?x=1\r?$}mi, '... to HT
 is($code, 404, 'an unknown API path is 404');
 like($head, qr{^content-type: application/problem\+json}mi, '... as problem+json');
 
+# the shipped auth limit: 20 at once per address, then 429
+my @codes = map { (curl("-X POST -H 'Content-Type: application/json' -d '{}' https://127.0.0.1:$https/v1/auth/login"))[0] } 1 .. 21;
+is_deeply([ @codes[0, 19, 20] ], [400, 400, 429], 'login is limited per address: 20, then 429');
+
 $out = `curl -sk --tls-max 1.1 --max-time 5 -o /dev/null -w '%{http_code}' https://127.0.0.1:$https/healthz 2>&1`;
 isnt($out, '200', 'TLS 1.1 is refused');
 

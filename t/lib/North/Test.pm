@@ -187,6 +187,10 @@ http {
     client_max_body_size 16k;
     north_thread_pool north;
     north_jwt_key kid=t1 alg=HS256 secret=$JwtSecret;
+    # the shipped zones' names, with room for a suite's many requests
+    north_limit_zone name=api size=1m rate=1000r/s burst=1000;
+    north_limit_zone name=auth_ip size=1m rate=1000r/s burst=1000;
+    north_limit_zone name=webhook size=1m rate=1000r/s burst=1000;
     $http
     server {
         listen 127.0.0.1:$port;
