@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # North: dependencies, build, the local stack, migrations and tests.
-# Usage: ./build.sh {deps|build [--asan]|up|down|migrate|check|test [--asan]|
-#          unit|stack-up|stack-down|pg-start|pg-stop|redis-start|redis-stop}
+# Usage: ./build.sh {deps|build [--asan]|up|down|migrate|audit-verify|check|
+#          test [--asan]|unit|stack-up|stack-down|pg-start|pg-stop|
+#          redis-start|redis-stop|psql-admin [psql args]}
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -228,6 +229,18 @@ cmd_migrate() {
     done
 }
 
+# Walks the audit log's hash chains; fails naming the first broken row.
+cmd_audit_verify() {
+    load_env
+    local broken
+    broken=$(psql_app -tA -F ' ' -c "select chain, id, problem from north.audit_verify()")
+    if [ -n "$broken" ]; then
+        printf '%s\n' "$broken" | sed 's/^/north: audit chain broken: /' >&2
+        return 1
+    fi
+    say "audit log: $(psql_app -tA -c "select count(*) from north.audit_log") rows, every chain holds"
+}
+
 # --- nginx --------------------------------------------------------------------
 
 NGINX_PREFIX=$VAR/nginx
@@ -344,6 +357,8 @@ case "${1:-}" in
     up)          cmd_up ;;
     down)        cmd_down ;;
     migrate)     cmd_migrate ;;
+    audit-verify) cmd_audit_verify ;;
+    psql-admin)  shift; load_env; psql_admin -d north "$@" ;;
     check)       cmd_check ;;
     test)        shift; cmd_test "$@" ;;
     unit)        cmd_unit ;;

@@ -37,6 +37,11 @@ typedef struct {
 
     ngx_uint_t                   json_max_depth;
 
+    ngx_flag_t                   pipeda;        /* PIPEDA_COMPLIANCE */
+    ngx_str_t                    data_region;   /* DATA_REGION */
+    ngx_str_t                    data_key;      /* 32 bytes, decoded */
+    ngx_str_t                    node;          /* this host's name */
+
     ngx_http_north_pg_pool_t    *pg;            /* this worker's pool */
     ngx_http_north_redis_t      *rd;            /* this worker's link */
 } ngx_http_north_main_conf_t;

@@ -31,6 +31,12 @@ static char *ngx_http_north_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_north_api(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_north_pipeda(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_north_data_region(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_north_data_key(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static ngx_int_t ngx_http_north_conf_param(ngx_conf_t *cf,
     ngx_http_north_main_conf_t *mcf, const char *key, const char *val);
 
@@ -118,6 +124,27 @@ static ngx_command_t  ngx_http_north_commands[] = {
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_north_main_conf_t, json_max_depth),
       &ngx_http_north_depth_bounds },
+
+    { ngx_string("north_pipeda_compliance"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_north_pipeda,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("north_data_region"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_north_data_region,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("north_data_key"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_north_data_key,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
 
     { ngx_string("north_api"),
       NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -265,6 +292,7 @@ ngx_http_north_create_main_conf(ngx_conf_t *cf)
     mcf->pg_query_timeout = NGX_CONF_UNSET_MSEC;
     mcf->redis_timeout = NGX_CONF_UNSET_MSEC;
     mcf->json_max_depth = NGX_CONF_UNSET_UINT;
+    mcf->pipeda = NGX_CONF_UNSET;
 
     return mcf;
 }
@@ -283,6 +311,38 @@ ngx_http_north_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(mcf->pg_query_timeout, 5000);
     ngx_conf_init_msec_value(mcf->redis_timeout, 1000);
     ngx_conf_init_uint_value(mcf->json_max_depth, 32);
+    ngx_conf_init_value(mcf->pipeda, 0);
+
+    mcf->node = cf->cycle->hostname;
+
+    /* Canadian residency: refuse to start where the data would leave */
+    if (mcf->pipeda) {
+        if (mcf->data_region.len == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "PIPEDA compliance is on but no "
+                               "\"north_data_region\" is set");
+            return NGX_CONF_ERROR;
+        }
+
+        if (!((mcf->data_region.len == 12
+               && ngx_strncmp(mcf->data_region.data, "ca-central-1", 12) == 0)
+              || (mcf->data_region.len == 9
+                  && ngx_strncmp(mcf->data_region.data, "ca-west-1", 9) == 0)))
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "PIPEDA compliance is on but the data region "
+                               "\"%V\" is not in Canada (ca-central-1 or "
+                               "ca-west-1)", &mcf->data_region);
+            return NGX_CONF_ERROR;
+        }
+
+        if (mcf->data_key.len == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "PIPEDA compliance is on but no data "
+                               "encryption key (\"north_data_key\") is set");
+            return NGX_CONF_ERROR;
+        }
+    }
 
     if (mcf->thread_pool_name.data == NULL) {
         ngx_str_set(&mcf->thread_pool_name, "default");
@@ -663,6 +723,105 @@ ngx_http_north_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     mcf->redis_addr = &u.addrs[0];
+
+    return NGX_CONF_OK;
+}
+
+
+/* north_pipeda_compliance on | off | env=NAME ("true" or "false") */
+
+static char *
+ngx_http_north_pipeda(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_north_main_conf_t  *mcf = conf;
+
+    ngx_str_t  *value, v, shown;
+
+    if (mcf->pipeda != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_http_north_conf_value(cf, &value[1], &v, &shown) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if ((v.len == 2 && ngx_strcasecmp(v.data, (u_char *) "on") == 0)
+        || (v.len == 4 && ngx_strcasecmp(v.data, (u_char *) "true") == 0))
+    {
+        mcf->pipeda = 1;
+
+    } else if ((v.len == 3 && ngx_strcasecmp(v.data, (u_char *) "off") == 0)
+               || (v.len == 5
+                   && ngx_strcasecmp(v.data, (u_char *) "false") == 0))
+    {
+        mcf->pipeda = 0;
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\" in "
+                           "\"north_pipeda_compliance\": true or false",
+                           &shown);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_north_data_region(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_north_main_conf_t  *mcf = conf;
+
+    ngx_str_t  *value, shown;
+
+    if (mcf->data_region.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    return ngx_http_north_conf_value(cf, &value[1], &mcf->data_region, &shown);
+}
+
+
+/* north_data_key env=NAME: 32 bytes, base64 */
+
+static char *
+ngx_http_north_data_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_north_main_conf_t  *mcf = conf;
+
+    ngx_str_t  *value, b64, shown;
+
+    if (mcf->data_key.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_http_north_conf_value(cf, &value[1], &b64, &shown)
+        != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    mcf->data_key.data = ngx_pnalloc(cf->pool,
+                                     ngx_base64_decoded_length(b64.len));
+    if (mcf->data_key.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_decode_base64(&mcf->data_key, &b64) != NGX_OK
+        || mcf->data_key.len != 32)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "the key of \"north_data_key\" must be 32 bytes "
+                           "in base64 (AES-256)");
+        return NGX_CONF_ERROR;
+    }
 
     return NGX_CONF_OK;
 }

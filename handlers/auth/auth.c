@@ -10,6 +10,7 @@
 #include "ngx_north_json.h"
 #include "ngx_north_task.h"
 #include "ngx_north_jwt.h"
+#include "ngx_north_audit.h"
 #include "north_check.h"
 #include "north_jwt.h"
 #include "north_password.h"
@@ -537,6 +538,9 @@ north_auth_login_user(ngx_http_request_t *r, void *data, PGresult *res,
 
         ctx->known = 1;
         north_auth_str(r, &ctx->user_id, PQgetvalue(res, 0, 0));
+
+        /* a login attempt touches that account's credentials */
+        ngx_http_north_audit_subject(r, &ctx->user_id);
         north_auth_str(r, &ctx->session_id, "");
         ctx->email = north_auth_dup(r, PQgetvalue(res, 0, 1));
         if (ctx->email == NULL) {
@@ -1645,6 +1649,7 @@ north_auth_tokens(ngx_http_request_t *r, ngx_uint_t status,
     }
 
     ngx_http_north_session_cache(r, &ctx->user_id, &ctx->session_id, 1);
+    ngx_http_north_audit_subject(r, &ctx->user_id);
 
     return ngx_http_north_json_send(r, status,
                json_pack("{s:s%, s:s, s:s, s:I, s:{s:s, s:s}}",

@@ -1,0 +1,971 @@
+/*
+ * North PIPEDA audit log: one record per request that touches personal
+ * information, gathered in the log phase and written to PostgreSQL in
+ * batches per worker; while PostgreSQL is away records go to a spool file
+ * and are replayed, in order, when it returns.
+ */
+
+#include "ngx_north.h"
+#include "ngx_north_pg.h"
+#include "ngx_north_jwt.h"
+#include "ngx_north_audit.h"
+
+#include <jansson.h>
+#include <dirent.h>
+
+
+#define NGX_HTTP_NORTH_AUDIT_BATCH     200
+#define NGX_HTTP_NORTH_AUDIT_REPLAY    500     /* lines per replayed batch */
+
+
+typedef struct {
+    ngx_flag_t                   enable;
+    ngx_str_t                    category;
+    ngx_str_t                    purpose;
+} ngx_http_north_audit_loc_conf_t;
+
+
+typedef struct {
+    ngx_str_t                    spool;        /* directory */
+    ngx_msec_t                   flush;        /* longest a record waits */
+    ngx_uint_t                   used;
+} ngx_http_north_audit_main_conf_t;
+
+
+typedef struct {
+    ngx_str_t                    subject;
+} ngx_http_north_audit_ctx_t;
+
+
+/* This worker's writer. */
+typedef struct {
+    ngx_http_north_audit_main_conf_t  *amcf;
+    ngx_http_north_main_conf_t  *mcf;
+    ngx_log_t                   *log;
+    ngx_pool_t                  *pool;         /* of the batch in flight */
+    json_t                      *pending;      /* records not yet sent */
+    json_t                      *inflight;     /* the batch PostgreSQL has */
+    ngx_event_t                  timer;
+    ngx_uint_t                   seq;
+    ngx_msec_t                   started;
+    ngx_str_t                    file;         /* this worker's spool */
+    ngx_str_t                    own_replay;   /* it, moved aside to replay */
+    ngx_uint_t                   spooled;      /* own records wait in files:
+                                                  newer ones queue behind */
+    ngx_str_t                    replaying;    /* the file being replayed */
+    u_char                       replaying_name[NGX_MAX_PATH];
+    off_t                        replayed;     /* bytes of it stored */
+    size_t                       replay_bytes; /* bytes of the batch sent */
+    ngx_msec_t                   scanned;      /* last look for orphans */
+} ngx_http_north_audit_writer_t;
+
+
+static ngx_int_t ngx_http_north_audit_postconfiguration(ngx_conf_t *cf);
+static void *ngx_http_north_audit_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_north_audit_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_north_audit_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_north_audit_merge_loc_conf(ngx_conf_t *cf,
+    void *parent, void *child);
+static ngx_int_t ngx_http_north_audit_init_module(ngx_cycle_t *cycle);
+static ngx_int_t ngx_http_north_audit_init_process(ngx_cycle_t *cycle);
+static void ngx_http_north_audit_exit_process(ngx_cycle_t *cycle);
+
+static ngx_int_t ngx_http_north_audit_handler(ngx_http_request_t *r);
+static void ngx_http_north_audit_tick(ngx_event_t *ev);
+static void ngx_http_north_audit_flush(ngx_http_north_audit_writer_t *w);
+static void ngx_http_north_audit_sent(ngx_http_north_pg_op_t *op,
+    PGresult *res, ngx_int_t status);
+static ngx_int_t ngx_http_north_audit_spool(ngx_http_north_audit_writer_t *w,
+    json_t *records);
+static void ngx_http_north_audit_replay(ngx_http_north_audit_writer_t *w);
+static ngx_int_t ngx_http_north_audit_adopt(ngx_http_north_audit_writer_t *w);
+static ngx_int_t ngx_http_north_audit_send(ngx_http_north_audit_writer_t *w,
+    json_t *batch);
+static void ngx_http_north_audit_sent_status(ngx_http_north_audit_writer_t *w,
+    ngx_int_t ok);
+static json_t *ngx_http_north_audit_read(ngx_http_north_audit_writer_t *w);
+
+
+static ngx_command_t  ngx_http_north_audit_commands[] = {
+
+    { ngx_string("north_audit"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_north_audit_loc_conf_t, enable),
+      NULL },
+
+    { ngx_string("north_audit_category"),
+      NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_north_audit_loc_conf_t, category),
+      NULL },
+
+    { ngx_string("north_audit_purpose"),
+      NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_north_audit_loc_conf_t, purpose),
+      NULL },
+
+    { ngx_string("north_audit_spool"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_north_audit_main_conf_t, spool),
+      NULL },
+
+    { ngx_string("north_audit_flush"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_north_audit_main_conf_t, flush),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_north_audit_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    ngx_http_north_audit_postconfiguration, /* postconfiguration */
+
+    ngx_http_north_audit_create_main_conf, /* create main configuration */
+    ngx_http_north_audit_init_main_conf,   /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_north_audit_create_loc_conf,  /* create location configuration */
+    ngx_http_north_audit_merge_loc_conf    /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_north_audit_module = {
+    NGX_MODULE_V1,
+    &ngx_http_north_audit_module_ctx,      /* module context */
+    ngx_http_north_audit_commands,         /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    ngx_http_north_audit_init_module,      /* init module */
+    ngx_http_north_audit_init_process,     /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_north_audit_exit_process,     /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_http_north_pg_stmt_t  ngx_http_north_audit_stmt =
+    ngx_http_north_pg_stmt("north_audit_append",
+        "select north.audit_append($1::jsonb)", 1);
+
+static ngx_http_north_audit_writer_t  *ngx_http_north_audit_writer;
+
+
+static ngx_int_t
+ngx_http_north_audit_postconfiguration(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_north_audit_handler;
+
+    return NGX_OK;
+}
+
+
+static void *
+ngx_http_north_audit_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_north_audit_main_conf_t  *amcf;
+
+    amcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_north_audit_main_conf_t));
+    if (amcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     amcf->spool = { 0, NULL };
+     *     amcf->used = 0;
+     */
+
+    amcf->flush = NGX_CONF_UNSET_MSEC;
+
+    return amcf;
+}
+
+
+static char *
+ngx_http_north_audit_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_north_audit_main_conf_t  *amcf = conf;
+
+    if (amcf->spool.data == NULL) {
+        ngx_str_set(&amcf->spool, "logs/audit-spool");
+    }
+
+    if (ngx_conf_full_name(cf->cycle, &amcf->spool, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_conf_init_msec_value(amcf->flush, 200);
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_north_audit_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_north_audit_loc_conf_t  *alcf;
+
+    alcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_north_audit_loc_conf_t));
+    if (alcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     alcf->category = { 0, NULL };
+     *     alcf->purpose = { 0, NULL };
+     */
+
+    alcf->enable = NGX_CONF_UNSET;
+
+    return alcf;
+}
+
+
+static char *
+ngx_http_north_audit_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_north_audit_loc_conf_t  *prev = parent;
+    ngx_http_north_audit_loc_conf_t  *conf = child;
+
+    ngx_http_north_main_conf_t        *mcf;
+    ngx_http_north_audit_main_conf_t  *amcf;
+
+    ngx_conf_merge_value(conf->enable, prev->enable, 1);
+    ngx_conf_merge_str_value(conf->category, prev->category, "");
+    ngx_conf_merge_str_value(conf->purpose, prev->purpose, "service");
+
+    if (conf->category.len == 0) {
+        return NGX_CONF_OK;
+    }
+
+    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_north_module);
+
+    if (!conf->enable && mcf->pipeda) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "PIPEDA compliance is on but \"north_audit off\" "
+                           "covers a location that touches personal "
+                           "information (\"%V\")", &conf->category);
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->enable) {
+        amcf = ngx_http_conf_get_module_main_conf(cf,
+                                                  ngx_http_north_audit_module);
+        amcf->used = 1;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* The spool directory, made by the master for the workers' user. */
+
+static ngx_int_t
+ngx_http_north_audit_init_module(ngx_cycle_t *cycle)
+{
+    ngx_core_conf_t                   *ccf;
+    ngx_file_info_t                    fi;
+    ngx_http_north_audit_main_conf_t  *amcf;
+
+    if (ngx_get_conf(cycle->conf_ctx, ngx_http_module) == NULL) {
+        return NGX_OK;
+    }
+
+    amcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_north_audit_module);
+
+    if (amcf == NULL || !amcf->used) {
+        return NGX_OK;
+    }
+
+    if (ngx_create_dir(amcf->spool.data, 0700) == NGX_FILE_ERROR
+        && ngx_errno != NGX_EEXIST)
+    {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
+                      "north audit: mkdir(\"%V\") failed", &amcf->spool);
+        return NGX_ERROR;
+    }
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_core_module);
+
+    if (geteuid() == 0 && ngx_file_info(amcf->spool.data, &fi) == 0
+        && fi.st_uid != ccf->user
+        && chown((char *) amcf->spool.data, ccf->user, (gid_t) -1) == -1)
+    {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
+                      "north audit: chown(\"%V\") failed", &amcf->spool);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_north_audit_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_north_audit_writer_t     *w;
+    ngx_http_north_main_conf_t        *mcf;
+    ngx_http_north_audit_main_conf_t  *amcf;
+
+    if (ngx_get_conf(cycle->conf_ctx, ngx_http_module) == NULL) {
+        return NGX_OK;
+    }
+
+    amcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_north_audit_module);
+    mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_north_module);
+
+    if (amcf == NULL || !amcf->used) {
+        return NGX_OK;
+    }
+
+    w = ngx_pcalloc(cycle->pool, sizeof(ngx_http_north_audit_writer_t));
+    if (w == NULL) {
+        return NGX_ERROR;
+    }
+
+    w->amcf = amcf;
+    w->mcf = mcf;
+    w->log = cycle->log;
+    w->started = ngx_current_msec;
+    w->pending = json_array();
+
+    w->file.data = ngx_pnalloc(cycle->pool, amcf->spool.len
+                                            + sizeof("/audit-.jsonl")
+                                            + NGX_INT_T_LEN);
+
+    if (w->pending == NULL || w->file.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    w->file.len = ngx_sprintf(w->file.data, "%V/audit-%P.jsonl%Z",
+                              &amcf->spool, ngx_pid) - w->file.data - 1;
+
+    w->own_replay.data = ngx_pnalloc(cycle->pool, w->file.len
+                                                  + sizeof(".replay"));
+    if (w->own_replay.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    w->own_replay.len = ngx_sprintf(w->own_replay.data, "%V.replay%Z",
+                                    &w->file) - w->own_replay.data - 1;
+
+    w->timer.handler = ngx_http_north_audit_tick;
+    w->timer.data = w;
+    w->timer.log = cycle->log;
+    w->timer.cancelable = 1;
+
+    ngx_http_north_audit_writer = w;
+
+    /* a spool left by an earlier worker is replayed first */
+    ngx_add_timer(&w->timer, 100);
+
+    return NGX_OK;
+}
+
+
+/* Leaving: what is not stored yet goes to the spool, for the next worker. */
+
+static void
+ngx_http_north_audit_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_north_audit_writer_t  *w;
+
+    w = ngx_http_north_audit_writer;
+
+    if (w == NULL) {
+        return;
+    }
+
+    /* the batch in flight may or may not be stored: replays are idempotent */
+    if (w->inflight) {
+        (void) ngx_http_north_audit_spool(w, w->inflight);
+        json_decref(w->inflight);
+        w->inflight = NULL;
+    }
+
+    if (json_array_size(w->pending)) {
+        (void) ngx_http_north_audit_spool(w, w->pending);
+    }
+
+    json_decref(w->pending);
+
+    if (w->pool) {
+        ngx_destroy_pool(w->pool);
+    }
+
+    ngx_http_north_audit_writer = NULL;
+}
+
+
+void
+ngx_http_north_audit_subject(ngx_http_request_t *r, ngx_str_t *user_id)
+{
+    ngx_http_north_audit_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_north_audit_module);
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_north_audit_ctx_t));
+        if (ctx == NULL) {
+            return;
+        }
+
+        ngx_http_set_ctx(r->main, ctx, ngx_http_north_audit_module);
+    }
+
+    ctx->subject = *user_id;
+}
+
+
+static ngx_int_t
+ngx_http_north_audit_handler(ngx_http_request_t *r)
+{
+    json_t                           *rec;
+    ngx_str_t                        *rid, subject;
+    ngx_time_t                       *tp;
+    ngx_http_north_identity_t        *id;
+    ngx_http_north_audit_ctx_t       *ctx;
+    ngx_http_north_audit_writer_t    *w;
+    ngx_http_north_audit_loc_conf_t  *alcf;
+    u_char                            record_id[NGX_MAXHOSTNAMELEN + 64];
+    u_char                            actor[64];
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_north_audit_module);
+    w = ngx_http_north_audit_writer;
+
+    if (!alcf->enable || alcf->category.len == 0 || w == NULL
+        || r != r->main)
+    {
+        return NGX_OK;
+    }
+
+    id = ngx_http_north_jwt_identity(r);
+    ctx = ngx_http_get_module_ctx(r, ngx_http_north_audit_module);
+    rid = ngx_http_north_request_id(r);
+    tp = ngx_timeofday();
+
+    /* whose data: the handler's word for it, else the caller's own */
+    ngx_str_null(&subject);
+
+    if (ctx && ctx->subject.len) {
+        subject = ctx->subject;
+
+    } else if (id) {
+        subject = id->user_id;
+    }
+
+    if (id) {
+        ngx_sprintf(actor, "user:%V%Z", &id->user_id);
+
+    } else {
+        ngx_sprintf(actor, "anonymous%Z");
+    }
+
+    ngx_sprintf(record_id, "%V:%P:%M:%ui%Z", &w->mcf->node, ngx_pid,
+                w->started, w->seq++);
+
+    /* never a secret: no body, no query string, no header */
+    rec = json_pack("{s:s, s:s%, s:I, s:s%, s:s, s:s%, s:s%, s:s%, s:s%,"
+                    " s:s%, s:i, s:s%, s:s%, s:s%}",
+                    "record_id", (char *) record_id,
+                    "chain", w->mcf->node.data, w->mcf->node.len,
+                    "at_ms", (json_int_t) tp->sec * 1000 + tp->msec,
+                    "request_id", rid ? (char *) rid->data : "",
+                    rid ? rid->len : (size_t) 0,
+                    "actor", (char *) actor,
+                    "subject", subject.len ? (char *) subject.data : "",
+                    subject.len,
+                    "method", r->method_name.data, r->method_name.len,
+                    "route", r->uri.data, r->uri.len,
+                    "category", alcf->category.data, alcf->category.len,
+                    "purpose", alcf->purpose.data, alcf->purpose.len,
+                    "status", (int) r->headers_out.status,
+                    "client", r->connection->addr_text.data,
+                    r->connection->addr_text.len,
+                    "node", w->mcf->node.data, w->mcf->node.len,
+                    "region", w->mcf->data_region.len
+                              ? (char *) w->mcf->data_region.data : "unset",
+                    w->mcf->data_region.len ? w->mcf->data_region.len
+                                            : (size_t) 5);
+    if (rec == NULL) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "north audit: a record could not be built");
+        return NGX_OK;
+    }
+
+    if (subject.len == 0) {
+        json_object_set_new(rec, "subject", json_null());
+    }
+
+    json_array_append_new(w->pending, rec);
+
+    if (json_array_size(w->pending) >= NGX_HTTP_NORTH_AUDIT_BATCH) {
+        ngx_http_north_audit_flush(w);
+
+    } else if (!w->timer.timer_set) {
+        ngx_add_timer(&w->timer, w->amcf->flush);
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_north_audit_tick(ngx_event_t *ev)
+{
+    ngx_http_north_audit_writer_t  *w = ev->data;
+
+    if (w->inflight == NULL) {
+        ngx_http_north_audit_flush(w);
+    }
+
+    /* a batch in flight re-arms the timer when it ends */
+    if ((w->spooled || w->replaying.len || json_array_size(w->pending))
+        && w->inflight == NULL && !w->timer.timer_set && !ngx_exiting)
+    {
+        ngx_add_timer(&w->timer, 1000);
+    }
+}
+
+
+/*
+ * Sends the pending records; while older ones of this worker wait in the
+ * spool the new ones queue there behind them, and the spool is replayed.
+ */
+
+static void
+ngx_http_north_audit_flush(ngx_http_north_audit_writer_t *w)
+{
+    json_t  *batch;
+
+    if (w->inflight) {
+        return;
+    }
+
+    if (w->spooled && json_array_size(w->pending)) {
+        if (ngx_http_north_audit_spool(w, w->pending) == NGX_OK) {
+            json_array_clear(w->pending);
+        }
+    }
+
+    if (w->spooled || w->replaying.len
+        || ngx_current_msec - w->scanned > 5000)
+    {
+        ngx_http_north_audit_replay(w);
+
+        if (w->inflight || w->spooled) {
+            return;
+        }
+    }
+
+    if (json_array_size(w->pending) == 0) {
+        return;
+    }
+
+    batch = w->pending;
+    w->pending = json_array();
+
+    if (w->pending == NULL) {
+        w->pending = batch;
+        return;
+    }
+
+    (void) ngx_http_north_audit_send(w, batch);
+}
+
+
+static ngx_int_t
+ngx_http_north_audit_send(ngx_http_north_audit_writer_t *w, json_t *batch)
+{
+    char        *text;
+    ngx_int_t    rc;
+    const char  *values[1];
+
+    text = json_dumps(batch, JSON_COMPACT);
+    if (text == NULL) {
+        json_decref(batch);
+        return NGX_ERROR;
+    }
+
+    values[0] = text;
+    w->inflight = batch;
+
+    /* the op and its copy of the text live as long as the batch */
+    w->pool = ngx_create_pool(4096, w->log);
+
+    rc = w->pool ? ngx_http_north_pg_send(w->mcf->pg, w->pool,
+                                          &ngx_http_north_audit_stmt, values,
+                                          ngx_http_north_audit_sent, w)
+                 : NGX_ERROR;
+    free(text);
+
+    if (rc != NGX_OK) {
+        ngx_http_north_audit_sent_status(w, rc);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_north_audit_sent(ngx_http_north_pg_op_t *op, PGresult *res,
+    ngx_int_t status)
+{
+    ngx_http_north_audit_writer_t  *w = op->data;
+
+    if (res != NULL && PQresultStatus(res) != PGRES_TUPLES_OK) {
+        ngx_log_error(NGX_LOG_ERR, w->log, 0,
+                      "north audit: append failed: %s %s",
+                      ngx_http_north_pg_sqlstate(res),
+                      PQresultErrorMessage(res));
+    }
+
+    ngx_http_north_audit_sent_status(w, res != NULL
+                                        && PQresultStatus(res)
+                                           == PGRES_TUPLES_OK);
+}
+
+
+/* The end of a batch: stored, or kept (spooled, or left to replay). */
+
+static void
+ngx_http_north_audit_sent_status(ngx_http_north_audit_writer_t *w,
+    ngx_int_t ok)
+{
+    json_t  *batch;
+
+    batch = w->inflight;
+    w->inflight = NULL;
+
+    if (ok) {
+        w->replayed += w->replay_bytes;
+
+    } else if (w->replay_bytes == 0) {
+        /* never lost: it waits in the spool, and newer ones behind it */
+        if (ngx_http_north_audit_spool(w, batch) != NGX_OK) {
+            ngx_log_error(NGX_LOG_ALERT, w->log, 0,
+                          "north audit: %uz records could not be spooled "
+                          "to \"%V\"", json_array_size(batch), &w->file);
+        }
+    }
+
+    w->replay_bytes = 0;
+    json_decref(batch);
+
+    /* the op is over: nothing refers to its pool any more */
+    if (w->pool) {
+        ngx_destroy_pool(w->pool);
+        w->pool = NULL;
+    }
+
+    if (ngx_exiting || ngx_terminate || ngx_quit) {
+        return;
+    }
+
+    if (w->timer.timer_set) {
+        ngx_del_timer(&w->timer);
+    }
+
+    /* more to do: at once after success, after a pause after a failure */
+    if (w->spooled || w->replaying.len || json_array_size(w->pending)) {
+        ngx_add_timer(&w->timer, ok ? 1 : 1000);
+    }
+}
+
+
+/* Appends records to this worker's spool, one JSON document a line. */
+
+static ngx_int_t
+ngx_http_north_audit_spool(ngx_http_north_audit_writer_t *w, json_t *records)
+{
+    char       *line;
+    size_t      i, len;
+    json_t     *rec;
+    ngx_fd_t    fd;
+    ngx_int_t   rc;
+
+    fd = ngx_open_file(w->file.data, NGX_FILE_APPEND, NGX_FILE_CREATE_OR_OPEN,
+                       0600);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_log_error(NGX_LOG_ALERT, w->log, ngx_errno,
+                      "north audit: open(\"%V\") failed", &w->file);
+        return NGX_ERROR;
+    }
+
+    rc = NGX_OK;
+
+    json_array_foreach(records, i, rec) {
+        line = json_dumps(rec, JSON_COMPACT);
+        if (line == NULL) {
+            rc = NGX_ERROR;
+            break;
+        }
+
+        len = ngx_strlen(line);
+        line[len] = '\n';
+
+        if (ngx_write_fd(fd, line, len + 1) != (ssize_t) (len + 1)) {
+            ngx_log_error(NGX_LOG_ALERT, w->log, ngx_errno,
+                          "north audit: write(\"%V\") failed", &w->file);
+            free(line);
+            rc = NGX_ERROR;
+            break;
+        }
+
+        free(line);
+    }
+
+    ngx_close_file(fd);
+
+    if (json_array_size(records)) {
+        w->spooled = 1;
+        ngx_log_error(NGX_LOG_WARN, w->log, 0,
+                      "north audit: %uz records spooled to \"%V\" until "
+                      "PostgreSQL answers", json_array_size(records),
+                      &w->file);
+    }
+
+    return rc;
+}
+
+
+/*
+ * Sends the next batch of a spool: an orphan left by a worker that has
+ * exited, else this worker's own (moved aside, so that newer records queue
+ * in a fresh file behind it).
+ */
+
+static void
+ngx_http_north_audit_replay(ngx_http_north_audit_writer_t *w)
+{
+    json_t           *batch;
+    ngx_file_info_t   fi;
+
+    for ( ;; ) {
+
+        if (w->replaying.len == 0) {
+
+            if (ngx_http_north_audit_adopt(w) == NGX_OK) {
+                /* w->replaying is an orphan now */
+
+            } else if (ngx_file_info(w->own_replay.data, &fi)
+                       != NGX_FILE_ERROR
+                       || (w->spooled
+                           && ngx_rename_file(w->file.data,
+                                              w->own_replay.data)
+                              != NGX_FILE_ERROR))
+            {
+                w->replaying.data = w->replaying_name;
+                w->replaying.len = ngx_cpystrn(w->replaying_name,
+                                               w->own_replay.data,
+                                               NGX_MAX_PATH)
+                                   - w->replaying_name;
+
+            } else {
+                /* nothing of ours waits any more */
+                w->spooled = 0;
+                return;
+            }
+
+            w->replayed = 0;
+        }
+
+        batch = ngx_http_north_audit_read(w);
+
+        if (batch == NULL) {
+            return;
+        }
+
+        if (json_array_size(batch) == 0) {
+            json_decref(batch);
+
+            if (ngx_delete_file(w->replaying.data) == NGX_FILE_ERROR) {
+                ngx_log_error(NGX_LOG_ALERT, w->log, ngx_errno,
+                              "north audit: unlink(\"%V\") failed",
+                              &w->replaying);
+            }
+
+            ngx_log_error(NGX_LOG_NOTICE, w->log, 0,
+                          "north audit: spool \"%V\" replayed",
+                          &w->replaying);
+
+            w->replaying.len = 0;
+            continue;
+        }
+
+        (void) ngx_http_north_audit_send(w, batch);
+        return;
+    }
+}
+
+
+/* Up to a batch of whole lines of the file being replayed, from its offset. */
+
+static json_t *
+ngx_http_north_audit_read(ngx_http_north_audit_writer_t *w)
+{
+    u_char        *buf, *p, *nl, *last;
+    size_t         used;
+    ssize_t        n;
+    json_t        *batch, *rec;
+    ngx_file_t     file;
+
+    batch = json_array();
+    buf = ngx_alloc(256 * 1024, w->log);
+
+    if (batch == NULL || buf == NULL) {
+        json_decref(batch);
+        ngx_free(buf);
+        return NULL;
+    }
+
+    ngx_memzero(&file, sizeof(ngx_file_t));
+    file.name = w->replaying;
+    file.log = w->log;
+    file.fd = ngx_open_file(w->replaying.data, NGX_FILE_RDONLY,
+                            NGX_FILE_OPEN, 0);
+
+    if (file.fd == NGX_INVALID_FILE) {
+        /* gone already: nothing left to send */
+        ngx_free(buf);
+        return batch;
+    }
+
+    n = ngx_read_file(&file, buf, 256 * 1024, w->replayed);
+    ngx_close_file(file.fd);
+
+    if (n == NGX_ERROR) {
+        ngx_free(buf);
+        json_decref(batch);
+        return NULL;
+    }
+
+    p = buf;
+    last = buf + n;
+    used = 0;
+
+    while (p < last
+           && json_array_size(batch) < NGX_HTTP_NORTH_AUDIT_REPLAY
+           && (nl = ngx_strlchr(p, last, '\n')) != NULL)
+    {
+        rec = json_loadb((char *) p, nl - p, 0, NULL);
+
+        if (rec == NULL) {
+            ngx_log_error(NGX_LOG_ALERT, w->log, 0,
+                          "north audit: a line of \"%V\" is not JSON, "
+                          "skipped", &w->replaying);
+        } else {
+            json_array_append_new(batch, rec);
+        }
+
+        used += nl + 1 - p;
+        p = nl + 1;
+    }
+
+    w->replay_bytes = used;
+    ngx_free(buf);
+
+    return batch;
+}
+
+
+/*
+ * Claims a spool whose worker has exited (a reload, a crash) by renaming it
+ * into this worker's name; NGX_OK with w->replaying set, or NGX_DECLINED.
+ */
+
+static ngx_int_t
+ngx_http_north_audit_adopt(ngx_http_north_audit_writer_t *w)
+{
+    DIR            *dir;
+    u_char         *p;
+    ngx_pid_t       pid;
+    struct dirent  *de;
+    u_char          from[NGX_MAX_PATH];
+
+    if (ngx_current_msec - w->scanned < 5000 && w->scanned) {
+        return NGX_DECLINED;
+    }
+
+    w->scanned = ngx_current_msec;
+
+    dir = opendir((char *) w->amcf->spool.data);
+    if (dir == NULL) {
+        return NGX_DECLINED;
+    }
+
+    while ((de = readdir(dir)) != NULL) {
+
+        if (ngx_strncmp(de->d_name, "audit-", 6) != 0) {
+            continue;
+        }
+
+        p = (u_char *) de->d_name + 6;
+        pid = ngx_atoi(p, ngx_strlen(p) - ngx_strlen(
+                           ngx_strchr(p, '.') ? ngx_strchr(p, '.') : ""));
+
+        if (pid == NGX_ERROR || pid == ngx_pid
+            || (kill(pid, 0) == 0 || ngx_errno != ESRCH))
+        {
+            continue;
+        }
+
+        ngx_snprintf(from, NGX_MAX_PATH, "%V/%s%Z", &w->amcf->spool,
+                     de->d_name);
+        ngx_snprintf(w->replaying_name, NGX_MAX_PATH,
+                     "%V/audit-%P.adopted-%P-%M%Z", &w->amcf->spool, ngx_pid,
+                     pid, ngx_current_msec);
+
+        if (ngx_rename_file(from, w->replaying_name) == NGX_FILE_ERROR) {
+            /* another worker was first */
+            continue;
+        }
+
+        closedir(dir);
+
+        ngx_log_error(NGX_LOG_NOTICE, w->log, 0,
+                      "north audit: replaying \"%s\" left by worker %P",
+                      from, pid);
+
+        w->replaying.data = w->replaying_name;
+        w->replaying.len = ngx_strlen(w->replaying_name);
+        w->replayed = 0;
+
+        return NGX_OK;
+    }
+
+    closedir(dir);
+
+    return NGX_DECLINED;
+}
