@@ -630,7 +630,7 @@ ngx_http_north_audit_send(ngx_http_north_audit_writer_t *w, json_t *batch)
     free(text);
 
     if (rc != NGX_OK) {
-        ngx_http_north_audit_sent_status(w, rc);
+        ngx_http_north_audit_sent_status(w, 0);
         return NGX_ERROR;
     }
 

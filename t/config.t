@@ -147,3 +147,77 @@ location = /p { north_jwt on; return 204; }
 --- must_die
 --- error_log
 "/etc/hostname" in "north_jwt_key" is not a P-256 key in PEM
+
+
+
+=== TEST 14: PIPEDA compliance refuses a region outside Canada
+--- http_config
+north_pipeda_compliance on;
+north_data_region us-east-1;
+north_data_key MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=;
+--- config
+location = /healthz { north_api health.live; }
+--- must_die
+--- error_log
+PIPEDA compliance is on but the data region "us-east-1" is not in Canada (ca-central-1 or ca-west-1)
+
+
+
+=== TEST 15: PIPEDA compliance refuses a missing data key
+--- http_config
+north_pipeda_compliance on;
+north_data_region ca-west-1;
+--- config
+location = /healthz { north_api health.live; }
+--- must_die
+--- error_log
+PIPEDA compliance is on but no data encryption key ("north_data_key") is set
+
+
+
+=== TEST 16: a data key that is not 32 bytes
+--- http_config
+north_data_key c2hvcnQ=;
+--- config
+location = /healthz { north_api health.live; }
+--- must_die
+--- error_log
+the key of "north_data_key" must be 32 bytes in base64 (AES-256)
+
+
+
+=== TEST 17: PIPEDA compliance refuses an unaudited personal-data route
+--- http_config
+north_pipeda_compliance env=NORTH_TEST_PIPEDA;
+north_data_region ca-central-1;
+north_data_key MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=;
+--- main_config
+env NORTH_TEST_PIPEDA;
+--- init
+$ENV{NORTH_TEST_PIPEDA} = 'true';
+--- config
+location = /me {
+    north_audit off;
+    north_audit_category identity;
+    north_api health.live;
+}
+--- must_die
+--- error_log
+PIPEDA compliance is on but "north_audit off" covers a location that touches personal information ("identity")
+
+
+
+=== TEST 18: a compliant configuration starts
+--- http_config
+north_pipeda_compliance on;
+north_data_region ca-central-1;
+north_data_key MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=;
+--- config
+location = /me {
+    north_audit_category identity;
+    north_api health.live;
+}
+--- request
+GET /me
+--- response_body chomp
+{"status":"ok"}

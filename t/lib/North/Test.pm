@@ -35,11 +35,11 @@ $ENV{NORTH_REDIS_PORT} ||= 56380;
 # Runs build.sh SUBCOMMAND for the test stack: stack-up, pg-stop, pg-start,
 # redis-stop, redis-start.
 sub north_stack {
-    my ($cmd) = @_;
+    my ($cmd, @args) = @_;
     # the URLs nginx is given are derived by build.sh, not inputs to it
     local %ENV = %ENV;
     delete @ENV{qw(LD_PRELOAD DATABASE_URL REDIS_URL NORTH_ENV_LOADED)};
-    system("$Root/build.sh", $cmd) == 0
+    system("$Root/build.sh", $cmd, @args) == 0
         or die "build.sh $cmd failed\n";
 }
 
@@ -168,6 +168,7 @@ sub north_nginx {
         ? "include $Root/nginx.conf.d/north-probes.conf;\n"
           . "        include $Root/nginx.conf.d/north-api.conf;" : '';
     my $http = north_http_config($o{http} // '');
+    my $server = $o{server} // '';
     open my $fh, '>', "$prefix/conf/nginx.conf" or die $!;
     print $fh <<"CONF";
 $modules
@@ -195,7 +196,7 @@ http {
     server {
         listen 127.0.0.1:$port;
         $api
-        $o{server}
+        $server
     }
 }
 CONF
