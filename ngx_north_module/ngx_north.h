@@ -87,6 +87,9 @@ void ngx_http_north_async_end(ngx_http_request_t *r, ngx_int_t rc);
 
 ngx_str_t *ngx_http_north_request_id(ngx_http_request_t *r);
 
+/* The name of route number index (0: "other"), or NULL past the last. */
+ngx_str_t *ngx_http_north_route_name(ngx_uint_t index);
+
 /* The URI's last path segment (an id in /v1/things/{id}), maybe empty. */
 void ngx_http_north_path_id(ngx_http_request_t *r, ngx_str_t *id);
 

@@ -9,6 +9,7 @@
 #include "ngx_north_pg.h"
 #include "ngx_north_jwt.h"
 #include "ngx_north_audit.h"
+#include "ngx_north_metrics.h"
 
 #include <jansson.h>
 #include <dirent.h>
@@ -651,6 +652,14 @@ ngx_http_north_audit_sent(ngx_http_north_pg_op_t *op, PGresult *res,
                       PQresultErrorMessage(res));
     }
 
+    if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK) {
+        ngx_http_north_metric_add(w->replay_bytes
+                                  ? NGX_HTTP_NORTH_M_AUDIT_REPLAYED
+                                  : NGX_HTTP_NORTH_M_AUDIT_WRITTEN,
+                                  ngx_atoi((u_char *) PQgetvalue(res, 0, 0),
+                                           PQgetlength(res, 0, 0)));
+    }
+
     ngx_http_north_audit_sent_status(w, res != NULL
                                         && PQresultStatus(res)
                                            == PGRES_TUPLES_OK);
@@ -750,6 +759,8 @@ ngx_http_north_audit_spool(ngx_http_north_audit_writer_t *w, json_t *records)
 
     if (json_array_size(records)) {
         w->spooled = 1;
+        ngx_http_north_metric_add(NGX_HTTP_NORTH_M_AUDIT_SPOOLED,
+                                  json_array_size(records));
         ngx_log_error(NGX_LOG_WARN, w->log, 0,
                       "north audit: %uz records spooled to \"%V\" until "
                       "PostgreSQL answers", json_array_size(records),

@@ -291,8 +291,8 @@ ngx_http_north_json_send(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
-static ngx_int_t
-ngx_http_north_send(ngx_http_request_t *r, ngx_uint_t status,
+ngx_int_t
+ngx_http_north_send_type(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *type, u_char *text, size_t len)
 {
     ngx_int_t         rc;
@@ -357,7 +357,7 @@ ngx_http_north_json_send_text(ngx_http_request_t *r, ngx_uint_t status,
 {
     static ngx_str_t  type = ngx_string("application/json");
 
-    return ngx_http_north_send(r, status, &type, text, len);
+    return ngx_http_north_send_type(r, status, &type, text, len);
 }
 
 
@@ -425,7 +425,7 @@ ngx_http_north_problem(ngx_http_request_t *r, ngx_uint_t status,
     json_dumpb(problem, (char *) text, len, JSON_COMPACT);
     json_decref(problem);
 
-    return ngx_http_north_send(r, status, &ptype, text, len);
+    return ngx_http_north_send_type(r, status, &ptype, text, len);
 }
 
 

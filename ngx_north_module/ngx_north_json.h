@@ -25,6 +25,10 @@ ngx_int_t ngx_http_north_json_read(ngx_http_request_t *r,
 ngx_int_t ngx_http_north_json_send(ngx_http_request_t *r, ngx_uint_t status,
     json_t *body);
 
+/* Sends text of the given content type; returns the filter's code. */
+ngx_int_t ngx_http_north_send_type(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *type, u_char *text, size_t len);
+
 /* Sends an already serialised JSON text (e.g. rendered by PostgreSQL). */
 ngx_int_t ngx_http_north_json_send_text(ngx_http_request_t *r,
     ngx_uint_t status, u_char *text, size_t len);

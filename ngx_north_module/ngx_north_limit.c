@@ -8,6 +8,7 @@
 #include "ngx_north_redis.h"
 #include "ngx_north_json.h"
 #include "ngx_north_jwt.h"
+#include "ngx_north_metrics.h"
 
 
 typedef struct {
@@ -951,6 +952,7 @@ ngx_http_north_limit_keep(ngx_http_request_t *r,
     }
 
     ctx->done = 1;
+    ngx_http_north_metric_add(NGX_HTTP_NORTH_M_LIMIT_REJECTED, 1);
 
     if (ngx_http_north_limit_headers(r, v) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -7,6 +7,7 @@
 #include "ngx_north_pg.h"
 #include "ngx_north_redis.h"
 #include "ngx_north_json.h"
+#include "ngx_north_metrics.h"
 #include "north_check.h"
 
 #include <netdb.h>
@@ -14,6 +15,7 @@
 
 typedef struct {
     ngx_http_north_route_t      *route;
+    ngx_uint_t                   route_index;  /* in the metrics; 0: other */
 } ngx_http_north_loc_conf_t;
 
 
@@ -45,6 +47,7 @@ static ngx_int_t ngx_http_north_request_id_variable(ngx_http_request_t *r,
 static ngx_int_t ngx_http_north_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_north_content_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_north_error(ngx_http_request_t *r);
+static ngx_int_t ngx_http_north_log_handler(ngx_http_request_t *r);
 
 
 static ngx_conf_num_bounds_t  ngx_http_north_pool_bounds = {
@@ -191,6 +194,9 @@ ngx_module_t  ngx_http_north_module = {
 /* The platform's own endpoints, beside the services' tables. */
 static ngx_http_north_route_t  ngx_http_north_platform_routes[] = {
 
+    { ngx_string("platform.metrics"), NGX_HTTP_GET,
+      ngx_http_north_metrics_handler },
+
     { ngx_string("platform.error"),
       NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_POST|NGX_HTTP_PUT|NGX_HTTP_PATCH
       |NGX_HTTP_DELETE|NGX_HTTP_OPTIONS,
@@ -256,7 +262,21 @@ ngx_http_north_postconfiguration(ngx_conf_t *cf)
     ngx_http_next_header_filter = ngx_http_top_header_filter;
     ngx_http_top_header_filter = ngx_http_north_header_filter;
 
-    return NGX_OK;
+    {
+        ngx_http_handler_pt        *h;
+        ngx_http_core_main_conf_t  *cmcf;
+
+        cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+        h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        *h = ngx_http_north_log_handler;
+    }
+
+    return ngx_http_north_metrics_zone(cf);
 }
 
 
@@ -384,6 +404,7 @@ ngx_http_north_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     lcf->route = NULL;
+     *     lcf->route_index = 0;
      */
 
     lcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_north_loc_conf_t));
@@ -869,6 +890,16 @@ found:
 
     lcf->route = rt;
 
+    /* the route's place in the tables, as ngx_http_north_route_name() walks */
+    for (lcf->route_index = 1;
+         ngx_http_north_route_name(lcf->route_index) != NULL;
+         lcf->route_index++)
+    {
+        if (ngx_http_north_route_name(lcf->route_index) == &rt->name) {
+            break;
+        }
+    }
+
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_north_content_handler;
 
@@ -1002,6 +1033,55 @@ ngx_http_north_request_id(ngx_http_request_t *r)
     s->len = v->len;
 
     return s;
+}
+
+
+ngx_str_t *
+ngx_http_north_route_name(ngx_uint_t index)
+{
+    ngx_uint_t               n;
+    ngx_http_north_route_t  *rt, **svc;
+
+    static ngx_str_t  other = ngx_string("other");
+
+    if (index == 0) {
+        return &other;
+    }
+
+    n = 1;
+
+    for (rt = ngx_http_north_platform_routes; rt->handler; rt++, n++) {
+        if (n == index) {
+            return &rt->name;
+        }
+    }
+
+    for (svc = ngx_http_north_services; *svc; svc++) {
+        for (rt = *svc; rt->handler; rt++, n++) {
+            if (n == index) {
+                return &rt->name;
+            }
+        }
+    }
+
+    return NULL;
+}
+
+
+static ngx_int_t
+ngx_http_north_log_handler(ngx_http_request_t *r)
+{
+    ngx_http_north_loc_conf_t  *lcf;
+
+    if (r != r->main) {
+        return NGX_OK;
+    }
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_north_module);
+
+    ngx_http_north_metrics_request(r, lcf->route_index);
+
+    return NGX_OK;
 }
 
 

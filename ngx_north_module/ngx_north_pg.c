@@ -5,6 +5,7 @@
 
 #include "ngx_north_pg.h"
 #include "ngx_north_json.h"
+#include "ngx_north_metrics.h"
 
 
 #define NGX_HTTP_NORTH_PG_DOWN        0
@@ -28,6 +29,7 @@ typedef struct {
     ngx_event_t                  retry;     /* reconnect after backoff */
     ngx_msec_t                   backoff;
     ngx_msec_t                   attempted;
+    ngx_uint_t                   failed;    /* since the last connect */
     uint64_t                     prepared[NGX_HTTP_NORTH_PG_MAX_STMTS / 64];
 } ngx_http_north_pg_conn_t;
 
@@ -79,6 +81,31 @@ static void ngx_http_north_pg_request_handler(ngx_http_north_pg_op_t *op,
 
 
 static ngx_uint_t  ngx_http_north_pg_nstmts;
+
+
+#define ngx_http_north_pg_up(st)                                             \
+    ((st) >= NGX_HTTP_NORTH_PG_IDLE)
+#define ngx_http_north_pg_busy(st)                                           \
+    ((st) >= NGX_HTTP_NORTH_PG_PREPARING)
+
+
+/* Moves pc to state, keeping the open and busy gauges of the metrics. */
+
+static void
+ngx_http_north_pg_state(ngx_http_north_pg_conn_t *pc, ngx_uint_t state)
+{
+    if (ngx_http_north_pg_up(state) != ngx_http_north_pg_up(pc->state)) {
+        ngx_http_north_metric_add(NGX_HTTP_NORTH_M_PG_OPEN,
+                                  ngx_http_north_pg_up(state) ? 1 : -1);
+    }
+
+    if (ngx_http_north_pg_busy(state) != ngx_http_north_pg_busy(pc->state)) {
+        ngx_http_north_metric_add(NGX_HTTP_NORTH_M_PG_BUSY,
+                                  ngx_http_north_pg_busy(state) ? 1 : -1);
+    }
+
+    pc->state = state;
+}
 
 
 ngx_int_t
@@ -181,7 +208,7 @@ ngx_http_north_pg_connect(ngx_http_north_pg_conn_t *pc)
         return;
     }
 
-    pc->state = NGX_HTTP_NORTH_PG_CONNECTING;
+    ngx_http_north_pg_state(pc, NGX_HTTP_NORTH_PG_CONNECTING);
 
     /* the retry timer may hold the worker open on exit, this one not */
     pc->timer.cancelable = 1;
@@ -360,6 +387,11 @@ ngx_http_north_pg_connect_poll(ngx_http_north_pg_conn_t *pc)
                   "north pg: connected to \"%s\" (server %d)",
                   PQhost(pc->pg), PQserverVersion(pc->pg));
 
+    if (pc->failed) {
+        ngx_http_north_metric_add(NGX_HTTP_NORTH_M_PG_RECONNECTS, 1);
+        pc->failed = 0;
+    }
+
     pc->backoff = 0;
     ngx_memzero(pc->prepared, sizeof(pc->prepared));
     ngx_http_north_pg_want(pc, 1, 0);
@@ -385,7 +417,7 @@ ngx_http_north_pg_ready(ngx_http_north_pg_conn_t *pc)
         }
     }
 
-    pc->state = NGX_HTTP_NORTH_PG_IDLE;
+    ngx_http_north_pg_state(pc, NGX_HTTP_NORTH_PG_IDLE);
     pc->c->idle = 1;
 
     op = ngx_http_north_pg_dequeue(pg);
@@ -514,6 +546,7 @@ ngx_http_north_pg_send(ngx_http_north_pg_pool_t *pg, ngx_pool_t *pool,
     op->waiting = 1;
     ngx_queue_insert_tail(&pg->waiting, &op->queue);
     pg->nwaiting++;
+    ngx_http_north_metric_add(NGX_HTTP_NORTH_M_PG_WAITING, 1);
 
     op->wait.handler = ngx_http_north_pg_wait_timeout;
     op->wait.data = op;
@@ -537,12 +570,12 @@ ngx_http_north_pg_run(ngx_http_north_pg_conn_t *pc, ngx_http_north_pg_op_t *op)
     pc->c->idle = 0;
 
     if (pc->prepared[stmt->index / 64] & ((uint64_t) 1 << (stmt->index % 64))) {
-        pc->state = NGX_HTTP_NORTH_PG_QUERYING;
+        ngx_http_north_pg_state(pc, NGX_HTTP_NORTH_PG_QUERYING);
         rc = PQsendQueryPrepared(pc->pg, stmt->name, stmt->nparams,
                                  op->values, NULL, NULL, 0);
 
     } else {
-        pc->state = NGX_HTTP_NORTH_PG_PREPARING;
+        ngx_http_north_pg_state(pc, NGX_HTTP_NORTH_PG_PREPARING);
         rc = PQsendPrepare(pc->pg, stmt->name, stmt->sql, stmt->nparams, NULL);
     }
 
@@ -635,7 +668,7 @@ ngx_http_north_pg_complete(ngx_http_north_pg_conn_t *pc)
 
         if (stmt == NULL) {
             /* the request went away while its statement was prepared */
-            pc->state = NGX_HTTP_NORTH_PG_QUERYING;
+            ngx_http_north_pg_state(pc, NGX_HTTP_NORTH_PG_QUERYING);
 
         } else {
             pc->prepared[stmt->index / 64] |= (uint64_t) 1 << (stmt->index % 64);
@@ -666,7 +699,7 @@ ngx_http_north_pg_complete(ngx_http_north_pg_conn_t *pc)
         ngx_http_north_pg_connect(pc);
 
     } else {
-        pc->state = NGX_HTTP_NORTH_PG_IDLE;
+        ngx_http_north_pg_state(pc, NGX_HTTP_NORTH_PG_IDLE);
         pc->c->idle = 1;
     }
 
@@ -766,6 +799,9 @@ ngx_http_north_pg_fail(ngx_http_north_pg_conn_t *pc, const char *what,
     connecting = (pc->state == NGX_HTTP_NORTH_PG_CONNECTING
                   || pc->state == NGX_HTTP_NORTH_PG_DOWN);
 
+    ngx_http_north_metric_add(NGX_HTTP_NORTH_M_PG_ERRORS, 1);
+    pc->failed = 1;
+
     ngx_log_error((connecting && pc->backoff ? NGX_LOG_INFO : NGX_LOG_ERR),
                   pg->log, 0, "north pg: %s failed: %s", what,
                   pc->pg ? PQerrorMessage(pc->pg) : "out of memory");
@@ -845,7 +881,7 @@ ngx_http_north_pg_close(ngx_http_north_pg_conn_t *pc)
     }
 
     pc->op = NULL;
-    pc->state = NGX_HTTP_NORTH_PG_DOWN;
+    ngx_http_north_pg_state(pc, NGX_HTTP_NORTH_PG_DOWN);
 }
 
 
@@ -892,6 +928,7 @@ ngx_http_north_pg_dequeue(ngx_http_north_pg_pool_t *pg)
     q = ngx_queue_head(&pg->waiting);
     ngx_queue_remove(q);
     pg->nwaiting--;
+    ngx_http_north_metric_add(NGX_HTTP_NORTH_M_PG_WAITING, -1);
 
     op = ngx_queue_data(q, ngx_http_north_pg_op_t, queue);
     op->waiting = 0;
@@ -918,6 +955,8 @@ ngx_http_north_pg_wait_timeout(ngx_event_t *ev)
     ngx_queue_remove(&op->queue);
     op->pool->nwaiting--;
     op->waiting = 0;
+    ngx_http_north_metric_add(NGX_HTTP_NORTH_M_PG_WAITING, -1);
+    ngx_http_north_metric_add(NGX_HTTP_NORTH_M_PG_ERRORS, 1);
 
     op->handler(op, NULL, NGX_HTTP_NORTH_PG_TIMEDOUT);
 }
@@ -936,6 +975,7 @@ ngx_http_north_pg_cancel(void *data)
         ngx_queue_remove(&op->queue);
         op->pool->nwaiting--;
         op->waiting = 0;
+        ngx_http_north_metric_add(NGX_HTTP_NORTH_M_PG_WAITING, -1);
 
         if (op->wait.timer_set) {
             ngx_del_timer(&op->wait);

@@ -4,6 +4,7 @@
  */
 
 #include "ngx_north_redis.h"
+#include "ngx_north_metrics.h"
 
 
 #define NGX_HTTP_NORTH_REDIS_DOWN        0
@@ -571,6 +572,8 @@ ngx_http_north_redis_reset(ngx_http_north_redis_t *rd, const char *why,
     ngx_http_north_redis_cmd_t  *cmd;
 
     connecting = (rd->state != NGX_HTTP_NORTH_REDIS_READY);
+
+    ngx_http_north_metric_add(NGX_HTTP_NORTH_M_REDIS_ERRORS, 1);
 
     ngx_log_error((connecting && rd->backoff ? NGX_LOG_INFO : NGX_LOG_ERR),
                   rd->log, 0, "north redis: %s: %s on %V",

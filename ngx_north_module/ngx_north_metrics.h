@@ -1,0 +1,38 @@
+/*
+ * North metrics: counters in shared memory, so that every worker's work
+ * shows in one scrape and survives a reload; rendered for Prometheus.
+ */
+
+#ifndef _NGX_NORTH_METRICS_H_INCLUDED_
+#define _NGX_NORTH_METRICS_H_INCLUDED_
+
+
+#include "ngx_north.h"
+
+
+typedef enum {
+    NGX_HTTP_NORTH_M_PG_OPEN = 0,      /* gauges: up and down */
+    NGX_HTTP_NORTH_M_PG_BUSY,
+    NGX_HTTP_NORTH_M_PG_WAITING,
+    NGX_HTTP_NORTH_M_PG_ERRORS,        /* counters: up only */
+    NGX_HTTP_NORTH_M_PG_RECONNECTS,
+    NGX_HTTP_NORTH_M_REDIS_ERRORS,
+    NGX_HTTP_NORTH_M_LIMIT_REJECTED,
+    NGX_HTTP_NORTH_M_AUDIT_WRITTEN,
+    NGX_HTTP_NORTH_M_AUDIT_SPOOLED,
+    NGX_HTTP_NORTH_M_AUDIT_REPLAYED,
+    NGX_HTTP_NORTH_M_COUNT
+} ngx_http_north_metric_e;
+
+
+ngx_int_t ngx_http_north_metrics_zone(ngx_conf_t *cf);
+void ngx_http_north_metric_add(ngx_http_north_metric_e m, ngx_int_t n);
+
+/* Counts r by route and status class, and its latency. */
+void ngx_http_north_metrics_request(ngx_http_request_t *r, ngx_uint_t route);
+
+/* GET /metrics: the Prometheus text exposition. */
+ngx_int_t ngx_http_north_metrics_handler(ngx_http_request_t *r);
+
+
+#endif /* _NGX_NORTH_METRICS_H_INCLUDED_ */
