@@ -16,7 +16,8 @@ my ($port, $prefix, $nginx) = north_nginx(
     http => 'north_database_pool_size 1;',
     server => 'location = /readyz { north_api health.ready; }
         location = /sleep { north_api selftest.sleep; }
-        location = /spin { north_api selftest.spin; }');
+        location = /spin { north_api selftest.spin; }
+        location = /metrics { north_api platform.metrics; }');
 my @nginx = @$nginx;
 
 sub get {
@@ -84,6 +85,13 @@ ok(ready_again(), 'ready again after Redis returns, nginx untouched');
 is($code, 200, 'thread-pool task answered');
 like($body, qr/"rounds":1000,"result":"[0-9a-f]{16}"/, '... with its result');
 
+sub sleeps_counted {
+    my (undef, $m) = get('/metrics');
+    return $m =~ /north_http_requests_total\{route="selftest.sleep",status="2xx"\} (\d+)/ ? $1 : 0;
+}
+my $before = sleeps_counted();
+cmp_ok($before, '>=', 3, "metrics count the queries so far ($before)");
+
 # Reload while queries are in flight: each one is answered in full.
 {
     my $sel = IO::Select->new;
@@ -122,5 +130,6 @@ unlike(log_text(), qr/open socket #\d+ left|\[alert\]|\[crit\]/,
        'no socket left open, no alert');
 ($code) = get('/readyz');
 is($code, 200, 'the new worker is ready');
+is(sleeps_counted(), $before + 6, 'the metrics survive the reload and count on');
 
 done_testing();
