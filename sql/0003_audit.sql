@@ -63,57 +63,61 @@ revoke update, delete, truncate on north.audit_log from current_user;
 
 -- Appends a batch (a JSON array of records) in order, chaining each row to
 -- the last of its chain; a record already stored is skipped. Returns the
--- number of rows added.
+-- number of rows added. One lock, one look-up and one insert per chain.
 create function north.audit_append(p_records jsonb)
 returns integer
 language plpgsql
 set search_path = north, public     -- wherever pgcrypto's digest() lives
 as $$
 declare
-    r     jsonb;
+    c     text;
+    prev  bytea;
     a     north.audit_log;
+    batch north.audit_log[];
     added integer := 0;
 begin
-    for r in select value from jsonb_array_elements(p_records) loop
+    for c in select distinct r->>'chain'
+             from jsonb_array_elements(p_records) as e(r) loop
+
         -- one writer at a time per chain
-        perform pg_advisory_xact_lock(hashtext('north.audit_log:'
-                                               || (r->>'chain')));
+        perform pg_advisory_xact_lock(hashtext('north.audit_log:' || c));
 
-        if exists (select 1 from north.audit_log
-                   where record_id = r->>'record_id') then
-            continue;
-        end if;
+        select l.hash into prev from north.audit_log l
+        where l.chain = c order by l.id desc limit 1;
 
-        a.record_id  := r->>'record_id';
-        a.chain      := r->>'chain';
-        a.at         := to_timestamp((r->>'at_ms')::double precision / 1000);
-        a.request_id := r->>'request_id';
-        a.actor      := r->>'actor';
-        a.subject    := (r->>'subject')::uuid;
-        a.method     := r->>'method';
-        a.route      := r->>'route';
-        a.category   := r->>'category';
-        a.purpose    := r->>'purpose';
-        a.status     := (r->>'status')::smallint;
-        a.client     := (r->>'client')::inet;
-        a.node       := r->>'node';
-        a.region     := r->>'region';
+        batch := '{}';
 
-        select hash into a.prev_hash from north.audit_log
-        where chain = a.chain order by id desc limit 1;
-
-        a.hash := digest(coalesce(a.prev_hash, ''::bytea)
-                         || convert_to(north.audit_row_text(a), 'UTF8'),
-                         'sha256');
+        for a in
+            select null::bigint, r->>'record_id', c,
+                   to_timestamp((r->>'at_ms')::double precision / 1000),
+                   r->>'request_id', r->>'actor', (r->>'subject')::uuid,
+                   r->>'method', r->>'route', r->>'category', r->>'purpose',
+                   (r->>'status')::smallint, (r->>'client')::inet,
+                   r->>'node', r->>'region', null::bytea, null::bytea
+            from jsonb_array_elements(p_records) with ordinality as e(r, n)
+            where r->>'chain' = c
+              and not exists (select 1 from north.audit_log l
+                              where l.record_id = r->>'record_id')
+            order by n
+        loop
+            a.prev_hash := prev;
+            a.hash := digest(coalesce(prev, ''::bytea)
+                             || convert_to(north.audit_row_text(a), 'UTF8'),
+                             'sha256');
+            prev := a.hash;
+            batch := batch || a;
+        end loop;
 
         insert into north.audit_log (record_id, chain, at, request_id, actor,
             subject, method, route, category, purpose, status, client, node,
             region, prev_hash, hash)
-        values (a.record_id, a.chain, a.at, a.request_id, a.actor, a.subject,
-            a.method, a.route, a.category, a.purpose, a.status, a.client,
-            a.node, a.region, a.prev_hash, a.hash);
+        select b.record_id, b.chain, b.at, b.request_id, b.actor, b.subject,
+               b.method, b.route, b.category, b.purpose, b.status, b.client,
+               b.node, b.region, b.prev_hash, b.hash
+        from unnest(batch) with ordinality as b
+        order by ordinality;
 
-        added := added + 1;
+        added := added + cardinality(batch);
     end loop;
 
     return added;

@@ -203,7 +203,12 @@ static ngx_http_north_pg_stmt_t  north_auth_sessions_stmt =
         "                          'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
         "  'current', id = $2)"
         " order by created_at desc), '[]'))"
-        " from north.sessions where user_id = $1 and revoked_at is null", 2);
+        " from (select * from north.sessions s"
+        "       where s.user_id = $1 and s.revoked_at is null"
+        "         and exists (select 1 from north.refresh_tokens t"
+        "                     where t.session_id = s.id and t.used_at is null"
+        "                       and t.expires_at > now())"
+        "       order by s.created_at desc limit 100) s", 2);
 
 static ngx_http_north_pg_stmt_t  north_auth_password_user_stmt =
     ngx_http_north_pg_stmt("north_auth_password_user",
