@@ -6,9 +6,6 @@
 #include "ngx_north_task.h"
 #include "ngx_north_json.h"
 
-#include <sys/resource.h>
-#include <sys/syscall.h>
-
 
 typedef struct {
     ngx_thread_task_t             task;
@@ -110,17 +107,6 @@ static void
 ngx_http_north_task_thread(void *data, ngx_log_t *log)
 {
     ngx_http_north_task_t  *t = data;
-
-    static __thread int  niced;
-
-    /*
-     * Hashing yields to the event loops: a storm of logins must not slow
-     * every other request of the node (Linux: nice applies per thread).
-     */
-    if (!niced) {
-        (void) setpriority(PRIO_PROCESS, (id_t) syscall(SYS_gettid), 10);
-        niced = 1;
-    }
 
     t->work(t->data);
 }
