@@ -11,8 +11,11 @@
 #include "ngx_north_audit.h"
 #include "ngx_north_metrics.h"
 
+#include "north_check.h"
+
 #include <jansson.h>
 #include <dirent.h>
+#include <openssl/sha.h>
 
 
 #define NGX_HTTP_NORTH_AUDIT_BATCH     200
@@ -44,11 +47,12 @@ typedef struct {
     ngx_http_north_main_conf_t  *mcf;
     ngx_log_t                   *log;
     ngx_pool_t                  *pool;         /* of the batch in flight */
-    json_t                      *pending;      /* records not yet sent */
+    json_t                      *pending;      /* record texts not sent */
     json_t                      *inflight;     /* the batch PostgreSQL has */
     ngx_event_t                  timer;
-    ngx_uint_t                   seq;
-    ngx_msec_t                   started;
+    ngx_str_t                    chain;        /* node:pid:start */
+    uint64_t                     seq;          /* of the last record */
+    u_char                       prev[SHA256_DIGEST_LENGTH * 2 + 1];
     ngx_str_t                    file;         /* this worker's spool */
     ngx_str_t                    own_replay;   /* it, moved aside to replay */
     ngx_uint_t                   spooled;      /* own records wait in files:
@@ -357,8 +361,17 @@ ngx_http_north_audit_init_process(ngx_cycle_t *cycle)
     w->amcf = amcf;
     w->mcf = mcf;
     w->log = cycle->log;
-    w->started = ngx_current_msec;
     w->pending = json_array();
+
+    /* this worker's chain: its records are numbered and linked in it */
+    w->chain.data = ngx_pnalloc(cycle->pool, mcf->node.len + 2 * NGX_INT_T_LEN
+                                             + 3);
+    if (w->chain.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    w->chain.len = ngx_sprintf(w->chain.data, "%V:%P:%M%Z", &mcf->node,
+                               ngx_pid, ngx_current_msec) - w->chain.data - 1;
 
     w->file.data = ngx_pnalloc(cycle->pool, amcf->spool.len
                                             + sizeof("/audit-.jsonl")
@@ -451,8 +464,10 @@ ngx_http_north_audit_subject(ngx_http_request_t *r, ngx_str_t *user_id)
 static ngx_int_t
 ngx_http_north_audit_handler(ngx_http_request_t *r)
 {
-    json_t                           *rec;
-    ngx_str_t                        *rid, subject;
+    char                             *text;
+    size_t                            i, len;
+    json_t                           *rec, *line;
+    ngx_str_t                        *rid, subject, route;
     ngx_time_t                       *tp;
     ngx_http_north_identity_t        *id;
     ngx_http_north_audit_ctx_t       *ctx;
@@ -460,6 +475,7 @@ ngx_http_north_audit_handler(ngx_http_request_t *r)
     ngx_http_north_audit_loc_conf_t  *alcf;
     u_char                            record_id[NGX_MAXHOSTNAMELEN + 64];
     u_char                            actor[64];
+    u_char                            md[SHA256_DIGEST_LENGTH];
 
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_north_audit_module);
     w = ngx_http_north_audit_writer;
@@ -492,14 +508,29 @@ ngx_http_north_audit_handler(ngx_http_request_t *r)
         ngx_sprintf(actor, "anonymous%Z");
     }
 
-    ngx_sprintf(record_id, "%V:%P:%M:%ui%Z", &w->mcf->node, ngx_pid,
-                w->started, w->seq++);
+    /* the route as text even when a client sent bytes that are not UTF-8 */
+    route = r->uri;
+
+    if (north_utf8_length(route.data, route.len) < 0) {
+        route.data = ngx_pnalloc(r->pool, r->uri.len);
+        if (route.data == NULL) {
+            return NGX_OK;
+        }
+
+        for (i = 0; i < r->uri.len; i++) {
+            route.data[i] = r->uri.data[i] < 0x80 ? r->uri.data[i] : '?';
+        }
+    }
+
+    ngx_sprintf(record_id, "%V:%uL%Z", &w->chain, w->seq + 1);
 
     /* never a secret: no body, no query string, no header */
-    rec = json_pack("{s:s, s:s%, s:I, s:s%, s:s, s:s%, s:s%, s:s%, s:s%,"
-                    " s:s%, s:i, s:s%, s:s%, s:s%}",
+    rec = json_pack("{s:s, s:s%, s:I, s:s, s:I, s:s%, s:s, s:s%, s:s%,"
+                    " s:s%, s:s%, s:s%, s:i, s:s%, s:s%, s:s%}",
                     "record_id", (char *) record_id,
-                    "chain", w->mcf->node.data, w->mcf->node.len,
+                    "chain", w->chain.data, w->chain.len,
+                    "seq", (json_int_t) (w->seq + 1),
+                    "prev", (char *) w->prev,
                     "at_ms", (json_int_t) tp->sec * 1000 + tp->msec,
                     "request_id", rid ? (char *) rid->data : "",
                     rid ? rid->len : (size_t) 0,
@@ -507,7 +538,7 @@ ngx_http_north_audit_handler(ngx_http_request_t *r)
                     "subject", subject.len ? (char *) subject.data : "",
                     subject.len,
                     "method", r->method_name.data, r->method_name.len,
-                    "route", r->uri.data, r->uri.len,
+                    "route", route.data, route.len,
                     "category", alcf->category.data, alcf->category.len,
                     "purpose", alcf->purpose.data, alcf->purpose.len,
                     "status", (int) r->headers_out.status,
@@ -528,7 +559,29 @@ ngx_http_north_audit_handler(ngx_http_request_t *r)
         json_object_set_new(rec, "subject", json_null());
     }
 
-    json_array_append_new(w->pending, rec);
+    /* the text is what is hashed, stored, spooled and replayed, as is */
+    text = json_dumps(rec, JSON_COMPACT);
+    json_decref(rec);
+
+    if (text == NULL) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "north audit: a record could not be built");
+        return NGX_OK;
+    }
+
+    len = ngx_strlen(text);
+    line = json_stringn(text, len);
+
+    if (line == NULL || json_array_append_new(w->pending, line) != 0) {
+        free(text);
+        return NGX_OK;
+    }
+
+    SHA256((u_char *) text, len, md);
+    ngx_hex_dump(w->prev, md, sizeof(md))[0] = '\0';
+    w->seq++;
+
+    free(text);
 
     if (json_array_size(w->pending) >= NGX_HTTP_NORTH_AUDIT_BATCH) {
         ngx_http_north_audit_flush(w);
@@ -735,24 +788,17 @@ ngx_http_north_audit_spool(ngx_http_north_audit_writer_t *w, json_t *records)
     rc = NGX_OK;
 
     json_array_foreach(records, i, rec) {
-        line = json_dumps(rec, JSON_COMPACT);
-        if (line == NULL) {
-            rc = NGX_ERROR;
-            break;
-        }
+        line = (char *) json_string_value(rec);
+        len = json_string_length(rec);
 
-        len = ngx_strlen(line);
-        line[len] = '\n';
-
-        if (ngx_write_fd(fd, line, len + 1) != (ssize_t) (len + 1)) {
+        if (ngx_write_fd(fd, line, len) != (ssize_t) len
+            || ngx_write_fd(fd, "\n", 1) != 1)
+        {
             ngx_log_error(NGX_LOG_ALERT, w->log, ngx_errno,
                           "north audit: write(\"%V\") failed", &w->file);
-            free(line);
             rc = NGX_ERROR;
             break;
         }
-
-        free(line);
     }
 
     ngx_close_file(fd);
@@ -890,11 +936,11 @@ ngx_http_north_audit_read(ngx_http_north_audit_writer_t *w)
            && json_array_size(batch) < NGX_HTTP_NORTH_AUDIT_REPLAY
            && (nl = ngx_strlchr(p, last, '\n')) != NULL)
     {
-        rec = json_loadb((char *) p, nl - p, 0, NULL);
+        rec = json_stringn((char *) p, nl - p);
 
         if (rec == NULL) {
             ngx_log_error(NGX_LOG_ALERT, w->log, 0,
-                          "north audit: a line of \"%V\" is not JSON, "
+                          "north audit: a line of \"%V\" is not UTF-8, "
                           "skipped", &w->replaying);
         } else {
             json_array_append_new(batch, rec);

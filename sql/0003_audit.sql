@@ -1,14 +1,16 @@
 -- PIPEDA audit log: who touched whose personal information, when, why and
--- with what outcome. Append-only; each row carries the SHA-256 of the row
--- before it in its chain (one chain per node), so an edited or removed row
--- is found by north.audit_verify().
+-- with what outcome. Append-only and hash-chained: every writer (an nginx
+-- worker) numbers its records and puts in each the SHA-256 of the one
+-- before; the row keeps the exact text that was hashed. north.audit_verify()
+-- finds an edited, removed or forged row.
 
 set search_path = north, public;
 
 create table north.audit_log (
     id         bigint      generated always as identity primary key,
-    record_id  text        not null unique,   -- the writer's: replays are idempotent
-    chain      text        not null,
+    record_id  text        not null unique,   -- replays are idempotent
+    chain      text        not null,          -- the writer: node:pid:start
+    seq        bigint      not null,          -- 1, 2, 3... in its chain
     at         timestamptz not null,
     request_id text        not null,
     actor      text        not null,          -- user:UUID, system:JOB or anonymous
@@ -21,24 +23,13 @@ create table north.audit_log (
     client     inet,
     node       text        not null,
     region     text        not null,
-    prev_hash  bytea,
-    hash       bytea       not null
+    prev_hash  bytea,                         -- the chain's row before
+    hash       bytea       not null,          -- SHA-256 of record
+    record     text        not null,          -- the JSON the writer hashed
+    unique (chain, seq)
 );
 
-create index audit_log_chain_idx on north.audit_log (chain, id);
 create index audit_log_subject_idx on north.audit_log (subject, at);
-
-
--- What a row's hash covers, in one fixed form.
-create function north.audit_row_text(a north.audit_log)
-returns text
-language sql immutable as $$
-    select concat_ws('|', a.record_id, a.chain,
-                     (extract(epoch from a.at) * 1000000)::bigint,
-                     a.request_id, a.actor, a.subject, a.method, a.route,
-                     a.category, a.purpose, a.status, host(a.client), a.node,
-                     a.region)
-$$;
 
 
 create function north.audit_refuse_change()
@@ -61,103 +52,84 @@ create trigger audit_log_no_truncate
 revoke update, delete, truncate on north.audit_log from current_user;
 
 
--- Appends a batch (a JSON array of records) in order, chaining each row to
--- the last of its chain; a record already stored is skipped. Returns the
--- number of rows added. One lock, one look-up and one insert per chain.
+-- Stores a batch: a JSON array of record texts, each as its writer hashed
+-- it. A record already stored is skipped. Returns the number of rows added.
 create function north.audit_append(p_records jsonb)
 returns integer
-language plpgsql
+language sql
 set search_path = north, public     -- wherever pgcrypto's digest() lives
 as $$
-declare
-    c     text;
-    prev  bytea;
-    a     north.audit_log;
-    batch north.audit_log[];
-    added integer := 0;
-begin
-    for c in select distinct r->>'chain'
-             from jsonb_array_elements(p_records) as e(r) loop
-
-        -- one writer at a time per chain
-        perform pg_advisory_xact_lock(hashtext('north.audit_log:' || c));
-
-        select l.hash into prev from north.audit_log l
-        where l.chain = c order by l.id desc limit 1;
-
-        batch := '{}';
-
-        for a in
-            select null::bigint, r->>'record_id', c,
-                   to_timestamp((r->>'at_ms')::double precision / 1000),
-                   r->>'request_id', r->>'actor', (r->>'subject')::uuid,
-                   r->>'method', r->>'route', r->>'category', r->>'purpose',
-                   (r->>'status')::smallint, (r->>'client')::inet,
-                   r->>'node', r->>'region', null::bytea, null::bytea
-            from jsonb_array_elements(p_records) with ordinality as e(r, n)
-            where r->>'chain' = c
-              and not exists (select 1 from north.audit_log l
-                              where l.record_id = r->>'record_id')
-            order by n
-        loop
-            a.prev_hash := prev;
-            a.hash := digest(coalesce(prev, ''::bytea)
-                             || convert_to(north.audit_row_text(a), 'UTF8'),
-                             'sha256');
-            prev := a.hash;
-            batch := batch || a;
-        end loop;
-
-        insert into north.audit_log (record_id, chain, at, request_id, actor,
-            subject, method, route, category, purpose, status, client, node,
-            region, prev_hash, hash)
-        select b.record_id, b.chain, b.at, b.request_id, b.actor, b.subject,
-               b.method, b.route, b.category, b.purpose, b.status, b.client,
-               b.node, b.region, b.prev_hash, b.hash
-        from unnest(batch) with ordinality as b
-        order by ordinality;
-
-        added := added + cardinality(batch);
-    end loop;
-
-    return added;
-end $$;
+    with added as (
+        insert into north.audit_log (record_id, chain, seq, at, request_id,
+            actor, subject, method, route, category, purpose, status, client,
+            node, region, prev_hash, hash, record)
+        select j->>'record_id', j->>'chain', (j->>'seq')::bigint,
+               to_timestamp((j->>'at_ms')::double precision / 1000),
+               j->>'request_id', j->>'actor', (j->>'subject')::uuid,
+               j->>'method', j->>'route', j->>'category', j->>'purpose',
+               (j->>'status')::smallint, (j->>'client')::inet, j->>'node',
+               j->>'region', decode(nullif(j->>'prev', ''), 'hex'),
+               digest(t, 'sha256'), t
+        from jsonb_array_elements_text(p_records) as e(t),
+             lateral (select t::jsonb as j) as r
+        on conflict do nothing
+        returning 1
+    )
+    select count(*)::integer from added
+$$;
 
 
--- Walks every chain; returns the first broken row of each broken chain
--- (none when all hold).
+-- Walks every chain in order; returns the first broken row of each broken
+-- chain (none when all hold).
 create function north.audit_verify()
-returns table (chain text, id bigint, problem text)
+returns table (chain text, seq bigint, problem text)
 language plpgsql stable
 set search_path = north, public
 as $$
 declare
-    c    text;
-    a    north.audit_log;
-    prev bytea;
+    c     text;
+    a     north.audit_log;
+    j     jsonb;
+    prev  bytea;
+    expect bigint;
 begin
     for c in select distinct l.chain from north.audit_log l loop
         prev := null;
+        expect := 1;
 
         for a in select * from north.audit_log l where l.chain = c
-                 order by l.id loop
-            if a.prev_hash is distinct from prev then
-                chain := c; id := a.id;
-                problem := 'does not follow the row before it (removed?)';
-                return next;
-                exit;
+                 order by l.seq loop
+            chain := c;
+            seq := a.seq;
+            j := a.record::jsonb;
+
+            if a.seq <> expect then
+                problem := 'rows ' || expect || ' to ' || a.seq - 1
+                           || ' are missing (removed?)';
+            elsif a.hash <> digest(a.record, 'sha256') then
+                problem := 'its record does not match its hash (edited?)';
+            elsif a.prev_hash is distinct from prev
+                  or coalesce(j->>'prev', '') <> coalesce(encode(prev, 'hex'), '') then
+                problem := 'does not follow the row before it (forged?)';
+            elsif (a.record_id, a.chain, a.seq, a.at, a.request_id, a.actor,
+                   a.subject, a.method, a.route, a.category, a.purpose,
+                   a.status, a.client, a.node, a.region)
+                  is distinct from
+                  (j->>'record_id', j->>'chain', (j->>'seq')::bigint,
+                   to_timestamp((j->>'at_ms')::double precision / 1000),
+                   j->>'request_id', j->>'actor', (j->>'subject')::uuid,
+                   j->>'method', j->>'route', j->>'category', j->>'purpose',
+                   (j->>'status')::smallint, (j->>'client')::inet,
+                   j->>'node', j->>'region') then
+                problem := 'its columns differ from its record (edited?)';
+            else
+                prev := a.hash;
+                expect := a.seq + 1;
+                continue;
             end if;
 
-            if a.hash <> digest(coalesce(prev, ''::bytea)
-                                || convert_to(north.audit_row_text(a), 'UTF8'),
-                                'sha256') then
-                chain := c; id := a.id;
-                problem := 'its content does not match its hash (edited?)';
-                return next;
-                exit;
-            end if;
-
-            prev := a.hash;
+            return next;
+            exit;
         end loop;
     end loop;
 end $$;

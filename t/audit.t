@@ -7,6 +7,8 @@ use lib 't/lib';
 use North::Test;
 use Test::More;
 use Time::HiRes qw(sleep);
+use Digest::SHA qw(sha256_hex);
+use JSON::PP ();
 
 my $port = north_nginx(name => 'audit', http => 'north_audit_flush 50ms;
     north_data_region ca-central-1;');
@@ -67,6 +69,10 @@ is(psql("select count(*) from north.audit_log where request_id like :'a0'
 # --- append-only, chained --------------------------------------------------------------
 
 is(scalar(psql("select count(*) from north.audit_verify()")), 0, 'every chain verifies');
+is(scalar(psql("select count(*) from north.audit_log a join north.audit_log b
+                on b.chain = a.chain and b.seq = a.seq + 1
+                where a.request_id like :'a0' and b.prev_hash is distinct from a.hash",
+               "$tag-%")), 0, 'each record links to the one before');
 my $id = psql("select id from north.audit_log where request_id = :'a0'", "$tag-reg");
 for my $sql ("update north.audit_log set status = 200 where id = $id",
              "delete from north.audit_log where id = $id",
@@ -75,26 +81,42 @@ for my $sql ("update north.audit_log set status = 200 where id = $id",
     ok(!$ok, "the application cannot: $sql");
 }
 
-# a chain of its own, tampered with by a superuser behind the trigger's back
+# a chain of its own, as a writer makes it, then tampered with by a
+# superuser behind the trigger's back
 my $chain = "tamper-$$";
-my $batch = '[' . join(',', map { qq({"record_id":"$chain-$_","chain":"$chain","at_ms":1800000000000,)
-    . qq("request_id":"$chain-$_","actor":"system:test","subject":null,"method":"GET",)
-    . qq("route":"/x","category":"identity","purpose":"support","status":200,)
-    . qq("client":"127.0.0.1","node":"test","region":"ca-central-1"}) } 1 .. 4) . ']';
+my ($prev, @texts) = ('');
+for my $i (1 .. 4) {
+    my $t = qq({"record_id":"$chain:$i","chain":"$chain","seq":$i,"prev":"$prev",)
+        . qq("at_ms":1800000000000,"request_id":"$chain-$i","actor":"system:test",)
+        . qq("subject":null,"method":"GET","route":"/x","category":"identity",)
+        . qq("purpose":"support","status":200,"client":"127.0.0.1","node":"test",)
+        . qq("region":"ca-central-1"});
+    push @texts, $t;
+    $prev = sha256_hex($t);
+}
+my $batch = JSON::PP->new->encode(\@texts);
 is(psql("select north.audit_append(:'a0'::jsonb)", $batch), 4, 'a batch of four appended');
 is(psql("select north.audit_append(:'a0'::jsonb)", $batch), 0, 'the same batch again adds nothing');
-my @ids = psql("select id from north.audit_log where chain = :'a0' order by id", $chain);
-north_stack('psql-admin', '-c', "set session_replication_role = replica;
-    update north.audit_log set status = 500 where id = $ids[1]");
-is(scalar(psql("select id || ' ' || problem from north.audit_verify() where chain = :'a0'", $chain)),
-   "$ids[1] its content does not match its hash (edited?)", 'verification names the edited row');
-north_stack('psql-admin', '-c', "set session_replication_role = replica;
-    update north.audit_log set status = 200 where id = $ids[1];
-    delete from north.audit_log where id = $ids[2]");
-is(scalar(psql("select id || ' ' || problem from north.audit_verify() where chain = :'a0'", $chain)),
-   "$ids[3] does not follow the row before it (removed?)", 'verification names the row after a removed one');
-north_stack('psql-admin', '-c', "set session_replication_role = replica;
-    delete from north.audit_log where chain = '$chain'");
+is(scalar(psql("select count(*) from north.audit_verify() where chain = :'a0'", $chain)), 0,
+   'the chain verifies');
+
+sub tamper {
+    my ($sql) = @_;
+    north_stack('psql-admin', '-q', '-c', "set session_replication_role = replica; $sql");
+    return scalar psql("select seq || ' ' || problem from north.audit_verify()
+                        where chain = :'a0'", $chain);
+}
+is(tamper("update north.audit_log set status = 500 where chain = '$chain' and seq = 2"),
+   '2 its columns differ from its record (edited?)', 'an edited column is found');
+is(tamper("update north.audit_log set status = 200,
+           record = replace(record, '\"status\":200', '\"status\":500')
+           where chain = '$chain' and seq = 2"),
+   '2 its record does not match its hash (edited?)', 'an edited record is found');
+is(tamper("update north.audit_log set record = replace(record, '\"status\":500', '\"status\":200')
+           where chain = '$chain' and seq = 2;
+           delete from north.audit_log where chain = '$chain' and seq = 3"),
+   '4 rows 3 to 3 are missing (removed?)', 'a removed row is found');
+tamper("delete from north.audit_log where chain = '$chain'");
 
 # --- PostgreSQL down: spooled, then replayed, exactly -------------------------------------
 
