@@ -63,15 +63,19 @@ as $$
         insert into north.audit_log (record_id, chain, seq, at, request_id,
             actor, subject, method, route, category, purpose, status, client,
             node, region, prev_hash, hash, record)
-        select j->>'record_id', j->>'chain', (j->>'seq')::bigint,
-               to_timestamp((j->>'at_ms')::double precision / 1000),
-               j->>'request_id', j->>'actor', (j->>'subject')::uuid,
-               j->>'method', j->>'route', j->>'category', j->>'purpose',
-               (j->>'status')::smallint, (j->>'client')::inet, j->>'node',
-               j->>'region', decode(nullif(j->>'prev', ''), 'hex'),
+        select x.record_id, x.chain, x.seq,
+               to_timestamp(x.at_ms / 1000), x.request_id, x.actor,
+               x.subject, x.method, x.route, x.category, x.purpose, x.status,
+               x.client, x.node, x.region, decode(nullif(x.prev, ''), 'hex'),
                digest(t, 'sha256'), t
-        from jsonb_array_elements_text(p_records) as e(t),
-             lateral (select t::jsonb as j) as r
+        -- each text parsed once (a lateral "t::jsonb" would be re-parsed
+        -- for every field it is read from)
+        from jsonb_array_elements_text(p_records) as e(t)
+        cross join lateral jsonb_to_record(t::jsonb) as x(record_id text,
+            chain text, seq bigint, prev text, at_ms double precision,
+            request_id text, actor text, subject uuid, method text,
+            route text, category text, purpose text, status smallint,
+            client inet, node text, region text)
         on conflict do nothing
         returning 1
     )
