@@ -165,7 +165,7 @@ ngx_module_t  ngx_http_north_audit_module = {
 
 static ngx_http_north_pg_stmt_t  ngx_http_north_audit_stmt =
     ngx_http_north_pg_stmt("north_audit_append",
-        "select north.audit_append($1::jsonb)", 1);
+        "select north.audit_append($1)", 1);
 
 static ngx_http_north_audit_writer_t  *ngx_http_north_audit_writer;
 
@@ -661,15 +661,34 @@ ngx_http_north_audit_flush(ngx_http_north_audit_writer_t *w)
 static ngx_int_t
 ngx_http_north_audit_send(ngx_http_north_audit_writer_t *w, json_t *batch)
 {
-    char        *text;
+    char        *text, *p;
+    size_t       i, len;
+    json_t      *line;
     ngx_int_t    rc;
     const char  *values[1];
 
-    text = json_dumps(batch, JSON_COMPACT);
+    /* the records one a line, as in the spool: nothing to escape again */
+    len = 1;
+
+    json_array_foreach(batch, i, line) {
+        len += json_string_length(line) + 1;
+    }
+
+    text = ngx_alloc(len, w->log);
     if (text == NULL) {
         json_decref(batch);
         return NGX_ERROR;
     }
+
+    p = text;
+
+    json_array_foreach(batch, i, line) {
+        p = (char *) ngx_cpymem(p, json_string_value(line),
+                                json_string_length(line));
+        *p++ = '\n';
+    }
+
+    *p = '\0';
 
     values[0] = text;
     w->inflight = batch;
@@ -681,7 +700,7 @@ ngx_http_north_audit_send(ngx_http_north_audit_writer_t *w, json_t *batch)
                                           &ngx_http_north_audit_stmt, values,
                                           ngx_http_north_audit_sent, w)
                  : NGX_ERROR;
-    free(text);
+    ngx_free(text);
 
     if (rc != NGX_OK) {
         ngx_http_north_audit_sent_status(w, 0);

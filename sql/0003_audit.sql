@@ -52,9 +52,10 @@ create trigger audit_log_no_truncate
 revoke update, delete, truncate on north.audit_log from current_user;
 
 
--- Stores a batch: a JSON array of record texts, each as its writer hashed
--- it. A record already stored is skipped. Returns the number of rows added.
-create function north.audit_append(p_records jsonb)
+-- Stores a batch: record texts one a line (JSON escapes any newline within),
+-- each as its writer hashed it. A record already stored is skipped. Returns
+-- the number of rows added.
+create function north.audit_append(p_records text)
 returns integer
 language sql
 set search_path = north, public     -- wherever pgcrypto's digest() lives
@@ -70,12 +71,13 @@ as $$
                digest(t, 'sha256'), t
         -- each text parsed once (a lateral "t::jsonb" would be re-parsed
         -- for every field it is read from)
-        from jsonb_array_elements_text(p_records) as e(t)
+        from string_to_table(p_records, E'\n') as e(t)
         cross join lateral jsonb_to_record(t::jsonb) as x(record_id text,
             chain text, seq bigint, prev text, at_ms double precision,
             request_id text, actor text, subject uuid, method text,
             route text, category text, purpose text, status smallint,
             client inet, node text, region text)
+        where t <> ''
         on conflict do nothing
         returning 1
     )
