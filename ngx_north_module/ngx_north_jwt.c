@@ -63,6 +63,8 @@ static char *ngx_http_north_jwt_key_file(ngx_conf_t *cf, north_jwt_key_t *key,
     ngx_str_t *file);
 static void ngx_http_north_jwt_key_cleanup(void *data);
 
+static ngx_int_t ngx_http_north_jwt_verify(ngx_http_request_t *r,
+    ngx_str_t *token, north_jwt_claims_t *claims, const char **why);
 static ngx_int_t ngx_http_north_jwt_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_north_jwt_reject(ngx_http_request_t *r,
     const char *error, const char *detail);
@@ -193,6 +195,23 @@ static ngx_http_variable_t  ngx_http_north_jwt_vars[] = {
 
       ngx_http_null_variable
 };
+
+
+/*
+ * Tokens this worker verified: a client sends the same one for 15 minutes,
+ * so its signature and claims are checked once; the clock-bound checks and
+ * the session check still run on every request. Direct-mapped by hash.
+ */
+#define NGX_HTTP_NORTH_JWT_CACHE  1024
+
+typedef struct {
+    u_char                      *token;        /* heap copy; NULL: empty */
+    size_t                       len;
+    north_jwt_claims_t           claims;
+} ngx_http_north_jwt_cached_t;
+
+static ngx_http_north_jwt_cached_t  *ngx_http_north_jwt_cache;
+static volatile ngx_cycle_t         *ngx_http_north_jwt_cache_cycle;
 
 
 static ngx_http_north_pg_stmt_t  ngx_http_north_jwt_session_stmt =
@@ -546,7 +565,6 @@ ngx_http_north_jwt_handler(ngx_http_request_t *r)
     ngx_http_north_jwt_ctx_t        *ctx;
     ngx_http_north_main_conf_t      *mcf;
     ngx_http_north_jwt_loc_conf_t   *jlcf;
-    ngx_http_north_jwt_main_conf_t  *jmcf;
 
     jlcf = ngx_http_get_module_loc_conf(r, ngx_http_north_jwt_module);
 
@@ -595,12 +613,7 @@ ngx_http_north_jwt_handler(ngx_http_request_t *r)
     token.data = p;
     token.len = last - p;
 
-    jmcf = ngx_http_get_module_main_conf(r, ngx_http_north_jwt_module);
-
-    if (north_jwt_verify((char *) token.data, token.len, jmcf->keys->elts,
-                         jmcf->keys->nelts, &jmcf->policy, ngx_time(),
-                         &claims, &why) != 0)
-    {
+    if (ngx_http_north_jwt_verify(r, &token, &claims, &why) != NGX_OK) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "north jwt: token refused: %s", why);
         return ngx_http_north_jwt_reject(r, "invalid_token",
@@ -664,6 +677,84 @@ ngx_http_north_jwt_handler(ngx_http_request_t *r)
     }
 
     return NGX_DONE;
+}
+
+
+static ngx_int_t
+ngx_http_north_jwt_verify(ngx_http_request_t *r, ngx_str_t *token,
+    north_jwt_claims_t *claims, const char **why)
+{
+    time_t                           now;
+    ngx_uint_t                       i;
+    ngx_http_north_jwt_cached_t     *c;
+    ngx_http_north_jwt_main_conf_t  *jmcf;
+
+    jmcf = ngx_http_get_module_main_conf(r, ngx_http_north_jwt_module);
+    now = ngx_time();
+
+    /* a reload in this process may have changed the keys: start afresh */
+    if (ngx_http_north_jwt_cache_cycle != ngx_cycle) {
+        if (ngx_http_north_jwt_cache) {
+            for (i = 0; i < NGX_HTTP_NORTH_JWT_CACHE; i++) {
+                ngx_free(ngx_http_north_jwt_cache[i].token);
+            }
+
+            ngx_free(ngx_http_north_jwt_cache);
+        }
+
+        ngx_http_north_jwt_cache = ngx_calloc(NGX_HTTP_NORTH_JWT_CACHE
+                                              * sizeof(ngx_http_north_jwt_cached_t),
+                                              ngx_cycle->log);
+        ngx_http_north_jwt_cache_cycle = ngx_cycle;
+    }
+
+    c = NULL;
+
+    if (ngx_http_north_jwt_cache) {
+        c = &ngx_http_north_jwt_cache[ngx_murmur_hash2(token->data, token->len)
+                                      % NGX_HTTP_NORTH_JWT_CACHE];
+
+        if (c->token && c->len == token->len
+            && ngx_memcmp(c->token, token->data, token->len) == 0)
+        {
+            /* what time changes; the rest held when it was verified */
+            if (c->claims.exp + jmcf->policy.leeway <= now) {
+                *why = "expired";
+                return NGX_DECLINED;
+            }
+
+            if (jmcf->policy.max_age
+                && now - c->claims.iat > jmcf->policy.max_age
+                                         + jmcf->policy.leeway)
+            {
+                *why = "too old (iat)";
+                return NGX_DECLINED;
+            }
+
+            *claims = c->claims;
+            return NGX_OK;
+        }
+    }
+
+    if (north_jwt_verify((char *) token->data, token->len, jmcf->keys->elts,
+                         jmcf->keys->nelts, &jmcf->policy, now, claims, why)
+        != 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (c) {
+        ngx_free(c->token);
+        c->token = ngx_alloc(token->len, ngx_cycle->log);
+
+        if (c->token) {
+            ngx_memcpy(c->token, token->data, token->len);
+            c->len = token->len;
+            c->claims = *claims;
+        }
+    }
+
+    return NGX_OK;
 }
 
 
