@@ -853,9 +853,10 @@ ngx_http_north_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_north_loc_conf_t  *lcf = conf;
 
-    ngx_str_t                 *value;
-    ngx_http_north_route_t    *rt, **svc;
-    ngx_http_core_loc_conf_t  *clcf;
+    ngx_str_t                   *value;
+    ngx_http_north_route_t      *rt, **svc;
+    ngx_http_core_loc_conf_t    *clcf;
+    ngx_http_north_main_conf_t  *mcf;
 
     if (lcf->route) {
         return "is duplicate";
@@ -887,6 +888,16 @@ ngx_http_north_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     return NGX_CONF_ERROR;
 
 found:
+
+    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_north_module);
+
+    /* the suites' own endpoints have no place in a production config */
+    if (mcf->pipeda == 1 && ngx_strncmp(rt->name.data, "selftest.", 9) == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "handler \"%V\" in \"north_api\" is for tests "
+                           "only and PIPEDA compliance is on", &rt->name);
+        return NGX_CONF_ERROR;
+    }
 
     lcf->route = rt;
 

@@ -221,3 +221,16 @@ location = /me {
 GET /me
 --- response_body chomp
 {"status":"ok"}
+
+
+
+=== TEST 19: test-only handlers are refused where PIPEDA compliance is on
+--- http_config
+north_pipeda_compliance on;
+north_data_region ca-central-1;
+north_data_key MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=;
+--- config
+location = /echo { north_api selftest.echo; }
+--- must_die
+--- error_log
+handler "selftest.echo" in "north_api" is for tests only and PIPEDA compliance is on
