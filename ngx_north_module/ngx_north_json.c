@@ -5,6 +5,7 @@
 
 #include "ngx_north_json.h"
 #include "north_check.h"
+#include "north_i18n.h"
 
 
 static ngx_int_t ngx_http_north_json_content_type(ngx_http_request_t *r);
@@ -163,7 +164,10 @@ ngx_http_north_json_parse(ngx_http_request_t *r)
     if (north_json_depth(text, len, mcf->json_max_depth)
         > mcf->json_max_depth)
     {
-        ngx_sprintf(detail, "objects and arrays nest deeper than %ui%Z",
+        ngx_sprintf(detail, ngx_http_north_french(r)
+                            ? "les objets et tableaux s'imbriquent sur plus "
+                              "de %ui niveaux%Z"
+                            : "objects and arrays nest deeper than %ui%Z",
                     mcf->json_max_depth);
         return ngx_http_north_problem(r, NGX_HTTP_BAD_REQUEST, "invalid-json",
                                       "Malformed JSON", (char *) detail, NULL);
@@ -172,7 +176,9 @@ ngx_http_north_json_parse(ngx_http_request_t *r)
     body = json_loadb((const char *) text, len, JSON_REJECT_DUPLICATES, &err);
 
     if (body == NULL) {
-        ngx_sprintf(detail, "line %d, column %d: %s%Z",
+        ngx_sprintf(detail, ngx_http_north_french(r)
+                            ? "ligne %d, colonne %d : %s%Z"
+                            : "line %d, column %d: %s%Z",
                     err.line, err.column, err.text);
         return ngx_http_north_problem(r, NGX_HTTP_BAD_REQUEST, "invalid-json",
                                       "Malformed JSON", (char *) detail, NULL);
@@ -381,6 +387,20 @@ ngx_http_north_problem(ngx_http_request_t *r, ngx_uint_t status,
 
     ngx_sprintf(uri, NGX_HTTP_NORTH_PROBLEM_BASE "%s%Z", type);
 
+    if (ngx_http_north_french(r)) {
+        title = north_i18n_fr(title);
+        detail = north_i18n_fr(detail);
+
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "Content-Language");
+        ngx_str_set(&h->value, "fr-CA");
+    }
+
     id = ngx_http_north_request_id(r);
 
     problem = json_pack("{s:s, s:s, s:i, s:s%}",
@@ -429,6 +449,38 @@ ngx_http_north_problem(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
+ngx_uint_t
+ngx_http_north_french(ngx_http_request_t *r)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return 0;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("Accept-Language") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Accept-Language",
+                               h[i].key.len) == 0)
+        {
+            return north_i18n_prefers_fr(h[i].value.data, h[i].value.len);
+        }
+    }
+}
+
+
 ngx_int_t
 ngx_http_north_fields_init(ngx_http_north_fields_t *f, ngx_http_request_t *r,
     json_t *object)
@@ -437,6 +489,7 @@ ngx_http_north_fields_init(ngx_http_north_fields_t *f, ngx_http_request_t *r,
 
     f->object = object;
     f->errors = json_array();
+    f->fr = ngx_http_north_french(r);
 
     if (f->errors == NULL) {
         return NGX_ERROR;
@@ -460,7 +513,9 @@ ngx_http_north_fields_error(ngx_http_north_fields_t *f, const char *field,
     const char *message)
 {
     json_array_append_new(f->errors, json_pack("{s:s, s:s}", "field", field,
-                                               "message", message));
+                                               "message", f->fr
+                                               ? north_i18n_fr(message)
+                                               : message));
 }
 
 
@@ -507,7 +562,8 @@ ngx_http_north_field_string(ngx_http_north_fields_t *f, const char *name,
                           json_string_length(v));
 
     if (n < min_chars || n > max_chars) {
-        ngx_sprintf(msg, "must be %l to %l characters long%Z",
+        ngx_sprintf(msg, f->fr ? "doit compter de %l à %l caractères%Z"
+                               : "must be %l to %l characters long%Z",
                     min_chars, max_chars);
         ngx_http_north_fields_error(f, name, (char *) msg);
         return NULL;
@@ -585,7 +641,10 @@ ngx_http_north_field_enum(ngx_http_north_fields_t *f, const char *name,
         }
     }
 
-    p = ngx_cpymem(msg, "must be one of: ", sizeof("must be one of: ") - 1);
+    p = f->fr ? ngx_cpymem(msg, "doit être l'une des valeurs : ",
+                           sizeof("doit être l'une des valeurs : ") - 1)
+              : ngx_cpymem(msg, "must be one of: ",
+                           sizeof("must be one of: ") - 1);
     last = msg + sizeof(msg) - 1;
 
     for (a = allowed; *a; a++) {
@@ -632,7 +691,8 @@ ngx_http_north_field_integer(ngx_http_north_fields_t *f, const char *name,
     *value = json_integer_value(v);
 
     if (*value < min || *value > max) {
-        ngx_sprintf(msg, "must be between %L and %L%Z",
+        ngx_sprintf(msg, f->fr ? "doit être entre %L et %L%Z"
+                               : "must be between %L and %L%Z",
                     (int64_t) min, (int64_t) max);
         ngx_http_north_fields_error(f, name, (char *) msg);
         return NGX_ERROR;

@@ -25,6 +25,9 @@ ngx_int_t ngx_http_north_json_read(ngx_http_request_t *r,
 ngx_int_t ngx_http_north_json_send(ngx_http_request_t *r, ngx_uint_t status,
     json_t *body);
 
+/* 1 when r's Accept-Language puts French first (fr-CA). */
+ngx_uint_t ngx_http_north_french(ngx_http_request_t *r);
+
 /* Sends text of the given content type; returns the filter's code. */
 ngx_int_t ngx_http_north_send_type(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *type, u_char *text, size_t len);
@@ -45,6 +48,7 @@ ngx_int_t ngx_http_north_problem(ngx_http_request_t *r, ngx_uint_t status,
 typedef struct {
     json_t                      *object;
     json_t                      *errors;
+    ngx_uint_t                   fr;          /* messages in French */
 } ngx_http_north_fields_t;
 
 ngx_int_t ngx_http_north_fields_init(ngx_http_north_fields_t *f,

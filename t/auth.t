@@ -3,6 +3,7 @@
 # requests (rotation, reuse, revocation, lockout, biometric replay) that
 # Test::Nginx's one-request blocks cannot express.
 use strict;
+use utf8;
 use warnings;
 use lib 't/lib';
 use North::Test;
@@ -115,6 +116,14 @@ delete $_->{json}{instance} for $wrong, $nobody;
 is_deeply($wrong->{json}, $nobody->{json}, 'login: unknown e-mail and wrong password look alike');
 problem_ok(call(POST => '/v1/auth/login', json => { email => $email }), 400,
            'validation-failed', 'login without a password');
+$r = call(POST => '/v1/auth/login', json => { email => 'nobody@north.ca', password => 'not it at all' },
+          headers => { 'Accept-Language' => 'fr-CA' });
+is($r->{json}{detail}, 'le courriel ou le mot de passe est erroné', 'login failure in French for fr-CA');
+$r = register(password => 'password123');
+$r = call(POST => '/v1/auth/register', json => { email => email(), password => 'password123',
+          consents => $consents }, headers => { 'Accept-Language' => 'fr-CA' });
+is($r->{json}{errors}[0]{message}, 'est trop courant : choisissez-en un autre',
+   'password policy in French');
 
 # five failures lock the account, whatever comes next
 my $locked = email();

@@ -218,3 +218,41 @@ X-Request-Id: trace-1
 --- error_code: 204
 --- response_headers
 X-Request-Id: trace-1
+
+
+
+=== TEST 18: French problems for a client that asks (Accept-Language: fr-CA)
+--- request
+POST /echo
+{"name": 42, "count": 5000, "zz": 1}
+--- more_headers
+Content-Type: application/json
+Accept-Language: fr-CA,fr;q=0.9,en;q=0.5
+--- error_code: 400
+--- response_headers
+Content-Language: fr-CA
+--- response_body_like: ^\{"type":"https://north.ca/problems/validation-failed","title":"Requête invalide",.*"detail":"des champs sont manquants ou invalides","errors":\[\{"field":"zz","message":"n'est pas un champ connu"\},\{"field":"name","message":"doit être une chaîne"\},\{"field":"count","message":"doit être entre 0 et 1000"\}\]\}$
+
+
+
+=== TEST 19: French for malformed JSON and nginx's own errors
+--- request eval
+["POST /echo\n{\"name\": ", "GET /missing"]
+--- more_headers eval
+["Content-Type: application/json\nAccept-Language: fr", "Accept-Language: fr-CA"]
+--- error_code eval
+[400, 404]
+--- response_body_like eval
+['"title":"JSON mal formé",.*"detail":"ligne 1, colonne \d+ : ', '"title":"Introuvable"']
+
+
+
+=== TEST 20: English first stays English
+--- request
+GET /missing
+--- more_headers
+Accept-Language: en-CA, fr-CA;q=0.8
+--- error_code: 404
+--- response_headers
+! Content-Language
+--- response_body_like: "title":"Not found"

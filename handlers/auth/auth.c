@@ -1540,6 +1540,7 @@ north_auth_device(ngx_http_north_fields_t *f, north_auth_ctx_t *ctx)
     /* its errors are the parent's, named device.FIELD */
     d.object = device;
     d.errors = json_array();
+    d.fr = f->fr;
     if (d.errors == NULL) {
         return NGX_ERROR;
     }

@@ -1,0 +1,149 @@
+/*
+ * North's French messages: titles, details and field errors, by their
+ * English text. Messages built with numbers have their French form where
+ * they are built.
+ */
+
+#include "north_i18n.h"
+
+#include <string.h>
+
+
+static const char *const  north_i18n_table[][2] = {
+
+    /* titles */
+    { "Malformed JSON", "JSON mal formé" },
+    { "Invalid UTF-8", "UTF-8 invalide" },
+    { "Unsupported media type", "Type de média non pris en charge" },
+    { "Invalid request", "Requête invalide" },
+    { "Method not allowed", "Méthode non permise" },
+    { "Not found", "Introuvable" },
+    { "Bad request", "Requête incorrecte" },
+    { "Unauthorized", "Authentification requise" },
+    { "Forbidden", "Interdit" },
+    { "Request timeout", "Délai de requête dépassé" },
+    { "Payload too large", "Contenu trop volumineux" },
+    { "URI too long", "URI trop longue" },
+    { "Too many requests", "Trop de requêtes" },
+    { "Not implemented", "Non implémenté" },
+    { "Bad gateway", "Passerelle incorrecte" },
+    { "Service temporarily unavailable",
+      "Service temporairement indisponible" },
+    { "Gateway timeout", "Délai de passerelle dépassé" },
+    { "Internal server error", "Erreur interne du serveur" },
+    { "Request failed", "Échec de la requête" },
+    { "Not ready", "Pas prêt" },
+    { "Server busy", "Serveur occupé" },
+    { "E-mail already registered", "Courriel déjà inscrit" },
+    { "Login failed", "Échec de la connexion" },
+    { "Invalid refresh token", "Jeton de renouvellement invalide" },
+    { "Wrong password", "Mot de passe erroné" },
+    { "Biometric login failed", "Échec de la connexion biométrique" },
+    { "Too many attempts", "Trop de tentatives" },
+
+    /* details */
+    { "the request body is empty", "le corps de la requête est vide" },
+    { "the request body is not valid UTF-8",
+      "le corps de la requête n'est pas de l'UTF-8 valide" },
+    { "the body must be a JSON object", "le corps doit être un objet JSON" },
+    { "the body must be application/json",
+      "le corps doit être de type application/json" },
+    { "some fields are missing or invalid",
+      "des champs sont manquants ou invalides" },
+    { "see the Allow header", "voir l'en-tête Allow" },
+    { "an access token is required", "un jeton d'accès est requis" },
+    { "use the Bearer scheme", "utilisez le schéma Bearer" },
+    { "the access token is not valid", "le jeton d'accès n'est pas valide" },
+    { "the session has ended", "la session a pris fin" },
+    { "the e-mail or the password is wrong",
+      "le courriel ou le mot de passe est erroné" },
+    { "an account with this e-mail exists",
+      "un compte existe déjà pour ce courriel" },
+    { "the refresh token is not valid",
+      "le jeton de renouvellement n'est pas valide" },
+    { "the current password is wrong", "le mot de passe actuel est erroné" },
+    { "no such session", "session introuvable" },
+    { "no such device", "appareil introuvable" },
+    { "the challenge is unknown, used, expired or for another device",
+      "le défi est inconnu, déjà utilisé, expiré ou destiné à un autre "
+      "appareil" },
+    { "the signature does not verify", "la signature n'est pas valide" },
+    { "too many failed logins: try again later",
+      "trop d'échecs de connexion : réessayez plus tard" },
+    { "the rate limit is reached: see Retry-After",
+      "la limite de débit est atteinte : voir Retry-After" },
+    { "the database is unavailable", "la base de données est indisponible" },
+    { "the database did not answer in time",
+      "la base de données n'a pas répondu à temps" },
+    { "the database is overloaded", "la base de données est surchargée" },
+    { "the database connection was lost",
+      "la connexion à la base de données a été perdue" },
+    { "too many requests are being processed",
+      "trop de requêtes sont en cours de traitement" },
+
+    /* field errors */
+    { "is required", "est requis" },
+    { "must be a string", "doit être une chaîne" },
+    { "must be an e-mail address", "doit être une adresse courriel" },
+    { "must be a UUID", "doit être un UUID" },
+    { "must be an integer", "doit être un entier" },
+    { "must be an object", "doit être un objet" },
+    { "is not a known field", "n'est pas un champ connu" },
+    { "is required: a list of purposes", "est requis : une liste de finalités" },
+    { "names an unknown purpose", "nomme une finalité inconnue" },
+    { "must include terms and privacy_policy",
+      "doit inclure terms et privacy_policy" },
+    { "must be a base64 P-256 SubjectPublicKeyInfo",
+      "doit être une SubjectPublicKeyInfo P-256 en base64" },
+    { "must be at least 8 characters long",
+      "doit compter au moins 8 caractères" },
+    { "must be at most 128 characters long",
+      "doit compter au plus 128 caractères" },
+    { "must not be the e-mail address",
+      "ne doit pas être l'adresse courriel" },
+    { "is too common: choose another",
+      "est trop courant : choisissez-en un autre" },
+    { "must be valid UTF-8", "doit être de l'UTF-8 valide" },
+
+    { NULL, NULL }
+};
+
+
+const char *
+north_i18n_fr(const char *en)
+{
+    size_t  i;
+
+    if (en == NULL) {
+        return NULL;
+    }
+
+    for (i = 0; north_i18n_table[i][0]; i++) {
+        if (strcmp(north_i18n_table[i][0], en) == 0) {
+            return north_i18n_table[i][1];
+        }
+    }
+
+    return en;
+}
+
+
+int
+north_i18n_prefers_fr(const unsigned char *value, size_t len)
+{
+    size_t  i;
+
+    /* the first language named; q-values are not weighed */
+    for (i = 0; i < len && (value[i] == ' ' || value[i] == '\t'); i++) {
+        /* void */
+    }
+
+    if (len - i < 2
+        || (value[i] | 0x20) != 'f' || (value[i + 1] | 0x20) != 'r')
+    {
+        return 0;
+    }
+
+    return len - i == 2 || value[i + 2] == '-' || value[i + 2] == ','
+           || value[i + 2] == ';' || value[i + 2] == ' ';
+}
