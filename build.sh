@@ -233,7 +233,7 @@ cmd_migrate() {
 cmd_audit_verify() {
     load_env
     local broken
-    broken=$(psql_app -tA -F ' ' -c "select chain, id, problem from north.audit_verify()")
+    broken=$(psql_app -tA -F ' ' -c "select chain, seq, problem from north.audit_verify()")
     if [ -n "$broken" ]; then
         printf '%s\n' "$broken" | sed 's/^/north: audit chain broken: /' >&2
         return 1

@@ -107,6 +107,13 @@ sub tamper {
 }
 is(tamper("update north.audit_log set status = 500 where chain = '$chain' and seq = 2"),
    '2 its columns differ from its record (edited?)', 'an edited column is found');
+{
+    local $ENV{LD_PRELOAD};
+    delete $ENV{LD_PRELOAD};
+    my $out = `${\ north_root()}/build.sh audit-verify 2>&1`;
+    isnt($?, 0, 'build.sh audit-verify fails on it');
+    like($out, qr/audit chain broken: \Q$chain\E 2 its columns differ/, '... naming the row');
+}
 is(tamper("update north.audit_log set status = 200,
            record = replace(record, '\"status\":200', '\"status\":500')
            where chain = '$chain' and seq = 2"),
