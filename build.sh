@@ -214,7 +214,7 @@ cmd_migrate() {
         -c "create table if not exists north.schema_migrations (
                 version    text primary key,
                 applied_at timestamptz not null default now())" >/dev/null
-    for f in "$ROOT"/sql/[0-9]*.sql; do
+    for f in "${NORTH_SQL:-$ROOT/sql}"/[0-9]*.sql; do
         name=$(basename "$f")
         if psql_app -tA -c "select 1 from north.schema_migrations
                             where version = '$name'" | grep -q 1; then
