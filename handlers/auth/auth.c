@@ -87,6 +87,8 @@ static ngx_int_t north_auth_tokens(ngx_http_request_t *r, ngx_uint_t status,
 static ngx_int_t north_auth_device(ngx_http_north_fields_t *f,
     north_auth_ctx_t *ctx);
 static const char *north_auth_ip(ngx_http_request_t *r);
+static void north_auth_session_values(ngx_http_request_t *r,
+    north_auth_ctx_t *ctx, const char **values);
 static const char *north_auth_ttl(ngx_http_request_t *r, time_t ttl);
 static north_auth_ctx_t *north_auth_ctx(ngx_http_request_t *r);
 static void north_auth_hash_work(void *data);
@@ -415,12 +417,7 @@ north_auth_register_hashed(ngx_http_request_t *r, void *data)
     values[3] = NORTH_AUTH_POLICY_VERSION;
     values[4] = ctx->locale;
     values[5] = ctx->province;
-    values[6] = north_auth_ip(r);
-    values[7] = ctx->device_id;
-    values[8] = ctx->device_name;
-    values[9] = ctx->platform;
-    values[10] = ctx->refresh_hash;
-    values[11] = north_auth_ttl(r, ngx_http_north_jwt_refresh_ttl(r));
+    north_auth_session_values(r, ctx, &values[6]);
 
     return ngx_http_north_pg_query(r, &north_auth_register_stmt, values,
                                    north_auth_register_done, ctx);
@@ -587,12 +584,7 @@ north_auth_login_checked(ngx_http_request_t *r, void *data)
 
     values[0] = (char *) ctx->user_id.data;
     values[1] = h->verified ? "true" : "false";
-    values[2] = north_auth_ip(r);
-    values[3] = ctx->device_id;
-    values[4] = ctx->device_name;
-    values[5] = ctx->platform;
-    values[6] = ctx->refresh_hash;
-    values[7] = north_auth_ttl(r, ngx_http_north_jwt_refresh_ttl(r));
+    north_auth_session_values(r, ctx, &values[2]);
 
     return ngx_http_north_pg_query(r, &north_auth_login_stmt, values,
                                    north_auth_login_done, ctx);
@@ -1376,12 +1368,7 @@ north_auth_verify_key(ngx_http_request_t *r, void *data, PGresult *res,
     }
 
     values[0] = (char *) ctx->user_id.data;
-    values[1] = north_auth_ip(r);
-    values[2] = ctx->device_id;
-    values[3] = ctx->device_name;
-    values[4] = ctx->platform;
-    values[5] = ctx->refresh_hash;
-    values[6] = north_auth_ttl(r, ngx_http_north_jwt_refresh_ttl(r));
+    north_auth_session_values(r, ctx, &values[1]);
 
     return ngx_http_north_pg_query(r, &north_auth_bio_session_stmt, values,
                                    north_auth_verify_done, ctx);
@@ -1666,6 +1653,21 @@ north_auth_tokens(ngx_http_request_t *r, ngx_uint_t status,
                          (json_int_t) ngx_http_north_jwt_ttl(r),
                          "user", "id", (char *) ctx->user_id.data,
                          "email", ctx->email));
+}
+
+
+/* A new session's parameters, as north.auth_session_open() takes them. */
+
+static void
+north_auth_session_values(ngx_http_request_t *r, north_auth_ctx_t *ctx,
+    const char **values)
+{
+    values[0] = north_auth_ip(r);
+    values[1] = ctx->device_id;
+    values[2] = ctx->device_name;
+    values[3] = ctx->platform;
+    values[4] = ctx->refresh_hash;
+    values[5] = north_auth_ttl(r, ngx_http_north_jwt_refresh_ttl(r));
 }
 
 
