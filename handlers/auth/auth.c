@@ -91,6 +91,8 @@ static void north_auth_session_values(ngx_http_request_t *r,
     north_auth_ctx_t *ctx, const char **values);
 static const char *north_auth_ttl(ngx_http_request_t *r, time_t ttl);
 static north_auth_ctx_t *north_auth_ctx(ngx_http_request_t *r);
+static north_auth_ctx_t *north_auth_fields(ngx_http_request_t *r,
+    json_t *body, ngx_http_north_fields_t *f, const char *const *allowed);
 static void north_auth_hash_work(void *data);
 static ngx_int_t north_auth_problem(ngx_http_request_t *r, ngx_uint_t status,
     const char *type, const char *title, const char *detail);
@@ -273,13 +275,10 @@ north_auth_register_body(ngx_http_request_t *r, json_t *body)
         "email", "password", "consents", "locale", "province", "device", NULL
     };
 
-    ctx = north_auth_ctx(r);
-
-    if (ctx == NULL || ngx_http_north_fields_init(&f, r, body) != NGX_OK) {
+    ctx = north_auth_fields(r, body, &f, fields);
+    if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    ngx_http_north_fields_only(&f, fields);
 
     email = ngx_http_north_field_string(&f, "email", 1, 1, 254);
 
@@ -474,13 +473,10 @@ north_auth_login_body(ngx_http_request_t *r, json_t *body)
         "email", "password", "device", NULL
     };
 
-    ctx = north_auth_ctx(r);
-
-    if (ctx == NULL || ngx_http_north_fields_init(&f, r, body) != NGX_OK) {
+    ctx = north_auth_fields(r, body, &f, fields);
+    if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    ngx_http_north_fields_only(&f, fields);
     email = ngx_http_north_field_string(&f, "email", 1, 1, 254);
     ctx->password = ngx_http_north_field_string(&f, "password", 1, 1,
                                                 NORTH_PASSWORD_MAX * 4);
@@ -642,13 +638,10 @@ north_auth_refresh_body(ngx_http_request_t *r, json_t *body)
 
     static const char *const  fields[] = { "refresh_token", NULL };
 
-    ctx = north_auth_ctx(r);
-
-    if (ctx == NULL || ngx_http_north_fields_init(&f, r, body) != NGX_OK) {
+    ctx = north_auth_fields(r, body, &f, fields);
+    if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    ngx_http_north_fields_only(&f, fields);
     token = ngx_http_north_field_string(&f, "refresh_token", 1, 43, 43);
 
     if (ngx_http_north_fields_failed(&f)) {
@@ -867,15 +860,11 @@ north_auth_password_body(ngx_http_request_t *r, json_t *body)
     };
 
     id = ngx_http_north_jwt_identity(r);
-    ctx = north_auth_ctx(r);
+    ctx = north_auth_fields(r, body, &f, fields);
 
-    if (id == NULL || ctx == NULL
-        || ngx_http_north_fields_init(&f, r, body) != NGX_OK)
-    {
+    if (id == NULL || ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    ngx_http_north_fields_only(&f, fields);
     ctx->password = ngx_http_north_field_string(&f, "current_password", 1, 1,
                                                 NORTH_PASSWORD_MAX * 4);
     ctx->new_password = ngx_http_north_field_string(&f, "new_password", 1, 0,
@@ -1028,15 +1017,11 @@ north_auth_enroll_body(ngx_http_request_t *r, json_t *body)
     ngx_str_null(&der);
 
     id = ngx_http_north_jwt_identity(r);
-    ctx = north_auth_ctx(r);
+    ctx = north_auth_fields(r, body, &f, fields);
 
-    if (id == NULL || ctx == NULL
-        || ngx_http_north_fields_init(&f, r, body) != NGX_OK)
-    {
+    if (id == NULL || ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    ngx_http_north_fields_only(&f, fields);
     ctx->device_id = ngx_http_north_field_string(&f, "device_id", 1, 1, 128);
     key = ngx_http_north_field_string(&f, "public_key", 1, 1, 1024);
     ctx->device_name = ngx_http_north_field_string(&f, "name", 0, 0, 128);
@@ -1141,13 +1126,10 @@ north_auth_challenge_body(ngx_http_request_t *r, json_t *body)
 
     static const char *const  fields[] = { "user_id", "device_id", NULL };
 
-    ctx = north_auth_ctx(r);
-
-    if (ctx == NULL || ngx_http_north_fields_init(&f, r, body) != NGX_OK) {
+    ctx = north_auth_fields(r, body, &f, fields);
+    if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    ngx_http_north_fields_only(&f, fields);
     north_auth_str(r, &ctx->user_id,
                    ngx_http_north_field_uuid(&f, "user_id", 1));
     ctx->device_id = ngx_http_north_field_string(&f, "device_id", 1, 1, 128);
@@ -1233,13 +1215,10 @@ north_auth_verify_body(ngx_http_request_t *r, json_t *body)
         "user_id", "device_id", "challenge", "signature", NULL
     };
 
-    ctx = north_auth_ctx(r);
-
-    if (ctx == NULL || ngx_http_north_fields_init(&f, r, body) != NGX_OK) {
+    ctx = north_auth_fields(r, body, &f, fields);
+    if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    ngx_http_north_fields_only(&f, fields);
     north_auth_str(r, &ctx->user_id,
                    ngx_http_north_field_uuid(&f, "user_id", 1));
     ctx->device_id = ngx_http_north_field_string(&f, "device_id", 1, 1, 128);
@@ -1466,6 +1445,26 @@ north_auth_ctx(ngx_http_request_t *r)
     }
 
     return nctx->service;
+}
+
+
+/* The request's state, with its body's members checked against allowed. */
+
+static north_auth_ctx_t *
+north_auth_fields(ngx_http_request_t *r, json_t *body,
+    ngx_http_north_fields_t *f, const char *const *allowed)
+{
+    north_auth_ctx_t  *ctx;
+
+    ctx = north_auth_ctx(r);
+
+    if (ctx == NULL || ngx_http_north_fields_init(f, r, body) != NGX_OK) {
+        return NULL;
+    }
+
+    ngx_http_north_fields_only(f, allowed);
+
+    return ctx;
 }
 
 
