@@ -116,6 +116,10 @@ delete $_->{json}{instance} for $wrong, $nobody;
 is_deeply($wrong->{json}, $nobody->{json}, 'login: unknown e-mail and wrong password look alike');
 problem_ok(call(POST => '/v1/auth/login', json => { email => $email }), 400,
            'validation-failed', 'login without a password');
+problem_ok(call(POST => '/v1/auth/login', json => { email => $email, password => "\x{1F341}" x 500 }),
+           401, 'invalid-credentials', 'login with 500 four-byte characters: refused, whole');
+problem_ok(call(POST => '/v1/auth/login', json => { email => $email, password => "\x{1F341}" x 513 }),
+           400, 'validation-failed', 'login with a password past the field limit');
 $r = call(POST => '/v1/auth/login', json => { email => 'nobody@north.ca', password => 'not it at all' },
           headers => { 'Accept-Language' => 'fr-CA' });
 is($r->{json}{detail}, 'le courriel ou le mot de passe est erroné', 'login failure in French for fr-CA');

@@ -43,12 +43,21 @@
     "$aaKeMLWUMFyDYSy4MnuBHhy4et1VzQvT/imeqVaSiR8"
 
 
+/*
+ * A password field takes up to 4 characters per allowed one (so that the
+ * policy, not the parser, says what is too long); UTF-8 takes up to 4 bytes
+ * a character.
+ */
+#define NORTH_AUTH_PASSWORD_CHARS  (NORTH_PASSWORD_MAX * 4)
+#define NORTH_AUTH_PASSWORD_BYTES  (NORTH_AUTH_PASSWORD_CHARS * 4)
+
+
 /* Input and output of a hashing task; lives on the heap (see task.h). */
 typedef struct {
-    char          password[NORTH_PASSWORD_MAX * 4 + 1];
+    char          password[NORTH_AUTH_PASSWORD_BYTES + 1];
     size_t        password_len;
     char          check[NORTH_AUTH_HASH_LEN];   /* verify against, or "" */
-    char          new_password[NORTH_PASSWORD_MAX * 4 + 1];
+    char          new_password[NORTH_AUTH_PASSWORD_BYTES + 1];
     size_t        new_password_len;
     char          hash[NORTH_AUTH_HASH_LEN];    /* of new_password */
     int           verified;
@@ -93,6 +102,8 @@ static const char *north_auth_ttl(ngx_http_request_t *r, time_t ttl);
 static north_auth_ctx_t *north_auth_ctx(ngx_http_request_t *r);
 static north_auth_ctx_t *north_auth_fields(ngx_http_request_t *r,
     json_t *body, ngx_http_north_fields_t *f, const char *const *allowed);
+static north_auth_hash_t *north_auth_hash_task(ngx_http_request_t *r,
+    const char *password, const char *check, const char *new_password);
 static void north_auth_hash_work(void *data);
 static ngx_int_t north_auth_problem(ngx_http_request_t *r, ngx_uint_t status,
     const char *type, const char *title, const char *detail);
@@ -301,7 +312,7 @@ north_auth_register_body(ngx_http_request_t *r, json_t *body)
     }
 
     ctx->password = ngx_http_north_field_string(&f, "password", 1, 0,
-                                                NORTH_PASSWORD_MAX * 4);
+                                                NORTH_AUTH_PASSWORD_CHARS);
     if (ctx->password) {
         why = north_password_check(ctx->password, ngx_strlen(ctx->password),
                                    ctx->email,
@@ -377,13 +388,10 @@ north_auth_register_body(ngx_http_request_t *r, json_t *body)
         return ngx_http_north_fields_problem(r, &f);
     }
 
-    h = ngx_http_north_task_alloc(r, sizeof(north_auth_hash_t));
+    h = north_auth_hash_task(r, NULL, NULL, ctx->password);
     if (h == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    h->new_password_len = ngx_strlen(ctx->password);
-    ngx_memcpy(h->new_password, ctx->password, h->new_password_len);
 
     return ngx_http_north_task_post(r, h, north_auth_hash_work,
                                     north_auth_register_hashed);
@@ -479,7 +487,7 @@ north_auth_login_body(ngx_http_request_t *r, json_t *body)
     }
     email = ngx_http_north_field_string(&f, "email", 1, 1, 254);
     ctx->password = ngx_http_north_field_string(&f, "password", 1, 1,
-                                                NORTH_PASSWORD_MAX * 4);
+                                                NORTH_AUTH_PASSWORD_CHARS);
     (void) north_auth_device(&f, ctx);
 
     if (ngx_http_north_fields_failed(&f)) {
@@ -509,6 +517,7 @@ north_auth_login_user(ngx_http_request_t *r, void *data, PGresult *res,
     north_auth_ctx_t  *ctx = data;
 
     char               *locked;
+    const char         *check;
     ngx_int_t           rc;
     north_auth_hash_t  *h;
 
@@ -517,13 +526,7 @@ north_auth_login_user(ngx_http_request_t *r, void *data, PGresult *res,
         return rc;
     }
 
-    h = ngx_http_north_task_alloc(r, sizeof(north_auth_hash_t));
-    if (h == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    h->password_len = ngx_strlen(ctx->password);
-    ngx_memcpy(h->password, ctx->password, h->password_len);
+    check = NORTH_AUTH_DUMMY_HASH;
 
     if (PQntuples(res) == 1) {
         locked = PQgetvalue(res, 0, 3);
@@ -545,12 +548,12 @@ north_auth_login_user(ngx_http_request_t *r, void *data, PGresult *res,
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        ngx_cpystrn((u_char *) h->check, (u_char *) PQgetvalue(res, 0, 2),
-                    sizeof(h->check));
+        check = PQgetvalue(res, 0, 2);
+    }
 
-    } else {
-        ngx_cpystrn((u_char *) h->check, (u_char *) NORTH_AUTH_DUMMY_HASH,
-                    sizeof(h->check));
+    h = north_auth_hash_task(r, ctx->password, check, NULL);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     return ngx_http_north_task_post(r, h, north_auth_hash_work,
@@ -866,9 +869,9 @@ north_auth_password_body(ngx_http_request_t *r, json_t *body)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
     ctx->password = ngx_http_north_field_string(&f, "current_password", 1, 1,
-                                                NORTH_PASSWORD_MAX * 4);
+                                                NORTH_AUTH_PASSWORD_CHARS);
     ctx->new_password = ngx_http_north_field_string(&f, "new_password", 1, 0,
-                                                    NORTH_PASSWORD_MAX * 4);
+                                                    NORTH_AUTH_PASSWORD_CHARS);
 
     if (ngx_http_north_fields_failed(&f)) {
         return ngx_http_north_fields_problem(r, &f);
@@ -913,17 +916,11 @@ north_auth_password_user(ngx_http_request_t *r, void *data, PGresult *res,
         return ngx_http_north_fields_problem(r, &f);
     }
 
-    h = ngx_http_north_task_alloc(r, sizeof(north_auth_hash_t));
+    h = north_auth_hash_task(r, ctx->password, PQgetvalue(res, 0, 1),
+                             ctx->new_password);
     if (h == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    h->password_len = ngx_strlen(ctx->password);
-    ngx_memcpy(h->password, ctx->password, h->password_len);
-    ngx_cpystrn((u_char *) h->check, (u_char *) PQgetvalue(res, 0, 1),
-                sizeof(h->check));
-    h->new_password_len = ngx_strlen(ctx->new_password);
-    ngx_memcpy(h->new_password, ctx->new_password, h->new_password_len);
 
     return ngx_http_north_task_post(r, h, north_auth_hash_work,
                                     north_auth_password_checked);
@@ -1553,6 +1550,42 @@ north_auth_device(ngx_http_north_fields_t *f, north_auth_ctx_t *ctx)
     json_decref(d.errors);
 
     return NGX_OK;
+}
+
+
+/*
+ * A hashing task's heap input: password to verify against check, and/or
+ * new_password to hash (each may be NULL). NULL when out of memory.
+ */
+
+static north_auth_hash_t *
+north_auth_hash_task(ngx_http_request_t *r, const char *password,
+    const char *check, const char *new_password)
+{
+    north_auth_hash_t  *h;
+
+    h = ngx_http_north_task_alloc(r, sizeof(north_auth_hash_t));
+    if (h == NULL) {
+        return NULL;
+    }
+
+    if (password) {
+        h->password_len = ngx_min(ngx_strlen(password),
+                                  NORTH_AUTH_PASSWORD_BYTES);
+        ngx_memcpy(h->password, password, h->password_len);
+    }
+
+    if (check) {
+        ngx_cpystrn((u_char *) h->check, (u_char *) check, sizeof(h->check));
+    }
+
+    if (new_password) {
+        h->new_password_len = ngx_min(ngx_strlen(new_password),
+                                      NORTH_AUTH_PASSWORD_BYTES);
+        ngx_memcpy(h->new_password, new_password, h->new_password_len);
+    }
+
+    return h;
 }
 
 
