@@ -42,6 +42,15 @@ typedef struct {
     ngx_str_t                    data_key;      /* 32 bytes, decoded */
     ngx_str_t                    node;          /* this host's name */
 
+    ngx_str_t                    policy_version; /* consents are given to */
+    ngx_str_t                    policy_url;
+    ngx_str_t                    privacy_officer;
+    ngx_str_t                    privacy_email;
+    ngx_str_t                    privacy_phone;
+    ngx_str_t                    privacy_address;
+
+    ngx_msec_t                   jobs_interval; /* background job polling */
+
     ngx_http_north_pg_pool_t    *pg;            /* this worker's pool */
     ngx_http_north_redis_t      *rd;            /* this worker's link */
 } ngx_http_north_main_conf_t;

@@ -149,6 +149,55 @@ static ngx_command_t  ngx_http_north_commands[] = {
       0,
       NULL },
 
+    { ngx_string("north_privacy_policy_version"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_north_main_conf_t, policy_version),
+      NULL },
+
+    { ngx_string("north_privacy_policy_url"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_north_main_conf_t, policy_url),
+      NULL },
+
+    { ngx_string("north_privacy_officer"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_north_main_conf_t, privacy_officer),
+      NULL },
+
+    { ngx_string("north_privacy_email"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_north_main_conf_t, privacy_email),
+      NULL },
+
+    { ngx_string("north_privacy_phone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_north_main_conf_t, privacy_phone),
+      NULL },
+
+    { ngx_string("north_privacy_address"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_north_main_conf_t, privacy_address),
+      NULL },
+
+    { ngx_string("north_jobs_interval"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_north_main_conf_t, jobs_interval),
+      NULL },
+
     { ngx_string("north_api"),
       NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_north_api,
@@ -302,6 +351,12 @@ ngx_http_north_create_main_conf(ngx_conf_t *cf)
      *     mcf->redis_db = 0;
      *     mcf->thread_pool_name = { 0, NULL };
      *     mcf->thread_pool = NULL;
+     *     mcf->policy_version = { 0, NULL };
+     *     mcf->policy_url = { 0, NULL };
+     *     mcf->privacy_officer = { 0, NULL };
+     *     mcf->privacy_email = { 0, NULL };
+     *     mcf->privacy_phone = { 0, NULL };
+     *     mcf->privacy_address = { 0, NULL };
      *     mcf->pg = NULL;
      *     mcf->rd = NULL;
      */
@@ -313,6 +368,7 @@ ngx_http_north_create_main_conf(ngx_conf_t *cf)
     mcf->redis_timeout = NGX_CONF_UNSET_MSEC;
     mcf->json_max_depth = NGX_CONF_UNSET_UINT;
     mcf->pipeda = NGX_CONF_UNSET;
+    mcf->jobs_interval = NGX_CONF_UNSET_MSEC;
 
     return mcf;
 }
@@ -332,6 +388,11 @@ ngx_http_north_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(mcf->redis_timeout, 1000);
     ngx_conf_init_uint_value(mcf->json_max_depth, 32);
     ngx_conf_init_value(mcf->pipeda, 0);
+    ngx_conf_init_msec_value(mcf->jobs_interval, 1000);
+
+    if (mcf->policy_version.data == NULL) {
+        ngx_str_set(&mcf->policy_version, "2026-11-01");
+    }
 
     mcf->node = cf->cycle->hostname;
 
@@ -360,6 +421,15 @@ ngx_http_north_init_main_conf(ngx_conf_t *cf, void *conf)
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "PIPEDA compliance is on but no data "
                                "encryption key (\"north_data_key\") is set");
+            return NGX_CONF_ERROR;
+        }
+
+        /* accountability and openness: someone answers for the data */
+        if (mcf->privacy_officer.len == 0 || mcf->privacy_email.len == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "PIPEDA compliance is on but no privacy "
+                               "officer (\"north_privacy_officer\" and "
+                               "\"north_privacy_email\") is named");
             return NGX_CONF_ERROR;
         }
     }

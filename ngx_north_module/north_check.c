@@ -1,9 +1,12 @@
 /*
- * North input checks: UTF-8, e-mail, UUID, request id and JSON depth.
+ * North input checks: UTF-8, e-mail, UUID, request id, JSON depth, consent
+ * purposes, time zones and idempotency keys.
  * Pure C, unit-tested in t/unit/test_check.c.
  */
 
 #include "north_check.h"
+
+#include <string.h>
 
 
 long
@@ -237,4 +240,104 @@ north_json_depth(const unsigned char *s, size_t len, unsigned max)
     }
 
     return deepest;
+}
+
+
+const char *const  north_consent_purposes[] = {
+    "terms", "privacy_policy", "bank_data", "analytics",
+    "notifications_marketing", "ai_assistant", NULL
+};
+
+
+int
+north_check_purpose(const char *s)
+{
+    int  i;
+
+    for (i = 0; north_consent_purposes[i]; i++) {
+        if (strcmp(s, north_consent_purposes[i]) == 0) {
+            return i;
+        }
+    }
+
+    return -1;
+}
+
+
+int
+north_check_time_zone(const unsigned char *s, size_t len)
+{
+    size_t  i, start, area;
+
+    static const char *const  areas[] = {
+        "Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic",
+        "Australia", "Europe", "Indian", "Pacific", "Etc", NULL
+    };
+
+    if (len == 3 && memcmp(s, "UTC", 3) == 0) {
+        return 1;
+    }
+
+    if (len == 0 || len > 64) {
+        return 0;
+    }
+
+    /* each part starts with a letter and holds [A-Za-z0-9_+-] */
+    area = 0;
+    start = 0;
+
+    for (i = 0; i <= len; i++) {
+        if (i == len || s[i] == '/') {
+            if (i == start) {
+                return 0;
+            }
+
+            if (area == 0) {
+                area = i;
+            }
+
+            start = i + 1;
+            continue;
+        }
+
+        if (i == start
+            ? !((s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'z')
+            : !((s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'z')
+              && !(s[i] >= '0' && s[i] <= '9')
+              && s[i] != '_' && s[i] != '+' && s[i] != '-')
+        {
+            return 0;
+        }
+    }
+
+    if (area == len) {
+        return 0;
+    }
+
+    for (i = 0; areas[i]; i++) {
+        if (strlen(areas[i]) == area && memcmp(s, areas[i], area) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+int
+north_check_idempotency_key(const unsigned char *s, size_t len)
+{
+    size_t  i;
+
+    if (len == 0 || len > 255) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (s[i] < 0x21 || s[i] > 0x7e) {
+            return 0;
+        }
+    }
+
+    return 1;
 }

@@ -28,4 +28,20 @@ int north_check_request_id(const unsigned char *s, size_t len);
  */
 unsigned north_json_depth(const unsigned char *s, size_t len, unsigned max);
 
+/* The purposes North asks consent for: terms and privacy_policy first. */
+extern const char *const  north_consent_purposes[];
+
+/* Index of s in north_consent_purposes, or -1. */
+int north_check_purpose(const char *s);
+
+/*
+ * 1 when s names a time zone the way tzdata's zone.tab does (an area of
+ * the world, "/", a location: America/St_Johns, America/Argentina/Salta)
+ * or is "UTC"; whether the database knows it is checked there.
+ */
+int north_check_time_zone(const unsigned char *s, size_t len);
+
+/* 1 when an Idempotency-Key may be used: 1-255 visible ASCII characters. */
+int north_check_idempotency_key(const unsigned char *s, size_t len);
+
 #endif /* NORTH_CHECK_H */

@@ -191,6 +191,8 @@ the key of "north_data_key" must be 32 bytes in base64 (AES-256)
 north_pipeda_compliance env=NORTH_TEST_PIPEDA;
 north_data_region ca-central-1;
 north_data_key MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=;
+north_privacy_officer "Chief Privacy Officer";
+north_privacy_email privacy@north.example;
 --- main_config
 env NORTH_TEST_PIPEDA;
 --- init
@@ -212,6 +214,8 @@ PIPEDA compliance is on but "north_audit off" covers a location that touches per
 north_pipeda_compliance on;
 north_data_region ca-central-1;
 north_data_key MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=;
+north_privacy_officer "Chief Privacy Officer";
+north_privacy_email privacy@north.example;
 --- config
 location = /me {
     north_audit_category identity;
@@ -229,8 +233,24 @@ GET /me
 north_pipeda_compliance on;
 north_data_region ca-central-1;
 north_data_key MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=;
+north_privacy_officer "Chief Privacy Officer";
+north_privacy_email privacy@north.example;
 --- config
 location = /echo { north_api selftest.echo; }
 --- must_die
 --- error_log
 handler "selftest.echo" in "north_api" is for tests only and PIPEDA compliance is on
+
+
+
+=== TEST 20: PIPEDA compliance refuses a configuration that names no privacy officer
+--- http_config
+north_pipeda_compliance on;
+north_data_region ca-central-1;
+north_data_key MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=;
+north_privacy_email privacy@north.example;
+--- config
+location = /healthz { north_api health.live; }
+--- must_die
+--- error_log
+PIPEDA compliance is on but no privacy officer ("north_privacy_officer" and "north_privacy_email") is named

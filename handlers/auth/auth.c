@@ -9,13 +9,13 @@
 #include "ngx_north_redis.h"
 #include "ngx_north_json.h"
 #include "ngx_north_task.h"
+#include "ngx_north_crypto.h"
 #include "ngx_north_jwt.h"
 #include "ngx_north_audit.h"
 #include "north_check.h"
 #include "north_jwt.h"
 #include "north_password.h"
 
-#include <argon2.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
@@ -23,46 +23,15 @@
 #include <openssl/core_names.h>
 
 
-/* OWASP's Argon2id floor: 19 MiB, 2 passes, 1 lane */
-#define NORTH_AUTH_ARGON2_T        2
-#define NORTH_AUTH_ARGON2_M        19456
-#define NORTH_AUTH_ARGON2_P        1
-#define NORTH_AUTH_HASH_LEN        128
-
 #define NORTH_AUTH_MAX_FAILURES    "5"
 #define NORTH_AUTH_FAILURE_WINDOW  "15 minutes"
 #define NORTH_AUTH_LOCKOUT         "15 minutes"
 #define NORTH_AUTH_CHALLENGE_TTL   60
 
-/* until the privacy service makes it configurable */
-#define NORTH_AUTH_POLICY_VERSION  "2026-11-01"
-
 /* verified against when an e-mail is unknown, so that it takes as long */
 #define NORTH_AUTH_DUMMY_HASH                                                 \
     "$argon2id$v=19$m=19456,t=2,p=1$bm9ydGgtZHVtbXktc2FsdA"                 \
     "$aaKeMLWUMFyDYSy4MnuBHhy4et1VzQvT/imeqVaSiR8"
-
-
-/*
- * A password field takes up to 4 characters per allowed one (so that the
- * policy, not the parser, says what is too long); UTF-8 takes up to 4 bytes
- * a character.
- */
-#define NORTH_AUTH_PASSWORD_CHARS  (NORTH_PASSWORD_MAX * 4)
-#define NORTH_AUTH_PASSWORD_BYTES  (NORTH_AUTH_PASSWORD_CHARS * 4)
-
-
-/* Input and output of a hashing task; lives on the heap (see task.h). */
-typedef struct {
-    char          password[NORTH_AUTH_PASSWORD_BYTES + 1];
-    size_t        password_len;
-    char          check[NORTH_AUTH_HASH_LEN];   /* verify against, or "" */
-    char          new_password[NORTH_AUTH_PASSWORD_BYTES + 1];
-    size_t        new_password_len;
-    char          hash[NORTH_AUTH_HASH_LEN];    /* of new_password */
-    int           verified;
-    int           hashed;
-} north_auth_hash_t;
 
 
 /* A request's state across its continuations. */
@@ -83,7 +52,7 @@ typedef struct {
     ngx_str_t                  session_id;
     ngx_str_t                  refresh;        /* the token handed out */
     char                       refresh_hash[2 + 64 + 1];   /* \x + hex */
-    char                       hash[NORTH_AUTH_HASH_LEN];
+    char                       hash[NGX_HTTP_NORTH_HASH_LEN];
     ngx_uint_t                 known;          /* the e-mail has a user */
 } north_auth_ctx_t;
 
@@ -102,9 +71,6 @@ static const char *north_auth_ttl(ngx_http_request_t *r, time_t ttl);
 static north_auth_ctx_t *north_auth_ctx(ngx_http_request_t *r);
 static north_auth_ctx_t *north_auth_fields(ngx_http_request_t *r,
     json_t *body, ngx_http_north_fields_t *f, const char *const *allowed);
-static north_auth_hash_t *north_auth_hash_task(ngx_http_request_t *r,
-    const char *password, const char *check, const char *new_password);
-static void north_auth_hash_work(void *data);
 static ngx_int_t north_auth_problem(ngx_http_request_t *r, ngx_uint_t status,
     const char *type, const char *title, const char *detail);
 static ngx_int_t north_auth_retry_after(ngx_http_request_t *r,
@@ -169,11 +135,6 @@ static const char *const  north_auth_locales[] = { "en-CA", "fr-CA", NULL };
 static const char *const  north_auth_provinces[] = {
     "AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK",
     "YT", NULL
-};
-
-static const char *const  north_auth_purposes[] = {
-    "terms", "privacy_policy", "bank_data", "analytics",
-    "notifications_marketing", "ai_assistant", NULL
 };
 
 
@@ -273,12 +234,12 @@ north_auth_register(ngx_http_request_t *r)
 static ngx_int_t
 north_auth_register_body(ngx_http_request_t *r, json_t *body)
 {
+    int                       k;
     u_char                   *p;
     size_t                    i, n;
     json_t                   *consents, *v;
     const char               *email, *why;
     north_auth_ctx_t         *ctx;
-    north_auth_hash_t        *h;
     ngx_uint_t                terms, privacy;
     ngx_http_north_fields_t   f;
 
@@ -312,7 +273,7 @@ north_auth_register_body(ngx_http_request_t *r, json_t *body)
     }
 
     ctx->password = ngx_http_north_field_string(&f, "password", 1, 0,
-                                                NORTH_AUTH_PASSWORD_CHARS);
+                                                NGX_HTTP_NORTH_PASSWORD_CHARS);
     if (ctx->password) {
         why = north_password_check(ctx->password, ngx_strlen(ctx->password),
                                    ctx->email,
@@ -348,30 +309,24 @@ north_auth_register_body(ngx_http_request_t *r, json_t *body)
         *p++ = '{';
 
         json_array_foreach(consents, i, v) {
-            const char *const  *purpose;
+            k = json_is_string(v) ? north_check_purpose(json_string_value(v))
+                                  : -1;
 
-            for (purpose = north_auth_purposes; *purpose; purpose++) {
-                if (json_is_string(v)
-                    && ngx_strcmp(json_string_value(v), *purpose) == 0)
-                {
-                    break;
-                }
-            }
-
-            if (*purpose == NULL) {
+            if (k < 0) {
                 ngx_http_north_fields_error(&f, "consents",
                                             "names an unknown purpose");
                 break;
             }
 
-            terms |= (purpose == &north_auth_purposes[0]);
-            privacy |= (purpose == &north_auth_purposes[1]);
+            terms |= (k == 0);
+            privacy |= (k == 1);
 
             if (p[-1] != '{') {
                 *p++ = ',';
             }
 
-            p = ngx_cpymem(p, *purpose, ngx_strlen(*purpose));
+            p = ngx_cpymem(p, north_consent_purposes[k],
+                           ngx_strlen(north_consent_purposes[k]));
         }
 
         *p++ = '}';
@@ -388,12 +343,7 @@ north_auth_register_body(ngx_http_request_t *r, json_t *body)
         return ngx_http_north_fields_problem(r, &f);
     }
 
-    h = north_auth_hash_task(r, NULL, NULL, ctx->password);
-    if (h == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_north_task_post(r, h, north_auth_hash_work,
+    return ngx_http_north_hash_post(r, NULL, NULL, ctx->password,
                                     north_auth_register_hashed);
 }
 
@@ -401,12 +351,14 @@ north_auth_register_body(ngx_http_request_t *r, json_t *body)
 static ngx_int_t
 north_auth_register_hashed(ngx_http_request_t *r, void *data)
 {
-    north_auth_hash_t  *h = data;
+    ngx_http_north_hash_t  *h = data;
 
-    const char        *values[12];
-    north_auth_ctx_t  *ctx;
+    const char                  *values[12];
+    north_auth_ctx_t            *ctx;
+    ngx_http_north_main_conf_t  *mcf;
 
     ctx = north_auth_ctx(r);
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_north_module);
 
     if (!h->hashed) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -421,7 +373,7 @@ north_auth_register_hashed(ngx_http_request_t *r, void *data)
     values[0] = ctx->email;
     values[1] = ctx->hash;
     values[2] = ctx->consents;
-    values[3] = NORTH_AUTH_POLICY_VERSION;
+    values[3] = (char *) mcf->policy_version.data;
     values[4] = ctx->locale;
     values[5] = ctx->province;
     north_auth_session_values(r, ctx, &values[6]);
@@ -487,7 +439,7 @@ north_auth_login_body(ngx_http_request_t *r, json_t *body)
     }
     email = ngx_http_north_field_string(&f, "email", 1, 1, 254);
     ctx->password = ngx_http_north_field_string(&f, "password", 1, 1,
-                                                NORTH_AUTH_PASSWORD_CHARS);
+                                                NGX_HTTP_NORTH_PASSWORD_CHARS);
     (void) north_auth_device(&f, ctx);
 
     if (ngx_http_north_fields_failed(&f)) {
@@ -519,7 +471,6 @@ north_auth_login_user(ngx_http_request_t *r, void *data, PGresult *res,
     char               *locked;
     const char         *check;
     ngx_int_t           rc;
-    north_auth_hash_t  *h;
 
     rc = ngx_http_north_pg_result(r, res, status, -1);
     if (rc != NGX_DECLINED) {
@@ -551,12 +502,7 @@ north_auth_login_user(ngx_http_request_t *r, void *data, PGresult *res,
         check = PQgetvalue(res, 0, 2);
     }
 
-    h = north_auth_hash_task(r, ctx->password, check, NULL);
-    if (h == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_north_task_post(r, h, north_auth_hash_work,
+    return ngx_http_north_hash_post(r, ctx->password, check, NULL,
                                     north_auth_login_checked);
 }
 
@@ -564,7 +510,7 @@ north_auth_login_user(ngx_http_request_t *r, void *data, PGresult *res,
 static ngx_int_t
 north_auth_login_checked(ngx_http_request_t *r, void *data)
 {
-    north_auth_hash_t  *h = data;
+    ngx_http_north_hash_t  *h = data;
 
     const char        *values[8];
     north_auth_ctx_t  *ctx;
@@ -869,9 +815,9 @@ north_auth_password_body(ngx_http_request_t *r, json_t *body)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
     ctx->password = ngx_http_north_field_string(&f, "current_password", 1, 1,
-                                                NORTH_AUTH_PASSWORD_CHARS);
+                                                NGX_HTTP_NORTH_PASSWORD_CHARS);
     ctx->new_password = ngx_http_north_field_string(&f, "new_password", 1, 0,
-                                                    NORTH_AUTH_PASSWORD_CHARS);
+                                                    NGX_HTTP_NORTH_PASSWORD_CHARS);
 
     if (ngx_http_north_fields_failed(&f)) {
         return ngx_http_north_fields_problem(r, &f);
@@ -894,7 +840,6 @@ north_auth_password_user(ngx_http_request_t *r, void *data, PGresult *res,
     north_auth_ctx_t  *ctx = data;
 
     const char              *why;
-    north_auth_hash_t       *h;
     ngx_http_north_fields_t  f;
     ngx_int_t                rc;
 
@@ -916,13 +861,8 @@ north_auth_password_user(ngx_http_request_t *r, void *data, PGresult *res,
         return ngx_http_north_fields_problem(r, &f);
     }
 
-    h = north_auth_hash_task(r, ctx->password, PQgetvalue(res, 0, 1),
-                             ctx->new_password);
-    if (h == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_north_task_post(r, h, north_auth_hash_work,
+    return ngx_http_north_hash_post(r, ctx->password, PQgetvalue(res, 0, 1),
+                             ctx->new_password,
                                     north_auth_password_checked);
 }
 
@@ -930,7 +870,7 @@ north_auth_password_user(ngx_http_request_t *r, void *data, PGresult *res,
 static ngx_int_t
 north_auth_password_checked(ngx_http_request_t *r, void *data)
 {
-    north_auth_hash_t  *h = data;
+    ngx_http_north_hash_t  *h = data;
 
     const char        *values[3];
     north_auth_ctx_t  *ctx;
@@ -1550,72 +1490,6 @@ north_auth_device(ngx_http_north_fields_t *f, north_auth_ctx_t *ctx)
     json_decref(d.errors);
 
     return NGX_OK;
-}
-
-
-/*
- * A hashing task's heap input: password to verify against check, and/or
- * new_password to hash (each may be NULL). NULL when out of memory.
- */
-
-static north_auth_hash_t *
-north_auth_hash_task(ngx_http_request_t *r, const char *password,
-    const char *check, const char *new_password)
-{
-    north_auth_hash_t  *h;
-
-    h = ngx_http_north_task_alloc(r, sizeof(north_auth_hash_t));
-    if (h == NULL) {
-        return NULL;
-    }
-
-    if (password) {
-        h->password_len = ngx_min(ngx_strlen(password),
-                                  NORTH_AUTH_PASSWORD_BYTES);
-        ngx_memcpy(h->password, password, h->password_len);
-    }
-
-    if (check) {
-        ngx_cpystrn((u_char *) h->check, (u_char *) check, sizeof(h->check));
-    }
-
-    if (new_password) {
-        h->new_password_len = ngx_min(ngx_strlen(new_password),
-                                      NORTH_AUTH_PASSWORD_BYTES);
-        ngx_memcpy(h->new_password, new_password, h->new_password_len);
-    }
-
-    return h;
-}
-
-
-static void
-north_auth_hash_work(void *data)
-{
-    north_auth_hash_t  *h = data;
-
-    u_char  salt[16];
-
-    if (h->check[0]) {
-        h->verified = argon2id_verify(h->check, h->password, h->password_len)
-                      == ARGON2_OK;
-    }
-
-    if (h->new_password_len && (h->check[0] == '\0' || h->verified)) {
-        h->hashed = RAND_bytes(salt, sizeof(salt)) == 1
-                    && argon2id_hash_encoded(NORTH_AUTH_ARGON2_T,
-                                             NORTH_AUTH_ARGON2_M,
-                                             NORTH_AUTH_ARGON2_P,
-                                             h->new_password,
-                                             h->new_password_len,
-                                             salt, sizeof(salt), 32,
-                                             h->hash, sizeof(h->hash))
-                       == ARGON2_OK;
-    }
-
-    /* the plain passwords leave memory with the task */
-    OPENSSL_cleanse(h->password, sizeof(h->password));
-    OPENSSL_cleanse(h->new_password, sizeof(h->new_password));
 }
 
 

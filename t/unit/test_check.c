@@ -85,6 +85,51 @@ test_json_depth(void **state)
 }
 
 
+static void
+test_time_zone(void **state)
+{
+    assert_true(north_check_time_zone(S("America/St_Johns")));
+    assert_true(north_check_time_zone(S("America/Argentina/Salta")));
+    assert_true(north_check_time_zone(S("Etc/GMT+5")));
+    assert_true(north_check_time_zone(S("UTC")));
+    assert_false(north_check_time_zone(S("")));
+    assert_false(north_check_time_zone(S("EST")));
+    assert_false(north_check_time_zone(S("America")));
+    assert_false(north_check_time_zone(S("America/")));
+    assert_false(north_check_time_zone(S("America//Toronto")));
+    assert_false(north_check_time_zone(S("posix/America/Toronto")));
+    assert_false(north_check_time_zone(S("America/../etc/passwd")));
+    assert_false(north_check_time_zone(S("Mars/Olympus_Mons")));
+    assert_false(north_check_time_zone(S("America/Toronto ")));
+}
+
+
+static void
+test_purpose(void **state)
+{
+    assert_int_equal(north_check_purpose("terms"), 0);
+    assert_int_equal(north_check_purpose("privacy_policy"), 1);
+    assert_true(north_check_purpose("ai_assistant") > 1);
+    assert_int_equal(north_check_purpose("Terms"), -1);
+    assert_int_equal(north_check_purpose(""), -1);
+}
+
+
+static void
+test_idempotency_key(void **state)
+{
+    char  key[257];
+
+    assert_true(north_check_idempotency_key(S("8e0f7a4c-1d2b-4c1e-9f00-abcdef012345")));
+    assert_false(north_check_idempotency_key(S("")));
+    assert_false(north_check_idempotency_key(S("has space")));
+    assert_false(north_check_idempotency_key(S("caf\xc3\xa9")));
+    memset(key, 'k', sizeof(key));
+    assert_true(north_check_idempotency_key((unsigned char *) key, 255));
+    assert_false(north_check_idempotency_key((unsigned char *) key, 256));
+}
+
+
 int
 main(void)
 {
@@ -95,6 +140,9 @@ main(void)
         cmocka_unit_test(test_uuid),
         cmocka_unit_test(test_request_id),
         cmocka_unit_test(test_json_depth),
+        cmocka_unit_test(test_time_zone),
+        cmocka_unit_test(test_purpose),
+        cmocka_unit_test(test_idempotency_key),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
