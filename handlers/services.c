@@ -1,19 +1,47 @@
 /*
- * The services' route tables, for `north_api NAME;`. The platform knows
- * only this list; a new service adds its table here.
+ * The services' tables: their routes, for `north_api NAME;`, what each
+ * holds of a user (for export and erasure) and the background jobs each
+ * runs. The platform knows only these lists; a new service adds its
+ * tables here.
  */
 
 #include "ngx_north.h"
+#include "ngx_north_jobs.h"
 
 
 extern ngx_http_north_route_t  north_auth_routes[];
+extern ngx_http_north_route_t  north_users_routes[];
+extern ngx_http_north_route_t  north_privacy_routes[];
 extern ngx_http_north_route_t  north_health_routes[];
 extern ngx_http_north_route_t  north_selftest_routes[];
+
+extern ngx_http_north_privacy_part_t  north_users_privacy[];
+extern ngx_http_north_privacy_part_t  north_auth_privacy[];
+extern ngx_http_north_privacy_part_t  north_privacy_parts[];
+
+extern ngx_http_north_job_kind_t  north_privacy_jobs[];
 
 
 ngx_http_north_route_t  *ngx_http_north_services[] = {
     north_auth_routes,
+    north_users_routes,
+    north_privacy_routes,
     north_health_routes,
     north_selftest_routes,
+    NULL
+};
+
+
+/* in export order: the profile first */
+ngx_http_north_privacy_part_t  *ngx_http_north_privacy_parts[] = {
+    north_users_privacy,
+    north_auth_privacy,
+    north_privacy_parts,
+    NULL
+};
+
+
+ngx_http_north_job_kind_t  *ngx_http_north_job_kinds[] = {
+    north_privacy_jobs,
     NULL
 };

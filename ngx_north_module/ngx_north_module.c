@@ -6,6 +6,7 @@
 #include "ngx_north.h"
 #include "ngx_north_pg.h"
 #include "ngx_north_redis.h"
+#include "ngx_north_jobs.h"
 #include "ngx_north_json.h"
 #include "ngx_north_metrics.h"
 #include "north_check.h"
@@ -1015,6 +1016,12 @@ ngx_http_north_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    if (mcf->database_keys
+        && ngx_http_north_jobs_init_process(cycle, mcf) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     return NGX_OK;
 }
 
@@ -1034,6 +1041,7 @@ ngx_http_north_exit_process(ngx_cycle_t *cycle)
         return;
     }
 
+    ngx_http_north_jobs_exit_process();
     ngx_http_north_pg_exit_process(mcf);
     ngx_http_north_redis_exit_process(mcf);
 }

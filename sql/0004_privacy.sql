@@ -4,6 +4,10 @@
 
 set search_path = north, public;
 
+-- the access log reads a user's audit rows newest first, page by page
+create index audit_log_subject_id_idx on north.audit_log (subject, id);
+
+
 -- --- profile -----------------------------------------------------------------
 
 alter table north.users
@@ -507,20 +511,19 @@ begin
 end $$;
 
 
--- The erasure job's last step, after every service erased its own rows:
--- the user row goes (anything left cascades), the erasure is recorded done
+-- The erasure job's last step, after every service erased its own rows
+-- (the profile's part deletes the user row): the erasure is recorded done
 -- and the job forgets whose it was. Run again, it changes nothing.
 create function north.erasure_finish(p_job bigint, p_user uuid)
 returns void
 language plpgsql as $$
 begin
-    delete from north.users where id = p_user;
-
     update north.erasures set completed_at = coalesce(completed_at, now())
     where user_id = p_user;
 
     update north.jobs
-    set done_at = now(), leased_until = null, last_error = null
+    set done_at = now(), leased_until = null, last_error = null,
+        user_id = null
     where id = p_job;
 end $$;
 

@@ -10,6 +10,7 @@
 #include "ngx_north_json.h"
 #include "ngx_north_task.h"
 #include "ngx_north_crypto.h"
+#include "ngx_north_jobs.h"
 #include "ngx_north_jwt.h"
 #include "ngx_north_audit.h"
 #include "north_check.h"
@@ -1638,6 +1639,59 @@ north_auth_retry_after(ngx_http_request_t *r, const char *seconds)
                                   "too many failed logins: try again later",
                                   NULL);
 }
+
+
+/* --- what this service holds of a user ----------------------------------- */
+
+static ngx_http_north_pg_stmt_t  north_auth_export_sessions =
+    ngx_http_north_pg_stmt("north_auth_export_sessions",
+        "select id::text, to_jsonb(s)::text from north.sessions s"
+        " where user_id = $1 and ($2::uuid is null or id > $2::uuid)"
+        " order by id limit $3::int", 3);
+
+static ngx_http_north_pg_stmt_t  north_auth_erase_sessions =
+    ngx_http_north_pg_stmt("north_auth_erase_sessions",
+        "delete from north.sessions where user_id = $1", 1);
+
+/* the tokens' hashes are credentials, not the user's data: left out */
+static ngx_http_north_pg_stmt_t  north_auth_export_refresh =
+    ngx_http_north_pg_stmt("north_auth_export_refresh",
+        "select encode(t.token_hash, 'hex'),"
+        " (to_jsonb(t) - 'token_hash')::text"
+        " from north.refresh_tokens t"
+        " join north.sessions s on s.id = t.session_id"
+        " where s.user_id = $1"
+        "   and ($2::text is null or t.token_hash > decode($2, 'hex'))"
+        " order by t.token_hash limit $3::int", 3);
+
+static ngx_http_north_pg_stmt_t  north_auth_erase_refresh =
+    ngx_http_north_pg_stmt("north_auth_erase_refresh",
+        "delete from north.refresh_tokens where session_id in"
+        " (select id from north.sessions where user_id = $1)", 1);
+
+static ngx_http_north_pg_stmt_t  north_auth_export_devices =
+    ngx_http_north_pg_stmt("north_auth_export_devices",
+        "select device_id, (to_jsonb(d) - 'public_key'"
+        " || jsonb_build_object('public_key',"
+        "                       encode(public_key, 'base64')))::text"
+        " from north.devices d"
+        " where user_id = $1 and ($2::text is null or device_id > $2::text)"
+        " order by device_id limit $3::int", 3);
+
+static ngx_http_north_pg_stmt_t  north_auth_erase_devices =
+    ngx_http_north_pg_stmt("north_auth_erase_devices",
+        "delete from north.devices where user_id = $1", 1);
+
+
+ngx_http_north_privacy_part_t  north_auth_privacy[] = {
+    { "sessions", "north.sessions", &north_auth_export_sessions,
+      &north_auth_erase_sessions },
+    { "refresh_tokens", "north.refresh_tokens", &north_auth_export_refresh,
+      &north_auth_erase_refresh },
+    { "devices", "north.devices", &north_auth_export_devices,
+      &north_auth_erase_devices },
+    { NULL, NULL, NULL, NULL }
+};
 
 
 ngx_http_north_route_t  north_auth_routes[] = {

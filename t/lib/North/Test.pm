@@ -192,6 +192,7 @@ http {
     north_limit_zone name=api size=1m rate=1000r/s burst=1000;
     north_limit_zone name=auth_ip size=1m rate=1000r/s burst=1000;
     north_limit_zone name=webhook size=1m rate=1000r/s burst=1000;
+    north_limit_zone name=export size=1m rate=1000r/s burst=1000;
     $http
     server {
         listen 127.0.0.1:$port;

@@ -1,0 +1,676 @@
+/*
+ * Users API: the profile (GET and PATCH /v1/me, with ETag and If-Match),
+ * and the erasure of an account (DELETE /v1/me), which the privacy
+ * service's job carries out.
+ */
+
+#include "ngx_north.h"
+#include "ngx_north_pg.h"
+#include "ngx_north_json.h"
+#include "ngx_north_jwt.h"
+#include "ngx_north_crypto.h"
+#include "ngx_north_jobs.h"
+#include "north_check.h"
+
+
+/* A biometric login this recent stands for a password (DELETE /v1/me). */
+#define NORTH_USERS_REAUTH_WINDOW  "5 minutes"
+
+
+typedef struct {
+    json_t                      *changes;     /* the profile's new values */
+    const char                  *password;
+    const char                  *reauth;      /* password | biometric */
+} north_users_ctx_t;
+
+
+static ngx_int_t north_users_get(ngx_http_request_t *r);
+static ngx_int_t north_users_get_done(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status);
+static ngx_int_t north_users_patch_body(ngx_http_request_t *r, json_t *body);
+static ngx_int_t north_users_patch_user(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status);
+static ngx_int_t north_users_patch_checked(ngx_http_request_t *r,
+    void *data);
+static ngx_int_t north_users_patch_send(ngx_http_request_t *r,
+    north_users_ctx_t *ctx);
+static ngx_int_t north_users_patch_done(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status);
+static ngx_int_t north_users_delete_body(ngx_http_request_t *r,
+    json_t *body);
+static ngx_int_t north_users_delete_user(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status);
+static ngx_int_t north_users_delete_checked(ngx_http_request_t *r,
+    void *data);
+static ngx_int_t north_users_delete_send(ngx_http_request_t *r,
+    north_users_ctx_t *ctx);
+static ngx_int_t north_users_delete_done(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status);
+static north_users_ctx_t *north_users_ctx(ngx_http_request_t *r);
+static ngx_int_t north_users_profile(ngx_http_request_t *r,
+    ngx_uint_t status, PGresult *res);
+static ngx_int_t north_users_header(ngx_http_request_t *r, const char *name,
+    const char *value);
+
+
+static const char *const  north_users_locales[] = { "en-CA", "fr-CA", NULL };
+
+static const char *const  north_users_provinces[] = {
+    "AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK",
+    "YT", NULL
+};
+
+static const char *const  north_users_employment[] = {
+    "employed", "self_employed", "unemployed", "student", "retired", "other",
+    NULL
+};
+
+
+static ngx_http_north_pg_stmt_t  north_users_get_stmt =
+    ngx_http_north_pg_stmt("north_users_get",
+        "select north.profile_json(u)::text,"
+        " north.profile_etag(north.profile_json(u))"
+        " from north.users u"
+        " where u.id = $1 and u.erasure_requested_at is null", 1);
+
+static ngx_http_north_pg_stmt_t  north_users_password_stmt =
+    ngx_http_north_pg_stmt("north_users_password",
+        "select password_hash from north.users"
+        " where id = $1 and erasure_requested_at is null", 1);
+
+static ngx_http_north_pg_stmt_t  north_users_update_stmt =
+    ngx_http_north_pg_stmt("north_users_update",
+        "select status, profile::text, etag from north.profile_update("
+        "$1, $2, $3::jsonb, $4::inet)", 4);
+
+static ngx_http_north_pg_stmt_t  north_users_reauth_stmt =
+    ngx_http_north_pg_stmt("north_users_reauth",
+        "select u.password_hash,"
+        " s.auth_method = 'biometric'"
+        "   and s.created_at > now() - interval '"
+        NORTH_USERS_REAUTH_WINDOW "'"
+        " from north.users u join north.sessions s on s.user_id = u.id"
+        " where u.id = $1 and s.id = $2 and u.erasure_requested_at is null",
+        2);
+
+static ngx_http_north_pg_stmt_t  north_users_erase_stmt =
+    ngx_http_north_pg_stmt("north_users_erase",
+        "select revoked_session, to_char(requested_at at time zone 'UTC',"
+        " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+        " from north.erasure_request($1, $2)", 2);
+
+
+/* /v1/me: one location, three methods */
+
+static ngx_int_t
+north_users_me(ngx_http_request_t *r)
+{
+    switch (r->method) {
+
+    case NGX_HTTP_PATCH:
+        return ngx_http_north_json_read(r, north_users_patch_body);
+
+    case NGX_HTTP_DELETE:
+        if (r->headers_in.content_length_n > 0 || r->headers_in.chunked) {
+            return ngx_http_north_json_read(r, north_users_delete_body);
+        }
+
+        return north_users_delete_body(r, NULL);
+
+    default:
+        return north_users_get(r);
+    }
+}
+
+
+/* GET /v1/me */
+
+static ngx_int_t
+north_users_get(ngx_http_request_t *r)
+{
+    const char                 *values[1];
+    ngx_http_north_identity_t  *id;
+
+    id = ngx_http_north_jwt_identity(r);
+    if (id == NULL) {
+        return NGX_HTTP_UNAUTHORIZED;
+    }
+
+    values[0] = (char *) id->user_id.data;
+
+    return ngx_http_north_pg_query(r, &north_users_get_stmt, values,
+                                   north_users_get_done, NULL);
+}
+
+
+static ngx_int_t
+north_users_get_done(ngx_http_request_t *r, void *data, PGresult *res,
+    ngx_int_t status)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_north_pg_result(r, res, status, -1);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    return north_users_profile(r, NGX_HTTP_OK, res);
+}
+
+
+/* PATCH /v1/me */
+
+static ngx_int_t
+north_users_patch_body(ngx_http_request_t *r, json_t *body)
+{
+    u_char                     *p;
+    size_t                      n;
+    json_t                     *v;
+    json_int_t                  year, income;
+    const char                 *email, *tz, *values[1];
+    north_users_ctx_t          *ctx;
+    ngx_http_north_fields_t     f;
+    ngx_http_north_identity_t  *id;
+
+    static const char *const  fields[] = {
+        "display_name", "email", "password", "province", "time_zone",
+        "locale", "birth_year", "annual_income_cents", "employment_status",
+        NULL
+    };
+
+    static const char *const  not_null[] = { "email", "locale", NULL };
+    const char *const        *nn;
+
+    id = ngx_http_north_jwt_identity(r);
+    ctx = north_users_ctx(r);
+
+    if (id == NULL || ctx == NULL
+        || ngx_http_north_fields_init(&f, r, body) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_north_fields_only(&f, fields);
+
+    for (nn = not_null; *nn; nn++) {
+        v = json_object_get(body, *nn);
+
+        if (v != NULL && json_is_null(v)) {
+            ngx_http_north_fields_error(&f, *nn, "must not be null");
+        }
+    }
+
+    (void) ngx_http_north_field_string(&f, "display_name", 0, 1, 100);
+    email = ngx_http_north_field_email(&f, "email", 0);
+    ctx->password = ngx_http_north_field_string(&f, "password", 0, 1,
+                                                NGX_HTTP_NORTH_PASSWORD_CHARS);
+    (void) ngx_http_north_field_enum(&f, "province", 0,
+                                     north_users_provinces);
+    (void) ngx_http_north_field_enum(&f, "locale", 0, north_users_locales);
+    (void) ngx_http_north_field_integer(&f, "birth_year", 0, 1900,
+                                        ngx_time() / 31556952 + 1970,
+                                        &year);
+    (void) ngx_http_north_field_integer(&f, "annual_income_cents", 0, 0,
+                                        100000000000LL, &income);
+    (void) ngx_http_north_field_enum(&f, "employment_status", 0,
+                                     north_users_employment);
+
+    tz = ngx_http_north_field_string(&f, "time_zone", 0, 1, 64);
+
+    if (tz && !north_check_time_zone((u_char *) tz, ngx_strlen(tz))) {
+        ngx_http_north_fields_error(&f, "time_zone",
+                                    "must be an IANA time zone such as "
+                                    "America/Toronto");
+    }
+
+    /* an e-mail change asks for the password, and only it does */
+    if (email && ctx->password == NULL
+        && json_object_get(body, "password") == NULL)
+    {
+        ngx_http_north_fields_error(&f, "password",
+                                    "is required to change the e-mail");
+    }
+
+    if (email == NULL && json_object_get(body, "password")) {
+        ngx_http_north_fields_error(&f, "password",
+                                    "is only taken with a new e-mail");
+    }
+
+    if (ngx_http_north_fields_failed(&f)) {
+        return ngx_http_north_fields_problem(r, &f);
+    }
+
+    /* the body less the password; it lives as long as the body */
+    ctx->changes = body;
+    (void) json_object_del(ctx->changes, "password");
+
+    if (email == NULL) {
+        return north_users_patch_send(r, ctx);
+    }
+
+    p = ngx_pnalloc(r->pool, ngx_strlen(email) + 1);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    n = north_email_normalize(email, ngx_strlen(email), (char *) p);
+    p[n] = '\0';
+
+    (void) json_object_set_new(ctx->changes, "email",
+                               json_string((char *) p));
+
+    values[0] = (char *) id->user_id.data;
+
+    return ngx_http_north_pg_query(r, &north_users_password_stmt, values,
+                                   north_users_patch_user, ctx);
+}
+
+
+static ngx_int_t
+north_users_patch_user(ngx_http_request_t *r, void *data, PGresult *res,
+    ngx_int_t status)
+{
+    north_users_ctx_t  *ctx = data;
+
+    ngx_int_t  rc;
+
+    rc = ngx_http_north_pg_result(r, res, status, 1);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    return ngx_http_north_hash_post(r, ctx->password, PQgetvalue(res, 0, 0),
+                                    NULL, north_users_patch_checked);
+}
+
+
+static ngx_int_t
+north_users_patch_checked(ngx_http_request_t *r, void *data)
+{
+    ngx_http_north_hash_t  *h = data;
+
+    if (!h->verified) {
+        return ngx_http_north_problem(r, NGX_HTTP_FORBIDDEN,
+                                      "invalid-credentials", "Wrong password",
+                                      "the current password is wrong", NULL);
+    }
+
+    return north_users_patch_send(r, north_users_ctx(r));
+}
+
+
+static ngx_int_t
+north_users_patch_send(ngx_http_request_t *r, north_users_ctx_t *ctx)
+{
+    char                       *changes;
+    u_char                     *ip, *match;
+    ngx_int_t                   rc;
+    const char                 *values[4];
+    ngx_table_elt_t            *h;
+    ngx_http_north_identity_t  *id;
+
+    id = ngx_http_north_jwt_identity(r);
+
+    changes = json_dumps(ctx->changes, JSON_COMPACT);
+    ip = ngx_pnalloc(r->pool, r->connection->addr_text.len + 1);
+
+    if (changes == NULL || ip == NULL) {
+        free(changes);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_cpystrn(ip, r->connection->addr_text.data,
+                r->connection->addr_text.len + 1);
+
+    match = NULL;
+    h = r->headers_in.if_match;
+
+    if (h) {
+        match = ngx_pnalloc(r->pool, h->value.len + 1);
+        if (match == NULL) {
+            free(changes);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_cpystrn(match, h->value.data, h->value.len + 1);
+    }
+
+    values[0] = (char *) id->user_id.data;
+    values[1] = (char *) match;
+    values[2] = changes;
+    values[3] = (char *) ip;
+
+    /* the values are copied: the text can go */
+    rc = ngx_http_north_pg_query(r, &north_users_update_stmt, values,
+                                 north_users_patch_done, ctx);
+    free(changes);
+
+    return rc;
+}
+
+
+static ngx_int_t
+north_users_patch_done(ngx_http_request_t *r, void *data, PGresult *res,
+    ngx_int_t status)
+{
+    char                     *outcome;
+    ngx_int_t                 rc;
+    ngx_http_north_fields_t   f;
+
+    rc = ngx_http_north_pg_result(r, res, status, 1);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    outcome = PQgetvalue(res, 0, 0);
+
+    if (ngx_strcmp(outcome, "ok") == 0) {
+        return north_users_profile(r, NGX_HTTP_OK, res);
+    }
+
+    if (ngx_strcmp(outcome, "precondition_failed") == 0) {
+        if (north_users_header(r, "ETag", PQgetvalue(res, 0, 2)) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_north_problem(r, NGX_HTTP_PRECONDITION_FAILED,
+                                      "precondition-failed",
+                                      "Precondition failed",
+                                      "the profile changed since it was "
+                                      "read: read it again", NULL);
+    }
+
+    if (ngx_strcmp(outcome, "email_taken") == 0) {
+        return ngx_http_north_problem(r, NGX_HTTP_CONFLICT, "email-taken",
+                                      "E-mail already registered",
+                                      "an account with this e-mail exists",
+                                      NULL);
+    }
+
+    if (ngx_strcmp(outcome, "bad_time_zone") == 0) {
+        if (ngx_http_north_fields_init(&f, r, json_object()) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_http_north_fields_error(&f, "time_zone",
+                                    "is not a time zone the server knows");
+
+        return ngx_http_north_fields_problem(r, &f);
+    }
+
+    return ngx_http_north_problem(r, NGX_HTTP_NOT_FOUND, "not-found",
+                                  "Not found", "no such user", NULL);
+}
+
+
+/* DELETE /v1/me: a password in the body, or a fresh biometric login */
+
+static ngx_int_t
+north_users_delete_body(ngx_http_request_t *r, json_t *body)
+{
+    const char                 *values[2];
+    north_users_ctx_t          *ctx;
+    ngx_http_north_fields_t     f;
+    ngx_http_north_identity_t  *id;
+
+    static const char *const  fields[] = { "password", NULL };
+
+    id = ngx_http_north_jwt_identity(r);
+    ctx = north_users_ctx(r);
+
+    if (id == NULL || ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (body) {
+        if (ngx_http_north_fields_init(&f, r, body) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_http_north_fields_only(&f, fields);
+        ctx->password = ngx_http_north_field_string(&f, "password", 1, 1,
+                                                NGX_HTTP_NORTH_PASSWORD_CHARS);
+
+        if (ngx_http_north_fields_failed(&f)) {
+            return ngx_http_north_fields_problem(r, &f);
+        }
+    }
+
+    values[0] = (char *) id->user_id.data;
+    values[1] = (char *) id->session_id.data;
+
+    return ngx_http_north_pg_query(r, &north_users_reauth_stmt, values,
+                                   north_users_delete_user, ctx);
+}
+
+
+static ngx_int_t
+north_users_delete_user(ngx_http_request_t *r, void *data, PGresult *res,
+    ngx_int_t status)
+{
+    north_users_ctx_t  *ctx = data;
+
+    ngx_int_t  rc;
+
+    rc = ngx_http_north_pg_result(r, res, status, 1);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    if (ctx->password) {
+        return ngx_http_north_hash_post(r, ctx->password,
+                                        PQgetvalue(res, 0, 0), NULL,
+                                        north_users_delete_checked);
+    }
+
+    if (PQgetvalue(res, 0, 1)[0] != 't') {
+        return ngx_http_north_problem(r, NGX_HTTP_FORBIDDEN,
+                                      "reauthentication-required",
+                                      "Confirmation required",
+                                      "confirm with your password, or log "
+                                      "in with biometrics first (within 5 "
+                                      "minutes)", NULL);
+    }
+
+    ctx->reauth = "biometric";
+
+    return north_users_delete_send(r, ctx);
+}
+
+
+static ngx_int_t
+north_users_delete_checked(ngx_http_request_t *r, void *data)
+{
+    ngx_http_north_hash_t  *h = data;
+
+    north_users_ctx_t  *ctx;
+
+    if (!h->verified) {
+        return ngx_http_north_problem(r, NGX_HTTP_FORBIDDEN,
+                                      "invalid-credentials", "Wrong password",
+                                      "the current password is wrong", NULL);
+    }
+
+    ctx = north_users_ctx(r);
+    ctx->reauth = "password";
+
+    return north_users_delete_send(r, ctx);
+}
+
+
+static ngx_int_t
+north_users_delete_send(ngx_http_request_t *r, north_users_ctx_t *ctx)
+{
+    const char                 *values[2];
+    ngx_http_north_identity_t  *id;
+
+    id = ngx_http_north_jwt_identity(r);
+
+    values[0] = (char *) id->user_id.data;
+    values[1] = ctx->reauth;
+
+    return ngx_http_north_pg_query(r, &north_users_erase_stmt, values,
+                                   north_users_delete_done, ctx);
+}
+
+
+static ngx_int_t
+north_users_delete_done(ngx_http_request_t *r, void *data, PGresult *res,
+    ngx_int_t status)
+{
+    int                         i;
+    ngx_str_t                   sid;
+    ngx_int_t                   rc;
+    ngx_http_north_identity_t  *id;
+
+    rc = ngx_http_north_pg_result(r, res, status, -1);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    id = ngx_http_north_jwt_identity(r);
+
+    /* every session ends at the edge on its next request, this one too */
+    for (i = 0; i < PQntuples(res); i++) {
+        if (PQgetisnull(res, i, 0)) {
+            continue;
+        }
+
+        sid.len = PQgetlength(res, i, 0);
+        sid.data = ngx_pnalloc(r->pool, sid.len + 1);
+        if (sid.data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_cpystrn(sid.data, (u_char *) PQgetvalue(res, i, 0), sid.len + 1);
+        ngx_http_north_session_cache(r, &id->user_id, &sid, 0);
+    }
+
+    return ngx_http_north_json_send(r, NGX_HTTP_ACCEPTED,
+               json_pack("{s:s, s:s, s:s}",
+                         "status", "scheduled",
+                         "requested_at", PQntuples(res)
+                                         ? PQgetvalue(res, 0, 1) : "",
+                         "detail", "every session has ended; the account "
+                                   "and its personal data are being erased"));
+}
+
+
+/* --- shared by the endpoints above --------------------------------------- */
+
+static north_users_ctx_t *
+north_users_ctx(ngx_http_request_t *r)
+{
+    ngx_http_north_ctx_t  *nctx;
+
+    nctx = ngx_http_north_ctx(r);
+    if (nctx == NULL) {
+        return NULL;
+    }
+
+    if (nctx->service == NULL) {
+        nctx->service = ngx_pcalloc(r->pool, sizeof(north_users_ctx_t));
+    }
+
+    return nctx->service;
+}
+
+
+/* The profile (column 1 of res) and its ETag (column 2), or a 404. */
+
+static ngx_int_t
+north_users_profile(ngx_http_request_t *r, ngx_uint_t status, PGresult *res)
+{
+    int      col;
+    size_t   len;
+    u_char  *text;
+
+    if (PQntuples(res) == 0) {
+        return ngx_http_north_problem(r, NGX_HTTP_NOT_FOUND, "not-found",
+                                      "Not found", "no such user", NULL);
+    }
+
+    col = PQnfields(res) == 3 ? 1 : 0;
+
+    if (north_users_header(r, "ETag", PQgetvalue(res, 0, col + 1)) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    len = PQgetlength(res, 0, col);
+    text = ngx_pnalloc(r->pool, len);
+    if (text == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(text, PQgetvalue(res, 0, col), len);
+
+    return ngx_http_north_json_send_text(r, status, text, len);
+}
+
+
+static ngx_int_t
+north_users_header(ngx_http_request_t *r, const char *name, const char *value)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    h->key.data = (u_char *) name;
+    h->key.len = ngx_strlen(name);
+    h->value.len = ngx_strlen(value);
+    h->value.data = ngx_pnalloc(r->pool, h->value.len);
+    if (h->value.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(h->value.data, value, h->value.len);
+
+    return NGX_OK;
+}
+
+
+/* --- what this service holds of a user ----------------------------------- */
+
+static ngx_http_north_pg_stmt_t  north_users_export_profile =
+    ngx_http_north_pg_stmt("north_users_export_profile",
+        "select id::text, (to_jsonb(u) - 'password_hash')::text"
+        " from north.users u"
+        " where id = $1 and ($2::uuid is null or id > $2::uuid)"
+        " order by id limit $3::int", 3);
+
+/* the user row goes last: whatever a service left behind cascades */
+static ngx_http_north_pg_stmt_t  north_users_erase_profile =
+    ngx_http_north_pg_stmt("north_users_erase_profile",
+        "delete from north.users where id = $1", 1);
+
+static ngx_http_north_pg_stmt_t  north_users_export_changes =
+    ngx_http_north_pg_stmt("north_users_export_changes",
+        "select id::text, to_jsonb(c)::text from north.profile_changes c"
+        " where user_id = $1 and ($2::bigint is null or id > $2::bigint)"
+        " order by id limit $3::int", 3);
+
+static ngx_http_north_pg_stmt_t  north_users_erase_changes =
+    ngx_http_north_pg_stmt("north_users_erase_changes",
+        "delete from north.profile_changes where user_id = $1", 1);
+
+
+ngx_http_north_privacy_part_t  north_users_privacy[] = {
+    { "profile", "north.users", &north_users_export_profile,
+      &north_users_erase_profile },
+    { "profile_changes", "north.profile_changes",
+      &north_users_export_changes, &north_users_erase_changes },
+    { NULL, NULL, NULL, NULL }
+};
+
+
+ngx_http_north_route_t  north_users_routes[] = {
+
+    { ngx_string("users.me"), NGX_HTTP_GET|NGX_HTTP_PATCH|NGX_HTTP_DELETE,
+      north_users_me },
+
+    { ngx_null_string, 0, NULL }
+};

@@ -1,0 +1,73 @@
+/*
+ * North background jobs: per-worker timers claim due rows of north.jobs
+ * (leased, FOR UPDATE SKIP LOCKED) and run each kind's handler, so that any
+ * number of workers and nodes share the queue (ARCHITECTURE §4). Also the
+ * registry of personal data that export and erasure walk.
+ */
+
+#ifndef _NGX_NORTH_JOBS_H_INCLUDED_
+#define _NGX_NORTH_JOBS_H_INCLUDED_
+
+
+#include "ngx_north.h"
+#include "ngx_north_pg.h"
+
+
+typedef struct ngx_http_north_job_s  ngx_http_north_job_t;
+
+/* Runs a claimed job; it ends, always, with ngx_http_north_job_done(). */
+typedef void (*ngx_http_north_job_pt)(ngx_http_north_job_t *job);
+
+struct ngx_http_north_job_s {
+    ngx_str_t                    id;
+    ngx_str_t                    user_id;       /* empty when none */
+    ngx_uint_t                   attempts;
+    ngx_pool_t                  *pool;          /* the job's, until done */
+    ngx_log_t                   *log;
+    ngx_http_north_pg_pool_t    *pg;
+    void                        *data;          /* the handler's own */
+};
+
+/* A kind of job: north.jobs.kind and who runs it. */
+typedef struct {
+    ngx_str_t                    kind;
+    ngx_http_north_job_pt        handler;
+} ngx_http_north_job_kind_t;
+
+/* Each service's kinds end with a NULL handler (handlers/services.c). */
+extern ngx_http_north_job_kind_t   *ngx_http_north_job_kinds[];
+
+
+/*
+ * One service's share of a user's personal data, for the export and the
+ * erasure (PIPEDA access and deletion). Every table that holds a user's
+ * data is covered by one part, or the suites fail.
+ *   export: $1 user id, $2 key of the last row sent (NULL first), $3 rows
+ *           at most; returns (key text, row json) in key order, so that a
+ *           large table streams page by page;
+ *   erase:  $1 user id; deletes or anonymises the rows (idempotent), or
+ *           NULL when the rows must be kept (the audit log).
+ */
+typedef struct {
+    const char                  *section;       /* its name in an export */
+    const char                  *table;
+    ngx_http_north_pg_stmt_t    *export;
+    ngx_http_north_pg_stmt_t    *erase;
+} ngx_http_north_privacy_part_t;
+
+/* Each service's parts end with a NULL section (handlers/services.c). */
+extern ngx_http_north_privacy_part_t  *ngx_http_north_privacy_parts[];
+
+
+ngx_int_t ngx_http_north_jobs_init_process(ngx_cycle_t *cycle,
+    ngx_http_north_main_conf_t *mcf);
+void ngx_http_north_jobs_exit_process(void);
+
+/*
+ * Ends a job: error NULL marks it done, else it is tried again later with
+ * backoff. The job's pool is destroyed.
+ */
+void ngx_http_north_job_done(ngx_http_north_job_t *job, const char *error);
+
+
+#endif /* _NGX_NORTH_JOBS_H_INCLUDED_ */
