@@ -49,8 +49,8 @@ static ngx_int_t north_users_delete_done(ngx_http_request_t *r, void *data,
 static north_users_ctx_t *north_users_ctx(ngx_http_request_t *r);
 static ngx_int_t north_users_profile(ngx_http_request_t *r,
     ngx_uint_t status, PGresult *res);
-static ngx_int_t north_users_header(ngx_http_request_t *r, const char *name,
-    const char *value);
+static ngx_table_elt_t *north_users_header(ngx_http_request_t *r,
+    const char *name, const char *value);
 
 
 static const char *const  north_users_locales[] = { "en-CA", "fr-CA", NULL };
@@ -333,6 +333,9 @@ north_users_patch_send(ngx_http_request_t *r, north_users_ctx_t *ctx)
         }
 
         ngx_cpystrn(match, h->value.data, h->value.len + 1);
+
+        /* answered here, against the stored profile, not by nginx's filter */
+        r->headers_in.if_match = NULL;
     }
 
     values[0] = (char *) id->user_id.data;
@@ -369,7 +372,7 @@ north_users_patch_done(ngx_http_request_t *r, void *data, PGresult *res,
     }
 
     if (ngx_strcmp(outcome, "precondition_failed") == 0) {
-        if (north_users_header(r, "ETag", PQgetvalue(res, 0, 2)) != NGX_OK) {
+        if (north_users_header(r, "ETag", PQgetvalue(res, 0, 2)) == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
@@ -592,7 +595,10 @@ north_users_profile(ngx_http_request_t *r, ngx_uint_t status, PGresult *res)
 
     col = PQnfields(res) == 3 ? 1 : 0;
 
-    if (north_users_header(r, "ETag", PQgetvalue(res, 0, col + 1)) != NGX_OK) {
+    /* a GET with a matching If-None-Match gets a 304 from nginx */
+    r->headers_out.etag = north_users_header(r, "ETag",
+                                             PQgetvalue(res, 0, col + 1));
+    if (r->headers_out.etag == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -608,14 +614,14 @@ north_users_profile(ngx_http_request_t *r, ngx_uint_t status, PGresult *res)
 }
 
 
-static ngx_int_t
+static ngx_table_elt_t *
 north_users_header(ngx_http_request_t *r, const char *name, const char *value)
 {
     ngx_table_elt_t  *h;
 
     h = ngx_list_push(&r->headers_out.headers);
     if (h == NULL) {
-        return NGX_ERROR;
+        return NULL;
     }
 
     h->hash = 1;
@@ -624,12 +630,12 @@ north_users_header(ngx_http_request_t *r, const char *name, const char *value)
     h->value.len = ngx_strlen(value);
     h->value.data = ngx_pnalloc(r->pool, h->value.len);
     if (h->value.data == NULL) {
-        return NGX_ERROR;
+        return NULL;
     }
 
     ngx_memcpy(h->value.data, value, h->value.len);
 
-    return NGX_OK;
+    return h;
 }
 
 
