@@ -75,10 +75,13 @@ extern ngx_module_t              ngx_http_north_module;
 typedef ngx_int_t (*ngx_http_north_json_pt)(ngx_http_request_t *r,
     struct json_t *body);
 
+typedef struct ngx_http_north_idem_s  ngx_http_north_idem_t;
+
 /* Per-request state of the platform. */
 typedef struct {
     ngx_http_north_json_pt       json_cb;
     void                        *service;   /* the handler's own state */
+    ngx_http_north_idem_t       *idem;      /* under an Idempotency-Key */
 } ngx_http_north_ctx_t;
 
 ngx_http_north_ctx_t *ngx_http_north_ctx(ngx_http_request_t *r);

@@ -11,8 +11,6 @@
 static ngx_int_t ngx_http_north_json_content_type(ngx_http_request_t *r);
 static void ngx_http_north_json_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_north_json_parse(ngx_http_request_t *r);
-static u_char *ngx_http_north_json_collect(ngx_http_request_t *r,
-    size_t *len);
 static void ngx_http_north_json_cleanup(void *data);
 static json_t *ngx_http_north_field(ngx_http_north_fields_t *f,
     const char *name, ngx_uint_t required);
@@ -142,7 +140,7 @@ ngx_http_north_json_parse(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    text = ngx_http_north_json_collect(r, &len);
+    text = ngx_http_north_body_text(r, &len);
 
     if (text == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -203,10 +201,8 @@ ngx_http_north_json_parse(ngx_http_request_t *r)
 }
 
 
-/* The whole body in one buffer, from memory or the temporary file. */
-
-static u_char *
-ngx_http_north_json_collect(ngx_http_request_t *r, size_t *len)
+u_char *
+ngx_http_north_body_text(ngx_http_request_t *r, size_t *len)
 {
     off_t         size;
     u_char       *text, *p;

@@ -21,6 +21,9 @@
 ngx_int_t ngx_http_north_json_read(ngx_http_request_t *r,
     ngx_http_north_json_pt cb);
 
+/* The whole request body read so far in one buffer; NULL on failure. */
+u_char *ngx_http_north_body_text(ngx_http_request_t *r, size_t *len);
+
 /* Sends body (reference stolen) with status; returns the filter's code. */
 ngx_int_t ngx_http_north_json_send(ngx_http_request_t *r, ngx_uint_t status,
     json_t *body);

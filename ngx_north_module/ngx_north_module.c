@@ -7,6 +7,7 @@
 #include "ngx_north_pg.h"
 #include "ngx_north_redis.h"
 #include "ngx_north_jobs.h"
+#include "ngx_north_idempotency.h"
 #include "ngx_north_json.h"
 #include "ngx_north_metrics.h"
 #include "north_check.h"
@@ -46,6 +47,8 @@ static ngx_int_t ngx_http_north_conf_param(ngx_conf_t *cf,
 static ngx_int_t ngx_http_north_request_id_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_north_header_filter(ngx_http_request_t *r);
+static ngx_int_t ngx_http_north_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
 static ngx_int_t ngx_http_north_content_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_north_error(ngx_http_request_t *r);
 static ngx_int_t ngx_http_north_log_handler(ngx_http_request_t *r);
@@ -271,6 +274,7 @@ static ngx_int_t  ngx_http_north_request_id_index = NGX_ERROR;
 static ngx_int_t  ngx_http_north_nginx_request_id_index = NGX_ERROR;
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
 
 
 static ngx_int_t
@@ -311,6 +315,9 @@ ngx_http_north_postconfiguration(ngx_conf_t *cf)
 
     ngx_http_next_header_filter = ngx_http_top_header_filter;
     ngx_http_top_header_filter = ngx_http_north_header_filter;
+
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_north_body_filter;
 
     {
         ngx_http_handler_pt        *h;
@@ -1169,6 +1176,7 @@ ngx_http_north_log_handler(ngx_http_request_t *r)
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_north_module);
 
     ngx_http_north_metrics_request(r, lcf->route_index);
+    ngx_http_north_idempotency_log(r);
 
     return NGX_OK;
 }
@@ -1217,6 +1225,19 @@ ngx_http_north_header_filter(ngx_http_request_t *r)
 }
 
 
+/* What a response under an Idempotency-Key says is kept for its replay. */
+
+static ngx_int_t
+ngx_http_north_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    if (r == r->main && ngx_http_north_idempotency_body(r, in) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_next_body_filter(r, in);
+}
+
+
 ngx_http_north_ctx_t *
 ngx_http_north_ctx(ngx_http_request_t *r)
 {
@@ -1241,6 +1262,7 @@ static ngx_int_t
 ngx_http_north_content_handler(ngx_http_request_t *r)
 {
     u_char                     *p;
+    ngx_int_t                   rc;
     ngx_uint_t                  i, methods;
     ngx_table_elt_t            *h;
     ngx_http_north_route_t     *rt;
@@ -1266,6 +1288,13 @@ ngx_http_north_content_handler(ngx_http_request_t *r)
     }
 
     if (r->method & methods) {
+        if (r->method == NGX_HTTP_POST) {
+            rc = ngx_http_north_idempotency(r, rt->handler);
+            if (rc != NGX_DECLINED) {
+                return rc;
+            }
+        }
+
         return rt->handler(r);
     }
 
