@@ -167,7 +167,7 @@ north_users_patch_body(ngx_http_request_t *r, json_t *body)
     size_t                      n;
     json_t                     *v;
     json_int_t                  year, income;
-    const char                 *email, *tz, *values[1];
+    const char                 *email, *password, *tz, *values[1];
     north_users_ctx_t          *ctx;
     ngx_http_north_fields_t     f;
     ngx_http_north_identity_t  *id;
@@ -201,9 +201,9 @@ north_users_patch_body(ngx_http_request_t *r, json_t *body)
     }
 
     (void) ngx_http_north_field_string(&f, "display_name", 0, 1, 100);
-    email = ngx_http_north_field_email(&f, "email", 0);
-    ctx->password = ngx_http_north_field_string(&f, "password", 0, 1,
-                                                NGX_HTTP_NORTH_PASSWORD_CHARS);
+    email = ngx_http_north_field_string(&f, "email", 0, 1, 254);
+    password = ngx_http_north_field_string(&f, "password", 0, 1,
+                                           NGX_HTTP_NORTH_PASSWORD_CHARS);
     (void) ngx_http_north_field_enum(&f, "province", 0,
                                      north_users_provinces);
     (void) ngx_http_north_field_enum(&f, "locale", 0, north_users_locales);
@@ -223,8 +223,25 @@ north_users_patch_body(ngx_http_request_t *r, json_t *body)
                                     "America/Toronto");
     }
 
+    /* as registration has it: trimmed, the domain in lower case */
+    if (email) {
+        p = ngx_pnalloc(r->pool, ngx_strlen(email) + 1);
+        if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        n = north_email_normalize(email, ngx_strlen(email), (char *) p);
+        p[n] = '\0';
+        email = (char *) p;
+
+        if (!north_check_email(p, n)) {
+            ngx_http_north_fields_error(&f, "email",
+                                        "must be an e-mail address");
+        }
+    }
+
     /* an e-mail change asks for the password, and only it does */
-    if (email && ctx->password == NULL
+    if (email && password == NULL
         && json_object_get(body, "password") == NULL)
     {
         ngx_http_north_fields_error(&f, "password",
@@ -240,24 +257,22 @@ north_users_patch_body(ngx_http_request_t *r, json_t *body)
         return ngx_http_north_fields_problem(r, &f);
     }
 
-    /* the body less the password; it lives as long as the body */
-    ctx->changes = body;
-    (void) json_object_del(ctx->changes, "password");
-
     if (email == NULL) {
+        ctx->changes = body;
         return north_users_patch_send(r, ctx);
     }
 
-    p = ngx_pnalloc(r->pool, ngx_strlen(email) + 1);
-    if (p == NULL) {
+    /* the body less the password, which the hashing task takes a copy of */
+    ctx->password = ngx_pnalloc(r->pool, ngx_strlen(password) + 1);
+    if (ctx->password == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    n = north_email_normalize(email, ngx_strlen(email), (char *) p);
-    p[n] = '\0';
+    ngx_memcpy((char *) ctx->password, password, ngx_strlen(password) + 1);
 
-    (void) json_object_set_new(ctx->changes, "email",
-                               json_string((char *) p));
+    ctx->changes = body;
+    (void) json_object_del(body, "password");
+    (void) json_object_set_new(body, "email", json_string(email));
 
     values[0] = (char *) id->user_id.data;
 
