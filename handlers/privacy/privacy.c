@@ -480,6 +480,12 @@ north_privacy_export_start(ngx_http_request_t *r, north_privacy_export_t *ex)
 
     ex->started = 1;
 
+    /*
+     * from now on the socket's write events mean only that the client took
+     * data: they must not run the request's phases (and the export) again
+     */
+    r->write_event_handler = ngx_http_request_empty_handler;
+
     return NGX_OK;
 }
 

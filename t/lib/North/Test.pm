@@ -244,6 +244,19 @@ sub north_http {
     for (split /\r\n/, $head // '') {
         $hd{lc $1} = $2 if /^([^:]+):\s*(.*)$/;
     }
+    if (($hd{'transfer-encoding'} // '') eq 'chunked') {
+        # whole chunks only: a cut stream leaves complete => 0
+        my ($raw, $out) = ($rbody // '', '');
+        $hd{'x-chunked-complete'} = 0;
+        while ($raw =~ s/^([0-9a-fA-F]+)\r\n//) {
+            my $len = hex $1;
+            if ($len == 0) { $hd{'x-chunked-complete'} = 1; last }
+            last if length($raw) < $len + 2;
+            $out .= substr($raw, 0, $len, '');
+            substr($raw, 0, 2, '');
+        }
+        $rbody = $out;
+    }
     my $json = eval { JSON::PP->new->utf8->decode($rbody) };
     return { code => $code // 0, headers => \%hd, body => $rbody // '',
              json => $json };
