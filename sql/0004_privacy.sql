@@ -546,9 +546,10 @@ create index idempotency_keys_created_at_idx
     on north.idempotency_keys (created_at);
 
 
--- outcome: new (the caller runs the request) | replay | mismatch (another
--- request under this key) | in_progress. A key lives 24 hours; a claim
--- left by a request that never finished is taken over after 5 minutes.
+-- outcome: new (the caller runs the request) | in_progress (whatever the
+-- request) | replay | mismatch (another request under this key). A key
+-- lives 24 hours; a claim left by a request that never finished is taken
+-- over after 5 minutes.
 create function north.idempotency_claim(p_user uuid, p_key text,
     p_hash text)
 returns table (outcome text, status smallint, content_type text, body text)
@@ -573,11 +574,11 @@ begin
     select * into k from north.idempotency_keys i
     where i.user_id = p_user and i.key = p_key;
 
-    if k.request_hash <> p_hash then
-        return query select 'mismatch'::text, null::smallint, null::text,
-                            null::text;
-    elsif k.status is null then
+    if k.status is null then
         return query select 'in_progress'::text, null::smallint, null::text,
+                            null::text;
+    elsif k.request_hash <> p_hash then
+        return query select 'mismatch'::text, null::smallint, null::text,
                             null::text;
     else
         return query select 'replay'::text, k.status, k.content_type, k.body;
