@@ -342,6 +342,9 @@ cmd_test() {
     export TEST_NGINX_BINARY=${TEST_NGINX_BINARY:-/usr/sbin/nginx}
     # the suites' own stack, apart from the one `up` runs
     export NORTH_VAR=$ROOT/t/var NORTH_PG_PORT=55433 NORTH_REDIS_PORT=56380
+    # every run starts from an empty database: no state of an earlier run
+    "$0" pg-start
+    "$0" psql-admin -d postgres -c "drop database if exists north" >/dev/null
     "$0" stack-up
     (cd "$ROOT" && prove -I t/lib -r t/) || rc=$?
     "$0" stack-down || true

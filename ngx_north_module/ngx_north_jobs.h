@@ -44,7 +44,9 @@ extern ngx_http_north_job_kind_t   *ngx_http_north_job_kinds[];
  * data is covered by one part, or the suites fail.
  *   export: $1 user id, $2 key of the last row sent (NULL first), $3 rows
  *           at most; returns (key text, row json) in key order, so that a
- *           large table streams page by page;
+ *           large table streams page by page. ORDER BY names the table's
+ *           column qualified (c.id): a bare name would sort by the output
+ *           column key::text, as text, and pages would overlap;
  *   erase:  $1 user id; deletes or anonymises the rows (idempotent), or
  *           NULL when the rows must be kept (the audit log).
  */

@@ -264,6 +264,9 @@ cmp_ok($tables{'north.profile_changes'} && scalar @{ $doc->{sections}{profile_ch
 my %ids;
 $ids{ $_->{id} }++ for @{ $doc->{sections}{profile_changes} };
 is(scalar(grep { $_ > 1 } values %ids), 0, '... no row twice');
+my @pc = map { $_->{id} } @{ $doc->{sections}{profile_changes} };
+is(scalar(grep { $pc[$_] >= $pc[$_ + 1] } 0 .. $#pc - 1), 0,
+   '... in the order of their ids, as numbers');
 
 # every table that names a user is in the registry, so nothing is forgotten
 my @user_tables = psql("select distinct table_schema || '.' || table_name

@@ -1647,7 +1647,7 @@ static ngx_http_north_pg_stmt_t  north_auth_export_sessions =
     ngx_http_north_pg_stmt("north_auth_export_sessions",
         "select id::text, to_jsonb(s)::text from north.sessions s"
         " where user_id = $1 and ($2::uuid is null or id > $2::uuid)"
-        " order by id limit $3::int", 3);
+        " order by s.id limit $3::int", 3);
 
 static ngx_http_north_pg_stmt_t  north_auth_erase_sessions =
     ngx_http_north_pg_stmt("north_auth_erase_sessions",
@@ -1676,7 +1676,7 @@ static ngx_http_north_pg_stmt_t  north_auth_export_devices =
         "                       encode(public_key, 'base64')))::text"
         " from north.devices d"
         " where user_id = $1 and ($2::text is null or device_id > $2::text)"
-        " order by device_id limit $3::int", 3);
+        " order by d.device_id limit $3::int", 3);
 
 static ngx_http_north_pg_stmt_t  north_auth_erase_devices =
     ngx_http_north_pg_stmt("north_auth_erase_devices",

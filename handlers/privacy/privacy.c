@@ -1061,7 +1061,7 @@ static ngx_http_north_pg_stmt_t  north_privacy_export_consents =
     ngx_http_north_pg_stmt("north_privacy_export_consents",
         "select id::text, to_jsonb(c)::text from north.consents c"
         " where user_id = $1 and ($2::bigint is null or id > $2::bigint)"
-        " order by id limit $3::int", 3);
+        " order by c.id limit $3::int", 3);
 
 static ngx_http_north_pg_stmt_t  north_privacy_erase_consents =
     ngx_http_north_pg_stmt("north_privacy_erase_consents",
@@ -1071,7 +1071,7 @@ static ngx_http_north_pg_stmt_t  north_privacy_export_requests =
     ngx_http_north_pg_stmt("north_privacy_export_requests",
         "select id::text, to_jsonb(q)::text from north.privacy_requests q"
         " where user_id = $1 and ($2::uuid is null or id > $2::uuid)"
-        " order by id limit $3::int", 3);
+        " order by q.id limit $3::int", 3);
 
 static ngx_http_north_pg_stmt_t  north_privacy_erase_requests =
     ngx_http_north_pg_stmt("north_privacy_erase_requests",
@@ -1081,7 +1081,7 @@ static ngx_http_north_pg_stmt_t  north_privacy_export_idempotency =
     ngx_http_north_pg_stmt("north_privacy_export_idempotency",
         "select key, to_jsonb(k)::text from north.idempotency_keys k"
         " where user_id = $1 and ($2::text is null or key > $2::text)"
-        " order by key limit $3::int", 3);
+        " order by k.key limit $3::int", 3);
 
 static ngx_http_north_pg_stmt_t  north_privacy_erase_idempotency =
     ngx_http_north_pg_stmt("north_privacy_erase_idempotency",
@@ -1091,7 +1091,7 @@ static ngx_http_north_pg_stmt_t  north_privacy_export_jobs =
     ngx_http_north_pg_stmt("north_privacy_export_jobs",
         "select id::text, to_jsonb(j)::text from north.jobs j"
         " where user_id = $1 and ($2::bigint is null or id > $2::bigint)"
-        " order by id limit $3::int", 3);
+        " order by j.id limit $3::int", 3);
 
 static ngx_http_north_pg_stmt_t  north_privacy_erase_jobs =
     ngx_http_north_pg_stmt("north_privacy_erase_jobs",
@@ -1102,7 +1102,7 @@ static ngx_http_north_pg_stmt_t  north_privacy_export_erasures =
     ngx_http_north_pg_stmt("north_privacy_export_erasures",
         "select user_id::text, to_jsonb(e)::text from north.erasures e"
         " where user_id = $1 and ($2::uuid is null or user_id > $2::uuid)"
-        " order by user_id limit $3::int", 3);
+        " order by e.user_id limit $3::int", 3);
 
 /* the audit rows are kept, whose subject is then an id nothing maps */
 static ngx_http_north_pg_stmt_t  north_privacy_export_audit =
@@ -1111,7 +1111,7 @@ static ngx_http_north_pg_stmt_t  north_privacy_export_audit =
         " (to_jsonb(a) - 'record' - 'hash' - 'prev_hash')::text"
         " from north.audit_log a"
         " where subject = $1 and ($2::bigint is null or id > $2::bigint)"
-        " order by subject, id limit $3::int", 3);
+        " order by a.subject, a.id limit $3::int", 3);
 
 
 ngx_http_north_privacy_part_t  north_privacy_parts[] = {

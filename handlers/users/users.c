@@ -661,7 +661,7 @@ static ngx_http_north_pg_stmt_t  north_users_export_profile =
         "select id::text, (to_jsonb(u) - 'password_hash')::text"
         " from north.users u"
         " where id = $1 and ($2::uuid is null or id > $2::uuid)"
-        " order by id limit $3::int", 3);
+        " order by u.id limit $3::int", 3);
 
 /* the user row goes last: whatever a service left behind cascades */
 static ngx_http_north_pg_stmt_t  north_users_erase_profile =
@@ -672,7 +672,7 @@ static ngx_http_north_pg_stmt_t  north_users_export_changes =
     ngx_http_north_pg_stmt("north_users_export_changes",
         "select id::text, to_jsonb(c)::text from north.profile_changes c"
         " where user_id = $1 and ($2::bigint is null or id > $2::bigint)"
-        " order by id limit $3::int", 3);
+        " order by c.id limit $3::int", 3);
 
 static ngx_http_north_pg_stmt_t  north_users_erase_changes =
     ngx_http_north_pg_stmt("north_users_erase_changes",
@@ -684,7 +684,7 @@ static ngx_http_north_pg_stmt_t  north_users_export_accounts =
     ngx_http_north_pg_stmt("north_users_export_accounts",
         "select id::text, to_jsonb(a)::text from north.accounts a"
         " where user_id = $1 and ($2::uuid is null or id > $2::uuid)"
-        " order by id limit $3::int", 3);
+        " order by a.id limit $3::int", 3);
 
 static ngx_http_north_pg_stmt_t  north_users_erase_accounts =
     ngx_http_north_pg_stmt("north_users_erase_accounts",
