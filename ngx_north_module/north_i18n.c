@@ -40,6 +40,12 @@ static const char *const  north_i18n_table[][2] = {
     { "Wrong password", "Mot de passe erroné" },
     { "Biometric login failed", "Échec de la connexion biométrique" },
     { "Too many attempts", "Trop de tentatives" },
+    { "Precondition failed", "Condition préalable non remplie" },
+    { "Confirmation required", "Confirmation requise" },
+    { "Consent required", "Consentement requis" },
+    { "Invalid Idempotency-Key", "Idempotency-Key invalide" },
+    { "Idempotency-Key reused", "Idempotency-Key réutilisée" },
+    { "Request in progress", "Requête en cours" },
 
     /* details */
     { "the request body is empty", "le corps de la requête est vide" },
@@ -80,6 +86,24 @@ static const char *const  north_i18n_table[][2] = {
       "la connexion à la base de données a été perdue" },
     { "too many requests are being processed",
       "trop de requêtes sont en cours de traitement" },
+    { "no such user", "utilisateur introuvable" },
+    { "no such purpose", "finalité introuvable" },
+    { "the profile changed since it was read: read it again",
+      "le profil a changé depuis sa lecture : relisez-le" },
+    { "confirm with your password, or log in with biometrics first "
+      "(within 5 minutes)",
+      "confirmez avec votre mot de passe, ou connectez-vous d'abord par "
+      "biométrie (dans les 5 minutes)" },
+    { "this consent is a condition of the account: to withdraw it, delete "
+      "the account (DELETE /v1/me)",
+      "ce consentement est une condition du compte : pour le retirer, "
+      "supprimez le compte (DELETE /v1/me)" },
+    { "the key must be 1 to 255 visible ASCII characters",
+      "la clé doit compter de 1 à 255 caractères ASCII visibles" },
+    { "this key was used for another request: use a new key",
+      "cette clé a servi à une autre requête : utilisez-en une nouvelle" },
+    { "a request with this key is still being processed: retry shortly",
+      "une requête avec cette clé est en cours : réessayez sous peu" },
 
     /* field errors */
     { "is required", "est requis" },
@@ -104,6 +128,19 @@ static const char *const  north_i18n_table[][2] = {
     { "is too common: choose another",
       "est trop courant : choisissez-en un autre" },
     { "must be valid UTF-8", "doit être de l'UTF-8 valide" },
+    { "must not be null", "ne doit pas être null" },
+    { "must be true or false", "doit être true ou false" },
+    { "must be an IANA time zone such as America/Toronto",
+      "doit être un fuseau horaire IANA comme America/Toronto" },
+    { "is not a time zone the server knows",
+      "n'est pas un fuseau horaire connu du serveur" },
+    { "is required to change the e-mail",
+      "est requis pour changer le courriel" },
+    { "is only taken with a new e-mail",
+      "n'est accepté qu'avec un nouveau courriel" },
+    { "must be between 1 and 100", "doit être entre 1 et 100" },
+    { "is not a cursor this list gave",
+      "n'est pas un curseur donné par cette liste" },
 
     { NULL, NULL }
 };

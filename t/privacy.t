@@ -89,6 +89,9 @@ is(psql("select north.consent_granted(:'a0', 'analytics')::text", $uid), 'false'
 
 problem_ok(consent($tok, 'terms', 0), 409, 'consent-required', 'withdraw terms');
 problem_ok(consent($tok, 'privacy_policy', 0), 409, 'consent-required', 'withdraw privacy_policy');
+like(call(PUT => '/v1/privacy/consents/terms', token => $tok, json => { granted => JSON::PP::false },
+          headers => { 'Accept-Language' => 'fr-CA' })->{json}{detail},
+     qr/^ce consentement est une condition du compte/, '... said in French for fr-CA');
 ok(purpose_of(call(GET => '/v1/privacy/consents', token => $tok), 'terms')->{granted},
    '... terms still granted');
 problem_ok(consent($tok, 'spam', 1), 404, 'not-found', 'an unknown purpose');

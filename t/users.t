@@ -90,6 +90,9 @@ problem_ok($r, 412, 'precondition-failed', 'PATCH with a stale ETag');
 is($r->{headers}{etag}, $etag2, '... the current ETag comes back');
 is(call(GET => '/v1/me', token => $tok)->{json}{display_name}, 'Jeanne Tremblay',
    '... and nothing changed');
+$r = patch($tok, { display_name => 'Someone Else' }, 'If-Match' => $etag,
+           'Accept-Language' => 'fr-CA');
+is($r->{json}{title}, 'Condition préalable non remplie', '... in French for fr-CA');
 is(patch($tok, { display_name => 'Jeanne T.' }, 'If-Match' => qq{"x", $etag2})->{code},
    200, 'If-Match with a list holding the current ETag: 200');
 is(patch($tok, { display_name => 'Jeanne T.' }, 'If-Match' => '*')->{code}, 200,
