@@ -99,6 +99,10 @@ void ngx_http_north_async_end(ngx_http_request_t *r, ngx_int_t rc);
 
 ngx_str_t *ngx_http_north_request_id(ngx_http_request_t *r);
 
+/* The first request header of that name (any case), or NULL. */
+ngx_table_elt_t *ngx_http_north_header_in(ngx_http_request_t *r,
+    ngx_str_t *name);
+
 /* The name of route number index (0: "other"), or NULL past the last. */
 ngx_str_t *ngx_http_north_route_name(ngx_uint_t index);
 

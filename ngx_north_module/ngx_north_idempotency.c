@@ -66,38 +66,12 @@ ngx_http_north_idempotency(ngx_http_request_t *r,
     ngx_http_north_handler_pt handler)
 {
     ngx_int_t                   rc;
-    ngx_uint_t                  i;
-    ngx_list_part_t            *part;
-    ngx_table_elt_t            *h, *key;
+    ngx_table_elt_t            *key;
     ngx_http_north_ctx_t       *ctx;
     ngx_http_north_idem_t      *idem;
     ngx_http_north_identity_t  *id;
 
-    key = NULL;
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == ngx_http_north_idem_header.len
-            && ngx_strncasecmp(h[i].key.data, ngx_http_north_idem_header.data,
-                               h[i].key.len) == 0)
-        {
-            key = &h[i];
-            break;
-        }
-    }
-
+    key = ngx_http_north_header_in(r, &ngx_http_north_idem_header);
     id = ngx_http_north_jwt_identity(r);
 
     if (key == NULL || id == NULL) {

@@ -29,7 +29,7 @@ static void ngx_http_north_jobs_claimed(ngx_http_north_pg_op_t *op,
     PGresult *res, ngx_int_t status);
 static void ngx_http_north_jobs_ended(ngx_http_north_pg_op_t *op,
     PGresult *res, ngx_int_t status);
-static void ngx_http_north_jobs_next(ngx_http_north_jobs_t *jobs,
+static void ngx_http_north_jobs_rest(ngx_http_north_jobs_t *jobs,
     ngx_msec_t delay);
 static ngx_http_north_job_kind_t *ngx_http_north_jobs_kind(char *kind);
 
@@ -126,7 +126,7 @@ ngx_http_north_jobs_tick(ngx_event_t *ev)
 
     jobs->pool = ngx_create_pool(1024, jobs->log);
     if (jobs->pool == NULL) {
-        ngx_http_north_jobs_next(jobs, jobs->mcf->jobs_interval);
+        ngx_http_north_jobs_rest(jobs, jobs->mcf->jobs_interval);
         return;
     }
 
@@ -141,9 +141,7 @@ ngx_http_north_jobs_tick(ngx_event_t *ev)
                                ngx_http_north_jobs_claimed, jobs)
         != NGX_OK)
     {
-        ngx_destroy_pool(jobs->pool);
-        jobs->pool = NULL;
-        ngx_http_north_jobs_next(jobs, jobs->mcf->jobs_interval);
+        ngx_http_north_jobs_rest(jobs, jobs->mcf->jobs_interval);
     }
 }
 
@@ -155,57 +153,50 @@ ngx_http_north_jobs_claimed(ngx_http_north_pg_op_t *op, PGresult *res,
     ngx_http_north_jobs_t  *jobs = op->data;
 
     u_char                     *p;
-    ngx_pool_t                 *pool;
     ngx_http_north_job_t       *job;
     ngx_http_north_job_kind_t  *kind;
 
-    pool = jobs->pool;
-    jobs->pool = NULL;
-
     if (res == NULL || PQresultStatus(res) == PGRES_COMMAND_OK) {
         /* no database now, or a sweep: claim on the next tick */
-        ngx_destroy_pool(pool);
-        ngx_http_north_jobs_next(jobs, res ? 0 : jobs->mcf->jobs_interval);
+        ngx_http_north_jobs_rest(jobs, res ? 0 : jobs->mcf->jobs_interval);
         return;
+    }
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        ngx_log_error(NGX_LOG_ERR, jobs->log, 0,
+                      "north jobs: claim failed: %s",
+                      PQresultErrorMessage(res));
     }
 
     if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) == 0) {
-        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-            ngx_log_error(NGX_LOG_ERR, jobs->log, 0,
-                          "north jobs: claim failed: %s",
-                          PQresultErrorMessage(res));
-        }
-
-        ngx_destroy_pool(pool);
-        ngx_http_north_jobs_next(jobs, jobs->mcf->jobs_interval);
+        ngx_http_north_jobs_rest(jobs, jobs->mcf->jobs_interval);
         return;
     }
 
-    job = ngx_pcalloc(pool, sizeof(ngx_http_north_job_t));
-    if (job == NULL) {
-        ngx_destroy_pool(pool);
-        ngx_http_north_jobs_next(jobs, jobs->mcf->jobs_interval);
+    job = ngx_pcalloc(jobs->pool, sizeof(ngx_http_north_job_t));
+    p = ngx_pnalloc(jobs->pool, PQgetlength(res, 0, 0)
+                                + PQgetlength(res, 0, 2) + 2);
+
+    if (job == NULL || p == NULL) {
+        ngx_http_north_jobs_rest(jobs, jobs->mcf->jobs_interval);
         return;
     }
 
-    job->pool = pool;
+    /* the claim's pool is the job's now */
+    job->pool = jobs->pool;
+    jobs->pool = NULL;
+
     job->log = jobs->log;
     job->pg = jobs->mcf->pg;
     job->attempts = ngx_atoi((u_char *) PQgetvalue(res, 0, 3),
                              PQgetlength(res, 0, 3));
 
     job->id.len = PQgetlength(res, 0, 0);
-    job->user_id.len = PQgetlength(res, 0, 2);
-    p = ngx_pnalloc(pool, job->id.len + job->user_id.len + 2);
-    if (p == NULL) {
-        ngx_destroy_pool(pool);
-        ngx_http_north_jobs_next(jobs, jobs->mcf->jobs_interval);
-        return;
-    }
-
     job->id.data = p;
     p = ngx_cpymem(p, PQgetvalue(res, 0, 0), job->id.len);
     *p++ = '\0';
+
+    job->user_id.len = PQgetlength(res, 0, 2);
     job->user_id.data = p;
     p = ngx_cpymem(p, PQgetvalue(res, 0, 2), job->user_id.len);
     *p = '\0';
@@ -256,9 +247,7 @@ ngx_http_north_job_done(ngx_http_north_job_t *job, const char *error)
         != NGX_OK)
     {
         /* the lease runs out and the job runs again */
-        ngx_destroy_pool(jobs->pool);
-        jobs->pool = NULL;
-        ngx_http_north_jobs_next(jobs, jobs->mcf->jobs_interval);
+        ngx_http_north_jobs_rest(jobs, jobs->mcf->jobs_interval);
     }
 }
 
@@ -267,19 +256,21 @@ static void
 ngx_http_north_jobs_ended(ngx_http_north_pg_op_t *op, PGresult *res,
     ngx_int_t status)
 {
-    ngx_http_north_jobs_t  *jobs = op->data;
-
-    ngx_destroy_pool(jobs->pool);
-    jobs->pool = NULL;
-
     /* one job done: look for the next at once */
-    ngx_http_north_jobs_next(jobs, 0);
+    ngx_http_north_jobs_rest(op->data, 0);
 }
 
 
+/* Lets go of the statement in flight and looks again after delay. */
+
 static void
-ngx_http_north_jobs_next(ngx_http_north_jobs_t *jobs, ngx_msec_t delay)
+ngx_http_north_jobs_rest(ngx_http_north_jobs_t *jobs, ngx_msec_t delay)
 {
+    if (jobs->pool) {
+        ngx_destroy_pool(jobs->pool);
+        jobs->pool = NULL;
+    }
+
     if (ngx_exiting || ngx_quit || ngx_terminate) {
         return;
     }

@@ -1060,39 +1060,18 @@ static ngx_int_t
 ngx_http_north_request_id_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    ngx_uint_t                  i;
-    ngx_list_part_t            *part;
     ngx_table_elt_t            *h;
     ngx_http_variable_value_t  *id;
 
-    part = &r->headers_in.headers.part;
-    h = part->elts;
+    h = ngx_http_north_header_in(r, &ngx_http_north_request_id_header);
 
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == ngx_http_north_request_id_header.len
-            && ngx_strncasecmp(h[i].key.data,
-                               ngx_http_north_request_id_header.data,
-                               h[i].key.len) == 0
-            && north_check_request_id(h[i].value.data, h[i].value.len))
-        {
-            v->data = h[i].value.data;
-            v->len = h[i].value.len;
-            v->valid = 1;
-            v->no_cacheable = 0;
-            v->not_found = 0;
-            return NGX_OK;
-        }
+    if (h && north_check_request_id(h->value.data, h->value.len)) {
+        v->data = h->value.data;
+        v->len = h->value.len;
+        v->valid = 1;
+        v->no_cacheable = 0;
+        v->not_found = 0;
+        return NGX_OK;
     }
 
     id = ngx_http_get_indexed_variable(r,
@@ -1105,6 +1084,37 @@ ngx_http_north_request_id_variable(ngx_http_request_t *r,
     *v = *id;
 
     return NGX_OK;
+}
+
+
+ngx_table_elt_t *
+ngx_http_north_header_in(ngx_http_request_t *r, ngx_str_t *name)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == name->len
+            && ngx_strncasecmp(h[i].key.data, name->data, name->len) == 0)
+        {
+            return &h[i];
+        }
+    }
 }
 
 

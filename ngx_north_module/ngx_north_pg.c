@@ -1085,6 +1085,26 @@ ngx_http_north_pg_result(ngx_http_request_t *r, PGresult *res,
 
 
 ngx_int_t
+ngx_http_north_pg_json(ngx_http_request_t *r, ngx_uint_t status,
+    PGresult *res, int col)
+{
+    size_t   len;
+    u_char  *text;
+
+    /* the result is freed once the continuation returns */
+    len = PQgetlength(res, 0, col);
+    text = ngx_pnalloc(r->pool, len);
+    if (text == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(text, PQgetvalue(res, 0, col), len);
+
+    return ngx_http_north_json_send_text(r, status, text, len);
+}
+
+
+ngx_int_t
 ngx_http_north_pg_error(ngx_http_request_t *r, PGresult *res)
 {
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,

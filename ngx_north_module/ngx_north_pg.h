@@ -94,6 +94,10 @@ const char *ngx_http_north_pg_status_text(ngx_int_t status);
 ngx_int_t ngx_http_north_pg_result(ngx_http_request_t *r, PGresult *res,
     ngx_int_t status, int rows);
 
+/* Sends column col of res's first row, a JSON text PostgreSQL rendered. */
+ngx_int_t ngx_http_north_pg_json(ngx_http_request_t *r, ngx_uint_t status,
+    PGresult *res, int col);
+
 /* Logs an unexpected SQL error of r's statement; the 500 to answer. */
 ngx_int_t ngx_http_north_pg_error(ngx_http_request_t *r, PGresult *res);
 

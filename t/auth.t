@@ -27,15 +27,7 @@ sub register {
         ($o{device} ? (device => $o{device}) : ()) });
 }
 
-sub problem_ok {
-    my ($r, $code, $type, $name) = @_;
-    is($r->{code}, $code, "$name: $code");
-    is($r->{headers}{'content-type'}, 'application/problem+json',
-       "$name: problem+json");
-    is($r->{json}{type}, "https://north.ca/problems/$type", "$name: type $type");
-}
 
-sub fields_of { [ map { $_->{field} } @{ $_[0]{json}{errors} // [] } ] }
 
 # --- register ------------------------------------------------------------------
 

@@ -26,11 +26,6 @@ sub register {
     return ($r->{json}{access_token}, $r->{json}{user}{id}, $e, $r->{json}{refresh_token});
 }
 
-sub problem_ok {
-    my ($r, $code, $type, $name) = @_;
-    is($r->{code}, $code, "$name: $code");
-    is($r->{json}{type}, "https://north.ca/problems/$type", "$name: type $type");
-}
 
 # data of the user in every table
 sub fill {

@@ -33,14 +33,7 @@ sub register {
     return ($r->{json}{access_token}, $r->{json}{user}{id}, $e);
 }
 
-sub problem_ok {
-    my ($r, $code, $type, $name) = @_;
-    is($r->{code}, $code, "$name: $code");
-    is($r->{headers}{'content-type'}, 'application/problem+json', "$name: problem+json");
-    is($r->{json}{type}, "https://north.ca/problems/$type", "$name: type $type");
-}
 
-sub fields_of { [ sort map { $_->{field} } @{ $_[0]{json}{errors} // [] } ] }
 sub consent { my ($t, $p, $g) = @_;
     call(PUT => "/v1/privacy/consents/$p", token => $t,
          json => { granted => $g ? JSON::PP::true : JSON::PP::false }) }

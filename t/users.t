@@ -24,14 +24,7 @@ sub register {
     return ($r->{json}{access_token}, $r->{json}{user}{id}, $r->{json}{user}{email});
 }
 
-sub problem_ok {
-    my ($r, $code, $type, $name) = @_;
-    is($r->{code}, $code, "$name: $code");
-    is($r->{headers}{'content-type'}, 'application/problem+json', "$name: problem+json");
-    is($r->{json}{type}, "https://north.ca/problems/$type", "$name: type $type");
-}
 
-sub fields_of { [ sort map { $_->{field} } @{ $_[0]{json}{errors} // [] } ] }
 sub patch { my ($t, $body, %h) = @_; call(PATCH => '/v1/me', token => $t, json => $body, headers => {%h}) }
 
 # --- GET ----------------------------------------------------------------------

@@ -730,24 +730,13 @@ north_auth_sessions_done(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_int_t status)
 {
     ngx_int_t  rc;
-    u_char    *text;
-    size_t     len;
 
     rc = ngx_http_north_pg_result(r, res, status, 1);
     if (rc != NGX_DECLINED) {
         return rc;
     }
 
-    /* PostgreSQL rendered it; the result is freed after we return */
-    len = PQgetlength(res, 0, 0);
-    text = ngx_pnalloc(r->pool, len);
-    if (text == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_memcpy(text, PQgetvalue(res, 0, 0), len);
-
-    return ngx_http_north_json_send_text(r, NGX_HTTP_OK, text, len);
+    return ngx_http_north_pg_json(r, NGX_HTTP_OK, res, 0);
 }
 
 

@@ -57,7 +57,8 @@ static ngx_http_north_privacy_part_t *north_privacy_part(ngx_uint_t svc,
 static void north_privacy_free(void *data);
 static ngx_int_t north_privacy_request_body(ngx_http_request_t *r,
     json_t *body);
-static ngx_int_t north_privacy_requests_list(ngx_http_request_t *r);
+static ngx_int_t north_privacy_list(ngx_http_request_t *r,
+    ngx_http_north_pg_stmt_t *stmt, ngx_uint_t (*check)(ngx_str_t *cursor));
 static ngx_int_t north_privacy_json_done(ngx_http_request_t *r, void *data,
     PGresult *res, ngx_int_t status);
 static ngx_int_t north_privacy_page_args(ngx_http_request_t *r,
@@ -659,25 +660,8 @@ north_privacy_free(void *data)
 static ngx_int_t
 north_privacy_access_log(ngx_http_request_t *r)
 {
-    ngx_int_t                   rc;
-    const char                 *values[3];
-    ngx_http_north_identity_t  *id;
-
-    id = ngx_http_north_jwt_identity(r);
-    if (id == NULL) {
-        return NGX_HTTP_UNAUTHORIZED;
-    }
-
-    rc = north_privacy_page_args(r, north_privacy_digits, &values[2],
-                                 &values[1]);
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    values[0] = (char *) id->user_id.data;
-
-    return ngx_http_north_pg_query(r, &north_privacy_access_log_stmt, values,
-                                   north_privacy_json_done, NULL);
+    return north_privacy_list(r, &north_privacy_access_log_stmt,
+                              north_privacy_digits);
 }
 
 
@@ -690,7 +674,8 @@ north_privacy_requests(ngx_http_request_t *r)
         return ngx_http_north_json_read(r, north_privacy_request_body);
     }
 
-    return north_privacy_requests_list(r);
+    return north_privacy_list(r, &north_privacy_requests_stmt,
+                              north_privacy_uuid);
 }
 
 
@@ -725,8 +710,14 @@ north_privacy_request_body(ngx_http_request_t *r, json_t *body)
 }
 
 
+/*
+ * A page of one of my lists: stmt takes the user, the cursor (NULL first)
+ * and the page's size, and renders the page.
+ */
+
 static ngx_int_t
-north_privacy_requests_list(ngx_http_request_t *r)
+north_privacy_list(ngx_http_request_t *r, ngx_http_north_pg_stmt_t *stmt,
+    ngx_uint_t (*check)(ngx_str_t *cursor))
 {
     ngx_int_t                   rc;
     const char                 *values[3];
@@ -737,16 +728,15 @@ north_privacy_requests_list(ngx_http_request_t *r)
         return NGX_HTTP_UNAUTHORIZED;
     }
 
-    rc = north_privacy_page_args(r, north_privacy_uuid, &values[2],
-                                 &values[1]);
+    rc = north_privacy_page_args(r, check, &values[2], &values[1]);
     if (rc != NGX_OK) {
         return rc;
     }
 
     values[0] = (char *) id->user_id.data;
 
-    return ngx_http_north_pg_query(r, &north_privacy_requests_stmt, values,
-                                   north_privacy_json_done, NULL);
+    return ngx_http_north_pg_query(r, stmt, values, north_privacy_json_done,
+                                   NULL);
 }
 
 
@@ -817,9 +807,6 @@ static ngx_int_t
 north_privacy_json_done(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_int_t status)
 {
-    int        col;
-    size_t     len;
-    u_char    *text;
     ngx_int_t  rc;
 
     rc = ngx_http_north_pg_result(r, res, status, 1);
@@ -827,18 +814,8 @@ north_privacy_json_done(ngx_http_request_t *r, void *data, PGresult *res,
         return rc;
     }
 
-    col = PQnfields(res) - 1;
-    len = PQgetlength(res, 0, col);
-    text = ngx_pnalloc(r->pool, len);
-    if (text == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_memcpy(text, PQgetvalue(res, 0, col), len);
-
-    return ngx_http_north_json_send_text(r, data ? (uintptr_t) data
-                                                 : NGX_HTTP_OK,
-                                         text, len);
+    return ngx_http_north_pg_json(r, data ? (uintptr_t) data : NGX_HTTP_OK,
+                                  res, PQnfields(res) - 1);
 }
 
 

@@ -594,21 +594,19 @@ north_users_ctx(ngx_http_request_t *r)
 }
 
 
-/* The profile (column 1 of res) and its ETag (column 2), or a 404. */
+/* The profile and its ETag, the last two columns of res, or a 404. */
 
 static ngx_int_t
 north_users_profile(ngx_http_request_t *r, ngx_uint_t status, PGresult *res)
 {
-    int      col;
-    size_t   len;
-    u_char  *text;
+    int  col;
 
     if (PQntuples(res) == 0) {
         return ngx_http_north_problem(r, NGX_HTTP_NOT_FOUND, "not-found",
                                       "Not found", "no such user", NULL);
     }
 
-    col = PQnfields(res) == 3 ? 1 : 0;
+    col = PQnfields(res) - 2;
 
     /* a GET with a matching If-None-Match gets a 304 from nginx */
     r->headers_out.etag = north_users_header(r, "ETag",
@@ -617,15 +615,7 @@ north_users_profile(ngx_http_request_t *r, ngx_uint_t status, PGresult *res)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    len = PQgetlength(res, 0, col);
-    text = ngx_pnalloc(r->pool, len);
-    if (text == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_memcpy(text, PQgetvalue(res, 0, col), len);
-
-    return ngx_http_north_json_send_text(r, status, text, len);
+    return ngx_http_north_pg_json(r, status, res, col);
 }
 
 

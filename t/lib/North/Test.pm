@@ -21,7 +21,7 @@ use JSON::PP ();
 
 our @EXPORT = qw(north_root north_stack north_http_config north_nginx
     north_http psql jwt jwt_secret new_session session_token es256_key
-    es256_public_pem);
+    es256_public_pem problem_ok fields_of);
 
 my $Root = abs_path(dirname(__FILE__) . '/../../..');
 
@@ -261,6 +261,19 @@ sub north_http {
     return { code => $code // 0, headers => \%hd, body => $rbody // '',
              json => $json };
 }
+
+# A north_http answer is the problem+json of that status and type slug.
+sub problem_ok {
+    my ($r, $code, $type, $name) = @_;
+    Test::More::is($r->{code}, $code, "$name: $code");
+    Test::More::is($r->{headers}{'content-type'}, 'application/problem+json',
+                   "$name: problem+json");
+    Test::More::is($r->{json}{type}, "https://north.ca/problems/$type",
+                   "$name: type $type");
+}
+
+# The fields a validation problem names, sorted.
+sub fields_of { [ sort map { $_->{field} } @{ $_[0]{json}{errors} // [] } ] }
 
 require Test::Nginx::Socket;
 
