@@ -7,6 +7,7 @@
 #include "ngx_north_pg.h"
 #include "ngx_north_redis.h"
 #include "ngx_north_jobs.h"
+#include "ngx_north_fetch.h"
 #include "ngx_north_idempotency.h"
 #include "ngx_north_json.h"
 #include "ngx_north_metrics.h"
@@ -1029,6 +1030,10 @@ ngx_http_north_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    if (ngx_http_north_fetch_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return NGX_OK;
 }
 
@@ -1049,6 +1054,7 @@ ngx_http_north_exit_process(ngx_cycle_t *cycle)
     }
 
     ngx_http_north_jobs_exit_process();
+    ngx_http_north_fetch_exit_process();
     ngx_http_north_pg_exit_process(mcf);
     ngx_http_north_redis_exit_process(mcf);
 }
