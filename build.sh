@@ -2,7 +2,8 @@
 # North: dependencies, build, the local stack, migrations and tests.
 # Usage: ./build.sh {deps|build [--asan]|up|down|migrate|audit-verify|check|
 #          test [--asan]|unit|stack-up|stack-down|pg-start|pg-stop|
-#          redis-start|redis-stop|psql-admin [psql args]}
+#          redis-start|redis-stop|plaid-sim-start|plaid-sim-stop|
+#          psql-admin [psql args]}
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -16,6 +17,7 @@ REDIS_PORT=${NORTH_REDIS_PORT:-56379}
 HTTP_PORT=${NORTH_HTTP_PORT:-8080}
 HTTPS_PORT=${NORTH_HTTPS_PORT:-8443}
 LISTEN_ADDR=${NORTH_LISTEN_ADDR:-127.0.0.1}
+PLAID_SIM_PORT=${NORTH_PLAID_SIM_PORT:-8090}
 PG_USER=north_pg          # the unprivileged owner of the embedded cluster
 
 PACKAGES=(build-essential nginx-core nginx-dev libpcre3-dev zlib1g-dev
@@ -117,6 +119,13 @@ load_env() {
         EMBEDDED_REDIS=1
         REDIS_URL="redis://:$NORTH_REDIS_PASSWORD@127.0.0.1:$REDIS_PORT/0"
     fi
+    # no Plaid credentials: the local simulator stands in for Plaid's sandbox
+    EMBEDDED_PLAID=0
+    if [ -z "${PLAID_CLIENT_ID:-}" ]; then
+        EMBEDDED_PLAID=1
+        PLAID_CLIENT_ID=north-sim-client PLAID_SECRET=north-sim-secret
+    fi
+    export PLAID_CLIENT_ID PLAID_SECRET EMBEDDED_PLAID
     export DATABASE_URL REDIS_URL JWT_SECRET DATA_ENCRYPTION_KEY
     export DATA_REGION=${DATA_REGION:-ca-central-1}
     export PIPEDA_COMPLIANCE=${PIPEDA_COMPLIANCE:-true}
@@ -206,6 +215,33 @@ cmd_redis_stop() {
     fi
 }
 
+plaid_sim_running() {
+    [ -f "$VAR/plaid-sim.pid" ] && kill -0 "$(cat "$VAR/plaid-sim.pid")" 2>/dev/null
+}
+
+cmd_plaid_sim_start() {
+    load_env
+    [ $EMBEDDED_PLAID -eq 1 ] || return 0
+    plaid_sim_running && return 0
+    mkdir -p "$VAR"
+    PLAID_CLIENT_ID=$PLAID_CLIENT_ID PLAID_SECRET=$PLAID_SECRET \
+        nohup node "$ROOT/t/plaid-sim/sim.js" "$PLAID_SIM_PORT" \
+        >"$VAR/plaid-sim.log" 2>&1 &
+    echo $! > "$VAR/plaid-sim.pid"
+    for _ in $(seq 50); do
+        grep -q 'plaid simulator on' "$VAR/plaid-sim.log" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    die "the Plaid simulator did not start (see $VAR/plaid-sim.log)"
+}
+
+cmd_plaid_sim_stop() {
+    if plaid_sim_running; then
+        kill "$(cat "$VAR/plaid-sim.pid")"
+        rm -f "$VAR/plaid-sim.pid"
+    fi
+}
+
 # --- migrations ---------------------------------------------------------------
 
 cmd_migrate() {
@@ -256,6 +292,9 @@ nginx_conf() {
     echo "listen $LISTEN_ADDR:$HTTP_PORT;" > "$conf/local-listen-http.conf"
     echo "listen $LISTEN_ADDR:$HTTPS_PORT ssl http2;" > "$conf/local-listen-https.conf"
     echo "map \$host \$north_https_port { default $HTTPS_PORT; }" > "$conf/local-http.conf"
+    if [ "$EMBEDDED_PLAID" -eq 1 ]; then
+        echo "north_plaid_base_url http://127.0.0.1:$PLAID_SIM_PORT;" >> "$conf/local-http.conf"
+    fi
     if [ ! -f "$conf/tls/server.crt" ]; then
         openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
             -nodes -days 825 -subj "/CN=localhost" \
@@ -304,10 +343,12 @@ cmd_down() {
 cmd_stack_up() {
     cmd_pg_start
     cmd_redis_start
+    cmd_plaid_sim_start
     cmd_migrate
 }
 
 cmd_stack_down() {
+    cmd_plaid_sim_stop
     cmd_redis_stop
     cmd_pg_stop
 }
@@ -319,8 +360,10 @@ cmd_unit() {
     mkdir -p "$BUILD/unit"
     for t in "$ROOT"/t/unit/test_*.c; do
         gcc -g -O1 -Wall -Wextra -Wno-unused-parameter -Werror -fsanitize=address,undefined \
-            -I "$ROOT/ngx_north_module" -o "$BUILD/unit/$(basename "$t" .c)" \
-            "$t" "$ROOT"/ngx_north_module/north_*.c -ljansson -lcrypto -lcmocka
+            -I "$ROOT/ngx_north_module" -I "$ROOT/handlers/plaid" \
+            -o "$BUILD/unit/$(basename "$t" .c)" \
+            "$t" "$ROOT"/ngx_north_module/north_*.c "$ROOT"/handlers/*/north_*.c \
+            -ljansson -lcrypto -lcmocka
     done
 }
 
@@ -342,7 +385,8 @@ cmd_test() {
     cmd_unit
     export TEST_NGINX_BINARY=${TEST_NGINX_BINARY:-/usr/sbin/nginx}
     # the suites' own stack, apart from the one `up` runs
-    export NORTH_VAR=$ROOT/t/var NORTH_PG_PORT=55433 NORTH_REDIS_PORT=56380
+    export NORTH_VAR=$ROOT/t/var NORTH_PG_PORT=55433 NORTH_REDIS_PORT=56380 \
+        NORTH_PLAID_SIM_PORT=18090
     # every run starts from an empty database: no state of an earlier run
     "$0" pg-start
     "$0" psql-admin -d postgres -c "drop database if exists north" >/dev/null
@@ -368,10 +412,13 @@ case "${1:-}" in
     unit)        cmd_unit ;;
     stack-up)    cmd_stack_up ;;
     stack-down)  cmd_stack_down ;;
-    env)         load_env; echo "DATABASE_URL=$DATABASE_URL"; echo "REDIS_URL=$REDIS_URL" ;;
+    env)         load_env; echo "DATABASE_URL=$DATABASE_URL"; echo "REDIS_URL=$REDIS_URL"
+                 echo "PLAID_CLIENT_ID=$PLAID_CLIENT_ID"; echo "PLAID_SECRET=$PLAID_SECRET" ;;
+    plaid-sim-start) cmd_plaid_sim_start ;;
+    plaid-sim-stop)  cmd_plaid_sim_stop ;;
     pg-start)    cmd_pg_start ;;
     pg-stop)     cmd_pg_stop ;;
     redis-start) cmd_redis_start ;;
     redis-stop)  cmd_redis_stop ;;
-    *)           sed -n '2,4p' "$0"; exit 2 ;;
+    *)           sed -n '2,5p' "$0"; exit 2 ;;
 esac

@@ -14,6 +14,8 @@
 #include <openssl/ecdsa.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 
 
 static const char  b64url[] =
@@ -232,12 +234,62 @@ north_jwt_audience(json_t *aud, const char *want)
 }
 
 
-int
-north_jwt_verify(const char *token, size_t len, const north_jwt_key_t *keys,
-    size_t nkeys, const north_jwt_policy_t *policy, long long now,
-    north_jwt_claims_t *claims, const char **why)
+/* The parts of a compact JWS: two dots, nothing empty. */
+
+static int
+north_jws_split(const char *token, size_t len, const char **dot1,
+    const char **dot2)
 {
-    int                     rc;
+    if (len == 0 || len > NORTH_JWT_MAX_TOKEN) {
+        return -1;
+    }
+
+    *dot1 = memchr(token, '.', len);
+    *dot2 = *dot1 ? memchr(*dot1 + 1, '.', token + len - *dot1 - 1) : NULL;
+
+    if (*dot1 == NULL || *dot2 == NULL || *dot1 == token
+        || *dot2 == *dot1 + 1 || *dot2 + 1 == token + len
+        || memchr(*dot2 + 1, '.', token + len - *dot2 - 1) != NULL)
+    {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+int
+north_jws_kid(const char *token, size_t len, char *kid, size_t size)
+{
+    json_t      *header, *v;
+    const char  *dot1, *dot2;
+    int          rc;
+
+    if (north_jws_split(token, len, &dot1, &dot2) != 0) {
+        return -1;
+    }
+
+    header = north_jwt_json(token, dot1 - token);
+    v = header ? json_object_get(header, "kid") : NULL;
+    rc = -1;
+
+    if (json_is_string(v) && json_string_length(v) > 0
+        && json_string_length(v) < size)
+    {
+        memcpy(kid, json_string_value(v), json_string_length(v) + 1);
+        rc = 0;
+    }
+
+    json_decref(header);
+
+    return rc;
+}
+
+
+json_t *
+north_jws_open(const char *token, size_t len, const north_jwt_key_t *keys,
+    size_t nkeys, const char **why)
+{
     size_t                  i, sig_len;
     json_t                 *header, *payload, *v;
     const char             *dot1, *dot2, *alg, *kid, *typ;
@@ -246,22 +298,10 @@ north_jwt_verify(const char *token, size_t len, const north_jwt_key_t *keys,
 
     header = NULL;
     payload = NULL;
-    rc = -1;
 
-    if (len == 0 || len > NORTH_JWT_MAX_TOKEN) {
-        *why = "token length";
-        return -1;
-    }
-
-    dot1 = memchr(token, '.', len);
-    dot2 = dot1 ? memchr(dot1 + 1, '.', token + len - dot1 - 1) : NULL;
-
-    if (dot1 == NULL || dot2 == NULL || dot1 == token || dot2 == dot1 + 1
-        || dot2 + 1 == token + len
-        || memchr(dot2 + 1, '.', token + len - dot2 - 1) != NULL)
-    {
+    if (north_jws_split(token, len, &dot1, &dot2) != 0) {
         *why = "not a signed JWT (three non-empty parts)";
-        return -1;
+        return NULL;
     }
 
     header = north_jwt_json(token, dot1 - token);
@@ -316,7 +356,72 @@ north_jwt_verify(const char *token, size_t len, const north_jwt_key_t *keys,
     payload = north_jwt_json(dot1 + 1, dot2 - dot1 - 1);
     if (payload == NULL) {
         *why = "malformed claims";
-        goto done;
+    }
+
+done:
+
+    json_decref(header);
+
+    return payload;
+}
+
+
+EVP_PKEY *
+north_jwk_p256(const char *x, const char *y)
+{
+    size_t          nx, ny;
+    EVP_PKEY       *pkey;
+    EVP_PKEY_CTX   *ctx;
+    OSSL_PARAM      params[3];
+    unsigned char   point[65];
+
+    /* an uncompressed point: 04 || x || y, 32 bytes each */
+    if (x == NULL || y == NULL || strlen(x) != 43 || strlen(y) != 43) {
+        return NULL;
+    }
+
+    point[0] = 0x04;
+    nx = north_b64url_decode(x, 43, point + 1);
+    ny = north_b64url_decode(y, 43, point + 33);
+
+    if (nx != 32 || ny != 32) {
+        return NULL;
+    }
+
+    params[0] = OSSL_PARAM_construct_utf8_string("group",
+                                                 (char *) "prime256v1", 0);
+    params[1] = OSSL_PARAM_construct_octet_string("pub", point,
+                                                  sizeof(point));
+    params[2] = OSSL_PARAM_construct_end();
+
+    pkey = NULL;
+    ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+
+    if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1
+        || EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
+    {
+        pkey = NULL;
+    }
+
+    EVP_PKEY_CTX_free(ctx);
+
+    return pkey;
+}
+
+
+int
+north_jwt_verify(const char *token, size_t len, const north_jwt_key_t *keys,
+    size_t nkeys, const north_jwt_policy_t *policy, long long now,
+    north_jwt_claims_t *claims, const char **why)
+{
+    int      rc;
+    json_t  *payload, *v;
+
+    rc = -1;
+
+    payload = north_jws_open(token, len, keys, nkeys, why);
+    if (payload == NULL) {
+        return -1;
     }
 
     v = json_object_get(payload, "exp");
@@ -388,7 +493,6 @@ north_jwt_verify(const char *token, size_t len, const north_jwt_key_t *keys,
 
 done:
 
-    json_decref(header);
     json_decref(payload);
 
     return rc;

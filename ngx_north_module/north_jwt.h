@@ -49,6 +49,22 @@ int north_jwt_verify(const char *token, size_t len, const north_jwt_key_t *keys,
     size_t nkeys, const north_jwt_policy_t *policy, long long now,
     north_jwt_claims_t *claims, const char **why);
 
+struct json_t;
+
+/*
+ * A compact JWS's claims (a JSON object the caller decrefs) when one of
+ * keys signed it (kid and alg as north_jwt_verify() checks them); else NULL
+ * and *why. The claims themselves are not looked at.
+ */
+struct json_t *north_jws_open(const char *token, size_t len,
+    const north_jwt_key_t *keys, size_t nkeys, const char **why);
+
+/* The header's kid, unverified, to pick the key with; -1 when none. */
+int north_jws_kid(const char *token, size_t len, char *kid, size_t size);
+
+/* A P-256 public key from a JWK's x and y (base64url), or NULL. */
+EVP_PKEY *north_jwk_p256(const char *x, const char *y);
+
 /* Signs a token for sub and sid into out; its length, or 0 on failure. */
 size_t north_jwt_sign(const north_jwt_key_t *key, const char *issuer,
     const char *audience, const char *sub, const char *sid, long long now,

@@ -31,6 +31,7 @@ sub north_root { $Root }
 $ENV{NORTH_VAR} ||= "$Root/t/var";
 $ENV{NORTH_PG_PORT} ||= 55433;
 $ENV{NORTH_REDIS_PORT} ||= 56380;
+$ENV{NORTH_PLAID_SIM_PORT} ||= 18090;
 
 # Runs build.sh SUBCOMMAND for the test stack: stack-up, pg-stop, pg-start,
 # redis-stop, redis-start.
@@ -38,7 +39,8 @@ sub north_stack {
     my ($cmd, @args) = @_;
     # the URLs nginx is given are derived by build.sh, not inputs to it
     local %ENV = %ENV;
-    delete @ENV{qw(LD_PRELOAD DATABASE_URL REDIS_URL NORTH_ENV_LOADED)};
+    delete @ENV{qw(LD_PRELOAD DATABASE_URL REDIS_URL PLAID_CLIENT_ID PLAID_SECRET
+                   NORTH_ENV_LOADED)};
     system("$Root/build.sh", $cmd, @args) == 0
         or die "build.sh $cmd failed\n";
 }
