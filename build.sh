@@ -292,6 +292,8 @@ nginx_conf() {
     echo "listen $LISTEN_ADDR:$HTTP_PORT;" > "$conf/local-listen-http.conf"
     echo "listen $LISTEN_ADDR:$HTTPS_PORT ssl http2;" > "$conf/local-listen-https.conf"
     echo "map \$host \$north_https_port { default $HTTPS_PORT; }" > "$conf/local-http.conf"
+    echo "north_plaid_webhook https://$LISTEN_ADDR:$HTTPS_PORT/v1/webhooks/plaid;" \
+        >> "$conf/local-http.conf"
     if [ "$EMBEDDED_PLAID" -eq 1 ]; then
         echo "north_plaid_base_url http://127.0.0.1:$PLAID_SIM_PORT;" >> "$conf/local-http.conf"
     fi

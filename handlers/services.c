@@ -12,20 +12,24 @@
 extern ngx_http_north_route_t  north_auth_routes[];
 extern ngx_http_north_route_t  north_users_routes[];
 extern ngx_http_north_route_t  north_privacy_routes[];
+extern ngx_http_north_route_t  north_plaid_routes[];
 extern ngx_http_north_route_t  north_health_routes[];
 extern ngx_http_north_route_t  north_selftest_routes[];
 
 extern ngx_http_north_privacy_part_t  north_users_privacy[];
 extern ngx_http_north_privacy_part_t  north_auth_privacy[];
+extern ngx_http_north_privacy_part_t  north_plaid_privacy[];
 extern ngx_http_north_privacy_part_t  north_privacy_parts[];
 
 extern ngx_http_north_job_kind_t  north_privacy_jobs[];
+extern ngx_http_north_job_kind_t  north_plaid_jobs[];
 
 
 ngx_http_north_route_t  *ngx_http_north_services[] = {
     north_auth_routes,
     north_users_routes,
     north_privacy_routes,
+    north_plaid_routes,
     north_health_routes,
     north_selftest_routes,
     NULL
@@ -36,6 +40,7 @@ ngx_http_north_route_t  *ngx_http_north_services[] = {
 ngx_http_north_privacy_part_t  *ngx_http_north_privacy_parts[] = {
     north_users_privacy,
     north_auth_privacy,
+    north_plaid_privacy,
     north_privacy_parts,
     NULL
 };
@@ -43,5 +48,6 @@ ngx_http_north_privacy_part_t  *ngx_http_north_privacy_parts[] = {
 
 ngx_http_north_job_kind_t  *ngx_http_north_job_kinds[] = {
     north_privacy_jobs,
+    north_plaid_jobs,
     NULL
 };

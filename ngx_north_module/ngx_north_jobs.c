@@ -36,7 +36,7 @@ static ngx_http_north_job_kind_t *ngx_http_north_jobs_kind(char *kind);
 
 static ngx_http_north_pg_stmt_t  ngx_http_north_jobs_claim_stmt =
     ngx_http_north_pg_stmt("north_jobs_claim",
-        "select id, kind, user_id, attempts from north.job_claim('"
+        "select id, kind, user_id, attempts, ref from north.job_claim('"
         NGX_HTTP_NORTH_JOBS_LEASE "')", 0);
 
 static ngx_http_north_pg_stmt_t  ngx_http_north_jobs_done_stmt =
@@ -175,7 +175,8 @@ ngx_http_north_jobs_claimed(ngx_http_north_pg_op_t *op, PGresult *res,
 
     job = ngx_pcalloc(jobs->pool, sizeof(ngx_http_north_job_t));
     p = ngx_pnalloc(jobs->pool, PQgetlength(res, 0, 0)
-                                + PQgetlength(res, 0, 2) + 2);
+                                + PQgetlength(res, 0, 2)
+                                + PQgetlength(res, 0, 4) + 3);
 
     if (job == NULL || p == NULL) {
         ngx_http_north_jobs_rest(jobs, jobs->mcf->jobs_interval);
@@ -199,6 +200,11 @@ ngx_http_north_jobs_claimed(ngx_http_north_pg_op_t *op, PGresult *res,
     job->user_id.len = PQgetlength(res, 0, 2);
     job->user_id.data = p;
     p = ngx_cpymem(p, PQgetvalue(res, 0, 2), job->user_id.len);
+    *p++ = '\0';
+
+    job->ref.len = PQgetlength(res, 0, 4);
+    job->ref.data = p;
+    p = ngx_cpymem(p, PQgetvalue(res, 0, 4), job->ref.len);
     *p = '\0';
 
     jobs->job = job;

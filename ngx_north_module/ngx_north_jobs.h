@@ -21,6 +21,7 @@ typedef void (*ngx_http_north_job_pt)(ngx_http_north_job_t *job);
 struct ngx_http_north_job_s {
     ngx_str_t                    id;
     ngx_str_t                    user_id;       /* empty when none */
+    ngx_str_t                    ref;           /* empty when none */
     ngx_uint_t                   attempts;
     ngx_pool_t                  *pool;          /* the job's, until done */
     ngx_log_t                   *log;

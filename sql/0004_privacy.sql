@@ -419,6 +419,7 @@ create table north.jobs (
     id           bigint      generated always as identity primary key,
     kind         text        not null,
     user_id      uuid,       -- no key: an erasure outlives its user row
+    ref          text,       -- what else the job is about (an item...)
     run_at       timestamptz not null default now(),
     attempts     integer     not null default 0,
     leased_until timestamptz,
@@ -429,12 +430,14 @@ create table north.jobs (
 
 create index jobs_ready_idx on north.jobs (run_at) where done_at is null;
 create index jobs_user_id_idx on north.jobs (user_id);
+create index jobs_kind_ref_idx on north.jobs (kind, ref) where done_at is null;
 
 
 -- The next due job, leased to the caller; a worker that dies mid-job loses
 -- its lease and another takes the job over.
 create function north.job_claim(p_lease interval)
-returns table (id bigint, kind text, user_id uuid, attempts integer)
+returns table (id bigint, kind text, user_id uuid, attempts integer,
+               ref text)
 language sql as $$
     update north.jobs j
     set leased_until = now() + p_lease, attempts = j.attempts + 1
@@ -444,7 +447,7 @@ language sql as $$
                   order by q.run_at, q.id
                   for update skip locked
                   limit 1)
-    returning j.id, j.kind, j.user_id, j.attempts
+    returning j.id, j.kind, j.user_id, j.attempts, j.ref
 $$;
 
 -- A failed attempt: tried again later, doubling up to an hour.

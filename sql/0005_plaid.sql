@@ -6,11 +6,6 @@ set search_path = north, public;
 
 create extension if not exists pg_trgm;
 
-alter table north.jobs add column ref text;      -- what the job is about
-
-create index jobs_kind_ref_idx on north.jobs (kind, ref) where done_at is null;
-
-
 create table north.plaid_items (
     id              uuid        primary key default gen_random_uuid(),
     user_id         uuid        not null references north.users (id)
@@ -109,6 +104,7 @@ create table north.plaid_removals (
     token_key_id  text        not null,
     created_at    timestamptz not null default now(),
     attempts      integer     not null default 0,
+    leased_until  timestamptz,
     last_error    text
 );
 
@@ -188,6 +184,92 @@ begin
 end $$;
 
 
+-- Queues a sync of an item unless one is already waiting.
+create function north.plaid_sync_queue(p_item uuid)
+returns void
+language sql as $$
+    insert into north.jobs (kind, user_id, ref)
+    select 'plaid.sync', i.user_id, i.id::text
+    from north.plaid_items i
+    where i.id = p_item
+      and not exists (select 1 from north.jobs j
+                      where j.kind = 'plaid.sync' and j.ref = p_item::text
+                        and j.done_at is null
+                        and (j.leased_until is null
+                             or j.leased_until < now()))
+$$;
+
+
+-- An item's accounts and balances as Plaid lists them (credit balances are
+-- what is owed).
+create function north.plaid_accounts_upsert(p_item uuid, p_user uuid,
+    p_accounts jsonb)
+returns void
+language sql as $$
+    insert into north.accounts (user_id, item_id, plaid_account_id, name,
+        official_name, type, subtype, mask, currency, balance_cents,
+        available_cents, limit_cents, balance_updated_at)
+    select p_user, p_item, a->>'account_id', a->>'name', a->>'official_name',
+           case when a->>'type' in ('depository', 'credit', 'loan',
+                                    'investment') then a->>'type'
+                else 'other' end,
+           a->>'subtype',
+           case when right(a->>'mask', 4) ~ '^[0-9]{2,4}$'
+                then right(a->>'mask', 4) end,
+           case when a#>>'{balances,iso_currency_code}' = 'USD' then 'USD'
+                else 'CAD' end,
+           coalesce(round((a#>>'{balances,current}')::numeric * 100), 0),
+           round((a#>>'{balances,available}')::numeric * 100),
+           round((a#>>'{balances,limit}')::numeric * 100),
+           now()
+    from jsonb_array_elements(p_accounts) a
+    on conflict (item_id, plaid_account_id) do update
+    set name = excluded.name, official_name = excluded.official_name,
+        type = excluded.type, subtype = excluded.subtype,
+        mask = excluded.mask, currency = excluded.currency,
+        balance_cents = excluded.balance_cents,
+        available_cents = excluded.available_cents,
+        limit_cents = excluded.limit_cents,
+        balance_updated_at = excluded.balance_updated_at,
+        updated_at = now()
+$$;
+
+
+-- A newly exchanged item, its accounts, and its first sync queued.
+-- status: ok | duplicate (the user has this institution linked already:
+-- the new item is queued for removal at Plaid instead).
+create function north.plaid_link(p_user uuid, p_plaid_item text,
+    p_institution text, p_token text, p_key_id text, p_accounts jsonb)
+returns table (status text, item_id uuid)
+language plpgsql as $$
+declare
+    v_item uuid;
+begin
+    insert into north.plaid_items (user_id, plaid_item_id, institution_id,
+                                   access_token, token_key_id)
+    values (p_user, p_plaid_item, p_institution, p_token, p_key_id)
+    on conflict (user_id, institution_id) do nothing
+    returning id into v_item;
+
+    if v_item is null then
+        insert into north.plaid_removals (plaid_item_id, access_token,
+                                          token_key_id)
+        values (p_plaid_item, p_token, p_key_id);
+        insert into north.jobs (kind) values ('plaid.remove');
+
+        return query select 'duplicate'::text,
+            (select i.id from north.plaid_items i
+             where i.user_id = p_user and i.institution_id = p_institution);
+        return;
+    end if;
+
+    perform north.plaid_accounts_upsert(v_item, p_user, p_accounts);
+    perform north.plaid_sync_queue(v_item);
+
+    return query select 'ok'::text, v_item;
+end $$;
+
+
 -- One page of /transactions/sync, applied in one transaction with the
 -- cursor that follows it: a crash anywhere leaves the cursor and the rows
 -- consistent, and a page applied twice changes nothing more. Returns the
@@ -207,30 +289,8 @@ begin
     end if;
 
     -- balances as of this page
-    insert into north.accounts (user_id, item_id, plaid_account_id, name,
-        official_name, type, subtype, mask, currency, balance_cents,
-        available_cents, limit_cents, balance_updated_at)
-    select v_user, p_item, a->>'account_id', a->>'name', a->>'official_name',
-           case when a->>'type' in ('depository', 'credit', 'loan',
-                                    'investment') then a->>'type'
-                else 'other' end,
-           a->>'subtype', nullif(right(a->>'mask', 4), ''),
-           case when a#>>'{balances,iso_currency_code}' = 'USD' then 'USD'
-                else 'CAD' end,
-           coalesce(round((a#>>'{balances,current}')::numeric * 100), 0),
-           round((a#>>'{balances,available}')::numeric * 100),
-           round((a#>>'{balances,limit}')::numeric * 100),
-           now()
-    from jsonb_array_elements(coalesce(p_page->'accounts', '[]')) a
-    on conflict (item_id, plaid_account_id) do update
-    set name = excluded.name, official_name = excluded.official_name,
-        type = excluded.type, subtype = excluded.subtype,
-        mask = excluded.mask, currency = excluded.currency,
-        balance_cents = excluded.balance_cents,
-        available_cents = excluded.available_cents,
-        limit_cents = excluded.limit_cents,
-        balance_updated_at = excluded.balance_updated_at,
-        updated_at = now();
+    perform north.plaid_accounts_upsert(p_item, v_user,
+                                        coalesce(p_page->'accounts', '[]'));
 
     -- added and modified alike (the last word on each, should a page name
     -- one twice): Plaid's columns only; a posted transaction takes over the
@@ -249,16 +309,17 @@ begin
            x.personal_finance_category->>'detailed', x.location,
            p.user_category, p.notes, coalesce(p.hidden, false)
     from (select distinct on (x.transaction_id) x.*
-          from jsonb_to_recordset(coalesce(p_page->'added', '[]')
-                                  || coalesce(p_page->'modified', '[]'))
-               with ordinality as x(
+          from jsonb_array_elements(coalesce(p_page->'added', '[]')
+                                    || coalesce(p_page->'modified', '[]'))
+               with ordinality as e(doc, n)
+          cross join lateral jsonb_to_record(e.doc) as x(
                    transaction_id text, account_id text,
                    pending_transaction_id text, amount numeric,
                    iso_currency_code text, date date, authorized_date date,
                    name text, merchant_name text, pending boolean,
                    payment_channel text, personal_finance_category jsonb,
-                   location jsonb, n bigint)
-          order by x.transaction_id, x.n desc) x
+                   location jsonb)
+          order by x.transaction_id, e.n desc) x
     join north.accounts a on a.item_id = p_item
                          and a.plaid_account_id = x.account_id
     left join lateral (
@@ -308,17 +369,45 @@ language sql as $$
 $$;
 
 
--- Queues a sync of an item unless one is already waiting.
-create function north.plaid_sync_queue(p_item uuid)
-returns void
-language sql as $$
-    insert into north.jobs (kind, user_id, ref)
-    select 'plaid.sync', i.user_id, i.id::text
-    from north.plaid_items i
-    where i.id = p_item
-      and not exists (select 1 from north.jobs j
-                      where j.kind = 'plaid.sync' and j.ref = p_item::text
-                        and j.done_at is null
-                        and (j.leased_until is null
-                             or j.leased_until < now()))
-$$;
+
+
+-- What a verified webhook says of an item: a sync to run, or its health.
+-- Returns the item's user (for the audit record), none for an item unknown.
+create function north.plaid_webhook(p_plaid_item text, p_type text,
+    p_code text, p_error_code text)
+returns table (user_id uuid)
+language plpgsql as $$
+declare
+    i north.plaid_items;
+begin
+    select * into i from north.plaid_items where plaid_item_id = p_plaid_item;
+
+    if not found then
+        return;
+    end if;
+
+    if p_type = 'TRANSACTIONS' then
+        perform north.plaid_sync_queue(i.id);
+
+    elsif p_type = 'ITEM' and p_code = 'ERROR' then
+        update north.plaid_items
+        set health = case when p_error_code = 'ITEM_LOGIN_REQUIRED'
+                          then 'login_required' else 'error' end,
+            health_detail = p_error_code, updated_at = now()
+        where id = i.id;
+
+    elsif p_type = 'ITEM' and p_code = 'PENDING_DISCONNECT' then
+        update north.plaid_items
+        set health = 'pending_disconnect', health_detail = p_code,
+            updated_at = now()
+        where id = i.id;
+
+    elsif p_type = 'ITEM' and p_code = 'LOGIN_REPAIRED' then
+        update north.plaid_items
+        set health = 'good', health_detail = null, updated_at = now()
+        where id = i.id;
+        perform north.plaid_sync_queue(i.id);
+    end if;
+
+    return query select i.user_id;
+end $$;

@@ -669,25 +669,11 @@ static ngx_http_north_pg_stmt_t  north_users_erase_changes =
         "delete from north.profile_changes where user_id = $1", 1);
 
 
-/* accounts are the banking service's once it lands; they are the user's */
-static ngx_http_north_pg_stmt_t  north_users_export_accounts =
-    ngx_http_north_pg_stmt("north_users_export_accounts",
-        "select id::text, to_jsonb(a)::text from north.accounts a"
-        " where user_id = $1 and ($2::uuid is null or id > $2::uuid)"
-        " order by a.id limit $3::int", 3);
-
-static ngx_http_north_pg_stmt_t  north_users_erase_accounts =
-    ngx_http_north_pg_stmt("north_users_erase_accounts",
-        "delete from north.accounts where user_id = $1", 1);
-
-
 ngx_http_north_privacy_part_t  north_users_privacy[] = {
     { "profile", "north.users", &north_users_export_profile,
       &north_users_erase_profile },
     { "profile_changes", "north.profile_changes",
       &north_users_export_changes, &north_users_erase_changes },
-    { "accounts", "north.accounts", &north_users_export_accounts,
-      &north_users_erase_accounts },
     { NULL, NULL, NULL, NULL }
 };
 

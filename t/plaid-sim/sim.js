@@ -8,6 +8,7 @@
 'use strict';
 
 const http = require('http');
+const https = require('https');
 const crypto = require('crypto');
 
 const port = Number(process.argv[2] || process.env.NORTH_PLAID_SIM_PORT || 8090);
@@ -195,7 +196,8 @@ function sendWebhook(item, body, tamper) {
   if (tamper.badSignature) jwt = jwt.slice(0, -4) + (jwt.endsWith('AAAA') ? 'BBBB' : 'AAAA');
   return new Promise((resolve) => {
     const u = new URL(item.webhook);
-    const req = http.request({ hostname: u.hostname, port: u.port, path: u.pathname, method: 'POST',
+    // the local stack's certificate is its own: a fixture need not check it
+    const req = (u.protocol === 'https:' ? https : http).request({ hostname: u.hostname, port: u.port, path: u.pathname, method: 'POST', rejectUnauthorized: false,
       headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Plaid-Verification': jwt } },
     (res) => { let b = ''; res.on('data', (d) => { b += d; }); res.on('end', () => resolve({ status: res.statusCode, body: b })); });
     req.on('error', (e) => resolve({ status: 0, body: String(e) }));

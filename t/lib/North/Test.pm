@@ -151,6 +151,9 @@ sub session_token {
 
 my %Nginx;
 
+# The AES-256 data key (32 bytes, base64) of the suites' nginx.
+my $DataKey = 'bm9ydGgtdGVzdC1kYXRhLWtleS0wMTIzNDU2Nzg5YWI=';
+
 # Starts nginx (master and one worker) with the shipped routes unless
 # api => 0, plus http and server snippets; returns its port.
 sub north_nginx {
@@ -182,6 +185,8 @@ error_log $prefix/logs/error.log info;
 pid $prefix/logs/nginx.pid;
 env DATABASE_URL;
 env REDIS_URL;
+env PLAID_CLIENT_ID;
+env PLAID_SECRET;
 thread_pool north threads=2;
 events { worker_connections 256; }
 http {
@@ -195,6 +200,11 @@ http {
     north_limit_zone name=auth_ip size=1m rate=1000r/s burst=1000;
     north_limit_zone name=webhook size=1m rate=1000r/s burst=1000;
     north_limit_zone name=export size=1m rate=1000r/s burst=1000;
+    north_data_key $DataKey;
+    north_plaid_client_id env=PLAID_CLIENT_ID;
+    north_plaid_secret env=PLAID_SECRET;
+    north_plaid_base_url http://127.0.0.1:$ENV{NORTH_PLAID_SIM_PORT};
+    north_plaid_webhook http://127.0.0.1:$port/v1/webhooks/plaid;
     $http
     server {
         listen 127.0.0.1:$port;

@@ -1,0 +1,1431 @@
+/*
+ * Banking API through Plaid: Link tokens, linking and unlinking items,
+ * their health, syncs on demand, verified webhooks, accounts and
+ * transactions with the user's own edits. The sync itself runs as a job
+ * (plaid_sync.c).
+ */
+
+#include "ngx_north.h"
+#include "ngx_north_pg.h"
+#include "ngx_north_json.h"
+#include "ngx_north_jwt.h"
+#include "ngx_north_jobs.h"
+#include "ngx_north_audit.h"
+#include "ngx_north_crypto.h"
+#include "north_check.h"
+#include "north_plaid_webhook.h"
+#include "plaid_client.h"
+
+
+#define NORTH_PLAID_LIST_MAX  500
+
+
+/* A request's state across its continuations. */
+typedef struct {
+    const char                  *public_token;
+    const char                  *institution_id;
+    ngx_str_t                    access_token;
+    ngx_str_t                    plaid_item_id;
+    ngx_str_t                    kid;
+    json_t                      *body;          /* a webhook's */
+} north_plaid_ctx_t;
+
+
+static ngx_int_t north_plaid_link_token_state(ngx_http_request_t *r,
+    void *data, PGresult *res, ngx_int_t status);
+static ngx_int_t north_plaid_link_token_done(ngx_http_request_t *r,
+    north_plaid_call_t *call);
+static ngx_int_t north_plaid_link_body(ngx_http_request_t *r, json_t *body);
+static ngx_int_t north_plaid_link_consent(ngx_http_request_t *r,
+    void *data, PGresult *res, ngx_int_t status);
+static ngx_int_t north_plaid_link_exchanged(ngx_http_request_t *r,
+    north_plaid_call_t *call);
+static ngx_int_t north_plaid_link_accounts(ngx_http_request_t *r,
+    north_plaid_call_t *call);
+static ngx_int_t north_plaid_link_stored(ngx_http_request_t *r,
+    void *data, PGresult *res, ngx_int_t status);
+static ngx_int_t north_plaid_link_done(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status);
+static ngx_int_t north_plaid_item_done(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status);
+static ngx_int_t north_plaid_sync_done(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status);
+static ngx_int_t north_plaid_transactions_args(ngx_http_request_t *r,
+    const char **values);
+static ngx_int_t north_plaid_tx_body(ngx_http_request_t *r, json_t *body);
+static ngx_int_t north_plaid_tx_done(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status);
+static ngx_int_t north_plaid_webhook_body(ngx_http_request_t *r,
+    json_t *body);
+static ngx_int_t north_plaid_webhook_key(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status);
+static ngx_int_t north_plaid_webhook_fetched(ngx_http_request_t *r,
+    north_plaid_call_t *call);
+static void north_plaid_key_stored(ngx_http_north_pg_op_t *op,
+    PGresult *res, ngx_int_t status);
+static ngx_int_t north_plaid_webhook_check(ngx_http_request_t *r,
+    north_plaid_ctx_t *ctx, const char *x, const char *y);
+static ngx_int_t north_plaid_webhook_done(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status);
+static ngx_int_t north_plaid_json_done(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status);
+static ngx_int_t north_plaid_upstream(ngx_http_request_t *r,
+    north_plaid_call_t *call);
+static ngx_int_t north_plaid_consent_problem(ngx_http_request_t *r);
+static ngx_int_t north_plaid_not_found(ngx_http_request_t *r,
+    const char *what);
+static ngx_int_t north_plaid_path_uuid(ngx_http_request_t *r,
+    ngx_uint_t from_end, ngx_str_t *id);
+static north_plaid_ctx_t *north_plaid_ctx(ngx_http_request_t *r);
+static const char *north_plaid_dup(ngx_http_request_t *r, ngx_str_t *s);
+
+
+static ngx_http_north_pg_stmt_t  north_plaid_link_state_stmt =
+    ngx_http_north_pg_stmt("north_plaid_link_state",
+        "select north.consent_granted(u.id, 'bank_data'), u.locale,"
+        " i.access_token, i.token_key_id, i.plaid_item_id,"
+        " $2::uuid is null or i.id is not null"
+        " from north.users u"
+        " left join north.plaid_items i on i.id = $2::uuid"
+        "                              and i.user_id = u.id"
+        " where u.id = $1", 2);
+
+static ngx_http_north_pg_stmt_t  north_plaid_consent_stmt =
+    ngx_http_north_pg_stmt("north_plaid_consent",
+        "select north.consent_granted($1, 'bank_data'),"
+        " exists (select 1 from north.plaid_items"
+        "         where user_id = $1 and institution_id = $2)", 2);
+
+static ngx_http_north_pg_stmt_t  north_plaid_link_stmt =
+    ngx_http_north_pg_stmt("north_plaid_link",
+        "select status, item_id from north.plaid_link($1, $2, $3, $4, $5,"
+        " $6::jsonb)", 6);
+
+static ngx_http_north_pg_stmt_t  north_plaid_item_stmt =
+    ngx_http_north_pg_stmt("north_plaid_item",
+        "select json_build_object("
+        " 'item', json_build_object('id', i.id,"
+        "   'institution_id', i.institution_id, 'health', i.health,"
+        "   'created_at', to_char(i.created_at at time zone 'UTC',"
+        "                         'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')),"
+        " 'accounts', coalesce((select json_agg(json_build_object("
+        "     'id', a.id, 'name', a.name, 'official_name', a.official_name,"
+        "     'type', a.type, 'subtype', a.subtype, 'mask', a.mask,"
+        "     'currency', a.currency, 'balance_cents', a.balance_cents,"
+        "     'available_cents', a.available_cents,"
+        "     'limit_cents', a.limit_cents) order by a.name)"
+        "   from north.accounts a where a.item_id = i.id), '[]'))"
+        " from north.plaid_items i where i.id = $1", 1);
+
+static ngx_http_north_pg_stmt_t  north_plaid_items_stmt =
+    ngx_http_north_pg_stmt("north_plaid_items",
+        "select json_build_object('items', coalesce(json_agg("
+        " json_build_object('id', i.id, 'institution_id', i.institution_id,"
+        "  'health', i.health, 'health_detail', i.health_detail,"
+        "  'syncing', coalesce(i.sync_lease > now(), false),"
+        "  'last_synced_at', to_char(i.last_synced_at at time zone 'UTC',"
+        "                            'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+        "  'created_at', to_char(i.created_at at time zone 'UTC',"
+        "                        'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+        "  'accounts', (select count(*) from north.accounts a"
+        "               where a.item_id = i.id))"
+        " order by i.created_at), '[]'))"
+        " from north.plaid_items i where i.user_id = $1", 1);
+
+static ngx_http_north_pg_stmt_t  north_plaid_unlink_stmt =
+    ngx_http_north_pg_stmt("north_plaid_unlink",
+        "select * from north.plaid_unlink($1, $2::uuid)", 2);
+
+static ngx_http_north_pg_stmt_t  north_plaid_sync_stmt =
+    ngx_http_north_pg_stmt("north_plaid_sync",
+        "select i.health, north.plaid_sync_queue(i.id)::text"
+        " from north.plaid_items i where i.id = $2::uuid and i.user_id = $1",
+        2);
+
+static ngx_http_north_pg_stmt_t  north_plaid_accounts_stmt =
+    ngx_http_north_pg_stmt("north_plaid_accounts",
+        "select json_build_object('accounts', coalesce(json_agg("
+        " json_build_object('id', a.id, 'item_id', a.item_id,"
+        "  'institution_id', i.institution_id, 'name', a.name,"
+        "  'official_name', a.official_name, 'type', a.type,"
+        "  'subtype', a.subtype, 'mask', a.mask, 'currency', a.currency,"
+        "  'balance_cents', a.balance_cents,"
+        "  'available_cents', a.available_cents,"
+        "  'limit_cents', a.limit_cents,"
+        "  'balance_updated_at', to_char(a.balance_updated_at"
+        "      at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))"
+        " order by i.institution_id, a.type, a.name), '[]'))"
+        " from north.accounts a"
+        " left join north.plaid_items i on i.id = a.item_id"
+        " where a.user_id = $1", 1);
+
+#define NORTH_PLAID_TX_JSON                                                   \
+    "json_build_object('id', t.id, 'account_id', t.account_id,"              \
+    " 'amount_cents', t.amount_cents, 'currency', t.currency,"               \
+    " 'date', t.date, 'authorized_date', t.authorized_date,"                 \
+    " 'name', t.name, 'merchant_name', t.merchant_name,"                     \
+    " 'pending', t.pending, 'payment_channel', t.payment_channel,"           \
+    " 'category', coalesce(t.user_category, t.pfc_primary),"                 \
+    " 'category_source', case when t.user_category is not null then 'user'"  \
+    "                         when t.pfc_primary is not null then 'plaid'"   \
+    "                    end,"                                               \
+    " 'plaid_category', json_build_object('primary', t.pfc_primary,"         \
+    "                                     'detailed', t.pfc_detailed),"      \
+    " 'notes', t.notes, 'hidden', t.hidden)"
+
+static ngx_http_north_pg_stmt_t  north_plaid_transactions_stmt =
+    ngx_http_north_pg_stmt("north_plaid_transactions",
+        "with page as ("
+        "  select t.*, row_number() over (order by t.date desc, t.id desc) n"
+        "  from north.transactions t"
+        "  where t.user_id = $1"
+        "    and ($2::date is null or t.date >= $2::date)"
+        "    and ($3::date is null or t.date <= $3::date)"
+        "    and ($4::uuid is null or t.account_id = $4::uuid)"
+        "    and ($5::text is null"
+        "         or coalesce(t.user_category, t.pfc_primary) = $5)"
+        "    and ($6::text is null or (coalesce(t.merchant_name, '') || ' '"
+        "         || t.name) ilike '%' || $6 || '%')"
+        "    and ($7::boolean or not t.hidden)"
+        "    and ($8::date is null or (t.date, t.id) < ($8::date, $9::uuid))"
+        "  order by t.date desc, t.id desc limit $10::int + 1)"
+        " select json_build_object("
+        "  'transactions', coalesce(json_agg(" NORTH_PLAID_TX_JSON
+        "   order by t.n) filter (where t.n <= $10::int), '[]'),"
+        "  'next_cursor', (max(t.date::text || '_' || t.id::text)"
+        "                  filter (where t.n = $10::int))"
+        "                 || case when count(*) > $10::int then '' end)"
+        " from page t", 10);
+
+static ngx_http_north_pg_stmt_t  north_plaid_tx_update_stmt =
+    ngx_http_north_pg_stmt("north_plaid_tx_update",
+        "update north.transactions t set"
+        " user_category = case when $3::jsonb ? 'category'"
+        "                      then $3::jsonb->>'category'"
+        "                      else t.user_category end,"
+        " notes = case when $3::jsonb ? 'notes' then $3::jsonb->>'notes'"
+        "              else t.notes end,"
+        " hidden = case when $3::jsonb ? 'hidden'"
+        "               then ($3::jsonb->>'hidden')::boolean"
+        "               else t.hidden end,"
+        " updated_at = now()"
+        " where t.id = $2::uuid and t.user_id = $1"
+        " returning " NORTH_PLAID_TX_JSON, 3);
+
+static ngx_http_north_pg_stmt_t  north_plaid_key_stmt =
+    ngx_http_north_pg_stmt("north_plaid_key",
+        "select x, y, coalesce(expired_at <= now(), false)"
+        " from north.plaid_webhook_keys where kid = $1", 1);
+
+static ngx_http_north_pg_stmt_t  north_plaid_key_store_stmt =
+    ngx_http_north_pg_stmt("north_plaid_key_store",
+        "insert into north.plaid_webhook_keys (kid, x, y, expired_at)"
+        " values ($1, $2, $3, to_timestamp($4::bigint))"
+        " on conflict (kid) do update set x = excluded.x, y = excluded.y,"
+        " expired_at = excluded.expired_at, fetched_at = now()", 4);
+
+static ngx_http_north_pg_stmt_t  north_plaid_webhook_stmt =
+    ngx_http_north_pg_stmt("north_plaid_webhook",
+        "select user_id from north.plaid_webhook($1, $2, $3, $4)", 4);
+
+
+/* POST /v1/plaid/link-token: {"item_id"?} for update mode */
+
+static ngx_int_t
+north_plaid_link_token(ngx_http_request_t *r)
+{
+    return ngx_http_north_json_read(r, north_plaid_link_body);
+}
+
+
+static ngx_int_t
+north_plaid_link_body(ngx_http_request_t *r, json_t *body)
+{
+    const char                 *values[2];
+    north_plaid_ctx_t          *ctx;
+    ngx_http_north_fields_t     f;
+    ngx_http_north_identity_t  *id;
+
+    static const char *const  link_token_fields[] = { "item_id", NULL };
+    static const char *const  item_fields[] = {
+        "public_token", "institution_id", NULL
+    };
+
+    id = ngx_http_north_jwt_identity(r);
+    ctx = north_plaid_ctx(r);
+
+    if (id == NULL || ctx == NULL
+        || ngx_http_north_fields_init(&f, r, body) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    values[0] = (char *) id->user_id.data;
+
+    /* the two endpoints share their first steps */
+    if (ngx_strncmp(r->uri.data + r->uri.len - 10, "link-token", 10) == 0) {
+        ngx_http_north_fields_only(&f, link_token_fields);
+        values[1] = ngx_http_north_field_uuid(&f, "item_id", 0);
+
+        if (ngx_http_north_fields_failed(&f)) {
+            return ngx_http_north_fields_problem(r, &f);
+        }
+
+        return ngx_http_north_pg_query(r, &north_plaid_link_state_stmt,
+                                       values, north_plaid_link_token_state,
+                                       ctx);
+    }
+
+    ngx_http_north_fields_only(&f, item_fields);
+    ctx->public_token = ngx_http_north_field_string(&f, "public_token", 1, 1,
+                                                    256);
+    ctx->institution_id = ngx_http_north_field_string(&f, "institution_id", 0,
+                                                      1, 64);
+
+    if (ngx_http_north_fields_failed(&f)) {
+        return ngx_http_north_fields_problem(r, &f);
+    }
+
+    values[1] = ctx->institution_id ? ctx->institution_id : "";
+
+    return ngx_http_north_pg_query(r, &north_plaid_consent_stmt, values,
+                                   north_plaid_link_consent, ctx);
+}
+
+
+static ngx_int_t
+north_plaid_link_token_state(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status)
+{
+    north_plaid_ctx_t  *ctx = data;
+
+    json_t                      *body;
+    ngx_int_t                    rc;
+    ngx_str_t                    sealed, key_id, aad, token;
+    north_plaid_conf_t          *pcf;
+    ngx_http_north_identity_t   *id;
+    ngx_http_north_main_conf_t  *mcf;
+
+    rc = ngx_http_north_pg_result(r, res, status, 1);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    if (PQgetvalue(res, 0, 0)[0] != 't') {
+        return north_plaid_consent_problem(r);
+    }
+
+    if (PQgetvalue(res, 0, 5)[0] != 't') {
+        return north_plaid_not_found(r, "no such item");
+    }
+
+    id = ngx_http_north_jwt_identity(r);
+    pcf = north_plaid_conf((ngx_cycle_t *) ngx_cycle);
+
+    body = json_pack("{s:s%, s:s, s:[s], s:{s:s%}}",
+                     "client_name", pcf->client_name.data,
+                     pcf->client_name.len,
+                     "language",
+                     ngx_strcmp(PQgetvalue(res, 0, 1), "fr-CA") == 0
+                     ? "fr" : "en",
+                     "country_codes", "CA",
+                     "user", "client_user_id", id->user_id.data,
+                     id->user_id.len);
+    if (body == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (pcf->webhook.len) {
+        json_object_set_new(body, "webhook",
+                            json_stringn((char *) pcf->webhook.data,
+                                         pcf->webhook.len));
+    }
+
+    if (PQgetisnull(res, 0, 2)) {
+        json_object_set_new(body, "products", json_pack("[s]",
+                                                        "transactions"));
+        json_object_set_new(body, "transactions",
+                            json_pack("{s:i}", "days_requested", 730));
+
+    } else {
+        /* update mode: the item's own access token, no products */
+        mcf = ngx_http_get_module_main_conf(r, ngx_http_north_module);
+        sealed.data = (u_char *) PQgetvalue(res, 0, 2);
+        sealed.len = PQgetlength(res, 0, 2);
+        key_id.data = (u_char *) PQgetvalue(res, 0, 3);
+        key_id.len = PQgetlength(res, 0, 3);
+        aad.data = (u_char *) PQgetvalue(res, 0, 4);
+        aad.len = PQgetlength(res, 0, 4);
+
+        if (ngx_http_north_open(mcf, r->pool, &sealed, &key_id, &aad, &token)
+            != NGX_OK)
+        {
+            json_decref(body);
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "north plaid: the access token of item %s does "
+                          "not open", aad.data);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        json_object_set_new(body, "access_token",
+                            json_stringn((char *) token.data, token.len));
+        ngx_explicit_memzero(token.data, token.len);
+    }
+
+    (void) ctx;
+
+    return north_plaid_request(r, "/link/token/create", body,
+                               north_plaid_link_token_done);
+}
+
+
+static ngx_int_t
+north_plaid_link_token_done(ngx_http_request_t *r, north_plaid_call_t *call)
+{
+    if (call->error_code) {
+        return north_plaid_upstream(r, call);
+    }
+
+    return ngx_http_north_json_send(r, NGX_HTTP_OK,
+               json_pack("{s:O, s:O}",
+                         "link_token", json_object_get(call->json,
+                                                       "link_token"),
+                         "expiration", json_object_get(call->json,
+                                                       "expiration")));
+}
+
+
+/* POST /v1/plaid/items: {"public_token", "institution_id"?} */
+
+static ngx_int_t
+north_plaid_link_consent(ngx_http_request_t *r, void *data, PGresult *res,
+    ngx_int_t status)
+{
+    north_plaid_ctx_t  *ctx = data;
+
+    ngx_int_t  rc;
+
+    rc = ngx_http_north_pg_result(r, res, status, 1);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    if (PQgetvalue(res, 0, 0)[0] != 't') {
+        return north_plaid_consent_problem(r);
+    }
+
+    /* known before the exchange: no second item is made at Plaid */
+    if (PQgetvalue(res, 0, 1)[0] == 't') {
+        return ngx_http_north_problem(r, NGX_HTTP_CONFLICT,
+                                      "institution-already-linked",
+                                      "Institution already linked",
+                                      "this institution is linked already: "
+                                      "repair it with a link token for its "
+                                      "item", NULL);
+    }
+
+    return north_plaid_request(r, "/item/public_token/exchange",
+                               json_pack("{s:s}", "public_token",
+                                         ctx->public_token),
+                               north_plaid_link_exchanged);
+}
+
+
+static ngx_int_t
+north_plaid_link_exchanged(ngx_http_request_t *r, north_plaid_call_t *call)
+{
+    json_t             *token, *item;
+    north_plaid_ctx_t  *ctx;
+
+    if (north_plaid_error_is(call, "INVALID_PUBLIC_TOKEN")) {
+        return ngx_http_north_problem(r, NGX_HTTP_BAD_REQUEST,
+                                      "invalid-public-token",
+                                      "Invalid public token",
+                                      "the public token is unknown, used or "
+                                      "expired: link again", NULL);
+    }
+
+    if (call->error_code) {
+        return north_plaid_upstream(r, call);
+    }
+
+    ctx = north_plaid_ctx(r);
+    token = json_object_get(call->json, "access_token");
+    item = json_object_get(call->json, "item_id");
+
+    if (!json_is_string(token) || !json_is_string(item)) {
+        return ngx_http_north_problem(r, NGX_HTTP_BAD_GATEWAY, "plaid-error",
+                                      "Bank link failed",
+                                      "Plaid's answer was not understood",
+                                      NULL);
+    }
+
+    ctx->access_token.len = json_string_length(token);
+    ctx->access_token.data = (u_char *) json_string_value(token);
+    ctx->plaid_item_id.len = json_string_length(item);
+    ctx->plaid_item_id.data = (u_char *) json_string_value(item);
+
+    /* the answer lives in r's pool until the request ends */
+    return north_plaid_request(r, "/accounts/get",
+                               json_pack("{s:s%}", "access_token",
+                                         ctx->access_token.data,
+                                         ctx->access_token.len),
+                               north_plaid_link_accounts);
+}
+
+
+static ngx_int_t
+north_plaid_link_accounts(ngx_http_request_t *r, north_plaid_call_t *call)
+{
+    char                        *accounts;
+    ngx_int_t                    rc;
+    ngx_str_t                    sealed, key_id;
+    const char                  *values[6], *institution;
+    north_plaid_ctx_t           *ctx;
+    ngx_http_north_identity_t   *id;
+    ngx_http_north_main_conf_t  *mcf;
+
+    if (call->error_code) {
+        return north_plaid_upstream(r, call);
+    }
+
+    ctx = north_plaid_ctx(r);
+    id = ngx_http_north_jwt_identity(r);
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_north_module);
+
+    institution = json_string_value(json_object_get(
+                      json_object_get(call->json, "item"), "institution_id"));
+
+    if (ngx_http_north_seal(mcf, r->pool, &ctx->access_token,
+                            &ctx->plaid_item_id, &sealed, &key_id)
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "north plaid: an access token could not be sealed "
+                      "(is north_data_key set?)");
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    accounts = json_dumps(json_object_get(call->json, "accounts"),
+                          JSON_COMPACT);
+    if (accounts == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    values[0] = (char *) id->user_id.data;
+    values[1] = north_plaid_dup(r, &ctx->plaid_item_id);
+    values[2] = institution ? institution
+                : ctx->institution_id ? ctx->institution_id : "unknown";
+    values[3] = (char *) sealed.data;
+    values[4] = north_plaid_dup(r, &key_id);
+    values[5] = accounts;
+
+    rc = ngx_http_north_pg_query(r, &north_plaid_link_stmt, values,
+                                 north_plaid_link_stored, ctx);
+    free(accounts);
+
+    return rc;
+}
+
+
+static ngx_int_t
+north_plaid_link_stored(ngx_http_request_t *r, void *data, PGresult *res,
+    ngx_int_t status)
+{
+    ngx_int_t    rc;
+    const char  *values[1];
+
+    rc = ngx_http_north_pg_result(r, res, status, 1);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    if (ngx_strcmp(PQgetvalue(res, 0, 0), "duplicate") == 0) {
+        return ngx_http_north_problem(r, NGX_HTTP_CONFLICT,
+                                      "institution-already-linked",
+                                      "Institution already linked",
+                                      "this institution is linked already: "
+                                      "repair it with a link token for its "
+                                      "item", NULL);
+    }
+
+    values[0] = PQgetvalue(res, 0, 1);
+
+    return ngx_http_north_pg_query(r, &north_plaid_item_stmt, values,
+                                   north_plaid_link_done, NULL);
+}
+
+
+static ngx_int_t
+north_plaid_link_done(ngx_http_request_t *r, void *data, PGresult *res,
+    ngx_int_t status)
+{
+    return north_plaid_json_done(r, (void *) NGX_HTTP_CREATED, res, status);
+}
+
+
+/* GET /v1/plaid/items */
+
+static ngx_int_t
+north_plaid_items(ngx_http_request_t *r)
+{
+    const char                 *values[1];
+    ngx_http_north_identity_t  *id;
+
+    id = ngx_http_north_jwt_identity(r);
+    if (id == NULL) {
+        return NGX_HTTP_UNAUTHORIZED;
+    }
+
+    if (r->method == NGX_HTTP_POST) {
+        return ngx_http_north_json_read(r, north_plaid_link_body);
+    }
+
+    values[0] = (char *) id->user_id.data;
+
+    return ngx_http_north_pg_query(r, &north_plaid_items_stmt, values,
+                                   north_plaid_json_done, NULL);
+}
+
+
+/* DELETE /v1/plaid/items/{id}: gone here at once, at Plaid by a job */
+
+static ngx_int_t
+north_plaid_item(ngx_http_request_t *r)
+{
+    ngx_str_t                   item;
+    const char                 *values[2];
+    ngx_http_north_identity_t  *id;
+
+    id = ngx_http_north_jwt_identity(r);
+    if (id == NULL) {
+        return NGX_HTTP_UNAUTHORIZED;
+    }
+
+    if (north_plaid_path_uuid(r, 0, &item) != NGX_OK) {
+        return north_plaid_not_found(r, "no such item");
+    }
+
+    values[0] = (char *) id->user_id.data;
+    values[1] = north_plaid_dup(r, &item);
+
+    return ngx_http_north_pg_query(r, &north_plaid_unlink_stmt, values,
+                                   north_plaid_item_done, NULL);
+}
+
+
+static ngx_int_t
+north_plaid_item_done(ngx_http_request_t *r, void *data, PGresult *res,
+    ngx_int_t status)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_north_pg_result(r, res, status, -1);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    if (PQntuples(res) == 0) {
+        return north_plaid_not_found(r, "no such item");
+    }
+
+    return ngx_http_north_json_send_text(r, NGX_HTTP_NO_CONTENT, NULL, 0);
+}
+
+
+/* POST /v1/plaid/items/{id}/sync */
+
+static ngx_int_t
+north_plaid_sync(ngx_http_request_t *r)
+{
+    ngx_str_t                   item;
+    const char                 *values[2];
+    ngx_http_north_identity_t  *id;
+
+    id = ngx_http_north_jwt_identity(r);
+    if (id == NULL) {
+        return NGX_HTTP_UNAUTHORIZED;
+    }
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (north_plaid_path_uuid(r, 1, &item) != NGX_OK) {
+        return north_plaid_not_found(r, "no such item");
+    }
+
+    values[0] = (char *) id->user_id.data;
+    values[1] = north_plaid_dup(r, &item);
+
+    return ngx_http_north_pg_query(r, &north_plaid_sync_stmt, values,
+                                   north_plaid_sync_done, NULL);
+}
+
+
+static ngx_int_t
+north_plaid_sync_done(ngx_http_request_t *r, void *data, PGresult *res,
+    ngx_int_t status)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_north_pg_result(r, res, status, -1);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    if (PQntuples(res) == 0) {
+        return north_plaid_not_found(r, "no such item");
+    }
+
+    if (ngx_strcmp(PQgetvalue(res, 0, 0), "login_required") == 0) {
+        return ngx_http_north_problem(r, NGX_HTTP_CONFLICT,
+                                      "item-login-required",
+                                      "Bank login required",
+                                      "the bank asks its user to log in "
+                                      "again: open Link in update mode with "
+                                      "a link token for this item", NULL);
+    }
+
+    return ngx_http_north_json_send(r, NGX_HTTP_ACCEPTED,
+                                    json_pack("{s:s}", "status", "queued"));
+}
+
+
+/* GET /v1/accounts */
+
+static ngx_int_t
+north_plaid_accounts(ngx_http_request_t *r)
+{
+    const char                 *values[1];
+    ngx_http_north_identity_t  *id;
+
+    id = ngx_http_north_jwt_identity(r);
+    if (id == NULL) {
+        return NGX_HTTP_UNAUTHORIZED;
+    }
+
+    values[0] = (char *) id->user_id.data;
+
+    return ngx_http_north_pg_query(r, &north_plaid_accounts_stmt, values,
+                                   north_plaid_json_done, NULL);
+}
+
+
+/*
+ * GET /v1/transactions?from=&to=&account_id=&category=&q=&include_hidden=
+ * &limit=&cursor=
+ */
+
+static ngx_int_t
+north_plaid_transactions(ngx_http_request_t *r)
+{
+    ngx_int_t                   rc;
+    const char                 *values[10];
+    ngx_http_north_identity_t  *id;
+
+    id = ngx_http_north_jwt_identity(r);
+    if (id == NULL) {
+        return NGX_HTTP_UNAUTHORIZED;
+    }
+
+    rc = north_plaid_transactions_args(r, values);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    values[0] = (char *) id->user_id.data;
+
+    return ngx_http_north_pg_query(r, &north_plaid_transactions_stmt, values,
+                                   north_plaid_json_done, NULL);
+}
+
+
+static ngx_int_t
+north_plaid_transactions_args(ngx_http_request_t *r, const char **values)
+{
+    u_char                  *p;
+    ngx_int_t                n;
+    ngx_str_t                v, arg, unescaped;
+    ngx_uint_t               i;
+    ngx_http_north_fields_t  f;
+
+    static struct {
+        const char  *name;
+        ngx_uint_t   index;
+        ngx_uint_t   kind;      /* 0 date, 1 uuid, 2 text, 3 flag */
+    } args[] = {
+        { "from", 1, 0 }, { "to", 2, 0 }, { "account_id", 3, 1 },
+        { "category", 4, 2 }, { "q", 5, 2 }, { "include_hidden", 6, 3 },
+    };
+
+    if (ngx_http_north_fields_init(&f, r, NULL) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (i = 1; i < 10; i++) {
+        values[i] = NULL;
+    }
+
+    values[6] = "false";
+    values[9] = "100";
+
+    for (i = 0; i < sizeof(args) / sizeof(args[0]); i++) {
+        if (ngx_http_arg(r, (u_char *) args[i].name,
+                         ngx_strlen(args[i].name), &arg) != NGX_OK)
+        {
+            continue;
+        }
+
+        /* %xx escapes and + spaces undone */
+        unescaped.data = ngx_pnalloc(r->pool, arg.len + 1);
+        if (unescaped.data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        p = unescaped.data;
+        ngx_unescape_uri(&p, &arg.data, arg.len, NGX_UNESCAPE_URI);
+        unescaped.len = p - unescaped.data;
+
+        for (p = unescaped.data; p < unescaped.data + unescaped.len; p++) {
+            if (*p == '+') {
+                *p = ' ';
+            }
+        }
+
+        v = unescaped;
+
+        switch (args[i].kind) {
+
+        case 0:
+            if (v.len != 10 || v.data[4] != '-' || v.data[7] != '-'
+                || ngx_atoi(v.data, 4) < 1900 || ngx_atoi(v.data + 5, 2) < 1
+                || ngx_atoi(v.data + 5, 2) > 12 || ngx_atoi(v.data + 8, 2) < 1
+                || ngx_atoi(v.data + 8, 2) > 31)
+            {
+                ngx_http_north_fields_error(&f, args[i].name,
+                                            "must be a date (YYYY-MM-DD)");
+                continue;
+            }
+            break;
+
+        case 1:
+            if (!north_check_uuid(v.data, v.len)) {
+                ngx_http_north_fields_error(&f, args[i].name,
+                                            "must be a UUID");
+                continue;
+            }
+            break;
+
+        case 2:
+            if (v.len == 0 || v.len > 100
+                || north_utf8_length(v.data, v.len) < 0)
+            {
+                ngx_http_north_fields_error(&f, args[i].name,
+                                            "must be 1 to 100 characters");
+                continue;
+            }
+            break;
+
+        default:
+            if (!(v.len == 4 && ngx_strncmp(v.data, "true", 4) == 0)
+                && !(v.len == 5 && ngx_strncmp(v.data, "false", 5) == 0))
+            {
+                ngx_http_north_fields_error(&f, args[i].name,
+                                            "must be true or false");
+                continue;
+            }
+        }
+
+        values[args[i].index] = north_plaid_dup(r, &v);
+    }
+
+    if (ngx_http_arg(r, (u_char *) "limit", 5, &v) == NGX_OK) {
+        n = ngx_atoi(v.data, v.len);
+
+        if (n < 1 || n > NORTH_PLAID_LIST_MAX) {
+            ngx_http_north_fields_error(&f, "limit",
+                                        "must be between 1 and 500");
+        } else {
+            values[9] = north_plaid_dup(r, &v);
+        }
+    }
+
+    /* the cursor is the last row's date and id: DATE_UUID */
+    if (ngx_http_arg(r, (u_char *) "cursor", 6, &v) == NGX_OK) {
+        if (v.len != 10 + 1 + 36 || v.data[10] != '_'
+            || !north_check_uuid(v.data + 11, 36))
+        {
+            ngx_http_north_fields_error(&f, "cursor",
+                                        "is not a cursor this list gave");
+        } else {
+            arg.data = v.data;
+            arg.len = 10;
+            values[7] = north_plaid_dup(r, &arg);
+            arg.data = v.data + 11;
+            arg.len = 36;
+            values[8] = north_plaid_dup(r, &arg);
+        }
+    }
+
+    if (ngx_http_north_fields_failed(&f)) {
+        return ngx_http_north_fields_problem(r, &f);
+    }
+
+    return NGX_OK;
+}
+
+
+/* PATCH /v1/transactions/{id}: {"category"?, "notes"?, "hidden"?} */
+
+static ngx_int_t
+north_plaid_transaction(ngx_http_request_t *r)
+{
+    return ngx_http_north_json_read(r, north_plaid_tx_body);
+}
+
+
+static ngx_int_t
+north_plaid_tx_body(ngx_http_request_t *r, json_t *body)
+{
+    char                       *changes;
+    json_t                     *v;
+    ngx_int_t                   rc;
+    ngx_str_t                   tx;
+    const char                 *values[3];
+    ngx_http_north_fields_t     f;
+    ngx_http_north_identity_t  *id;
+
+    static const char *const  fields[] = {
+        "category", "notes", "hidden", NULL
+    };
+
+    id = ngx_http_north_jwt_identity(r);
+
+    if (id == NULL || ngx_http_north_fields_init(&f, r, body) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_north_fields_only(&f, fields);
+    (void) ngx_http_north_field_string(&f, "category", 0, 1, 64);
+    (void) ngx_http_north_field_string(&f, "notes", 0, 0, 1000);
+
+    v = json_object_get(body, "hidden");
+    if (v != NULL && !json_is_boolean(v)) {
+        ngx_http_north_fields_error(&f, "hidden", "must be true or false");
+    }
+
+    if (json_object_size(body) == 0) {
+        ngx_http_north_fields_error(&f, "category",
+                                    "category, notes or hidden is required");
+    }
+
+    if (ngx_http_north_fields_failed(&f)) {
+        return ngx_http_north_fields_problem(r, &f);
+    }
+
+    if (north_plaid_path_uuid(r, 0, &tx) != NGX_OK) {
+        return north_plaid_not_found(r, "no such transaction");
+    }
+
+    changes = json_dumps(body, JSON_COMPACT);
+    if (changes == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    values[0] = (char *) id->user_id.data;
+    values[1] = north_plaid_dup(r, &tx);
+    values[2] = changes;
+
+    rc = ngx_http_north_pg_query(r, &north_plaid_tx_update_stmt, values,
+                                 north_plaid_tx_done, NULL);
+    free(changes);
+
+    return rc;
+}
+
+
+static ngx_int_t
+north_plaid_tx_done(ngx_http_request_t *r, void *data, PGresult *res,
+    ngx_int_t status)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_north_pg_result(r, res, status, -1);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    if (PQntuples(res) == 0) {
+        return north_plaid_not_found(r, "no such transaction");
+    }
+
+    return ngx_http_north_pg_json(r, NGX_HTTP_OK, res, 0);
+}
+
+
+/* POST /v1/webhooks/plaid: verified before anything is done */
+
+static ngx_int_t
+north_plaid_webhook(ngx_http_request_t *r)
+{
+    return ngx_http_north_json_read(r, north_plaid_webhook_body);
+}
+
+
+static ngx_int_t
+north_plaid_webhook_body(ngx_http_request_t *r, json_t *body)
+{
+    const char         *values[1];
+    ngx_table_elt_t    *h;
+    north_plaid_ctx_t  *ctx;
+    char                kid[128];
+
+    static ngx_str_t  name = ngx_string("Plaid-Verification");
+
+    ctx = north_plaid_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->body = body;
+    h = ngx_http_north_header_in(r, &name);
+
+    if (h == NULL
+        || north_jws_kid((char *) h->value.data, h->value.len, kid,
+                         sizeof(kid)) != 0)
+    {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "north plaid: webhook without a verification JWT");
+        return ngx_http_north_problem(r, NGX_HTTP_UNAUTHORIZED,
+                                      "invalid-webhook-signature",
+                                      "Unverified webhook",
+                                      "the Plaid-Verification header is "
+                                      "missing or malformed", NULL);
+    }
+
+    ctx->kid.data = (u_char *) kid;
+    ctx->kid.len = ngx_strlen(kid);
+    ctx->kid.data = (u_char *) north_plaid_dup(r, &ctx->kid);
+    if (ctx->kid.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    values[0] = (char *) ctx->kid.data;
+
+    return ngx_http_north_pg_query(r, &north_plaid_key_stmt, values,
+                                   north_plaid_webhook_key, ctx);
+}
+
+
+static ngx_int_t
+north_plaid_webhook_key(ngx_http_request_t *r, void *data, PGresult *res,
+    ngx_int_t status)
+{
+    north_plaid_ctx_t  *ctx = data;
+
+    ngx_int_t  rc;
+
+    rc = ngx_http_north_pg_result(r, res, status, -1);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    if (PQntuples(res) == 1) {
+        if (PQgetvalue(res, 0, 2)[0] == 't') {
+            return north_plaid_webhook_check(r, ctx, NULL, NULL);
+        }
+
+        return north_plaid_webhook_check(r, ctx, PQgetvalue(res, 0, 0),
+                                         PQgetvalue(res, 0, 1));
+    }
+
+    /* a kid not seen yet: Plaid says whether it is theirs */
+    return north_plaid_request(r, "/webhook_verification_key/get",
+                               json_pack("{s:s}", "key_id", ctx->kid.data),
+                               north_plaid_webhook_fetched);
+}
+
+
+static ngx_int_t
+north_plaid_webhook_fetched(ngx_http_request_t *r, north_plaid_call_t *call)
+{
+    json_t                      *key, *x, *y, *expired;
+    ngx_int_t                    rc;
+    const char                  *values[4];
+    north_plaid_ctx_t           *ctx;
+    ngx_http_north_main_conf_t  *mcf;
+    u_char                       at[NGX_INT64_LEN + 1];
+
+    ctx = north_plaid_ctx(r);
+
+    if (call->error_code && !north_plaid_error_is(call, "NO_ANSWER")
+        && call->status / 100 == 4)
+    {
+        return north_plaid_webhook_check(r, ctx, NULL, NULL);
+    }
+
+    if (call->error_code) {
+        return north_plaid_upstream(r, call);
+    }
+
+    key = json_object_get(call->json, "key");
+    x = json_object_get(key, "x");
+    y = json_object_get(key, "y");
+    expired = json_object_get(key, "expired_at");
+
+    if (!json_is_string(x) || !json_is_string(y)
+        || ngx_strcmp(json_string_value(json_object_get(key, "alg")),
+                      "ES256") != 0)
+    {
+        return north_plaid_webhook_check(r, ctx, NULL, NULL);
+    }
+
+    if (json_is_integer(expired)) {
+        ngx_sprintf(at, "%L%Z", (int64_t) json_integer_value(expired));
+
+        if (json_integer_value(expired) <= ngx_time()) {
+            return north_plaid_webhook_check(r, ctx, NULL, NULL);
+        }
+    }
+
+    values[0] = (char *) ctx->kid.data;
+    values[1] = json_string_value(x);
+    values[2] = json_string_value(y);
+    values[3] = json_is_integer(expired) ? (char *) at : NULL;
+
+    /* kept for the next webhooks; this one goes on at once */
+    rc = north_plaid_webhook_check(r, ctx, values[1], values[2]);
+
+    if (rc == NGX_DONE) {
+        mcf = ngx_http_get_module_main_conf(r, ngx_http_north_module);
+        (void) ngx_http_north_pg_send(mcf->pg, r->pool,
+                                      &north_plaid_key_store_stmt, values,
+                                      north_plaid_key_stored, NULL);
+    }
+
+    return rc;
+}
+
+
+static void
+north_plaid_key_stored(ngx_http_north_pg_op_t *op, PGresult *res,
+    ngx_int_t status)
+{
+    /* a key not kept is fetched again by the next webhook */
+}
+
+
+/* The signature, its age and the body's hash; then what it says is done. */
+
+static ngx_int_t
+north_plaid_webhook_check(ngx_http_request_t *r, north_plaid_ctx_t *ctx,
+    const char *x, const char *y)
+{
+    u_char           *text;
+    size_t            len;
+    json_t           *error;
+    const char       *why, *values[4];
+    north_jwt_key_t   key;
+    ngx_table_elt_t  *h;
+
+    static ngx_str_t  name = ngx_string("Plaid-Verification");
+
+    ngx_memzero(&key, sizeof(key));
+    key.pkey = north_jwk_p256(x, y);
+    why = "unknown, expired or malformed key";
+
+    if (key.pkey) {
+        ngx_cpystrn((u_char *) key.kid, ctx->kid.data, sizeof(key.kid));
+        key.alg = NORTH_JWT_ES256;
+
+        h = ngx_http_north_header_in(r, &name);
+        text = ngx_http_north_body_text(r, &len);
+
+        if (h == NULL || text == NULL
+            || north_plaid_webhook_verify((char *) h->value.data,
+                                          h->value.len, &key, text, len,
+                                          ngx_time(), &why)
+               != 0)
+        {
+            EVP_PKEY_free(key.pkey);
+            key.pkey = NULL;
+        }
+    }
+
+    if (key.pkey == NULL) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "north plaid: webhook refused: %s", why);
+        return ngx_http_north_problem(r, NGX_HTTP_UNAUTHORIZED,
+                                      "invalid-webhook-signature",
+                                      "Unverified webhook",
+                                      "the webhook's signature does not "
+                                      "verify", NULL);
+    }
+
+    EVP_PKEY_free(key.pkey);
+
+    error = json_object_get(ctx->body, "error");
+
+    values[0] = json_string_value(json_object_get(ctx->body, "item_id"));
+    values[1] = json_string_value(json_object_get(ctx->body,
+                                                  "webhook_type"));
+    values[2] = json_string_value(json_object_get(ctx->body,
+                                                  "webhook_code"));
+    values[3] = json_string_value(json_object_get(error, "error_code"));
+
+    if (values[0] == NULL || values[1] == NULL || values[2] == NULL) {
+        return ngx_http_north_problem(r, NGX_HTTP_BAD_REQUEST,
+                                      "validation-failed", "Invalid request",
+                                      "a webhook names its item, type and "
+                                      "code", NULL);
+    }
+
+    return ngx_http_north_pg_query(r, &north_plaid_webhook_stmt, values,
+                                   north_plaid_webhook_done, ctx);
+}
+
+
+static ngx_int_t
+north_plaid_webhook_done(ngx_http_request_t *r, void *data, PGresult *res,
+    ngx_int_t status)
+{
+    ngx_int_t  rc;
+    ngx_str_t  user;
+
+    rc = ngx_http_north_pg_result(r, res, status, -1);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    /* the audit record names whose bank data this was */
+    if (PQntuples(res) == 1) {
+        user.data = (u_char *) PQgetvalue(res, 0, 0);
+        user.len = PQgetlength(res, 0, 0);
+        user.data = (u_char *) north_plaid_dup(r, &user);
+
+        if (user.data) {
+            ngx_http_north_audit_subject(r, &user);
+        }
+    }
+
+    return ngx_http_north_json_send(r, NGX_HTTP_OK,
+                                    json_pack("{s:b}", "received", 1));
+}
+
+
+/* --- shared by the endpoints above --------------------------------------- */
+
+/* The JSON PostgreSQL rendered; data is the status (NULL: 200). */
+
+static ngx_int_t
+north_plaid_json_done(ngx_http_request_t *r, void *data, PGresult *res,
+    ngx_int_t status)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_north_pg_result(r, res, status, 1);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    return ngx_http_north_pg_json(r, data ? (uintptr_t) data : NGX_HTTP_OK,
+                                  res, 0);
+}
+
+
+/* Plaid could not do it: 503 when it is away or busy, else 502. */
+
+static ngx_int_t
+north_plaid_upstream(ngx_http_request_t *r, north_plaid_call_t *call)
+{
+    if (north_plaid_error_is(call, "NO_ANSWER")
+        || ngx_strcmp(call->error_type, "RATE_LIMIT_EXCEEDED") == 0
+        || ngx_strcmp(call->error_type, "INSTITUTION_ERROR") == 0)
+    {
+        return ngx_http_north_problem(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                      "plaid-unavailable",
+                                      "Bank connection unavailable",
+                                      "Plaid or the bank did not answer: "
+                                      "try again shortly", NULL);
+    }
+
+    if (north_plaid_error_is(call, "ITEM_LOGIN_REQUIRED")) {
+        return ngx_http_north_problem(r, NGX_HTTP_CONFLICT,
+                                      "item-login-required",
+                                      "Bank login required",
+                                      "the bank asks its user to log in "
+                                      "again: open Link in update mode with "
+                                      "a link token for this item", NULL);
+    }
+
+    return ngx_http_north_problem(r, NGX_HTTP_BAD_GATEWAY, "plaid-error",
+                                  "Bank link failed",
+                                  "Plaid refused the request", NULL);
+}
+
+
+static ngx_int_t
+north_plaid_consent_problem(ngx_http_request_t *r)
+{
+    json_t     *errors;
+    ngx_int_t   rc;
+
+    errors = json_pack("[{s:s, s:s}]", "field", "bank_data",
+                       "message", ngx_http_north_french(r)
+                       ? "le consentement bank_data est requis"
+                       : "the bank_data consent is required");
+
+    rc = ngx_http_north_problem(r, NGX_HTTP_FORBIDDEN, "consent-missing",
+                                "Consent required",
+                                "linking banks needs the bank_data consent: "
+                                "grant it with PUT "
+                                "/v1/privacy/consents/bank_data", errors);
+    json_decref(errors);
+
+    return rc;
+}
+
+
+static ngx_int_t
+north_plaid_not_found(ngx_http_request_t *r, const char *what)
+{
+    return ngx_http_north_problem(r, NGX_HTTP_NOT_FOUND, "not-found",
+                                  "Not found", what, NULL);
+}
+
+
+/* The UUID from_end segments from the URI's end: /items/{id}/sync is 1. */
+
+static ngx_int_t
+north_plaid_path_uuid(ngx_http_request_t *r, ngx_uint_t from_end,
+    ngx_str_t *id)
+{
+    u_char  *p, *end;
+
+    end = r->uri.data + r->uri.len;
+
+    for ( ;; ) {
+        for (p = end; p > r->uri.data && p[-1] != '/'; p--) {
+            /* void */
+        }
+
+        if (from_end-- == 0 || p == r->uri.data) {
+            break;
+        }
+
+        end = p - 1;
+    }
+
+    id->data = p;
+    id->len = end - p;
+
+    return north_check_uuid(id->data, id->len) ? NGX_OK : NGX_DECLINED;
+}
+
+
+static north_plaid_ctx_t *
+north_plaid_ctx(ngx_http_request_t *r)
+{
+    ngx_http_north_ctx_t  *nctx;
+
+    nctx = ngx_http_north_ctx(r);
+    if (nctx == NULL) {
+        return NULL;
+    }
+
+    if (nctx->service == NULL) {
+        nctx->service = ngx_pcalloc(r->pool, sizeof(north_plaid_ctx_t));
+    }
+
+    return nctx->service;
+}
+
+
+static const char *
+north_plaid_dup(ngx_http_request_t *r, ngx_str_t *s)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(r->pool, s->len + 1);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    ngx_memcpy(p, s->data, s->len);
+    p[s->len] = '\0';
+
+    return (char *) p;
+}
+
+
+/* --- what this service holds of a user ----------------------------------- */
+
+static ngx_http_north_pg_stmt_t  north_plaid_export_items =
+    ngx_http_north_pg_stmt("north_plaid_export_items",
+        "select i.id::text,"
+        " (to_jsonb(i) - 'access_token' - 'token_key_id')::text"
+        " from north.plaid_items i"
+        " where i.user_id = $1 and ($2::uuid is null or i.id > $2::uuid)"
+        " order by i.id limit $3::int", 3);
+
+/* unlinked here at once, removed at Plaid by the plaid.remove job */
+static ngx_http_north_pg_stmt_t  north_plaid_erase_items =
+    ngx_http_north_pg_stmt("north_plaid_erase_items",
+        "select * from north.plaid_unlink($1, null)", 1);
+
+static ngx_http_north_pg_stmt_t  north_plaid_export_accounts =
+    ngx_http_north_pg_stmt("north_plaid_export_accounts",
+        "select a.id::text, to_jsonb(a)::text from north.accounts a"
+        " where a.user_id = $1 and ($2::uuid is null or a.id > $2::uuid)"
+        " order by a.id limit $3::int", 3);
+
+static ngx_http_north_pg_stmt_t  north_plaid_erase_accounts =
+    ngx_http_north_pg_stmt("north_plaid_erase_accounts",
+        "delete from north.accounts where user_id = $1", 1);
+
+static ngx_http_north_pg_stmt_t  north_plaid_export_transactions =
+    ngx_http_north_pg_stmt("north_plaid_export_transactions",
+        "select t.id::text, to_jsonb(t)::text from north.transactions t"
+        " where t.user_id = $1 and ($2::uuid is null or t.id > $2::uuid)"
+        " order by t.id limit $3::int", 3);
+
+static ngx_http_north_pg_stmt_t  north_plaid_erase_transactions =
+    ngx_http_north_pg_stmt("north_plaid_erase_transactions",
+        "delete from north.transactions where user_id = $1", 1);
+
+
+ngx_http_north_privacy_part_t  north_plaid_privacy[] = {
+    { "plaid_items", "north.plaid_items", &north_plaid_export_items,
+      &north_plaid_erase_items },
+    { "accounts", "north.accounts", &north_plaid_export_accounts,
+      &north_plaid_erase_accounts },
+    { "transactions", "north.transactions", &north_plaid_export_transactions,
+      &north_plaid_erase_transactions },
+    { NULL, NULL, NULL, NULL }
+};
+
+
+ngx_http_north_route_t  north_plaid_routes[] = {
+
+    { ngx_string("plaid.link_token"), NGX_HTTP_POST, north_plaid_link_token },
+
+    { ngx_string("plaid.items"), NGX_HTTP_GET|NGX_HTTP_POST,
+      north_plaid_items },
+
+    { ngx_string("plaid.item"), NGX_HTTP_DELETE, north_plaid_item },
+
+    { ngx_string("plaid.sync"), NGX_HTTP_POST, north_plaid_sync },
+
+    { ngx_string("plaid.webhook"), NGX_HTTP_POST, north_plaid_webhook },
+
+    { ngx_string("plaid.accounts"), NGX_HTTP_GET, north_plaid_accounts },
+
+    { ngx_string("plaid.transactions"), NGX_HTTP_GET,
+      north_plaid_transactions },
+
+    { ngx_string("plaid.transaction"), NGX_HTTP_PATCH,
+      north_plaid_transaction },
+
+    { ngx_null_string, 0, NULL }
+};

@@ -1,0 +1,530 @@
+/*
+ * The banking service's jobs: plaid.sync runs /transactions/sync for an
+ * item page by page, each page applied with its cursor in one transaction,
+ * under the item's sync lease; plaid.remove calls /item/remove for items
+ * unlinked here.
+ */
+
+#include "ngx_north.h"
+#include "ngx_north_pg.h"
+#include "ngx_north_jobs.h"
+#include "ngx_north_crypto.h"
+#include "plaid_client.h"
+
+
+#define NORTH_PLAID_SYNC_LEASE     "10 minutes"
+#define NORTH_PLAID_SYNC_PAGE      500
+#define NORTH_PLAID_SYNC_RESTARTS  5
+
+
+typedef struct {
+    ngx_http_north_job_t        *job;
+    ngx_str_t                    access_token;
+    ngx_str_t                    plaid_item_id;
+    ngx_str_t                    start;          /* the loop's first cursor */
+    ngx_str_t                    cursor;
+    ngx_uint_t                   restarts;
+    ngx_uint_t                   pages;
+    ngx_uint_t                   rows;
+    const char                  *error;         /* to end the job with */
+    ngx_str_t                    removal;       /* plaid.remove's row */
+} north_plaid_job_t;
+
+
+static void north_plaid_sync_begun(ngx_http_north_pg_op_t *op,
+    PGresult *res, ngx_int_t status);
+static void north_plaid_sync_page(north_plaid_job_t *pj);
+static void north_plaid_sync_fetched(north_plaid_call_t *call);
+static void north_plaid_sync_applied(ngx_http_north_pg_op_t *op,
+    PGresult *res, ngx_int_t status);
+static void north_plaid_sync_end(north_plaid_job_t *pj, const char *error);
+static void north_plaid_sync_released(ngx_http_north_pg_op_t *op,
+    PGresult *res, ngx_int_t status);
+static void north_plaid_remove_next(ngx_http_north_pg_op_t *op,
+    PGresult *res, ngx_int_t status);
+static void north_plaid_remove_called(north_plaid_call_t *call);
+static void north_plaid_remove_done(ngx_http_north_pg_op_t *op,
+    PGresult *res, ngx_int_t status);
+static ngx_int_t north_plaid_job_token(north_plaid_job_t *pj, PGresult *res,
+    int col);
+static ngx_int_t north_plaid_job_str(north_plaid_job_t *pj, ngx_str_t *s,
+    const char *v, size_t len);
+static ngx_int_t north_plaid_job_sql(north_plaid_job_t *pj,
+    ngx_http_north_pg_stmt_t *stmt, const char **values,
+    ngx_http_north_pg_handler_pt handler);
+
+
+static ngx_http_north_pg_stmt_t  north_plaid_sync_begin_stmt =
+    ngx_http_north_pg_stmt("north_plaid_sync_begin",
+        "select status, plaid_item_id, access_token, token_key_id, cursor"
+        " from north.plaid_sync_begin($1::uuid, '" NORTH_PLAID_SYNC_LEASE
+        "')", 1);
+
+static ngx_http_north_pg_stmt_t  north_plaid_sync_apply_stmt =
+    ngx_http_north_pg_stmt("north_plaid_sync_apply",
+        "select has_more, next_cursor, rows"
+        " from north.plaid_apply_page($1::uuid, $2::jsonb)", 2);
+
+static ngx_http_north_pg_stmt_t  north_plaid_sync_release_stmt =
+    ngx_http_north_pg_stmt("north_plaid_sync_release",
+        "update north.plaid_items set sync_lease = null,"
+        " health = case when $2::text is null then health else $2 end,"
+        " health_detail = case when $2::text is null then health_detail"
+        "                      else $3 end"
+        " where id = $1::uuid", 3);
+
+static ngx_http_north_pg_stmt_t  north_plaid_remove_next_stmt =
+    ngx_http_north_pg_stmt("north_plaid_remove_next",
+        "update north.plaid_removals r"
+        " set leased_until = now() + interval '2 minutes',"
+        "     attempts = r.attempts + 1"
+        " where r.id = (select q.id from north.plaid_removals q"
+        "               where q.leased_until is null or q.leased_until < now()"
+        "               order by q.id for update skip locked limit 1)"
+        " returning r.id, r.plaid_item_id, r.access_token, r.token_key_id",
+        0);
+
+static ngx_http_north_pg_stmt_t  north_plaid_remove_done_stmt =
+    ngx_http_north_pg_stmt("north_plaid_remove_done",
+        "delete from north.plaid_removals where id = $1::bigint", 1);
+
+static ngx_http_north_pg_stmt_t  north_plaid_remove_failed_stmt =
+    ngx_http_north_pg_stmt("north_plaid_remove_failed",
+        "update north.plaid_removals set last_error = $2,"
+        " leased_until = now() + least(interval '1 hour',"
+        "                              interval '10 seconds' * power(2, attempts))"
+        " where id = $1::bigint", 2);
+
+
+/* plaid.sync: the job's ref is the item */
+
+static void
+north_plaid_sync(ngx_http_north_job_t *job)
+{
+    const char         *values[1];
+    north_plaid_job_t  *pj;
+
+    pj = ngx_pcalloc(job->pool, sizeof(north_plaid_job_t));
+    if (pj == NULL || job->ref.len == 0) {
+        ngx_http_north_job_done(job, pj ? "the job names no item"
+                                        : "out of memory");
+        return;
+    }
+
+    pj->job = job;
+    job->data = pj;
+
+    values[0] = (char *) job->ref.data;
+
+    if (north_plaid_job_sql(pj, &north_plaid_sync_begin_stmt, values,
+                            north_plaid_sync_begun)
+        != NGX_OK)
+    {
+        ngx_http_north_job_done(job, "the database is unavailable");
+    }
+}
+
+
+static void
+north_plaid_sync_begun(ngx_http_north_pg_op_t *op, PGresult *res,
+    ngx_int_t status)
+{
+    north_plaid_job_t  *pj = op->data;
+
+    char  *outcome;
+
+    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK
+        || PQntuples(res) != 1)
+    {
+        ngx_http_north_job_done(pj->job, res ? PQresultErrorMessage(res)
+                                : ngx_http_north_pg_status_text(status));
+        return;
+    }
+
+    outcome = PQgetvalue(res, 0, 0);
+
+    if (ngx_strcmp(outcome, "busy") == 0) {
+        /* another worker or node syncs it now: after it, once more */
+        ngx_http_north_job_done(pj->job, "another sync of the item runs");
+        return;
+    }
+
+    if (ngx_strcmp(outcome, "ok") != 0) {
+        /* unlinked, or its user must log in again: nothing to do */
+        ngx_log_error(NGX_LOG_INFO, pj->job->log, 0,
+                      "north plaid: sync of item %V skipped: %s",
+                      &pj->job->ref, outcome);
+        ngx_http_north_job_done(pj->job, NULL);
+        return;
+    }
+
+    if (north_plaid_job_str(pj, &pj->plaid_item_id, PQgetvalue(res, 0, 1),
+                            PQgetlength(res, 0, 1)) != NGX_OK
+        || north_plaid_job_str(pj, &pj->start, PQgetvalue(res, 0, 4),
+                               PQgetlength(res, 0, 4)) != NGX_OK
+        || north_plaid_job_token(pj, res, 2) != NGX_OK)
+    {
+        north_plaid_sync_end(pj, "the access token does not open");
+        return;
+    }
+
+    pj->cursor = pj->start;
+
+    north_plaid_sync_page(pj);
+}
+
+
+static void
+north_plaid_sync_page(north_plaid_job_t *pj)
+{
+    json_t  *body;
+
+    body = json_pack("{s:s%, s:i, s:{s:b}}",
+                     "access_token", pj->access_token.data,
+                     pj->access_token.len,
+                     "count", NORTH_PLAID_SYNC_PAGE,
+                     "options", "include_original_description", 0);
+
+    /* no cursor at all: the whole history */
+    if (body && pj->cursor.len) {
+        json_object_set_new(body, "cursor",
+                            json_stringn((char *) pj->cursor.data,
+                                         pj->cursor.len));
+    }
+
+    if (north_plaid_call(pj->job->pool, pj->job->log, "/transactions/sync",
+                         body, north_plaid_sync_fetched, pj)
+        != NGX_OK)
+    {
+        north_plaid_sync_end(pj, "the call to Plaid could not be made");
+    }
+}
+
+
+static void
+north_plaid_sync_fetched(north_plaid_call_t *call)
+{
+    north_plaid_job_t  *pj = call->data;
+
+    const char  *values[2];
+
+    if (north_plaid_error_is(call,
+                             "TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION"))
+    {
+        /* Plaid's rule: the whole loop again, from its first cursor */
+        if (++pj->restarts > NORTH_PLAID_SYNC_RESTARTS) {
+            north_plaid_sync_end(pj, "data kept changing during pagination");
+            return;
+        }
+
+        ngx_log_error(NGX_LOG_INFO, pj->job->log, 0,
+                      "north plaid: item %V changed during pagination, "
+                      "restarting its sync", &pj->job->ref);
+        pj->cursor = pj->start;
+        north_plaid_sync_page(pj);
+        return;
+    }
+
+    if (north_plaid_error_is(call, "ITEM_LOGIN_REQUIRED")) {
+        pj->error = NULL;
+        values[0] = (char *) pj->job->ref.data;
+        north_plaid_sync_end(pj, "login_required");
+        return;
+    }
+
+    if (call->error_code) {
+        /* rate limits, the bank or Plaid away: the job backs off */
+        north_plaid_sync_end(pj, call->error_code);
+        return;
+    }
+
+    values[0] = (char *) pj->job->ref.data;
+    values[1] = (char *) call->fetch->body.data;
+
+    if (north_plaid_job_sql(pj, &north_plaid_sync_apply_stmt, values,
+                            north_plaid_sync_applied)
+        != NGX_OK)
+    {
+        north_plaid_sync_end(pj, "the database is unavailable");
+    }
+}
+
+
+static void
+north_plaid_sync_applied(ngx_http_north_pg_op_t *op, PGresult *res,
+    ngx_int_t status)
+{
+    north_plaid_job_t  *pj = op->data;
+
+    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK
+        || PQntuples(res) != 1)
+    {
+        north_plaid_sync_end(pj, res ? PQresultErrorMessage(res)
+                                 : ngx_http_north_pg_status_text(status));
+        return;
+    }
+
+    pj->pages++;
+    pj->rows += ngx_atoi((u_char *) PQgetvalue(res, 0, 2),
+                         PQgetlength(res, 0, 2));
+
+    if (north_plaid_job_str(pj, &pj->cursor, PQgetvalue(res, 0, 1),
+                            PQgetlength(res, 0, 1)) != NGX_OK)
+    {
+        north_plaid_sync_end(pj, "out of memory");
+        return;
+    }
+
+    if (PQgetvalue(res, 0, 0)[0] == 't') {
+        north_plaid_sync_page(pj);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, pj->job->log, 0,
+                  "north plaid: item %V synced: %ui pages, %ui changes",
+                  &pj->job->ref, pj->pages, pj->rows);
+
+    north_plaid_sync_end(pj, NULL);
+}
+
+
+/* The lease goes (and the health, after a login error), then the job. */
+
+static void
+north_plaid_sync_end(north_plaid_job_t *pj, const char *error)
+{
+    const char  *values[3];
+
+    values[0] = (char *) pj->job->ref.data;
+    values[1] = NULL;
+    values[2] = NULL;
+
+    if (error && ngx_strcmp(error, "login_required") == 0) {
+        values[1] = "login_required";
+        values[2] = "ITEM_LOGIN_REQUIRED";
+        error = NULL;
+    }
+
+    /* the error may be a result's, freed before the job ends: a copy */
+    pj->error = NULL;
+
+    if (error) {
+        pj->error = (char *) ngx_pnalloc(pj->job->pool, ngx_strlen(error) + 1);
+        if (pj->error) {
+            ngx_memcpy((char *) pj->error, error, ngx_strlen(error) + 1);
+        }
+    }
+
+    if (pj->access_token.data) {
+        ngx_explicit_memzero(pj->access_token.data, pj->access_token.len);
+    }
+
+    if (north_plaid_job_sql(pj, &north_plaid_sync_release_stmt, values,
+                            north_plaid_sync_released)
+        != NGX_OK)
+    {
+        /* the lease runs out by itself */
+        ngx_http_north_job_done(pj->job, pj->error);
+    }
+}
+
+
+static void
+north_plaid_sync_released(ngx_http_north_pg_op_t *op, PGresult *res,
+    ngx_int_t status)
+{
+    north_plaid_job_t  *pj = op->data;
+
+    ngx_http_north_job_done(pj->job, pj->error);
+}
+
+
+/* plaid.remove: every queued removal, one at a time */
+
+static void
+north_plaid_remove(ngx_http_north_job_t *job)
+{
+    north_plaid_job_t  *pj;
+
+    pj = ngx_pcalloc(job->pool, sizeof(north_plaid_job_t));
+    if (pj == NULL) {
+        ngx_http_north_job_done(job, "out of memory");
+        return;
+    }
+
+    pj->job = job;
+    job->data = pj;
+
+    if (north_plaid_job_sql(pj, &north_plaid_remove_next_stmt, NULL,
+                            north_plaid_remove_next)
+        != NGX_OK)
+    {
+        ngx_http_north_job_done(job, "the database is unavailable");
+    }
+}
+
+
+static void
+north_plaid_remove_next(ngx_http_north_pg_op_t *op, PGresult *res,
+    ngx_int_t status)
+{
+    north_plaid_job_t  *pj = op->data;
+
+    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+        ngx_http_north_job_done(pj->job, res ? PQresultErrorMessage(res)
+                                : ngx_http_north_pg_status_text(status));
+        return;
+    }
+
+    if (PQntuples(res) == 0) {
+        ngx_http_north_job_done(pj->job, NULL);
+        return;
+    }
+
+    if (north_plaid_job_str(pj, &pj->removal, PQgetvalue(res, 0, 0),
+                            PQgetlength(res, 0, 0)) != NGX_OK
+        || north_plaid_job_str(pj, &pj->plaid_item_id, PQgetvalue(res, 0, 1),
+                               PQgetlength(res, 0, 1)) != NGX_OK
+        || north_plaid_job_token(pj, res, 2) != NGX_OK
+        || north_plaid_call(pj->job->pool, pj->job->log, "/item/remove",
+                            json_pack("{s:s%}", "access_token",
+                                      pj->access_token.data,
+                                      pj->access_token.len),
+                            north_plaid_remove_called, pj)
+           != NGX_OK)
+    {
+        ngx_http_north_job_done(pj->job, "a removal could not be sent");
+    }
+}
+
+
+static void
+north_plaid_remove_called(north_plaid_call_t *call)
+{
+    north_plaid_job_t  *pj = call->data;
+
+    const char  *values[2];
+
+    ngx_explicit_memzero(pj->access_token.data, pj->access_token.len);
+
+    values[0] = (char *) pj->removal.data;
+    values[1] = call->error_code;
+
+    /* an item Plaid no longer knows is removed all the same */
+    if (call->error_code == NULL
+        || north_plaid_error_is(call, "INVALID_ACCESS_TOKEN")
+        || north_plaid_error_is(call, "ITEM_NOT_FOUND"))
+    {
+        ngx_log_error(NGX_LOG_INFO, pj->job->log, 0,
+                      "north plaid: Plaid item %V removed",
+                      &pj->plaid_item_id);
+        pj->error = NULL;
+
+        if (north_plaid_job_sql(pj, &north_plaid_remove_done_stmt, values,
+                                north_plaid_remove_done)
+            != NGX_OK)
+        {
+            ngx_http_north_job_done(pj->job, "the database is unavailable");
+        }
+
+        return;
+    }
+
+    pj->error = call->error_code;
+
+    if (north_plaid_job_sql(pj, &north_plaid_remove_failed_stmt, values,
+                            north_plaid_remove_done)
+        != NGX_OK)
+    {
+        ngx_http_north_job_done(pj->job, call->error_code);
+    }
+}
+
+
+static void
+north_plaid_remove_done(ngx_http_north_pg_op_t *op, PGresult *res,
+    ngx_int_t status)
+{
+    north_plaid_job_t  *pj = op->data;
+
+    if (pj->error || res == NULL) {
+        /* tried again later, with the job's backoff */
+        ngx_http_north_job_done(pj->job, pj->error ? pj->error
+                                : ngx_http_north_pg_status_text(status));
+        return;
+    }
+
+    if (north_plaid_job_sql(pj, &north_plaid_remove_next_stmt, NULL,
+                            north_plaid_remove_next)
+        != NGX_OK)
+    {
+        ngx_http_north_job_done(pj->job, "the database is unavailable");
+    }
+}
+
+
+/* --- shared by the jobs above -------------------------------------------- */
+
+/* Opens the sealed access token in column col (its key id and item id in
+ * the columns after and before it). */
+
+static ngx_int_t
+north_plaid_job_token(north_plaid_job_t *pj, PGresult *res, int col)
+{
+    ngx_str_t                    sealed, key_id;
+    ngx_http_north_main_conf_t  *mcf;
+
+    mcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                              ngx_http_north_module);
+
+    sealed.data = (u_char *) PQgetvalue(res, 0, col);
+    sealed.len = PQgetlength(res, 0, col);
+    key_id.data = (u_char *) PQgetvalue(res, 0, col + 1);
+    key_id.len = PQgetlength(res, 0, col + 1);
+
+    if (ngx_http_north_open(mcf, pj->job->pool, &sealed, &key_id,
+                            &pj->plaid_item_id, &pj->access_token)
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, pj->job->log, 0,
+                      "north plaid: the access token of Plaid item %V does "
+                      "not open (forged, moved, or another data key)",
+                      &pj->plaid_item_id);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+north_plaid_job_str(north_plaid_job_t *pj, ngx_str_t *s, const char *v,
+    size_t len)
+{
+    s->data = ngx_pnalloc(pj->job->pool, len + 1);
+    if (s->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(s->data, v, len);
+    s->data[len] = '\0';
+    s->len = len;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+north_plaid_job_sql(north_plaid_job_t *pj, ngx_http_north_pg_stmt_t *stmt,
+    const char **values, ngx_http_north_pg_handler_pt handler)
+{
+    return ngx_http_north_pg_send(pj->job->pg, pj->job->pool, stmt, values,
+                                  handler, pj);
+}
+
+
+ngx_http_north_job_kind_t  north_plaid_jobs[] = {
+    { ngx_string("plaid.sync"), north_plaid_sync },
+    { ngx_string("plaid.remove"), north_plaid_remove },
+    { ngx_null_string, NULL }
+};
