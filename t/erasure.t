@@ -38,8 +38,7 @@ sub fill {
          where id = :'a0'", $uid), password => $pw, device => { id => 'tablet' } });
     psql("insert into north.devices (user_id, device_id, public_key)
           values (:'a0', 'ipad', '\\x3059')", $uid);
-    psql("insert into north.accounts (user_id, name, type, balance_cents)
-          values (:'a0', 'Chequing', 'depository', 123456)", $uid);
+    plaid_link($port, $tok);
     psql("insert into north.jobs (kind, user_id, done_at) values ('test.done', :'a0', now())", $uid);
 }
 
@@ -73,6 +72,7 @@ my ($tok, $uid, $mail, $refresh) = register();
 my ($otok, $ouid, $omail) = register();
 fill($tok, $uid);
 fill($otok, $ouid);
+my $plaid_item = psql("select plaid_item_id from north.plaid_items where user_id = :'a0'", $uid);
 my $before = rows_of($uid);
 is(scalar(grep { !$before->{$_} } grep { !/^(erasures|breach_register)$/ } keys %$before), 0,
    'before: the user has rows in every table') or diag explain $before;
@@ -141,7 +141,10 @@ cmp_ok($after->{audit_log}, '>=', $before->{audit_log}, '... the audit rows are 
               '... and the user id only in the audit log and the erasure record');
     like($dump, qr/\Q$omail\E/i, "... while the other user's data is all there");
 }
-is(rows_of($ouid)->{accounts}, 1, "the other user's rows are untouched");
+cmp_ok(rows_of($ouid)->{transactions}, '>', 100, "the other user's rows are untouched");
+ok(wait_for(20, sub { plaid_sim('/__sim/state', { item_id => $plaid_item })->{item} ? 0 : 1 }),
+   'the linked institution is removed at Plaid (/item/remove)');
+is(psql("select count(*) from north.plaid_removals"), 0, '... and nothing waits to be removed');
 is(call(GET => '/v1/me', token => $otok)->{code}, 200, '... and their session lives');
 is(scalar psql("select chain || ' ' || seq || ' ' || problem from north.audit_verify()
                 where chain in (select chain from north.audit_log where subject = :'a0')", $uid),

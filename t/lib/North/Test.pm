@@ -21,7 +21,7 @@ use JSON::PP ();
 
 our @EXPORT = qw(north_root north_stack north_http_config north_nginx
     north_http psql jwt jwt_secret new_session session_token es256_key
-    es256_public_pem problem_ok fields_of);
+    es256_public_pem problem_ok fields_of plaid_sim plaid_link wait_for);
 
 my $Root = abs_path(dirname(__FILE__) . '/../../..');
 
@@ -272,6 +272,54 @@ sub north_http {
     my $json = eval { JSON::PP->new->utf8->decode($rbody) };
     return { code => $code // 0, headers => \%hd, body => $rbody // '',
              json => $json };
+}
+
+# --- the Plaid simulator (t/plaid-sim) ---------------------------------------
+
+# POSTs body (with the simulator's credentials) to the simulator; its JSON.
+sub plaid_sim {
+    my ($path, $body) = @_;
+    require HTTP::Tiny;
+    my $r = HTTP::Tiny->new(timeout => 30)->post(
+        "http://127.0.0.1:$ENV{NORTH_PLAID_SIM_PORT}$path",
+        { content => $Json->encode({ client_id => $ENV{PLAID_CLIENT_ID},
+                                     secret => $ENV{PLAID_SECRET}, %{ $body // {} } }),
+          headers => { 'Content-Type' => 'application/json' } });
+    return eval { JSON::PP->new->utf8->decode($r->{content}) } // {};
+}
+
+# Polls code until it returns true, for up to seconds; its last value.
+sub wait_for {
+    my ($seconds, $code) = @_;
+    my $v;
+    for (1 .. $seconds * 10) {
+        last if $v = $code->();
+        sleep 0.1;
+    }
+    return $v;
+}
+
+# Links institution (ins_43 unless given) for token's user through nginx on
+# port, the bank_data consent granted first, and waits for its first sync:
+# (our item id, Plaid's item id, the simulator's access token).
+sub plaid_link {
+    my ($port, $token, %o) = @_;
+    north_http($port, PUT => '/v1/privacy/consents/bank_data', token => $token,
+               json => { granted => JSON::PP::true });
+    my $public = plaid_sim('/sandbox/public_token/create', {
+        institution_id => $o{institution} // 'ins_43',
+        initial_products => ['transactions'],
+        options => { webhook => "http://127.0.0.1:$port/v1/webhooks/plaid" } })->{public_token};
+    my $r = north_http($port, POST => '/v1/plaid/items', token => $token,
+                       json => { public_token => $public });
+    die "link: $r->{code} $r->{body}" unless $r->{code} == 201;
+    my $item = $r->{json}{item}{id};
+    wait_for(20, sub { psql("select last_synced_at is not null from north.plaid_items
+                             where id = :'a0'", $item) eq 't' })
+        or die "item $item did not sync";
+    my $plaid = psql("select plaid_item_id from north.plaid_items where id = :'a0'", $item);
+    my $state = plaid_sim('/__sim/state', { item_id => $plaid });
+    return ($item, $plaid, $state->{item}{access_token});
 }
 
 # A north_http answer is the problem+json of that status and type slug.

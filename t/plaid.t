@@ -1,0 +1,374 @@
+# Banking through Plaid, against the Plaid simulator (t/plaid-sim): linking
+# and its errors, the sync loop (pages, mutation during pagination, pending
+# to posted, removals, user edits kept, a worker killed mid-sync, one sync
+# at a time), verified webhooks, item health, unlinking, other users' ids,
+# the access token sealed, and Plaid or PostgreSQL away.
+use strict;
+use warnings;
+use lib 't/lib';
+use North::Test;
+use Test::More;
+use Time::HiRes qw(sleep);
+use JSON::PP ();
+
+my ($port, $prefix) = north_nginx(name => 'plaid');
+my $n = 0;
+my $pw = 'maple syrup & snow 42';
+
+sub call { north_http($port, @_) }
+
+sub register {
+    my (%o) = @_;
+    my $r = call(POST => '/v1/auth/register', json => {
+        email => sprintf('plaid%d.%d@north.example.ca', $$, ++$n), password => $pw,
+        consents => ['terms', 'privacy_policy'], %o });
+    die "register: $r->{code} $r->{body}" unless $r->{code} == 201;
+    return ($r->{json}{access_token}, $r->{json}{user}{id});
+}
+
+# our transactions of an item against the simulator's truth
+sub truth { plaid_sim('/__sim/state', { item_id => $_[0] })->{item} }
+sub same_as_truth {
+    my ($item, $plaid, $name) = @_;
+    my %want = map { $_->{transaction_id} => -int($_->{amount} * 100 + ($_->{amount} < 0 ? -0.5 : 0.5)) }
+               @{ truth($plaid)->{transactions} };
+    my %got = map { split /\|/ } psql("select plaid_transaction_id || '|' || amount_cents
+                                       from north.transactions where item_id = :'a0'", $item);
+    is_deeply(\%got, \%want, $name) or diag(scalar(keys %got) . ' rows, ' . scalar(keys %want) . ' wanted');
+}
+sub sync_now {
+    my ($tok, $item) = @_;
+    my $before = psql("select coalesce(max(id), 0) from north.jobs");
+    my $r = call(POST => "/v1/plaid/items/$item/sync", token => $tok);
+    # every job queued since has ended: done, or failed and waiting
+    wait_for(30, sub { psql("select count(*) = 0 from north.jobs where kind = 'plaid.sync'
+                             and ref = :'a0' and id > :'a1' and done_at is null
+                             and (attempts = 0 or leased_until is not null)",
+                            $item, $before) eq 't' });
+    return $r;
+}
+
+my ($tok, $uid) = register(locale => 'fr-CA');
+my ($otok, $ouid) = register();
+
+# --- linking ---------------------------------------------------------------------
+
+problem_ok(call(POST => '/v1/plaid/link-token', token => $tok, json => {}), 403,
+           'consent-missing', 'link token without the bank_data consent');
+my $r = call(POST => '/v1/plaid/items', token => $tok, json => { public_token => 'x' });
+problem_ok($r, 403, 'consent-missing', 'link without the bank_data consent');
+is_deeply(fields_of($r), ['bank_data'], '... names the consent');
+
+call(PUT => '/v1/privacy/consents/bank_data', token => $tok, json => { granted => JSON::PP::true });
+$r = call(POST => '/v1/plaid/link-token', token => $tok, json => {});
+is($r->{code}, 200, 'link token: 200');
+like($r->{json}{link_token}, qr/^link-sandbox-/, '... a link token');
+ok($r->{json}{expiration}, '... and when it expires');
+my $asked = plaid_sim('/__sim/state', {})->{link_tokens}[-1];
+is_deeply($asked->{country_codes}, ['CA'], '... for Canadian institutions');
+is($asked->{language}, 'fr', '... in French for a fr-CA user');
+is($asked->{user}{client_user_id}, $uid, '... for the user');
+is_deeply($asked->{products}, ['transactions'], '... transactions');
+like($asked->{webhook}, qr{/v1/webhooks/plaid$}, '... with our webhook');
+is($asked->{client_name}, 'North', '... as North');
+problem_ok(call(POST => '/v1/plaid/link-token', token => $tok, json => { item_id => 'nope' }),
+           400, 'validation-failed', 'link token for a malformed item id');
+problem_ok(call(POST => '/v1/plaid/link-token', token => $tok,
+                json => { item_id => '00000000-0000-0000-0000-000000000000' }),
+           404, 'not-found', 'link token for an unknown item');
+problem_ok(call(POST => '/v1/plaid/link-token', json => {}), 401, 'unauthorized',
+           'link token without a token');
+
+problem_ok(call(POST => '/v1/plaid/items', token => $tok, json => { public_token => 'public-sandbox-nope' }),
+           400, 'invalid-public-token', 'a wrong public token');
+$r = call(POST => '/v1/plaid/items', token => $tok, json => { public_token => 42, extra => 1 });
+is_deeply(fields_of($r), [qw(extra public_token)], 'bad input: each field named');
+
+plaid_sim('/__sim/config', { initial_transactions => 2000 });
+my ($item, $plaid, $access) = plaid_link($port, $tok);
+plaid_sim('/__sim/config', { initial_transactions => 120 });
+ok($item, 'link: an item');
+$r = call(GET => '/v1/plaid/items', token => $tok);
+is($r->{json}{items}[0]{health}, 'good', 'items: healthy');
+is($r->{json}{items}[0]{accounts}, 6, '... six accounts');
+same_as_truth($item, $plaid, 'first sync: 2,003 transactions over 5 pages, exactly the truth');
+is(psql("select count(*) from north.transactions where item_id = :'a0'", $item), 2003, '... 2,003 of them');
+
+my $pub = plaid_sim('/sandbox/public_token/create', { institution_id => 'ins_43' })->{public_token};
+problem_ok(call(POST => '/v1/plaid/items', token => $tok,
+                json => { public_token => $pub, institution_id => 'ins_43' }),
+           409, 'institution-already-linked', 'the same institution again, named');
+$pub = plaid_sim('/sandbox/public_token/create', { institution_id => 'ins_43' })->{public_token};
+problem_ok(call(POST => '/v1/plaid/items', token => $tok, json => { public_token => $pub }),
+           409, 'institution-already-linked', 'the same institution again, learnt from Plaid');
+is(psql("select count(*) from north.plaid_items where user_id = :'a0'", $uid), 1, '... never twice');
+ok(wait_for(20, sub { psql("select count(*) from north.plaid_removals") == 0 }),
+   '... and the second item made at Plaid is removed there');
+
+# --- the access token, sealed --------------------------------------------------------
+
+{
+    local $ENV{LD_PRELOAD};
+    delete $ENV{LD_PRELOAD};
+    my $dump = `pg_dump --data-only '$ENV{DATABASE_URL}' 2>/dev/null`;
+    ok(length $dump > 10000, 'a dump of the database');
+    unlike($dump, qr/\Q$access\E/, 'the access token is nowhere in PostgreSQL in plain text');
+}
+like(psql("select token_key_id from north.plaid_items where id = :'a0'", $item), qr/^[0-9a-f]{16}$/,
+     '... sealed under a named key');
+psql("update north.plaid_items set plaid_item_id = 'item-moved' where id = :'a0'", $item);
+my $before = psql("select count(*) from north.transactions where item_id = :'a0'", $item);
+sync_now($tok, $item);
+like(psql("select last_error from north.jobs where kind = 'plaid.sync' and ref = :'a0'
+           order by id desc limit 1", $item), qr/does not open/,
+     'a sealed token moved to another item does not open');
+psql("update north.plaid_items set plaid_item_id = :'a1', sync_lease = null where id = :'a0'", $item, $plaid);
+psql("update north.jobs set done_at = now() where kind = 'plaid.sync' and done_at is null");
+
+# --- accounts and transactions ----------------------------------------------------------
+
+$r = call(GET => '/v1/accounts', token => $tok);
+is(scalar @{ $r->{json}{accounts} }, 6, 'accounts: six');
+my ($credit) = grep { $_->{type} eq 'credit' } @{ $r->{json}{accounts} };
+is($credit->{balance_cents}, 81255, '... a credit card owes $812.55');
+is($credit->{limit_cents}, 1000000, '... of a $10,000 limit');
+my ($usd) = grep { $_->{currency} eq 'USD' } @{ $r->{json}{accounts} };
+ok($usd, '... a USD account');
+my ($rrsp) = grep { ($_->{subtype} // '') eq 'rrsp' } @{ $r->{json}{accounts} };
+is($rrsp->{type}, 'investment', '... an RRSP');
+is(scalar @{ call(GET => '/v1/accounts', token => $otok)->{json}{accounts} }, 0,
+   "another user sees none of them");
+
+$r = call(GET => '/v1/transactions?limit=50', token => $tok);
+is(scalar @{ $r->{json}{transactions} }, 50, 'transactions: a page of 50');
+my @all = @{ $r->{json}{transactions} };
+my $cursor = $r->{json}{next_cursor};
+for (1 .. 100) {
+    last unless $cursor;
+    $r = call(GET => "/v1/transactions?limit=500&cursor=$cursor", token => $tok);
+    push @all, @{ $r->{json}{transactions} };
+    $cursor = $r->{json}{next_cursor};
+}
+is(scalar @all, 2003, '... every one, page by page');
+my %seen;
+is(scalar(grep { $seen{ $_->{id} }++ } @all), 0, '... none twice');
+is(scalar(grep { $all[$_]{date} lt $all[$_ + 1]{date} } 0 .. $#all - 1), 0, '... newest first');
+my $payroll = (grep { $_->{name} =~ /PAYROLL/ } @all)[0];
+cmp_ok($payroll->{amount_cents}, '>', 0, 'pay is money in (positive)');
+cmp_ok((grep { $_->{merchant_name} && $_->{merchant_name} eq 'Loblaws' } @all)[0]{amount_cents}, '<', 0,
+       'groceries are money out (negative)');
+
+$r = call(GET => '/v1/transactions?q=tim%20hortons&limit=500', token => $tok);
+ok(@{ $r->{json}{transactions} } && !grep({ $_->{merchant_name} ne 'Tim Hortons' } @{ $r->{json}{transactions} }),
+   'search on the merchant: only Tim Hortons');
+$r = call(GET => "/v1/transactions?account_id=$credit->{id}&limit=500", token => $tok);
+ok(@{ $r->{json}{transactions} } && !grep({ $_->{account_id} ne $credit->{id} } @{ $r->{json}{transactions} }),
+   'by account: only the card');
+my $day = $all[100]{date};
+$r = call(GET => "/v1/transactions?from=$day&to=$day&limit=500", token => $tok);
+ok(@{ $r->{json}{transactions} } && !grep({ $_->{date} ne $day } @{ $r->{json}{transactions} }),
+   'a date range of one day');
+$r = call(GET => '/v1/transactions?category=TRANSPORTATION&limit=500', token => $tok);
+ok(@{ $r->{json}{transactions} } && !grep({ $_->{category} ne 'TRANSPORTATION' } @{ $r->{json}{transactions} }),
+   'by category');
+$r = call(GET => '/v1/transactions?from=2026-13-01&account_id=x&limit=0&cursor=bad&include_hidden=maybe', token => $tok);
+is_deeply(fields_of($r), [qw(account_id cursor from include_hidden limit)], 'bad filters: each named');
+is(scalar @{ call(GET => '/v1/transactions', token => $otok)->{json}{transactions} }, 0,
+   "another user's transactions list is empty");
+
+# a user's edits, and Plaid's modification of the same transaction
+my $tx = (grep { !$_->{pending} && $_->{merchant_name} } @all)[0];
+$r = call(PATCH => "/v1/transactions/$tx->{id}", token => $tok,
+          json => { category => 'Coffee with clients', notes => 'Deductible', hidden => JSON::PP::false });
+is($r->{code}, 200, 'edit a transaction: 200');
+is($r->{json}{category}, 'Coffee with clients', '... its category');
+is($r->{json}{category_source}, 'user', '... said to be the user\'s');
+my $ptx = psql("select plaid_transaction_id from north.transactions where id = :'a0'", $tx->{id});
+plaid_sim('/__sim/modify', { item_id => $plaid, transaction_id => $ptx, changes => { amount => 99.99, name => 'RENAMED BY BANK' } });
+sync_now($tok, $item);
+is(psql("select amount_cents || ' ' || name || ' ' || user_category || ' ' || notes
+         from north.transactions where id = :'a0'", $tx->{id}),
+   '-9999 RENAMED BY BANK Coffee with clients Deductible',
+   "Plaid's modification lands, the user's edits stay");
+problem_ok(call(PATCH => "/v1/transactions/$tx->{id}", token => $otok, json => { notes => 'x' }),
+           404, 'not-found', "another user's transaction");
+problem_ok(call(PATCH => '/v1/transactions/not-a-uuid', token => $tok, json => { notes => 'x' }),
+           404, 'not-found', 'a malformed transaction id');
+$r = call(PATCH => "/v1/transactions/$tx->{id}", token => $tok, json => { hidden => 'yes', category => '', x => 1 });
+is_deeply(fields_of($r), [qw(category hidden x)], 'bad edits: each named');
+is(call(PATCH => "/v1/transactions/$tx->{id}", token => $tok, json => {})->{code}, 400, 'an empty edit: 400');
+call(PATCH => "/v1/transactions/$tx->{id}", token => $tok, json => { hidden => JSON::PP::true });
+ok(!grep({ $_->{id} eq $tx->{id} } @{ call(GET => '/v1/transactions?limit=500', token => $tok)->{json}{transactions} }),
+   'a hidden transaction leaves the list');
+ok(grep({ $_->{id} eq $tx->{id} } @{ call(GET => '/v1/transactions?limit=500&include_hidden=true', token => $tok)->{json}{transactions} }),
+   '... unless asked for');
+
+# pending to posted: the user's note follows
+my $pending = psql("select id || ' ' || plaid_transaction_id from north.transactions
+                    where item_id = :'a0' and pending limit 1", $item);
+my ($pid, $pplaid) = split ' ', $pending;
+call(PATCH => "/v1/transactions/$pid", token => $tok, json => { notes => 'Dinner with Marie' });
+my $posted = plaid_sim('/__sim/post_pending', { item_id => $plaid, transaction_id => $pplaid })->{transaction_id};
+sync_now($tok, $item);
+is(psql("select count(*) from north.transactions where plaid_transaction_id = :'a0'", $pplaid), 0,
+   'pending to posted: the pending one is gone');
+is(psql("select pending::text || ' ' || pending_transaction_id || ' ' || notes from north.transactions
+         where plaid_transaction_id = :'a0'", $posted), "false $pplaid Dinner with Marie",
+   '... the posted one names it and keeps the note');
+
+my $gone = psql("select plaid_transaction_id from north.transactions where item_id = :'a0'
+                 and not pending order by date limit 1", $item);
+plaid_sim('/__sim/remove', { item_id => $plaid, transaction_id => $gone });
+sync_now($tok, $item);
+is(psql("select count(*) from north.transactions where plaid_transaction_id = :'a0'", $gone), 0,
+   'a transaction Plaid removed is removed');
+same_as_truth($item, $plaid, '... and the rest is the truth');
+
+# --- mutation during pagination --------------------------------------------------------
+
+plaid_sim('/__sim/add_transactions', { item_id => $plaid, count => 1200 });
+plaid_sim('/__sim/mutate_during_pagination', { item_id => $plaid });
+sync_now($tok, $item);
+same_as_truth($item, $plaid, 'data changed during pagination: the loop restarts and ends on the truth');
+ok(grep({ /changed during pagination, restarting/ } do { local @ARGV = "$prefix/logs/error.log"; <> }),
+   '... from its first cursor (logged)');
+
+# --- one sync at a time, and a sync killed mid-way ------------------------------------------
+
+psql("update north.plaid_items set sync_lease = now() + interval '1 hour' where id = :'a0'", $item);
+plaid_sim('/__sim/add_transactions', { item_id => $plaid, count => 10 });
+$before = psql("select count(*) from north.transactions where item_id = :'a0'", $item);
+sync_now($tok, $item);
+is(psql("select count(*) from north.transactions where item_id = :'a0'", $item), $before,
+   'while another sync holds the item, none runs');
+like(psql("select last_error from north.jobs where kind = 'plaid.sync' and ref = :'a0'
+           order by id desc limit 1", $item), qr/another sync/, '... the job waits its turn');
+is(psql("select status from north.plaid_sync_begin(:'a0', '1 minute')", $item), 'busy',
+   '... the lease is in PostgreSQL: every worker and node sees it');
+psql("update north.plaid_items set sync_lease = null where id = :'a0'", $item);
+psql("update north.jobs set done_at = now() where kind = 'plaid.sync' and done_at is null");
+
+plaid_sim('/__sim/add_transactions', { item_id => $plaid, count => 1500 });
+plaid_sim('/__sim/config', { latency_ms => 400 });
+my $cursor0 = psql("select cursor from north.plaid_items where id = :'a0'", $item);
+call(POST => "/v1/plaid/items/$item/sync", token => $tok);
+ok(wait_for(20, sub { psql("select cursor <> :'a1' from north.plaid_items where id = :'a0'", $item, $cursor0) eq 't' }),
+   'a long sync has applied its first page');
+my @workers = grep { /^\d+$/ } map { /^\s*(\d+)\s+nginx: worker process/ ? $1 : () } `ps -eo pid,args`;
+my $master = do { local @ARGV = "$prefix/logs/nginx.pid"; my $p = <>; chomp $p; $p };
+my ($mine) = grep { my $pp = `ps -o ppid= -p $_`; $pp =~ /\b$master\b/ } @workers;
+kill 'KILL', $mine;
+plaid_sim('/__sim/config', { latency_ms => 0 });
+ok(psql("select count(*) from north.transactions where item_id = :'a0'", $item) < 2003 + 1200 + 1500,
+   'the worker is killed mid-sync');
+# time passes: the job's and the item's leases run out
+psql("update north.jobs set leased_until = now() - interval '1 second', run_at = now()
+      where kind = 'plaid.sync' and done_at is null");
+psql("update north.plaid_items set sync_lease = now() - interval '1 second' where id = :'a0'", $item);
+ok(wait_for(30, sub { psql("select count(*) = 0 from north.jobs where kind = 'plaid.sync'
+                           and done_at is null") eq 't' }), 'another worker takes the job over');
+same_as_truth($item, $plaid, '... and ends on exactly the truth, nothing twice');
+
+# --- errors of Plaid's -------------------------------------------------------------------
+
+plaid_sim('/__sim/fail', { path => '/transactions/sync', status => 429, error_type => 'RATE_LIMIT_EXCEEDED',
+                           error_code => 'TRANSACTIONS_SYNC_LIMIT', times => 1 });
+call(POST => "/v1/plaid/items/$item/sync", token => $tok);
+my $last = sub { psql("select coalesce(last_error, '-') || ' ' || (run_at > now())::text || ' '
+                       || attempts || ' ' || (done_at is not null)::text from north.jobs
+                       where kind = 'plaid.sync' and ref = :'a0' order by id desc limit 1", $item) };
+ok(wait_for(20, sub { $last->() =~ /^TRANSACTIONS_SYNC_LIMIT true 1 false$/ }),
+   'a rate limit: the job records it and waits before trying again') or diag($last->());
+ok(wait_for(30, sub { $last->() =~ /^- \w+ 2 true$/ }), '... then its retry succeeds')
+    or diag($last->());
+plaid_sim('/__sim/fail', { path => '/link/token/create', status => 500, error_type => 'API_ERROR',
+                           error_code => 'INTERNAL_SERVER_ERROR', times => 1 });
+problem_ok(call(POST => '/v1/plaid/link-token', token => $tok, json => {}), 502, 'plaid-error',
+           'Plaid fails a link token');
+plaid_sim('/__sim/fail', { path => '/link/token/create', status => 503, error_type => 'INSTITUTION_ERROR',
+                           error_code => 'INSTITUTION_DOWN', times => 1 });
+problem_ok(call(POST => '/v1/plaid/link-token', token => $tok, json => {}), 503, 'plaid-unavailable',
+           'the bank is down');
+
+# --- webhooks ------------------------------------------------------------------------------
+
+my $fire = sub { plaid_sim('/sandbox/item/fire_webhook', { access_token => $access, @_ })->{delivery} };
+my $jobs = sub { psql("select count(*) from north.jobs where kind = 'plaid.sync' and ref = :'a0'", $item) };
+my $j0 = $jobs->();
+for my $t (['a bad signature', { badSignature => 1 }], ['an iat 6 minutes old', { age => 360 }],
+           ['another body', { hashOf => '{"webhook_type":"TRANSACTIONS"}' }],
+           ['an unknown kid', { kid => 'kid-unknown' }]) {
+    is($fire->(tamper => $t->[1])->{status}, 401, "webhook with $t->[0]: 401");
+}
+is($jobs->(), $j0, '... and nothing was done');
+{
+    my $body = '{"webhook_type":"TRANSACTIONS","webhook_code":"SYNC_UPDATES_AVAILABLE","item_id":"x"}';
+    is(call(POST => '/v1/webhooks/plaid', body => $body,
+            headers => { 'Content-Type' => 'application/json' })->{code}, 401,
+       'a webhook without Plaid-Verification: 401');
+    is(call(POST => '/v1/webhooks/plaid', body => $body, headers => {
+            'Content-Type' => 'application/json',
+            'Plaid-Verification' => jwt(header => { alg => 'HS256', kid => 'k', typ => 'JWT' }) })->{code},
+       401, 'a webhook signed HS256: 401');
+}
+plaid_sim('/__sim/add_transactions', { item_id => $plaid, count => 7 });
+is($fire->(webhook_code => 'SYNC_UPDATES_AVAILABLE')->{status}, 200, 'SYNC_UPDATES_AVAILABLE: 200');
+ok(wait_for(20, sub { psql("select count(*) = 0 from north.jobs where kind = 'plaid.sync' and done_at is null") eq 't'
+                      && $jobs->() > $j0 }), '... a sync job runs');
+same_as_truth($item, $plaid, '... and brings the new transactions');
+my $keys = psql("select count(*) from north.plaid_webhook_keys");
+$fire->(webhook_code => 'SYNC_UPDATES_AVAILABLE');
+is(psql("select count(*) from north.plaid_webhook_keys"), $keys, "Plaid's key is kept after its first use");
+plaid_sim('/__sim/config', { rotate_key => 1 });
+is($fire->(webhook_code => 'SYNC_UPDATES_AVAILABLE')->{status}, 200, 'a rotated key is fetched by its kid');
+
+is(plaid_sim('/sandbox/item/reset_login', { access_token => $access })->{delivery}{status}, 200,
+   'the bank asks for a new login: the webhook is taken');
+is(call(GET => '/v1/plaid/items', token => $tok)->{json}{items}[0]{health}, 'login_required',
+   'ITEM_LOGIN_REQUIRED: the item says so');
+problem_ok(call(POST => "/v1/plaid/items/$item/sync", token => $tok), 409, 'item-login-required',
+           '... a sync asks for the login first');
+is(call(POST => '/v1/plaid/link-token', token => $tok, json => { item_id => $item })->{code}, 200,
+   '... a link token in update mode');
+is(plaid_sim('/__sim/state', {})->{link_tokens}[-1]{access_token}, $access,
+   "... for the item's own access token");
+$fire->(webhook_code => 'PENDING_DISCONNECT');
+is(call(GET => '/v1/plaid/items', token => $tok)->{json}{items}[0]{health}, 'pending_disconnect',
+   'PENDING_DISCONNECT: the item says so');
+$fire->(webhook_code => 'LOGIN_REPAIRED');
+is(call(GET => '/v1/plaid/items', token => $tok)->{json}{items}[0]{health}, 'good',
+   'LOGIN_REPAIRED: good again');
+
+# --- other users, unlinking, consent withdrawn, PostgreSQL down ---------------------------------
+
+problem_ok(call(DELETE => "/v1/plaid/items/$item", token => $otok), 404, 'not-found', "another user's item");
+problem_ok(call(POST => "/v1/plaid/items/$item/sync", token => $otok), 404, 'not-found',
+           "a sync of another user's item");
+problem_ok(call(POST => '/v1/plaid/link-token', token => $otok, json => { item_id => $item }), 403,
+           'consent-missing', "a link token for another user's item, without consent");
+call(PUT => '/v1/privacy/consents/bank_data', token => $otok, json => { granted => JSON::PP::true });
+problem_ok(call(POST => '/v1/plaid/link-token', token => $otok, json => { item_id => $item }), 404,
+           'not-found', "... and with it");
+
+north_stack('pg-stop');
+problem_ok(call(GET => '/v1/transactions', token => $tok), 503, 'database-unavailable', 'PostgreSQL down: transactions');
+problem_ok(call(GET => '/v1/plaid/items', token => $tok), 503, 'database-unavailable', 'PostgreSQL down: items');
+problem_ok(call(POST => '/v1/plaid/link-token', token => $tok, json => {}), 503, 'database-unavailable',
+           'PostgreSQL down: link token');
+north_stack('pg-start');
+
+is(call(DELETE => "/v1/plaid/items/$item", token => $tok)->{code}, 204, 'unlink: 204');
+is(psql("select count(*) from north.transactions where item_id = :'a0'", $item), 0,
+   '... its transactions are gone at once');
+is(scalar @{ call(GET => '/v1/accounts', token => $tok)->{json}{accounts} }, 0, '... and its accounts');
+ok(wait_for(20, sub { !truth($plaid) }), '... and Plaid removed the item (/item/remove)');
+problem_ok(call(DELETE => "/v1/plaid/items/$item", token => $tok), 404, 'not-found', 'unlink again');
+
+my ($item2, $plaid2) = plaid_link($port, $tok, institution => 'ins_north_2');
+my ($item3, $plaid3) = plaid_link($port, $tok, institution => 'ins_north_3');
+call(PUT => '/v1/privacy/consents/bank_data', token => $tok, json => { granted => JSON::PP::false });
+is(psql("select count(*) from north.plaid_items where user_id = :'a0'", $uid), 0,
+   'withdrawing bank_data unlinks every institution at once');
+ok(wait_for(20, sub { !truth($plaid2) && !truth($plaid3) }), '... and removes them at Plaid');
+
+done_testing();
