@@ -267,6 +267,20 @@ ngx_http_north_jobs_ended(ngx_http_north_pg_op_t *op, PGresult *res,
 }
 
 
+void
+ngx_http_north_jobs_wake(void)
+{
+    ngx_http_north_jobs_t  *jobs = ngx_http_north_jobs;
+
+    /* busy: the next is looked for as soon as this one ends */
+    if (jobs == NULL || jobs->job || jobs->pool) {
+        return;
+    }
+
+    ngx_http_north_jobs_rest(jobs, 1);
+}
+
+
 /* Lets go of the statement in flight and looks again after delay. */
 
 static void

@@ -67,6 +67,12 @@ ngx_int_t ngx_http_north_jobs_init_process(ngx_cycle_t *cycle,
 void ngx_http_north_jobs_exit_process(void);
 
 /*
+ * A request just queued a job: this worker looks for it at once, rather
+ * than at its next tick (other workers and nodes still find it on theirs).
+ */
+void ngx_http_north_jobs_wake(void);
+
+/*
  * Ends a job: error NULL marks it done, else it is tried again later with
  * backoff. The job's pool is destroyed.
  */

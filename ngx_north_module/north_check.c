@@ -341,3 +341,123 @@ north_check_idempotency_key(const unsigned char *s, size_t len)
 
     return 1;
 }
+
+
+int
+north_json_member(const unsigned char *s, size_t len, const char *key,
+    const unsigned char **value, size_t *vlen)
+{
+    int       depth, in_string, is_key;
+    size_t    i, klen, start;
+
+    klen = strlen(key);
+    depth = 0;
+    in_string = 0;
+    is_key = 0;
+    start = 0;
+
+    for (i = 0; i < len; i++) {
+
+        if (in_string) {
+            if (s[i] == '\\') {
+                i++;
+                continue;
+            }
+
+            if (s[i] != '"') {
+                continue;
+            }
+
+            in_string = 0;
+
+            /* a key of the top object, and the one wanted */
+            if (is_key && depth == 1 && i - start == klen
+                && memcmp(s + start, key, klen) == 0)
+            {
+                for (i++; i < len && (s[i] == ' ' || s[i] == '\t'
+                                      || s[i] == '\n' || s[i] == '\r');
+                     i++)
+                {
+                    /* void */
+                }
+
+                if (i == len || s[i] != ':') {
+                    return -1;
+                }
+
+                for (i++; i < len && (s[i] == ' ' || s[i] == '\t'
+                                      || s[i] == '\n' || s[i] == '\r');
+                     i++)
+                {
+                    /* void */
+                }
+
+                if (i == len || s[i] == '{' || s[i] == '[') {
+                    return -1;
+                }
+
+                if (s[i] == '"') {
+                    for (start = ++i; i < len && s[i] != '"'; i++) {
+                        if (s[i] == '\\') {
+                            i++;
+                        }
+                    }
+
+                } else {
+                    for (start = i; i < len && s[i] != ',' && s[i] != '}'
+                                    && s[i] != ' ' && s[i] != '\n'
+                                    && s[i] != '\r' && s[i] != '\t'; i++)
+                    {
+                        /* void */
+                    }
+                }
+
+                /* a value runs to its closing quote, "," or "}" */
+                if (i >= len) {
+                    return -1;
+                }
+
+                *value = s + start;
+                *vlen = i - start;
+                return 0;
+            }
+
+            continue;
+        }
+
+        switch (s[i]) {
+
+        case '"':
+            in_string = 1;
+            start = i + 1;
+            /* a key follows "{" or "," at the top level */
+            is_key = is_key == 2;
+            break;
+
+        case '{':
+        case '[':
+            if (depth == 0 && s[i] != '{') {
+                return -1;
+            }
+
+            depth++;
+            is_key = depth == 1 ? 2 : 0;
+            break;
+
+        case '}':
+        case ']':
+            depth--;
+            is_key = 0;
+            break;
+
+        case ',':
+            is_key = depth == 1 ? 2 : 0;
+            break;
+
+        default:
+            break;
+        }
+    }
+
+    return -1;
+}

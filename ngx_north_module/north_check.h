@@ -44,4 +44,13 @@ int north_check_time_zone(const unsigned char *s, size_t len);
 /* 1 when an Idempotency-Key may be used: 1-255 visible ASCII characters. */
 int north_check_idempotency_key(const unsigned char *s, size_t len);
 
+/*
+ * The value of a top-level member of a JSON object text, without parsing
+ * the rest into a tree: *value points into s (a string's value between its
+ * quotes, escapes left as they are; a literal or number as written) and
+ * 0 is returned; -1 when the member is not there or s is not an object.
+ */
+int north_json_member(const unsigned char *s, size_t len, const char *key,
+    const unsigned char **value, size_t *vlen);
+
 #endif /* NORTH_CHECK_H */

@@ -549,6 +549,9 @@ north_plaid_link_stored(ngx_http_request_t *r, void *data, PGresult *res,
                                       "item", NULL);
     }
 
+    /* its first sync, or the removal of a duplicate, starts now */
+    ngx_http_north_jobs_wake();
+
     values[0] = PQgetvalue(res, 0, 1);
 
     return ngx_http_north_pg_query(r, &north_plaid_item_stmt, values,
@@ -629,6 +632,8 @@ north_plaid_item_done(ngx_http_request_t *r, void *data, PGresult *res,
         return north_plaid_not_found(r, "no such item");
     }
 
+    ngx_http_north_jobs_wake();
+
     return ngx_http_north_json_send_text(r, NGX_HTTP_NO_CONTENT, NULL, 0);
 }
 
@@ -686,6 +691,8 @@ north_plaid_sync_done(ngx_http_request_t *r, void *data, PGresult *res,
                                       "again: open Link in update mode with "
                                       "a link token for this item", NULL);
     }
+
+    ngx_http_north_jobs_wake();
 
     return ngx_http_north_json_send(r, NGX_HTTP_ACCEPTED,
                                     json_pack("{s:s}", "status", "queued"));
@@ -1197,6 +1204,8 @@ north_plaid_webhook_done(ngx_http_request_t *r, void *data, PGresult *res,
     if (rc != NGX_DECLINED) {
         return rc;
     }
+
+    ngx_http_north_jobs_wake();
 
     /* the audit record names whose bank data this was */
     if (PQntuples(res) == 1) {

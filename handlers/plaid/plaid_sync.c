@@ -9,6 +9,7 @@
 #include "ngx_north_pg.h"
 #include "ngx_north_jobs.h"
 #include "ngx_north_crypto.h"
+#include "north_check.h"
 #include "plaid_client.h"
 
 
@@ -17,7 +18,18 @@
 #define NORTH_PLAID_SYNC_RESTARTS  5
 
 
+typedef struct north_plaid_job_s  north_plaid_job_t;
+
+/* A page of /transactions/sync, in a pool of its own. */
 typedef struct {
+    ngx_pool_t                  *pool;
+    north_plaid_job_t           *pj;
+    north_plaid_call_t          *call;
+    ngx_uint_t                   more;          /* has_more */
+} north_plaid_page_t;
+
+
+struct north_plaid_job_s {
     ngx_http_north_job_t        *job;
     ngx_str_t                    access_token;
     ngx_str_t                    plaid_item_id;
@@ -28,15 +40,27 @@ typedef struct {
     ngx_uint_t                   rows;
     const char                  *error;         /* to end the job with */
     ngx_str_t                    removal;       /* plaid.remove's row */
-} north_plaid_job_t;
+
+    /* in this order: the cleanup walks them */
+    north_plaid_page_t          *fetching;      /* asked of Plaid */
+    north_plaid_page_t          *ready;         /* fetched, waits its turn */
+    north_plaid_page_t          *applying;      /* PostgreSQL has it */
+
+    unsigned                     last:1;        /* the last page is in */
+    unsigned                     restart:1;
+    unsigned                     stop:1;
+};
 
 
 static void north_plaid_sync_begun(ngx_http_north_pg_op_t *op,
     PGresult *res, ngx_int_t status);
+static void north_plaid_sync_cleanup(void *data);
 static void north_plaid_sync_page(north_plaid_job_t *pj);
 static void north_plaid_sync_fetched(north_plaid_call_t *call);
+static void north_plaid_sync_next(north_plaid_job_t *pj);
 static void north_plaid_sync_applied(ngx_http_north_pg_op_t *op,
     PGresult *res, ngx_int_t status);
+static void north_plaid_sync_stop(north_plaid_job_t *pj, const char *error);
 static void north_plaid_sync_end(north_plaid_job_t *pj, const char *error);
 static void north_plaid_sync_released(ngx_http_north_pg_op_t *op,
     PGresult *res, ngx_int_t status);
@@ -131,7 +155,8 @@ north_plaid_sync_begun(ngx_http_north_pg_op_t *op, PGresult *res,
 {
     north_plaid_job_t  *pj = op->data;
 
-    char  *outcome;
+    char                *outcome;
+    ngx_pool_cleanup_t  *cln;
 
     if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK
         || PQntuples(res) != 1)
@@ -170,14 +195,64 @@ north_plaid_sync_begun(ngx_http_north_pg_op_t *op, PGresult *res,
 
     pj->cursor = pj->start;
 
+    /* a job cut short leaves no page behind */
+    cln = ngx_pool_cleanup_add(pj->job->pool, 0);
+    if (cln == NULL) {
+        north_plaid_sync_end(pj, "out of memory");
+        return;
+    }
+
+    cln->handler = north_plaid_sync_cleanup;
+    cln->data = pj;
+
     north_plaid_sync_page(pj);
 }
 
 
 static void
+north_plaid_sync_cleanup(void *data)
+{
+    north_plaid_job_t  *pj = data;
+
+    north_plaid_page_t  **page;
+
+    for (page = &pj->fetching; page <= &pj->applying; page++) {
+        if (*page) {
+            ngx_destroy_pool((*page)->pool);
+            *page = NULL;
+        }
+    }
+}
+
+
+/*
+ * The loop keeps Plaid and PostgreSQL busy at once: a page is fetched while
+ * the one before it is applied (its next_cursor read off its text), and
+ * pages are applied strictly in order. A page's memory is freed as soon as
+ * it is applied, so a sync of any size holds two pages at the most.
+ */
+
+static void
 north_plaid_sync_page(north_plaid_job_t *pj)
 {
-    json_t  *body;
+    json_t              *body;
+    ngx_pool_t          *pool;
+    north_plaid_page_t  *page;
+
+    pool = ngx_create_pool(4096, pj->job->log);
+    page = pool ? ngx_pcalloc(pool, sizeof(north_plaid_page_t)) : NULL;
+
+    if (page == NULL) {
+        if (pool) {
+            ngx_destroy_pool(pool);
+        }
+
+        north_plaid_sync_stop(pj, "out of memory");
+        return;
+    }
+
+    page->pool = pool;
+    page->pj = pj;
 
     body = json_pack("{s:s%, s:i, s:{s:b}}",
                      "access_token", pj->access_token.data,
@@ -192,61 +267,147 @@ north_plaid_sync_page(north_plaid_job_t *pj)
                                          pj->cursor.len));
     }
 
-    if (north_plaid_call(pj->job->pool, pj->job->log, "/transactions/sync",
-                         body, north_plaid_sync_fetched, pj)
+    if (north_plaid_call(pool, pj->job->log, "/transactions/sync", body,
+                         north_plaid_sync_fetched, page)
         != NGX_OK)
     {
-        north_plaid_sync_end(pj, "the call to Plaid could not be made");
+        ngx_destroy_pool(pool);
+        north_plaid_sync_stop(pj, "the call to Plaid could not be made");
+        return;
     }
+
+    pj->fetching = page;
 }
 
 
 static void
 north_plaid_sync_fetched(north_plaid_call_t *call)
 {
-    north_plaid_job_t  *pj = call->data;
+    north_plaid_page_t  *page = call->data;
 
-    const char  *values[2];
+    size_t                n;
+    north_plaid_job_t    *pj;
+    const unsigned char  *v;
+
+    pj = page->pj;
+    pj->fetching = NULL;
+    page->call = call;
 
     if (north_plaid_error_is(call,
                              "TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION"))
     {
+        ngx_destroy_pool(page->pool);
+
         /* Plaid's rule: the whole loop again, from its first cursor */
         if (++pj->restarts > NORTH_PLAID_SYNC_RESTARTS) {
-            north_plaid_sync_end(pj, "data kept changing during pagination");
+            north_plaid_sync_stop(pj, "data kept changing during pagination");
             return;
         }
 
         ngx_log_error(NGX_LOG_INFO, pj->job->log, 0,
                       "north plaid: item %V changed during pagination, "
                       "restarting its sync", &pj->job->ref);
+
+        pj->restart = 1;
+        north_plaid_sync_next(pj);
+        return;
+    }
+
+    if (call->error_code) {
+        /* the bank wants its user, or Plaid is away: the job decides */
+        north_plaid_sync_stop(pj,
+                              north_plaid_error_is(call, "ITEM_LOGIN_REQUIRED")
+                              ? "login_required" : call->error_code);
+        ngx_destroy_pool(page->pool);
+        return;
+    }
+
+    /* where the next page starts, read off this one's text */
+    if (north_json_member(call->fetch->body.data, call->fetch->body.len,
+                          "next_cursor", &v, &n) != 0
+        || north_plaid_job_str(pj, &pj->cursor, (char *) v, n) != NGX_OK
+        || north_json_member(call->fetch->body.data, call->fetch->body.len,
+                             "has_more", &v, &n) != 0)
+    {
+        ngx_destroy_pool(page->pool);
+        north_plaid_sync_stop(pj, "Plaid's page lacks next_cursor or "
+                                  "has_more");
+        return;
+    }
+
+    page->more = n == 4 && ngx_strncmp(v, "true", 4) == 0;
+    pj->ready = page;
+
+    north_plaid_sync_next(pj);
+}
+
+
+/* What can be done now: apply the page fetched, fetch the next, or end. */
+
+static void
+north_plaid_sync_next(north_plaid_job_t *pj)
+{
+    const char          *values[2];
+    north_plaid_page_t  *page;
+
+    if (pj->applying) {
+        return;
+    }
+
+    if (pj->stop) {
+        if (pj->fetching == NULL) {
+            north_plaid_sync_end(pj, pj->error);
+        }
+
+        return;
+    }
+
+    if (pj->restart) {
+        if (pj->fetching) {
+            return;
+        }
+
+        pj->restart = 0;
+
+        if (pj->ready) {
+            ngx_destroy_pool(pj->ready->pool);
+            pj->ready = NULL;
+        }
+
         pj->cursor = pj->start;
         north_plaid_sync_page(pj);
         return;
     }
 
-    if (north_plaid_error_is(call, "ITEM_LOGIN_REQUIRED")) {
-        pj->error = NULL;
-        values[0] = (char *) pj->job->ref.data;
-        north_plaid_sync_end(pj, "login_required");
+    page = pj->ready;
+
+    if (page == NULL) {
         return;
     }
 
-    if (call->error_code) {
-        /* rate limits, the bank or Plaid away: the job backs off */
-        north_plaid_sync_end(pj, call->error_code);
-        return;
-    }
+    pj->ready = NULL;
+    pj->applying = page;
 
     values[0] = (char *) pj->job->ref.data;
-    values[1] = (char *) call->fetch->body.data;
+    values[1] = (char *) page->call->fetch->body.data;
 
-    if (north_plaid_job_sql(pj, &north_plaid_sync_apply_stmt, values,
-                            north_plaid_sync_applied)
+    if (ngx_http_north_pg_send(pj->job->pg, page->pool,
+                               &north_plaid_sync_apply_stmt, values,
+                               north_plaid_sync_applied, page)
         != NGX_OK)
     {
-        north_plaid_sync_end(pj, "the database is unavailable");
+        pj->applying = NULL;
+        ngx_destroy_pool(page->pool);
+        north_plaid_sync_stop(pj, "the database is unavailable");
+        return;
     }
+
+    /* the next page comes while this one is applied */
+    if (page->more && pj->fetching == NULL) {
+        north_plaid_sync_page(pj);
+    }
+
+    pj->last = !page->more;
 }
 
 
@@ -254,13 +415,19 @@ static void
 north_plaid_sync_applied(ngx_http_north_pg_op_t *op, PGresult *res,
     ngx_int_t status)
 {
-    north_plaid_job_t  *pj = op->data;
+    north_plaid_page_t  *page = op->data;
+
+    north_plaid_job_t  *pj;
+
+    pj = page->pj;
+    pj->applying = NULL;
 
     if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK
         || PQntuples(res) != 1)
     {
-        north_plaid_sync_end(pj, res ? PQresultErrorMessage(res)
-                                 : ngx_http_north_pg_status_text(status));
+        north_plaid_sync_stop(pj, res ? PQresultErrorMessage(res)
+                                  : ngx_http_north_pg_status_text(status));
+        ngx_destroy_pool(page->pool);
         return;
     }
 
@@ -268,23 +435,46 @@ north_plaid_sync_applied(ngx_http_north_pg_op_t *op, PGresult *res,
     pj->rows += ngx_atoi((u_char *) PQgetvalue(res, 0, 2),
                          PQgetlength(res, 0, 2));
 
-    if (north_plaid_job_str(pj, &pj->cursor, PQgetvalue(res, 0, 1),
-                            PQgetlength(res, 0, 1)) != NGX_OK)
+    /* this page's text and statement go now */
+    ngx_destroy_pool(page->pool);
+
+    if (pj->last && pj->ready == NULL && pj->fetching == NULL
+        && !pj->restart && !pj->stop)
     {
-        north_plaid_sync_end(pj, "out of memory");
+        ngx_log_error(NGX_LOG_INFO, pj->job->log, 0,
+                      "north plaid: item %V synced: %ui pages, %ui changes",
+                      &pj->job->ref, pj->pages, pj->rows);
+        north_plaid_sync_end(pj, NULL);
         return;
     }
 
-    if (PQgetvalue(res, 0, 0)[0] == 't') {
-        north_plaid_sync_page(pj);
+    north_plaid_sync_next(pj);
+}
+
+
+/* Something went wrong: what is in flight ends first, then the job. */
+
+static void
+north_plaid_sync_stop(north_plaid_job_t *pj, const char *error)
+{
+    if (pj->stop) {
         return;
     }
 
-    ngx_log_error(NGX_LOG_INFO, pj->job->log, 0,
-                  "north plaid: item %V synced: %ui pages, %ui changes",
-                  &pj->job->ref, pj->pages, pj->rows);
+    pj->stop = 1;
 
-    north_plaid_sync_end(pj, NULL);
+    /* the error may be a result's, freed before the job ends: a copy */
+    pj->error = ngx_pnalloc(pj->job->pool, ngx_strlen(error) + 1);
+    if (pj->error) {
+        ngx_memcpy((char *) pj->error, error, ngx_strlen(error) + 1);
+    }
+
+    if (pj->ready) {
+        ngx_destroy_pool(pj->ready->pool);
+        pj->ready = NULL;
+    }
+
+    north_plaid_sync_next(pj);
 }
 
 
@@ -305,15 +495,7 @@ north_plaid_sync_end(north_plaid_job_t *pj, const char *error)
         error = NULL;
     }
 
-    /* the error may be a result's, freed before the job ends: a copy */
-    pj->error = NULL;
-
-    if (error) {
-        pj->error = (char *) ngx_pnalloc(pj->job->pool, ngx_strlen(error) + 1);
-        if (pj->error) {
-            ngx_memcpy((char *) pj->error, error, ngx_strlen(error) + 1);
-        }
-    }
+    pj->error = error;
 
     if (pj->access_token.data) {
         ngx_explicit_memzero(pj->access_token.data, pj->access_token.len);
@@ -324,7 +506,7 @@ north_plaid_sync_end(north_plaid_job_t *pj, const char *error)
         != NGX_OK)
     {
         /* the lease runs out by itself */
-        ngx_http_north_job_done(pj->job, pj->error);
+        ngx_http_north_job_done(pj->job, error);
     }
 }
 

@@ -252,6 +252,9 @@ north_privacy_consent_done(ngx_http_request_t *r, void *data, PGresult *res,
         return rc;
     }
 
+    /* a withdrawal may have queued work (unlinking banks) */
+    ngx_http_north_jobs_wake();
+
     if (ngx_strcmp(PQgetvalue(res, 0, 0), "required") == 0) {
         return ngx_http_north_problem(r, NGX_HTTP_CONFLICT,
                                       "consent-required", "Consent required",

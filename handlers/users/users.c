@@ -548,6 +548,8 @@ north_users_delete_done(ngx_http_request_t *r, void *data, PGresult *res,
 
     id = ngx_http_north_jwt_identity(r);
 
+    ngx_http_north_jobs_wake();
+
     /* every session ends at the edge on its next request, this one too */
     for (i = 0; i < PQntuples(res); i++) {
         if (PQgetisnull(res, i, 0)) {

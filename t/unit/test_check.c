@@ -130,6 +130,37 @@ test_idempotency_key(void **state)
 }
 
 
+static void
+test_json_member(void **state)
+{
+    size_t                n;
+    const unsigned char  *v;
+    const char           *doc = "{\"added\":[{\"next_cursor\":\"inner\","
+                                "\"name\":\"a \\\"next_cursor\\\":\\\"x\"}],"
+                                " \"next_cursor\" : \"djE6NTAw\", "
+                                "\"has_more\":true}";
+
+    assert_int_equal(north_json_member(S(doc), "next_cursor", &v, &n), 0);
+    assert_int_equal(n, 8);
+    assert_memory_equal(v, "djE6NTAw", 8);
+    assert_int_equal(north_json_member(S(doc), "has_more", &v, &n), 0);
+    assert_int_equal(n, 4);
+    assert_memory_equal(v, "true", 4);
+    assert_int_equal(north_json_member(S(doc), "name", &v, &n), -1);
+    assert_int_equal(north_json_member(S(doc), "added", &v, &n), -1);
+    assert_int_equal(north_json_member(S("[\"has_more\",1]"), "has_more",
+                                       &v, &n), -1);
+    assert_int_equal(north_json_member(S("{\"has_more\":false}"), "has_more",
+                                       &v, &n), 0);
+    assert_int_equal(n, 5);
+    assert_int_equal(north_json_member(S("{\"next_cursor\":\"\"}"),
+                                       "next_cursor", &v, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(north_json_member(S("{\"next_cursor\":\"abc"),
+                                       "next_cursor", &v, &n), -1);
+}
+
+
 int
 main(void)
 {
@@ -143,6 +174,7 @@ main(void)
         cmocka_unit_test(test_time_zone),
         cmocka_unit_test(test_purpose),
         cmocka_unit_test(test_idempotency_key),
+        cmocka_unit_test(test_json_member),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
