@@ -254,3 +254,36 @@ location = /healthz { north_api health.live; }
 --- must_die
 --- error_log
 PIPEDA compliance is on but no privacy officer ("north_privacy_officer" and "north_privacy_email") is named
+
+
+
+=== TEST 21: north_plaid_env names one of Plaid's environments
+--- http_config
+north_plaid_env staging;
+--- config
+location = /healthz { north_api health.live; }
+--- must_die
+--- error_log
+invalid value "staging" in "north_plaid_env": sandbox, development or production
+
+
+
+=== TEST 22: Link shows at most 30 characters of our name
+--- http_config
+north_plaid_client_name "North Financial Incorporated of Canada";
+--- config
+location = /healthz { north_api health.live; }
+--- must_die
+--- error_log
+"north_plaid_client_name" "North Financial Incorporated of Canada" is longer than Plaid's 30 characters
+
+
+
+=== TEST 23: a Plaid secret from an unset variable fails nginx -t
+--- http_config
+north_plaid_secret env=NORTH_TEST_UNSET_PLAID_SECRET;
+--- config
+location = /healthz { north_api health.live; }
+--- must_die
+--- error_log
+NORTH_TEST_UNSET_PLAID_SECRET

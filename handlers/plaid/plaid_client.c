@@ -129,6 +129,7 @@ north_plaid_create_main_conf(ngx_conf_t *cf)
      *     pcf->client_id = { 0, NULL };
      *     pcf->secret = { 0, NULL };
      *     pcf->base_url = { 0, NULL };
+     *     pcf->env_url = { 0, NULL };
      *     pcf->webhook = { 0, NULL };
      *     pcf->client_name = { 0, NULL };
      */
@@ -148,6 +149,10 @@ north_plaid_init_main_conf(ngx_conf_t *cf, void *conf)
 
     if (pcf->client_name.data == NULL) {
         ngx_str_set(&pcf->client_name, "North");
+    }
+
+    if (pcf->base_url.data == NULL) {
+        pcf->base_url = pcf->env_url;
     }
 
     if (pcf->base_url.data == NULL) {
@@ -200,6 +205,10 @@ north_plaid_env(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_str_t   *value, env, shown;
     ngx_uint_t   i;
 
+    if (pcf->env_url.data) {
+        return "is duplicate";
+    }
+
     static struct {
         ngx_str_t   name;
         ngx_str_t   url;
@@ -222,11 +231,8 @@ north_plaid_env(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         if (env.len == hosts[i].name.len
             && ngx_strncmp(env.data, hosts[i].name.data, env.len) == 0)
         {
-            /* an explicit north_plaid_base_url wins, wherever it stands */
-            if (pcf->base_url.data == NULL) {
-                pcf->base_url = hosts[i].url;
-            }
-
+            /* north_plaid_base_url, wherever it stands, wins over it */
+            pcf->env_url = hosts[i].url;
             return NGX_CONF_OK;
         }
     }

@@ -17,6 +17,7 @@ typedef struct {
     ngx_str_t                    client_id;
     ngx_str_t                    secret;
     ngx_str_t                    base_url;      /* https://sandbox.plaid.com */
+    ngx_str_t                    env_url;       /* north_plaid_env's host */
     ngx_str_t                    webhook;       /* our webhook's URL */
     ngx_str_t                    client_name;
     ngx_msec_t                   timeout;
