@@ -248,19 +248,23 @@ is(psql("select status from north.plaid_sync_begin(:'a0', '1 minute')", $item), 
 psql("update north.plaid_items set sync_lease = null where id = :'a0'", $item);
 psql("update north.jobs set done_at = now() where kind = 'plaid.sync' and done_at is null");
 
-plaid_sim('/__sim/add_transactions', { item_id => $plaid, count => 1500 });
-plaid_sim('/__sim/config', { latency_ms => 400 });
+plaid_sim('/__sim/add_transactions', { item_id => $plaid, count => 3000 });
+plaid_sim('/__sim/config', { latency_ms => 500 });
 my $cursor0 = psql("select cursor from north.plaid_items where id = :'a0'", $item);
 call(POST => "/v1/plaid/items/$item/sync", token => $tok);
 ok(wait_for(20, sub { psql("select cursor <> :'a1' from north.plaid_items where id = :'a0'", $item, $cursor0) eq 't' }),
    'a long sync has applied its first page');
-my @workers = grep { /^\d+$/ } map { /^\s*(\d+)\s+nginx: worker process/ ? $1 : () } `ps -eo pid,args`;
-my $master = do { local @ARGV = "$prefix/logs/nginx.pid"; my $p = <>; chomp $p; $p };
-my ($mine) = grep { my $pp = `ps -o ppid= -p $_`; $pp =~ /\b$master\b/ } @workers;
-kill 'KILL', $mine;
+{
+    # the tools run without the sanitizer nginx may be preloaded with
+    local $ENV{LD_PRELOAD};
+    delete $ENV{LD_PRELOAD};
+    my $master = do { local @ARGV = "$prefix/logs/nginx.pid"; my $p = <>; chomp $p; $p };
+    my ($worker) = `ps -o pid= --ppid $master` =~ /(\d+)/;
+    ok($worker && kill('KILL', $worker), "the worker is killed mid-sync (pid $worker)");
+}
 plaid_sim('/__sim/config', { latency_ms => 0 });
-ok(psql("select count(*) from north.transactions where item_id = :'a0'", $item) < 2003 + 1200 + 1500,
-   'the worker is killed mid-sync');
+cmp_ok(psql("select count(*) from north.transactions where item_id = :'a0'", $item), '<',
+       scalar @{ truth($plaid)->{transactions} }, '... with pages still to apply');
 # time passes: the job's and the item's leases run out
 psql("update north.jobs set leased_until = now() - interval '1 second', run_at = now()
       where kind = 'plaid.sync' and done_at is null");
