@@ -280,6 +280,10 @@ language plpgsql as $$
 declare
     v_user uuid;
 begin
+    -- a page lost in a crash is lost with its cursor, and fetched again:
+    -- no need to wait for the disk
+    perform set_config('synchronous_commit', 'off', true);
+
     select user_id into v_user from north.plaid_items where id = p_item
     for update;
 
