@@ -99,6 +99,9 @@ void ngx_http_north_async_end(ngx_http_request_t *r, ngx_int_t rc);
 
 ngx_str_t *ngx_http_north_request_id(ngx_http_request_t *r);
 
+/* A NUL-terminated copy of s in pool, or NULL. */
+char *ngx_http_north_strdup(ngx_pool_t *pool, ngx_str_t *s);
+
 /* The first request header of that name (any case), or NULL. */
 ngx_table_elt_t *ngx_http_north_header_in(ngx_http_request_t *r,
     ngx_str_t *name);

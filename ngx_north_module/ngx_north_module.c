@@ -1093,6 +1093,23 @@ ngx_http_north_request_id_variable(ngx_http_request_t *r,
 }
 
 
+char *
+ngx_http_north_strdup(ngx_pool_t *pool, ngx_str_t *s)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(pool, s->len + 1);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    ngx_memcpy(p, s->data, s->len);
+    p[s->len] = '\0';
+
+    return (char *) p;
+}
+
+
 ngx_table_elt_t *
 ngx_http_north_header_in(ngx_http_request_t *r, ngx_str_t *name)
 {

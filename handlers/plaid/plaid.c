@@ -72,12 +72,16 @@ static ngx_int_t north_plaid_json_done(ngx_http_request_t *r, void *data,
 static ngx_int_t north_plaid_upstream(ngx_http_request_t *r,
     north_plaid_call_t *call);
 static ngx_int_t north_plaid_consent_problem(ngx_http_request_t *r);
+static ngx_int_t north_plaid_login_problem(ngx_http_request_t *r);
+static ngx_int_t north_plaid_linked_problem(ngx_http_request_t *r);
+static ngx_int_t north_plaid_item_query(ngx_http_request_t *r,
+    ngx_uint_t from_end, ngx_http_north_pg_stmt_t *stmt,
+    ngx_http_north_pg_done_pt done);
 static ngx_int_t north_plaid_not_found(ngx_http_request_t *r,
     const char *what);
 static ngx_int_t north_plaid_path_uuid(ngx_http_request_t *r,
     ngx_uint_t from_end, ngx_str_t *id);
 static north_plaid_ctx_t *north_plaid_ctx(ngx_http_request_t *r);
-static const char *north_plaid_dup(ngx_http_request_t *r, ngx_str_t *s);
 
 
 static ngx_http_north_pg_stmt_t  north_plaid_link_state_stmt =
@@ -416,12 +420,7 @@ north_plaid_link_consent(ngx_http_request_t *r, void *data, PGresult *res,
 
     /* known before the exchange: no second item is made at Plaid */
     if (PQgetvalue(res, 0, 1)[0] == 't') {
-        return ngx_http_north_problem(r, NGX_HTTP_CONFLICT,
-                                      "institution-already-linked",
-                                      "Institution already linked",
-                                      "this institution is linked already: "
-                                      "repair it with a link token for its "
-                                      "item", NULL);
+        return north_plaid_linked_problem(r);
     }
 
     return north_plaid_request(r, "/item/public_token/exchange",
@@ -513,11 +512,11 @@ north_plaid_link_accounts(ngx_http_request_t *r, north_plaid_call_t *call)
     }
 
     values[0] = (char *) id->user_id.data;
-    values[1] = north_plaid_dup(r, &ctx->plaid_item_id);
+    values[1] = ngx_http_north_strdup(r->pool, &ctx->plaid_item_id);
     values[2] = institution ? institution
                 : ctx->institution_id ? ctx->institution_id : "unknown";
     values[3] = (char *) sealed.data;
-    values[4] = north_plaid_dup(r, &key_id);
+    values[4] = ngx_http_north_strdup(r->pool, &key_id);
     values[5] = accounts;
 
     rc = ngx_http_north_pg_query(r, &north_plaid_link_stmt, values,
@@ -541,12 +540,7 @@ north_plaid_link_stored(ngx_http_request_t *r, void *data, PGresult *res,
     }
 
     if (ngx_strcmp(PQgetvalue(res, 0, 0), "duplicate") == 0) {
-        return ngx_http_north_problem(r, NGX_HTTP_CONFLICT,
-                                      "institution-already-linked",
-                                      "Institution already linked",
-                                      "this institution is linked already: "
-                                      "repair it with a link token for its "
-                                      "item", NULL);
+        return north_plaid_linked_problem(r);
     }
 
     /* its first sync, or the removal of a duplicate, starts now */
@@ -596,24 +590,8 @@ north_plaid_items(ngx_http_request_t *r)
 static ngx_int_t
 north_plaid_item(ngx_http_request_t *r)
 {
-    ngx_str_t                   item;
-    const char                 *values[2];
-    ngx_http_north_identity_t  *id;
-
-    id = ngx_http_north_jwt_identity(r);
-    if (id == NULL) {
-        return NGX_HTTP_UNAUTHORIZED;
-    }
-
-    if (north_plaid_path_uuid(r, 0, &item) != NGX_OK) {
-        return north_plaid_not_found(r, "no such item");
-    }
-
-    values[0] = (char *) id->user_id.data;
-    values[1] = north_plaid_dup(r, &item);
-
-    return ngx_http_north_pg_query(r, &north_plaid_unlink_stmt, values,
-                                   north_plaid_item_done, NULL);
+    return north_plaid_item_query(r, 0, &north_plaid_unlink_stmt,
+                                  north_plaid_item_done);
 }
 
 
@@ -643,28 +621,12 @@ north_plaid_item_done(ngx_http_request_t *r, void *data, PGresult *res,
 static ngx_int_t
 north_plaid_sync(ngx_http_request_t *r)
 {
-    ngx_str_t                   item;
-    const char                 *values[2];
-    ngx_http_north_identity_t  *id;
-
-    id = ngx_http_north_jwt_identity(r);
-    if (id == NULL) {
-        return NGX_HTTP_UNAUTHORIZED;
-    }
-
     if (ngx_http_discard_request_body(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (north_plaid_path_uuid(r, 1, &item) != NGX_OK) {
-        return north_plaid_not_found(r, "no such item");
-    }
-
-    values[0] = (char *) id->user_id.data;
-    values[1] = north_plaid_dup(r, &item);
-
-    return ngx_http_north_pg_query(r, &north_plaid_sync_stmt, values,
-                                   north_plaid_sync_done, NULL);
+    return north_plaid_item_query(r, 1, &north_plaid_sync_stmt,
+                                  north_plaid_sync_done);
 }
 
 
@@ -684,12 +646,7 @@ north_plaid_sync_done(ngx_http_request_t *r, void *data, PGresult *res,
     }
 
     if (ngx_strcmp(PQgetvalue(res, 0, 0), "login_required") == 0) {
-        return ngx_http_north_problem(r, NGX_HTTP_CONFLICT,
-                                      "item-login-required",
-                                      "Bank login required",
-                                      "the bank asks its user to log in "
-                                      "again: open Link in update mode with "
-                                      "a link token for this item", NULL);
+        return north_plaid_login_problem(r);
     }
 
     ngx_http_north_jobs_wake();
@@ -844,7 +801,7 @@ north_plaid_transactions_args(ngx_http_request_t *r, const char **values)
             }
         }
 
-        values[args[i].index] = north_plaid_dup(r, &v);
+        values[args[i].index] = ngx_http_north_strdup(r->pool, &v);
     }
 
     if (ngx_http_arg(r, (u_char *) "limit", 5, &v) == NGX_OK) {
@@ -854,7 +811,7 @@ north_plaid_transactions_args(ngx_http_request_t *r, const char **values)
             ngx_http_north_fields_error(&f, "limit",
                                         "must be between 1 and 500");
         } else {
-            values[9] = north_plaid_dup(r, &v);
+            values[9] = ngx_http_north_strdup(r->pool, &v);
         }
     }
 
@@ -868,10 +825,10 @@ north_plaid_transactions_args(ngx_http_request_t *r, const char **values)
         } else {
             arg.data = v.data;
             arg.len = 10;
-            values[7] = north_plaid_dup(r, &arg);
+            values[7] = ngx_http_north_strdup(r->pool, &arg);
             arg.data = v.data + 11;
             arg.len = 36;
-            values[8] = north_plaid_dup(r, &arg);
+            values[8] = ngx_http_north_strdup(r->pool, &arg);
         }
     }
 
@@ -941,7 +898,7 @@ north_plaid_tx_body(ngx_http_request_t *r, json_t *body)
     }
 
     values[0] = (char *) id->user_id.data;
-    values[1] = north_plaid_dup(r, &tx);
+    values[1] = ngx_http_north_strdup(r->pool, &tx);
     values[2] = changes;
 
     rc = ngx_http_north_pg_query(r, &north_plaid_tx_update_stmt, values,
@@ -1013,7 +970,7 @@ north_plaid_webhook_body(ngx_http_request_t *r, json_t *body)
 
     ctx->kid.data = (u_char *) kid;
     ctx->kid.len = ngx_strlen(kid);
-    ctx->kid.data = (u_char *) north_plaid_dup(r, &ctx->kid);
+    ctx->kid.data = (u_char *) ngx_http_north_strdup(r->pool, &ctx->kid);
     if (ctx->kid.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -1211,7 +1168,7 @@ north_plaid_webhook_done(ngx_http_request_t *r, void *data, PGresult *res,
     if (PQntuples(res) == 1) {
         user.data = (u_char *) PQgetvalue(res, 0, 0);
         user.len = PQgetlength(res, 0, 0);
-        user.data = (u_char *) north_plaid_dup(r, &user);
+        user.data = (u_char *) ngx_http_north_strdup(r->pool, &user);
 
         if (user.data) {
             ngx_http_north_audit_subject(r, &user);
@@ -1260,17 +1217,35 @@ north_plaid_upstream(ngx_http_request_t *r, north_plaid_call_t *call)
     }
 
     if (north_plaid_error_is(call, "ITEM_LOGIN_REQUIRED")) {
-        return ngx_http_north_problem(r, NGX_HTTP_CONFLICT,
-                                      "item-login-required",
-                                      "Bank login required",
-                                      "the bank asks its user to log in "
-                                      "again: open Link in update mode with "
-                                      "a link token for this item", NULL);
+        return north_plaid_login_problem(r);
     }
 
     return ngx_http_north_problem(r, NGX_HTTP_BAD_GATEWAY, "plaid-error",
                                   "Bank link failed",
                                   "Plaid refused the request", NULL);
+}
+
+
+static ngx_int_t
+north_plaid_login_problem(ngx_http_request_t *r)
+{
+    return ngx_http_north_problem(r, NGX_HTTP_CONFLICT, "item-login-required",
+                                  "Bank login required",
+                                  "the bank asks its user to log in again: "
+                                  "open Link in update mode with a link "
+                                  "token for this item", NULL);
+}
+
+
+static ngx_int_t
+north_plaid_linked_problem(ngx_http_request_t *r)
+{
+    return ngx_http_north_problem(r, NGX_HTTP_CONFLICT,
+                                  "institution-already-linked",
+                                  "Institution already linked",
+                                  "this institution is linked already: "
+                                  "repair it with a link token for its item",
+                                  NULL);
 }
 
 
@@ -1301,6 +1276,32 @@ north_plaid_not_found(ngx_http_request_t *r, const char *what)
 {
     return ngx_http_north_problem(r, NGX_HTTP_NOT_FOUND, "not-found",
                                   "Not found", what, NULL);
+}
+
+
+/* stmt with the caller and the item the URI names; a 404 for a bad id. */
+
+static ngx_int_t
+north_plaid_item_query(ngx_http_request_t *r, ngx_uint_t from_end,
+    ngx_http_north_pg_stmt_t *stmt, ngx_http_north_pg_done_pt done)
+{
+    ngx_str_t                   item;
+    const char                 *values[2];
+    ngx_http_north_identity_t  *id;
+
+    id = ngx_http_north_jwt_identity(r);
+    if (id == NULL) {
+        return NGX_HTTP_UNAUTHORIZED;
+    }
+
+    if (north_plaid_path_uuid(r, from_end, &item) != NGX_OK) {
+        return north_plaid_not_found(r, "no such item");
+    }
+
+    values[0] = (char *) id->user_id.data;
+    values[1] = ngx_http_north_strdup(r->pool, &item);
+
+    return ngx_http_north_pg_query(r, stmt, values, done, NULL);
 }
 
 
@@ -1348,23 +1349,6 @@ north_plaid_ctx(ngx_http_request_t *r)
     }
 
     return nctx->service;
-}
-
-
-static const char *
-north_plaid_dup(ngx_http_request_t *r, ngx_str_t *s)
-{
-    u_char  *p;
-
-    p = ngx_pnalloc(r->pool, s->len + 1);
-    if (p == NULL) {
-        return NULL;
-    }
-
-    ngx_memcpy(p, s->data, s->len);
-    p[s->len] = '\0';
-
-    return (char *) p;
 }
 
 

@@ -69,7 +69,6 @@ static void north_privacy_member(json_t *o, const char *name,
 static ngx_uint_t north_privacy_digits(ngx_str_t *s);
 static ngx_uint_t north_privacy_uuid(ngx_str_t *s);
 static const char *north_privacy_ip(ngx_http_request_t *r);
-static const char *north_privacy_dup(ngx_http_request_t *r, ngx_str_t *s);
 static void north_privacy_erase_step(ngx_http_north_job_t *job);
 static void north_privacy_erase_done(ngx_http_north_pg_op_t *op,
     PGresult *res, ngx_int_t status);
@@ -231,7 +230,7 @@ north_privacy_consent_body(ngx_http_request_t *r, json_t *body)
     ngx_http_north_path_id(r, &purpose);
 
     values[0] = (char *) id->user_id.data;
-    values[1] = north_privacy_dup(r, &purpose);
+    values[1] = ngx_http_north_strdup(r->pool, &purpose);
     values[2] = json_is_true(granted) ? "true" : "false";
     values[3] = (char *) mcf->policy_version.data;
     values[4] = north_privacy_ip(r);
@@ -847,7 +846,7 @@ north_privacy_page_args(ngx_http_request_t *r,
             ngx_http_north_fields_error(&f, "limit",
                                         "must be between 1 and 100");
         } else {
-            *limit = north_privacy_dup(r, &v);
+            *limit = ngx_http_north_strdup(r->pool, &v);
         }
     }
 
@@ -856,7 +855,7 @@ north_privacy_page_args(ngx_http_request_t *r,
             ngx_http_north_fields_error(&f, "cursor",
                                         "is not a cursor this list gave");
         } else {
-            *cursor = north_privacy_dup(r, &v);
+            *cursor = ngx_http_north_strdup(r->pool, &v);
         }
     }
 
@@ -885,25 +884,7 @@ north_privacy_uuid(ngx_str_t *s)
 static const char *
 north_privacy_ip(ngx_http_request_t *r)
 {
-    return north_privacy_dup(r, &r->connection->addr_text);
-}
-
-
-/* A NUL-terminated copy in r->pool, or NULL. */
-
-static const char *
-north_privacy_dup(ngx_http_request_t *r, ngx_str_t *s)
-{
-    u_char  *p;
-
-    p = ngx_pnalloc(r->pool, s->len + 1);
-    if (p == NULL) {
-        return NULL;
-    }
-
-    ngx_cpystrn(p, s->data, s->len + 1);
-
-    return (char *) p;
+    return ngx_http_north_strdup(r->pool, &r->connection->addr_text);
 }
 
 
