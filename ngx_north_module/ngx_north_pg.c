@@ -663,6 +663,7 @@ ngx_http_north_pg_complete(ngx_http_north_pg_conn_t *pc)
         && res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK)
     {
         PQclear(res);
+        res = NULL;
 
         stmt = op ? op->stmt : NULL;
 

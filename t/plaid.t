@@ -326,8 +326,9 @@ is(psql("select count(*) from north.plaid_webhook_keys"), $keys, "Plaid's key is
 plaid_sim('/__sim/config', { rotate_key => 1 });
 is($fire->(webhook_code => 'SYNC_UPDATES_AVAILABLE')->{status}, 200, 'a rotated key is fetched by its kid');
 
-is(plaid_sim('/sandbox/item/reset_login', { access_token => $access })->{delivery}{status}, 200,
-   'the bank asks for a new login: the webhook is taken');
+my $reset = plaid_sim('/sandbox/item/reset_login', { access_token => $access });
+is($reset->{delivery}{status}, 200,
+   'the bank asks for a new login: the webhook is taken') or diag(JSON::PP->new->encode($reset));
 is(call(GET => '/v1/plaid/items', token => $tok)->{json}{items}[0]{health}, 'login_required',
    'ITEM_LOGIN_REQUIRED: the item says so');
 problem_ok(call(POST => "/v1/plaid/items/$item/sync", token => $tok), 409, 'item-login-required',

@@ -1016,6 +1016,7 @@ north_plaid_webhook_fetched(ngx_http_request_t *r, north_plaid_call_t *call)
 {
     json_t                      *key, *x, *y, *expired;
     ngx_int_t                    rc;
+    ngx_pool_t                  *pool;
     const char                  *values[4];
     north_plaid_ctx_t           *ctx;
     ngx_http_north_main_conf_t  *mcf;
@@ -1058,14 +1059,21 @@ north_plaid_webhook_fetched(ngx_http_request_t *r, north_plaid_call_t *call)
     values[2] = json_string_value(y);
     values[3] = json_is_integer(expired) ? (char *) at : NULL;
 
-    /* kept for the next webhooks; this one goes on at once */
+    /* this webhook goes on at once */
     rc = north_plaid_webhook_check(r, ctx, values[1], values[2]);
 
-    if (rc == NGX_DONE) {
+    /* kept for the next webhooks, whether or not this request lasts */
+    pool = rc == NGX_DONE ? ngx_create_pool(1024, r->connection->log) : NULL;
+
+    if (pool) {
         mcf = ngx_http_get_module_main_conf(r, ngx_http_north_module);
-        (void) ngx_http_north_pg_send(mcf->pg, r->pool,
-                                      &north_plaid_key_store_stmt, values,
-                                      north_plaid_key_stored, NULL);
+
+        if (ngx_http_north_pg_send(mcf->pg, pool, &north_plaid_key_store_stmt,
+                                   values, north_plaid_key_stored, pool)
+            != NGX_OK)
+        {
+            ngx_destroy_pool(pool);
+        }
     }
 
     return rc;
@@ -1077,6 +1085,7 @@ north_plaid_key_stored(ngx_http_north_pg_op_t *op, PGresult *res,
     ngx_int_t status)
 {
     /* a key not kept is fetched again by the next webhook */
+    ngx_destroy_pool(op->data);
 }
 
 
