@@ -337,6 +337,9 @@ is(call(POST => '/v1/plaid/link-token', token => $tok, json => { item_id => $ite
    '... a link token in update mode');
 is(plaid_sim('/__sim/state', {})->{link_tokens}[-1]{access_token}, $access,
    "... for the item's own access token");
+# a sync that began before the login error ends with it: let it end first
+wait_for(20, sub { psql("select count(*) = 0 from north.jobs where kind = 'plaid.sync'
+                         and done_at is null and (attempts = 0 or leased_until > now())") eq 't' });
 $fire->(webhook_code => 'PENDING_DISCONNECT');
 is(call(GET => '/v1/plaid/items', token => $tok)->{json}{items}[0]{health}, 'pending_disconnect',
    'PENDING_DISCONNECT: the item says so');

@@ -142,7 +142,8 @@ static ngx_http_north_pg_stmt_t  north_plaid_unlink_stmt =
 
 static ngx_http_north_pg_stmt_t  north_plaid_sync_stmt =
     ngx_http_north_pg_stmt("north_plaid_sync",
-        "select i.health, north.plaid_sync_queue(i.id)::text"
+        "select i.health, case when i.health <> 'login_required'"
+        "                      then north.plaid_sync_queue(i.id)::text end"
         " from north.plaid_items i where i.id = $2::uuid and i.user_id = $1",
         2);
 
