@@ -86,6 +86,9 @@ typedef struct {
 
 ngx_http_north_ctx_t *ngx_http_north_ctx(ngx_http_request_t *r);
 
+/* The handler's own state of r, size bytes zeroed on first use; or NULL. */
+void *ngx_http_north_service(ngx_http_request_t *r, size_t size);
+
 
 /*
  * A request waiting on async work holds one reference per pending

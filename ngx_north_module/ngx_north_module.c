@@ -1291,6 +1291,24 @@ ngx_http_north_ctx(ngx_http_request_t *r)
 }
 
 
+void *
+ngx_http_north_service(ngx_http_request_t *r, size_t size)
+{
+    ngx_http_north_ctx_t  *ctx;
+
+    ctx = ngx_http_north_ctx(r);
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    if (ctx->service == NULL) {
+        ctx->service = ngx_pcalloc(r->pool, size);
+    }
+
+    return ctx->service;
+}
+
+
 static ngx_int_t
 ngx_http_north_content_handler(ngx_http_request_t *r)
 {

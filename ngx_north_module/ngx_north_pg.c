@@ -1106,6 +1106,22 @@ ngx_http_north_pg_json(ngx_http_request_t *r, ngx_uint_t status,
 
 
 ngx_int_t
+ngx_http_north_pg_json_done(ngx_http_request_t *r, void *data, PGresult *res,
+    ngx_int_t status)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_north_pg_result(r, res, status, 1);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    return ngx_http_north_pg_json(r, data ? (uintptr_t) data : NGX_HTTP_OK,
+                                  res, PQnfields(res) - 1);
+}
+
+
+ngx_int_t
 ngx_http_north_pg_error(ngx_http_request_t *r, PGresult *res)
 {
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,

@@ -98,6 +98,13 @@ ngx_int_t ngx_http_north_pg_result(ngx_http_request_t *r, PGresult *res,
 ngx_int_t ngx_http_north_pg_json(ngx_http_request_t *r, ngx_uint_t status,
     PGresult *res, int col);
 
+/*
+ * A continuation for a statement that renders one row: its last column,
+ * a JSON text, is sent with the status data holds (NULL: 200).
+ */
+ngx_int_t ngx_http_north_pg_json_done(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status);
+
 /* Logs an unexpected SQL error of r's statement; the 500 to answer. */
 ngx_int_t ngx_http_north_pg_error(ngx_http_request_t *r, PGresult *res);
 

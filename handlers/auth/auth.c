@@ -99,8 +99,6 @@ static ngx_int_t north_auth_refresh_done(ngx_http_request_t *r, void *data,
     PGresult *res, ngx_int_t status);
 static ngx_int_t north_auth_revoked(ngx_http_request_t *r, void *data,
     PGresult *res, ngx_int_t status);
-static ngx_int_t north_auth_sessions_done(ngx_http_request_t *r, void *data,
-    PGresult *res, ngx_int_t status);
 static ngx_int_t north_auth_password_body(ngx_http_request_t *r,
     json_t *body);
 static ngx_int_t north_auth_password_user(ngx_http_request_t *r, void *data,
@@ -721,22 +719,7 @@ north_auth_sessions(ngx_http_request_t *r)
     values[1] = (char *) id->session_id.data;
 
     return ngx_http_north_pg_query(r, &north_auth_sessions_stmt, values,
-                                   north_auth_sessions_done, NULL);
-}
-
-
-static ngx_int_t
-north_auth_sessions_done(ngx_http_request_t *r, void *data, PGresult *res,
-    ngx_int_t status)
-{
-    ngx_int_t  rc;
-
-    rc = ngx_http_north_pg_result(r, res, status, 1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
-
-    return ngx_http_north_pg_json(r, NGX_HTTP_OK, res, 0);
+                                   ngx_http_north_pg_json_done, NULL);
 }
 
 
@@ -1360,18 +1343,7 @@ north_auth_remove_done(ngx_http_request_t *r, void *data, PGresult *res,
 static north_auth_ctx_t *
 north_auth_ctx(ngx_http_request_t *r)
 {
-    ngx_http_north_ctx_t  *nctx;
-
-    nctx = ngx_http_north_ctx(r);
-    if (nctx == NULL) {
-        return NULL;
-    }
-
-    if (nctx->service == NULL) {
-        nctx->service = ngx_pcalloc(r->pool, sizeof(north_auth_ctx_t));
-    }
-
-    return nctx->service;
+    return ngx_http_north_service(r, sizeof(north_auth_ctx_t));
 }
 
 
@@ -1570,12 +1542,7 @@ north_auth_session_values(ngx_http_request_t *r, north_auth_ctx_t *ctx,
 static const char *
 north_auth_ip(ngx_http_request_t *r)
 {
-    ngx_str_t  ip;
-
-    north_auth_strn(r, &ip, r->connection->addr_text.data,
-                    r->connection->addr_text.len);
-
-    return (char *) ip.data;
+    return ngx_http_north_strdup(r->pool, &r->connection->addr_text);
 }
 
 

@@ -27,6 +27,7 @@ typedef struct {
     ngx_str_t                    access_token;
     ngx_str_t                    plaid_item_id;
     ngx_str_t                    kid;
+    ngx_str_t                    verification;  /* Plaid-Verification */
     json_t                      *body;          /* a webhook's */
 } north_plaid_ctx_t;
 
@@ -44,8 +45,6 @@ static ngx_int_t north_plaid_link_accounts(ngx_http_request_t *r,
     north_plaid_call_t *call);
 static ngx_int_t north_plaid_link_stored(ngx_http_request_t *r,
     void *data, PGresult *res, ngx_int_t status);
-static ngx_int_t north_plaid_link_done(ngx_http_request_t *r, void *data,
-    PGresult *res, ngx_int_t status);
 static ngx_int_t north_plaid_item_done(ngx_http_request_t *r, void *data,
     PGresult *res, ngx_int_t status);
 static ngx_int_t north_plaid_sync_done(ngx_http_request_t *r, void *data,
@@ -66,8 +65,6 @@ static void north_plaid_key_stored(ngx_http_north_pg_op_t *op,
 static ngx_int_t north_plaid_webhook_check(ngx_http_request_t *r,
     north_plaid_ctx_t *ctx, const char *x, const char *y);
 static ngx_int_t north_plaid_webhook_done(ngx_http_request_t *r, void *data,
-    PGresult *res, ngx_int_t status);
-static ngx_int_t north_plaid_json_done(ngx_http_request_t *r, void *data,
     PGresult *res, ngx_int_t status);
 static ngx_int_t north_plaid_upstream(ngx_http_request_t *r,
     north_plaid_call_t *call);
@@ -278,7 +275,7 @@ north_plaid_link_body(ngx_http_request_t *r, json_t *body)
 
         return ngx_http_north_pg_query(r, &north_plaid_link_state_stmt,
                                        values, north_plaid_link_token_state,
-                                       ctx);
+                                       NULL);
     }
 
     ngx_http_north_fields_only(&f, item_fields);
@@ -302,8 +299,6 @@ static ngx_int_t
 north_plaid_link_token_state(ngx_http_request_t *r, void *data,
     PGresult *res, ngx_int_t status)
 {
-    north_plaid_ctx_t  *ctx = data;
-
     json_t                      *body;
     ngx_int_t                    rc;
     ngx_str_t                    sealed, key_id, aad, token;
@@ -376,8 +371,6 @@ north_plaid_link_token_state(ngx_http_request_t *r, void *data,
                             json_stringn((char *) token.data, token.len));
         ngx_explicit_memzero(token.data, token.len);
     }
-
-    (void) ctx;
 
     return north_plaid_request(r, "/link/token/create", body,
                                north_plaid_link_token_done);
@@ -550,15 +543,8 @@ north_plaid_link_stored(ngx_http_request_t *r, void *data, PGresult *res,
     values[0] = PQgetvalue(res, 0, 1);
 
     return ngx_http_north_pg_query(r, &north_plaid_item_stmt, values,
-                                   north_plaid_link_done, NULL);
-}
-
-
-static ngx_int_t
-north_plaid_link_done(ngx_http_request_t *r, void *data, PGresult *res,
-    ngx_int_t status)
-{
-    return north_plaid_json_done(r, (void *) NGX_HTTP_CREATED, res, status);
+                                   ngx_http_north_pg_json_done,
+                                   (void *) NGX_HTTP_CREATED);
 }
 
 
@@ -582,7 +568,7 @@ north_plaid_items(ngx_http_request_t *r)
     values[0] = (char *) id->user_id.data;
 
     return ngx_http_north_pg_query(r, &north_plaid_items_stmt, values,
-                                   north_plaid_json_done, NULL);
+                                   ngx_http_north_pg_json_done, NULL);
 }
 
 
@@ -673,7 +659,7 @@ north_plaid_accounts(ngx_http_request_t *r)
     values[0] = (char *) id->user_id.data;
 
     return ngx_http_north_pg_query(r, &north_plaid_accounts_stmt, values,
-                                   north_plaid_json_done, NULL);
+                                   ngx_http_north_pg_json_done, NULL);
 }
 
 
@@ -702,7 +688,7 @@ north_plaid_transactions(ngx_http_request_t *r)
     values[0] = (char *) id->user_id.data;
 
     return ngx_http_north_pg_query(r, &north_plaid_transactions_stmt, values,
-                                   north_plaid_json_done, NULL);
+                                   ngx_http_north_pg_json_done, NULL);
 }
 
 
@@ -969,6 +955,7 @@ north_plaid_webhook_body(ngx_http_request_t *r, json_t *body)
                                       "missing or malformed", NULL);
     }
 
+    ctx->verification = h->value;
     ctx->kid.data = (u_char *) kid;
     ctx->kid.len = ngx_strlen(kid);
     ctx->kid.data = (u_char *) ngx_http_north_strdup(r->pool, &ctx->kid);
@@ -1101,9 +1088,6 @@ north_plaid_webhook_check(ngx_http_request_t *r, north_plaid_ctx_t *ctx,
     json_t           *error;
     const char       *why, *values[4];
     north_jwt_key_t   key;
-    ngx_table_elt_t  *h;
-
-    static ngx_str_t  name = ngx_string("Plaid-Verification");
 
     ngx_memzero(&key, sizeof(key));
     key.pkey = north_jwk_p256(x, y);
@@ -1113,13 +1097,12 @@ north_plaid_webhook_check(ngx_http_request_t *r, north_plaid_ctx_t *ctx,
         ngx_cpystrn((u_char *) key.kid, ctx->kid.data, sizeof(key.kid));
         key.alg = NORTH_JWT_ES256;
 
-        h = ngx_http_north_header_in(r, &name);
         text = ngx_http_north_body_text(r, &len);
 
-        if (h == NULL || text == NULL
-            || north_plaid_webhook_verify((char *) h->value.data,
-                                          h->value.len, &key, text, len,
-                                          ngx_time(), &why)
+        if (text == NULL
+            || north_plaid_webhook_verify((char *) ctx->verification.data,
+                                          ctx->verification.len, &key, text,
+                                          len, ngx_time(), &why)
                != 0)
         {
             EVP_PKEY_free(key.pkey);
@@ -1191,24 +1174,6 @@ north_plaid_webhook_done(ngx_http_request_t *r, void *data, PGresult *res,
 
 
 /* --- shared by the endpoints above --------------------------------------- */
-
-/* The JSON PostgreSQL rendered; data is the status (NULL: 200). */
-
-static ngx_int_t
-north_plaid_json_done(ngx_http_request_t *r, void *data, PGresult *res,
-    ngx_int_t status)
-{
-    ngx_int_t  rc;
-
-    rc = ngx_http_north_pg_result(r, res, status, 1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
-
-    return ngx_http_north_pg_json(r, data ? (uintptr_t) data : NGX_HTTP_OK,
-                                  res, 0);
-}
-
 
 /* Plaid could not do it: 503 when it is away or busy, else 502. */
 
@@ -1347,18 +1312,7 @@ north_plaid_path_uuid(ngx_http_request_t *r, ngx_uint_t from_end,
 static north_plaid_ctx_t *
 north_plaid_ctx(ngx_http_request_t *r)
 {
-    ngx_http_north_ctx_t  *nctx;
-
-    nctx = ngx_http_north_ctx(r);
-    if (nctx == NULL) {
-        return NULL;
-    }
-
-    if (nctx->service == NULL) {
-        nctx->service = ngx_pcalloc(r->pool, sizeof(north_plaid_ctx_t));
-    }
-
-    return nctx->service;
+    return ngx_http_north_service(r, sizeof(north_plaid_ctx_t));
 }
 
 

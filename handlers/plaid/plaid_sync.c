@@ -457,6 +457,8 @@ north_plaid_sync_applied(ngx_http_north_pg_op_t *op, PGresult *res,
 static void
 north_plaid_sync_stop(north_plaid_job_t *pj, const char *error)
 {
+    ngx_str_t  copy;
+
     if (pj->stop) {
         return;
     }
@@ -464,10 +466,8 @@ north_plaid_sync_stop(north_plaid_job_t *pj, const char *error)
     pj->stop = 1;
 
     /* the error may be a result's, freed before the job ends: a copy */
-    pj->error = ngx_pnalloc(pj->job->pool, ngx_strlen(error) + 1);
-    if (pj->error) {
-        ngx_memcpy((char *) pj->error, error, ngx_strlen(error) + 1);
-    }
+    (void) north_plaid_job_str(pj, &copy, error, ngx_strlen(error));
+    pj->error = (char *) copy.data;
 
     if (pj->ready) {
         ngx_destroy_pool(pj->ready->pool);
@@ -683,16 +683,11 @@ static ngx_int_t
 north_plaid_job_str(north_plaid_job_t *pj, ngx_str_t *s, const char *v,
     size_t len)
 {
-    s->data = ngx_pnalloc(pj->job->pool, len + 1);
-    if (s->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(s->data, v, len);
-    s->data[len] = '\0';
     s->len = len;
+    s->data = (u_char *) v;
+    s->data = (u_char *) ngx_http_north_strdup(pj->job->pool, s);
 
-    return NGX_OK;
+    return s->data ? NGX_OK : NGX_ERROR;
 }
 
 

@@ -59,8 +59,6 @@ static ngx_int_t north_privacy_request_body(ngx_http_request_t *r,
     json_t *body);
 static ngx_int_t north_privacy_list(ngx_http_request_t *r,
     ngx_http_north_pg_stmt_t *stmt, ngx_uint_t (*check)(ngx_str_t *cursor));
-static ngx_int_t north_privacy_json_done(ngx_http_request_t *r, void *data,
-    PGresult *res, ngx_int_t status);
 static ngx_int_t north_privacy_page_args(ngx_http_request_t *r,
     ngx_uint_t (*check)(ngx_str_t *cursor), const char **limit,
     const char **cursor);
@@ -68,7 +66,6 @@ static void north_privacy_member(json_t *o, const char *name,
     ngx_str_t *value);
 static ngx_uint_t north_privacy_digits(ngx_str_t *s);
 static ngx_uint_t north_privacy_uuid(ngx_str_t *s);
-static const char *north_privacy_ip(ngx_http_request_t *r);
 static void north_privacy_erase_step(ngx_http_north_job_t *job);
 static void north_privacy_erase_done(ngx_http_north_pg_op_t *op,
     PGresult *res, ngx_int_t status);
@@ -163,7 +160,7 @@ north_privacy_consents(ngx_http_request_t *r)
     values[1] = (char *) mcf->policy_version.data;
 
     return ngx_http_north_pg_query(r, &north_privacy_consents_stmt, values,
-                                   north_privacy_json_done, NULL);
+                                   ngx_http_north_pg_json_done, NULL);
 }
 
 
@@ -233,7 +230,7 @@ north_privacy_consent_body(ngx_http_request_t *r, json_t *body)
     values[1] = ngx_http_north_strdup(r->pool, &purpose);
     values[2] = json_is_true(granted) ? "true" : "false";
     values[3] = (char *) mcf->policy_version.data;
-    values[4] = north_privacy_ip(r);
+    values[4] = ngx_http_north_strdup(r->pool, &r->connection->addr_text);
 
     return ngx_http_north_pg_query(r, &north_privacy_consent_set_stmt,
                                    values, north_privacy_consent_done, NULL);
@@ -262,7 +259,7 @@ north_privacy_consent_done(ngx_http_request_t *r, void *data, PGresult *res,
                                       "account (DELETE /v1/me)", NULL);
     }
 
-    return north_privacy_json_done(r, NULL, res, status);
+    return ngx_http_north_pg_json(r, NGX_HTTP_OK, res, 1);
 }
 
 
@@ -707,7 +704,7 @@ north_privacy_request_body(ngx_http_request_t *r, json_t *body)
     }
 
     return ngx_http_north_pg_query(r, &north_privacy_request_new_stmt,
-                                   values, north_privacy_json_done,
+                                   values, ngx_http_north_pg_json_done,
                                    (void *) NGX_HTTP_CREATED);
 }
 
@@ -737,8 +734,8 @@ north_privacy_list(ngx_http_request_t *r, ngx_http_north_pg_stmt_t *stmt,
 
     values[0] = (char *) id->user_id.data;
 
-    return ngx_http_north_pg_query(r, stmt, values, north_privacy_json_done,
-                                   NULL);
+    return ngx_http_north_pg_query(r, stmt, values,
+                                   ngx_http_north_pg_json_done, NULL);
 }
 
 
@@ -800,27 +797,6 @@ north_privacy_member(json_t *o, const char *name, ngx_str_t *value)
 
 /* --- shared by the endpoints above --------------------------------------- */
 
-/*
- * A JSON text PostgreSQL rendered in the last column of one row; data is
- * the status to answer with (NULL: 200).
- */
-
-static ngx_int_t
-north_privacy_json_done(ngx_http_request_t *r, void *data, PGresult *res,
-    ngx_int_t status)
-{
-    ngx_int_t  rc;
-
-    rc = ngx_http_north_pg_result(r, res, status, 1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
-
-    return ngx_http_north_pg_json(r, data ? (uintptr_t) data : NGX_HTTP_OK,
-                                  res, PQnfields(res) - 1);
-}
-
-
 /* ?limit=N&cursor=C of a list, or a 400 naming the bad one. */
 
 static ngx_int_t
@@ -878,13 +854,6 @@ static ngx_uint_t
 north_privacy_uuid(ngx_str_t *s)
 {
     return north_check_uuid(s->data, s->len);
-}
-
-
-static const char *
-north_privacy_ip(ngx_http_request_t *r)
-{
-    return ngx_http_north_strdup(r->pool, &r->connection->addr_text);
 }
 
 

@@ -317,8 +317,7 @@ north_users_patch_checked(ngx_http_request_t *r, void *data)
 static ngx_int_t
 north_users_patch_send(ngx_http_request_t *r, north_users_ctx_t *ctx)
 {
-    char                       *changes;
-    u_char                     *ip, *match;
+    char                       *changes, *ip, *match;
     ngx_int_t                   rc;
     const char                 *values[4];
     ngx_table_elt_t            *h;
@@ -327,27 +326,22 @@ north_users_patch_send(ngx_http_request_t *r, north_users_ctx_t *ctx)
     id = ngx_http_north_jwt_identity(r);
 
     changes = json_dumps(ctx->changes, JSON_COMPACT);
-    ip = ngx_pnalloc(r->pool, r->connection->addr_text.len + 1);
+    ip = ngx_http_north_strdup(r->pool, &r->connection->addr_text);
 
     if (changes == NULL || ip == NULL) {
         free(changes);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_cpystrn(ip, r->connection->addr_text.data,
-                r->connection->addr_text.len + 1);
-
     match = NULL;
     h = r->headers_in.if_match;
 
     if (h) {
-        match = ngx_pnalloc(r->pool, h->value.len + 1);
+        match = ngx_http_north_strdup(r->pool, &h->value);
         if (match == NULL) {
             free(changes);
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
-
-        ngx_cpystrn(match, h->value.data, h->value.len + 1);
 
         /* answered here, against the stored profile, not by nginx's filter */
         r->headers_in.if_match = NULL;
@@ -557,12 +551,12 @@ north_users_delete_done(ngx_http_request_t *r, void *data, PGresult *res,
         }
 
         sid.len = PQgetlength(res, i, 0);
-        sid.data = ngx_pnalloc(r->pool, sid.len + 1);
+        sid.data = (u_char *) PQgetvalue(res, i, 0);
+        sid.data = (u_char *) ngx_http_north_strdup(r->pool, &sid);
         if (sid.data == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        ngx_cpystrn(sid.data, (u_char *) PQgetvalue(res, i, 0), sid.len + 1);
         ngx_http_north_session_cache(r, &id->user_id, &sid, 0);
     }
 
@@ -581,18 +575,7 @@ north_users_delete_done(ngx_http_request_t *r, void *data, PGresult *res,
 static north_users_ctx_t *
 north_users_ctx(ngx_http_request_t *r)
 {
-    ngx_http_north_ctx_t  *nctx;
-
-    nctx = ngx_http_north_ctx(r);
-    if (nctx == NULL) {
-        return NULL;
-    }
-
-    if (nctx->service == NULL) {
-        nctx->service = ngx_pcalloc(r->pool, sizeof(north_users_ctx_t));
-    }
-
-    return nctx->service;
+    return ngx_http_north_service(r, sizeof(north_users_ctx_t));
 }
 
 
