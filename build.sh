@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # North: dependencies, build, the local stack, migrations and tests.
 # Usage: ./build.sh {deps|build [--asan]|up|down|migrate|audit-verify|check|
-#          test [--asan]|unit|stack-up|stack-down|pg-start|pg-stop|
+#          test [--asan]|unit|catalog|stack-up|stack-down|pg-start|pg-stop|
 #          redis-start|redis-stop|plaid-sim-start|plaid-sim-stop|
 #          psql-admin [psql args]}
 set -euo pipefail
@@ -264,6 +264,9 @@ cmd_migrate() {
         fi
         say "applied $name"
     done
+    # the categorisation catalog: idempotent, so on every run
+    psql_app -q -f "${NORTH_SQL:-$ROOT/sql}/catalog.sql" >/dev/null \
+        || die "loading sql/catalog.sql failed"
 }
 
 # Walks the audit log's hash chains; fails naming the first broken row.
@@ -363,10 +366,19 @@ cmd_unit() {
     for t in "$ROOT"/t/unit/test_*.c; do
         gcc -g -O1 -Wall -Wextra -Wno-unused-parameter -Werror -fsanitize=address,undefined \
             -I "$ROOT/ngx_north_module" -I "$ROOT/handlers/plaid" \
+            -I "$ROOT/handlers/analytics" -I "$ROOT/handlers/goals" \
+            -DNORTH_TEST_DIR="\"$ROOT/t/unit\"" \
             -o "$BUILD/unit/$(basename "$t" .c)" \
             "$t" "$ROOT"/ngx_north_module/north_*.c "$ROOT"/handlers/*/north_*.c \
             -ljansson -lcrypto -lcmocka
     done
+}
+
+# Writes sql/catalog.sql from the categorisation tables (north_category.c).
+cmd_catalog() {
+    cmd_unit
+    "$BUILD/unit/test_category" --sql > "$ROOT/sql/catalog.sql"
+    say "wrote sql/catalog.sql"
 }
 
 cmd_test() {
@@ -412,6 +424,7 @@ case "${1:-}" in
     check)       cmd_check ;;
     test)        shift; cmd_test "$@" ;;
     unit)        cmd_unit ;;
+    catalog)     cmd_catalog ;;
     stack-up)    cmd_stack_up ;;
     stack-down)  cmd_stack_down ;;
     env)         load_env; echo "DATABASE_URL=$DATABASE_URL"; echo "REDIS_URL=$REDIS_URL"

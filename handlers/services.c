@@ -13,12 +13,16 @@ extern ngx_http_north_route_t  north_auth_routes[];
 extern ngx_http_north_route_t  north_users_routes[];
 extern ngx_http_north_route_t  north_privacy_routes[];
 extern ngx_http_north_route_t  north_plaid_routes[];
+extern ngx_http_north_route_t  north_analytics_routes[];
+extern ngx_http_north_route_t  north_goals_routes[];
 extern ngx_http_north_route_t  north_health_routes[];
 extern ngx_http_north_route_t  north_selftest_routes[];
 
 extern ngx_http_north_privacy_part_t  north_users_privacy[];
 extern ngx_http_north_privacy_part_t  north_auth_privacy[];
 extern ngx_http_north_privacy_part_t  north_plaid_privacy[];
+extern ngx_http_north_privacy_part_t  north_analytics_privacy[];
+extern ngx_http_north_privacy_part_t  north_goals_privacy[];
 extern ngx_http_north_privacy_part_t  north_privacy_parts[];
 
 extern ngx_http_north_job_kind_t  north_privacy_jobs[];
@@ -30,6 +34,8 @@ ngx_http_north_route_t  *ngx_http_north_services[] = {
     north_users_routes,
     north_privacy_routes,
     north_plaid_routes,
+    north_analytics_routes,
+    north_goals_routes,
     north_health_routes,
     north_selftest_routes,
     NULL
@@ -41,6 +47,8 @@ ngx_http_north_privacy_part_t  *ngx_http_north_privacy_parts[] = {
     north_users_privacy,
     north_auth_privacy,
     north_plaid_privacy,
+    north_analytics_privacy,
+    north_goals_privacy,
     north_privacy_parts,
     NULL
 };

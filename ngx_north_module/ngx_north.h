@@ -12,6 +12,10 @@
 #include <ngx_http.h>
 
 
+/* nginx names no 422: for requests understood but not acceptable */
+#define NGX_HTTP_NORTH_UNPROCESSABLE  422
+
+
 typedef struct ngx_http_north_pg_pool_s     ngx_http_north_pg_pool_t;
 typedef struct ngx_http_north_redis_s       ngx_http_north_redis_t;
 struct json_t;
@@ -114,6 +118,13 @@ ngx_str_t *ngx_http_north_route_name(ngx_uint_t index);
 
 /* The URI's last path segment (an id in /v1/things/{id}), maybe empty. */
 void ngx_http_north_path_id(ngx_http_request_t *r, ngx_str_t *id);
+
+/*
+ * The UUID from_end segments from the URI's end (/goals/{id}/contributions
+ * is 1): NGX_OK, or NGX_DECLINED when that segment is not one.
+ */
+ngx_int_t ngx_http_north_path_uuid(ngx_http_request_t *r, ngx_uint_t from_end,
+    ngx_str_t *id);
 
 /*
  * A directive's "value" or "env=NAME" (read from the master's environment)

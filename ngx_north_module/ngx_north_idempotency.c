@@ -18,7 +18,6 @@
 
 
 #define NGX_HTTP_NORTH_IDEM_MAX_BODY  65536
-#define NGX_HTTP_NORTH_UNPROCESSABLE  422
 
 
 struct ngx_http_north_idem_s {

@@ -50,8 +50,9 @@ static ngx_http_north_pg_stmt_t  ngx_http_north_jobs_retry_stmt =
 
 static ngx_http_north_pg_stmt_t  ngx_http_north_jobs_sweep_stmt =
     ngx_http_north_pg_stmt("north_jobs_sweep",
-        "delete from north.idempotency_keys"
-        " where created_at < now() - interval '24 hours'", 0);
+        "with expired as (delete from north.idempotency_keys"
+        " where created_at < now() - interval '24 hours')"
+        " select north.balance_snapshots_daily()", 0);
 
 
 static ngx_http_north_jobs_t  *ngx_http_north_jobs;

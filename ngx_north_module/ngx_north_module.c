@@ -1231,6 +1231,33 @@ ngx_http_north_path_id(ngx_http_request_t *r, ngx_str_t *id)
 }
 
 
+ngx_int_t
+ngx_http_north_path_uuid(ngx_http_request_t *r, ngx_uint_t from_end,
+    ngx_str_t *id)
+{
+    u_char  *p, *end;
+
+    end = r->uri.data + r->uri.len;
+
+    for ( ;; ) {
+        for (p = end; p > r->uri.data && p[-1] != '/'; p--) {
+            /* void */
+        }
+
+        if (from_end-- == 0 || p == r->uri.data) {
+            break;
+        }
+
+        end = p - 1;
+    }
+
+    id->data = p;
+    id->len = end - p;
+
+    return north_check_uuid(id->data, id->len) ? NGX_OK : NGX_DECLINED;
+}
+
+
 static ngx_int_t
 ngx_http_north_header_filter(ngx_http_request_t *r)
 {

@@ -1,6 +1,6 @@
 /*
  * North input checks: UTF-8, e-mail, UUID, request id, JSON depth, consent
- * purposes, time zones and idempotency keys.
+ * purposes, time zones, idempotency keys and calendar dates.
  * Pure C, unit-tested in t/unit/test_check.c.
  */
 
@@ -460,4 +460,88 @@ north_json_member(const unsigned char *s, size_t len, const char *key,
     }
 
     return -1;
+}
+
+
+/* days from civil: eras of 400 years, March-based years */
+int64_t
+north_date_days(int y, unsigned m, unsigned d)
+{
+    int64_t   era, yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+    return era * 146097 + doe - 719468;
+}
+
+
+void
+north_date_civil(int64_t days, int *y, unsigned *m, unsigned *d)
+{
+    int64_t   z, era, doe, yoe, doy, mp;
+
+    z = days + 719468;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = z - era * 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+
+    *d = (unsigned) (doy - (153 * mp + 2) / 5 + 1);
+    *m = (unsigned) (mp < 10 ? mp + 3 : mp - 9);
+    *y = (int) (yoe + era * 400 + (*m <= 2));
+}
+
+
+int
+north_date_parse(const char *s, int64_t *days)
+{
+    int       i, y;
+    unsigned  m, d, dm;
+
+    static const unsigned  month_days[] = {
+        31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+    };
+
+    for (i = 0; i < 10; i++) {
+        if (i == 4 || i == 7) {
+            if (s[i] != '-') {
+                return -1;
+            }
+
+        } else if (s[i] < '0' || s[i] > '9') {
+            return -1;
+        }
+    }
+
+    if (s[10] != '\0') {
+        return -1;
+    }
+
+    y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10
+        + (s[3] - '0');
+    m = (unsigned) ((s[5] - '0') * 10 + (s[6] - '0'));
+    d = (unsigned) ((s[8] - '0') * 10 + (s[9] - '0'));
+
+    if (y < 1900 || m < 1 || m > 12 || d < 1) {
+        return -1;
+    }
+
+    dm = month_days[m - 1];
+
+    if (m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)) {
+        dm = 29;
+    }
+
+    if (d > dm) {
+        return -1;
+    }
+
+    *days = north_date_days(y, m, d);
+
+    return 0;
 }

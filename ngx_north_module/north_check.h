@@ -53,4 +53,12 @@ int north_check_idempotency_key(const unsigned char *s, size_t len);
 int north_json_member(const unsigned char *s, size_t len, const char *key,
     const unsigned char **value, size_t *vlen);
 
+/* days since 1970-01-01 of a proleptic Gregorian date, and back */
+int64_t north_date_days(int y, unsigned m, unsigned d);
+void north_date_civil(int64_t days, int *y, unsigned *m, unsigned *d);
+
+/* "YYYY-MM-DD" to days; -1 when it is not a real date in 1900..9999 */
+int north_date_parse(const char *s, int64_t *days);
+
+
 #endif /* NORTH_CHECK_H */

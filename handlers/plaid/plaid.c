@@ -13,6 +13,7 @@
 #include "ngx_north_audit.h"
 #include "ngx_north_crypto.h"
 #include "north_check.h"
+#include "north_category.h"
 #include "north_plaid_webhook.h"
 #include "plaid_client.h"
 
@@ -76,8 +77,6 @@ static ngx_int_t north_plaid_item_query(ngx_http_request_t *r,
     ngx_http_north_pg_done_pt done);
 static ngx_int_t north_plaid_not_found(ngx_http_request_t *r,
     const char *what);
-static ngx_int_t north_plaid_path_uuid(ngx_http_request_t *r,
-    ngx_uint_t from_end, ngx_str_t *id);
 static north_plaid_ctx_t *north_plaid_ctx(ngx_http_request_t *r);
 
 
@@ -161,39 +160,25 @@ static ngx_http_north_pg_stmt_t  north_plaid_accounts_stmt =
         " left join north.plaid_items i on i.id = a.item_id"
         " where a.user_id = $1", 1);
 
-#define NORTH_PLAID_TX_JSON                                                   \
-    "json_build_object('id', t.id, 'account_id', t.account_id,"              \
-    " 'amount_cents', t.amount_cents, 'currency', t.currency,"               \
-    " 'date', t.date, 'authorized_date', t.authorized_date,"                 \
-    " 'name', t.name, 'merchant_name', t.merchant_name,"                     \
-    " 'pending', t.pending, 'payment_channel', t.payment_channel,"           \
-    " 'category', coalesce(t.user_category, t.pfc_primary),"                 \
-    " 'category_source', case when t.user_category is not null then 'user'"  \
-    "                         when t.pfc_primary is not null then 'plaid'"   \
-    "                    end,"                                               \
-    " 'plaid_category', json_build_object('primary', t.pfc_primary,"         \
-    "                                     'detailed', t.pfc_detailed),"      \
-    " 'notes', t.notes, 'hidden', t.hidden)"
-
 static ngx_http_north_pg_stmt_t  north_plaid_transactions_stmt =
     ngx_http_north_pg_stmt("north_plaid_transactions",
         "with page as ("
-        "  select t.*, row_number() over (order by t.date desc, t.id desc) n"
+        "  select t.date, t.id, north.transaction_json(t) j,"
+        "   row_number() over (order by t.date desc, t.id desc) n"
         "  from north.transactions t"
         "  where t.user_id = $1"
         "    and ($2::date is null or t.date >= $2::date)"
         "    and ($3::date is null or t.date <= $3::date)"
         "    and ($4::uuid is null or t.account_id = $4::uuid)"
-        "    and ($5::text is null"
-        "         or coalesce(t.user_category, t.pfc_primary) = $5)"
+        "    and ($5::text is null or t.category = $5)"
         "    and ($6::text is null or (coalesce(t.merchant_name, '') || ' '"
         "         || t.name) ilike '%' || $6 || '%')"
         "    and ($7::boolean or not t.hidden)"
         "    and ($8::date is null or (t.date, t.id) < ($8::date, $9::uuid))"
         "  order by t.date desc, t.id desc limit $10::int + 1)"
         " select json_build_object("
-        "  'transactions', coalesce(json_agg(" NORTH_PLAID_TX_JSON
-        "   order by t.n) filter (where t.n <= $10::int), '[]'),"
+        "  'transactions', coalesce(json_agg(t.j order by t.n)"
+        "   filter (where t.n <= $10::int), '[]'),"
         "  'next_cursor', (max(t.date::text || '_' || t.id::text)"
         "                  filter (where t.n = $10::int))"
         "                 || case when count(*) > $10::int then '' end)"
@@ -201,18 +186,8 @@ static ngx_http_north_pg_stmt_t  north_plaid_transactions_stmt =
 
 static ngx_http_north_pg_stmt_t  north_plaid_tx_update_stmt =
     ngx_http_north_pg_stmt("north_plaid_tx_update",
-        "update north.transactions t set"
-        " user_category = case when $3::jsonb ? 'category'"
-        "                      then $3::jsonb->>'category'"
-        "                      else t.user_category end,"
-        " notes = case when $3::jsonb ? 'notes' then $3::jsonb->>'notes'"
-        "              else t.notes end,"
-        " hidden = case when $3::jsonb ? 'hidden'"
-        "               then ($3::jsonb->>'hidden')::boolean"
-        "               else t.hidden end,"
-        " updated_at = now()"
-        " where t.id = $2::uuid and t.user_id = $1"
-        " returning " NORTH_PLAID_TX_JSON, 3);
+        "select status, body::text"
+        " from north.transaction_edit($1, $2::uuid, $3::jsonb, $4)", 4);
 
 static ngx_http_north_pg_stmt_t  north_plaid_key_stmt =
     ngx_http_north_pg_stmt("north_plaid_key",
@@ -840,15 +815,15 @@ static ngx_int_t
 north_plaid_tx_body(ngx_http_request_t *r, json_t *body)
 {
     char                       *changes;
-    json_t                     *v;
+    json_t                     *v, *similar;
     ngx_int_t                   rc;
     ngx_str_t                   tx;
-    const char                 *values[3];
+    const char                 *category, *values[4];
     ngx_http_north_fields_t     f;
     ngx_http_north_identity_t  *id;
 
     static const char *const  fields[] = {
-        "category", "notes", "hidden", NULL
+        "category", "notes", "hidden", "apply_to_similar", NULL
     };
 
     id = ngx_http_north_jwt_identity(r);
@@ -858,12 +833,36 @@ north_plaid_tx_body(ngx_http_request_t *r, json_t *body)
     }
 
     ngx_http_north_fields_only(&f, fields);
-    (void) ngx_http_north_field_string(&f, "category", 0, 1, 64);
     (void) ngx_http_north_field_string(&f, "notes", 0, 0, 1000);
+
+    /* a category of the tree, or null to give it back to the rules */
+    v = json_object_get(body, "category");
+    category = NULL;
+
+    if (v != NULL && !json_is_null(v)) {
+        category = ngx_http_north_field_string(&f, "category", 0, 1, 64);
+
+        if (category != NULL && north_category_find(category) == NULL) {
+            ngx_http_north_fields_error(&f, "category",
+                                        "is not a category (GET "
+                                        "/v1/categories lists them)");
+        }
+    }
 
     v = json_object_get(body, "hidden");
     if (v != NULL && !json_is_boolean(v)) {
         ngx_http_north_fields_error(&f, "hidden", "must be true or false");
+    }
+
+    similar = json_object_get(body, "apply_to_similar");
+
+    if (similar != NULL && !json_is_boolean(similar)) {
+        ngx_http_north_fields_error(&f, "apply_to_similar",
+                                    "must be true or false");
+
+    } else if (json_is_true(similar) && category == NULL) {
+        ngx_http_north_fields_error(&f, "apply_to_similar",
+                                    "needs a category");
     }
 
     if (json_object_size(body) == 0) {
@@ -875,7 +874,7 @@ north_plaid_tx_body(ngx_http_request_t *r, json_t *body)
         return ngx_http_north_fields_problem(r, &f);
     }
 
-    if (north_plaid_path_uuid(r, 0, &tx) != NGX_OK) {
+    if (ngx_http_north_path_uuid(r, 0, &tx) != NGX_OK) {
         return north_plaid_not_found(r, "no such transaction");
     }
 
@@ -887,6 +886,7 @@ north_plaid_tx_body(ngx_http_request_t *r, json_t *body)
     values[0] = (char *) id->user_id.data;
     values[1] = ngx_http_north_strdup(r->pool, &tx);
     values[2] = changes;
+    values[3] = json_is_true(similar) ? "true" : "false";
 
     rc = ngx_http_north_pg_query(r, &north_plaid_tx_update_stmt, values,
                                  north_plaid_tx_done, NULL);
@@ -900,18 +900,30 @@ static ngx_int_t
 north_plaid_tx_done(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_int_t status)
 {
-    ngx_int_t  rc;
+    ngx_int_t   rc;
+    const char  *st;
 
-    rc = ngx_http_north_pg_result(r, res, status, -1);
+    rc = ngx_http_north_pg_result(r, res, status, 1);
     if (rc != NGX_DECLINED) {
         return rc;
     }
 
-    if (PQntuples(res) == 0) {
+    st = PQgetvalue(res, 0, 0);
+
+    if (ngx_strcmp(st, "not_found") == 0) {
         return north_plaid_not_found(r, "no such transaction");
     }
 
-    return ngx_http_north_pg_json(r, NGX_HTTP_OK, res, 0);
+    if (ngx_strcmp(st, "no_pattern") == 0) {
+        return ngx_http_north_problem(r, NGX_HTTP_NORTH_UNPROCESSABLE,
+                                      "no-similar-pattern",
+                                      "Nothing to match similar ones by",
+                                      "the transaction's description has "
+                                      "no word without digits to make a "
+                                      "rule of", NULL);
+    }
+
+    return ngx_http_north_pg_json(r, NGX_HTTP_OK, res, 1);
 }
 
 
@@ -1269,7 +1281,7 @@ north_plaid_item_query(ngx_http_request_t *r, ngx_uint_t from_end,
         return NGX_HTTP_UNAUTHORIZED;
     }
 
-    if (north_plaid_path_uuid(r, from_end, &item) != NGX_OK) {
+    if (ngx_http_north_path_uuid(r, from_end, &item) != NGX_OK) {
         return north_plaid_not_found(r, "no such item");
     }
 
@@ -1277,35 +1289,6 @@ north_plaid_item_query(ngx_http_request_t *r, ngx_uint_t from_end,
     values[1] = ngx_http_north_strdup(r->pool, &item);
 
     return ngx_http_north_pg_query(r, stmt, values, done, NULL);
-}
-
-
-/* The UUID from_end segments from the URI's end: /items/{id}/sync is 1. */
-
-static ngx_int_t
-north_plaid_path_uuid(ngx_http_request_t *r, ngx_uint_t from_end,
-    ngx_str_t *id)
-{
-    u_char  *p, *end;
-
-    end = r->uri.data + r->uri.len;
-
-    for ( ;; ) {
-        for (p = end; p > r->uri.data && p[-1] != '/'; p--) {
-            /* void */
-        }
-
-        if (from_end-- == 0 || p == r->uri.data) {
-            break;
-        }
-
-        end = p - 1;
-    }
-
-    id->data = p;
-    id->len = end - p;
-
-    return north_check_uuid(id->data, id->len) ? NGX_OK : NGX_DECLINED;
 }
 
 

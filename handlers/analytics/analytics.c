@@ -1,0 +1,660 @@
+/*
+ * Analytics API: net worth with its history, spending by category for a
+ * period, the category tree and the user's categorisation rules, and the
+ * manual assets and liabilities that count in net worth. PostgreSQL
+ * renders each answer (sql/0006_analytics.sql); this file checks input.
+ */
+
+#include "ngx_north.h"
+#include "ngx_north_pg.h"
+#include "ngx_north_json.h"
+#include "ngx_north_jwt.h"
+#include "ngx_north_jobs.h"
+#include "north_check.h"
+#include "north_category.h"
+
+
+/* no one keeps more than this many houses, cars and loans by hand */
+#define NORTH_ANALYTICS_MANUAL_MAX  "100"
+
+#define NORTH_ANALYTICS_CENTS_MAX   100000000000000LL    /* $1 trillion */
+
+
+static ngx_int_t north_analytics_net_worth(ngx_http_request_t *r);
+static ngx_int_t north_analytics_spending(ngx_http_request_t *r);
+static ngx_int_t north_analytics_categories(ngx_http_request_t *r);
+static ngx_int_t north_analytics_rules(ngx_http_request_t *r);
+static ngx_int_t north_analytics_rule(ngx_http_request_t *r);
+static ngx_int_t north_analytics_rule_deleted(ngx_http_request_t *r,
+    void *data, PGresult *res, ngx_int_t status);
+static ngx_int_t north_analytics_manual_items(ngx_http_request_t *r);
+static ngx_int_t north_analytics_manual_create(ngx_http_request_t *r,
+    json_t *body);
+static ngx_int_t north_analytics_manual_created(ngx_http_request_t *r,
+    void *data, PGresult *res, ngx_int_t status);
+static ngx_int_t north_analytics_manual_item(ngx_http_request_t *r);
+static ngx_int_t north_analytics_manual_update(ngx_http_request_t *r,
+    json_t *body);
+static ngx_int_t north_analytics_manual_done(ngx_http_request_t *r,
+    void *data, PGresult *res, ngx_int_t status);
+static ngx_int_t north_analytics_manual_fields(ngx_http_request_t *r,
+    json_t *body, ngx_uint_t create);
+static ngx_int_t north_analytics_item_query(ngx_http_request_t *r,
+    ngx_http_north_pg_stmt_t *stmt, const char *json,
+    ngx_http_north_pg_done_pt done);
+static ngx_int_t north_analytics_arg(ngx_http_request_t *r, const char *name,
+    const char **value);
+static ngx_uint_t north_analytics_one_of(const char *value,
+    const char *const *allowed);
+static ngx_int_t north_analytics_not_found(ngx_http_request_t *r,
+    const char *what);
+
+
+static const char *const  north_analytics_ranges[] = {
+    "1m", "3m", "1y", "all", NULL
+};
+
+static const char *const  north_analytics_periods[] = {
+    "week", "month", "year", NULL
+};
+
+static const char *const  north_analytics_manual_types[] = {
+    "real_estate", "vehicle", "cash", "investment", "valuables",
+    "other_asset", "mortgage", "loan", "line_of_credit", "credit_card",
+    "other_liability", NULL
+};
+
+static const char *const  north_analytics_currencies[] = {
+    "CAD", "USD", NULL
+};
+
+
+static ngx_http_north_pg_stmt_t  north_analytics_net_worth_stmt =
+    ngx_http_north_pg_stmt("north_analytics_net_worth",
+        "select north.net_worth_json($1, $2)::text", 2);
+
+static ngx_http_north_pg_stmt_t  north_analytics_spending_stmt =
+    ngx_http_north_pg_stmt("north_analytics_spending",
+        "select north.spending_json($1, $2,"
+        " coalesce($3::date, north.user_today($1)), $4::boolean)::text", 4);
+
+static ngx_http_north_pg_stmt_t  north_analytics_categories_stmt =
+    ngx_http_north_pg_stmt("north_analytics_categories",
+        "select north.categories_json($1::boolean)::text", 1);
+
+static ngx_http_north_pg_stmt_t  north_analytics_rules_stmt =
+    ngx_http_north_pg_stmt("north_analytics_rules",
+        "select north.category_user_rules_json($1)::text", 1);
+
+static ngx_http_north_pg_stmt_t  north_analytics_rule_delete_stmt =
+    ngx_http_north_pg_stmt("north_analytics_rule_delete",
+        "select north.category_rule_delete($1, $2::uuid)", 2);
+
+#define NORTH_ANALYTICS_KIND                                                  \
+    "case when $3::jsonb->>'type' in ('mortgage', 'loan', 'line_of_credit',"  \
+    " 'credit_card', 'other_liability') then 'liability' else 'asset' end"
+
+static ngx_http_north_pg_stmt_t  north_analytics_manual_list_stmt =
+    ngx_http_north_pg_stmt("north_analytics_manual_list",
+        "select json_build_object('items', coalesce(json_agg("
+        " north.manual_item_json(m) order by m.created_at, m.id), '[]'))::text"
+        " from north.manual_items m where m.user_id = $1", 1);
+
+static ngx_http_north_pg_stmt_t  north_analytics_manual_create_stmt =
+    ngx_http_north_pg_stmt("north_analytics_manual_create",
+        "insert into north.manual_items as m (user_id, name, kind, type,"
+        " value_cents, currency, notes)"
+        " select $1, $3::jsonb->>'name', " NORTH_ANALYTICS_KIND ","
+        " $3::jsonb->>'type', ($3::jsonb->>'value_cents')::bigint,"
+        " coalesce($3::jsonb->>'currency', 'CAD'), $3::jsonb->>'notes'"
+        " where $2::uuid is null and (select count(*) from north.manual_items"
+        "       where user_id = $1) < " NORTH_ANALYTICS_MANUAL_MAX
+        " returning north.manual_item_json(m)::text", 3);
+
+static ngx_http_north_pg_stmt_t  north_analytics_manual_get_stmt =
+    ngx_http_north_pg_stmt("north_analytics_manual_get",
+        "select north.manual_item_json(m)::text from north.manual_items m"
+        " where m.user_id = $1 and m.id = $2::uuid", 2);
+
+static ngx_http_north_pg_stmt_t  north_analytics_manual_update_stmt =
+    ngx_http_north_pg_stmt("north_analytics_manual_update",
+        "update north.manual_items m set"
+        " name = coalesce($3::jsonb->>'name', m.name),"
+        " type = coalesce($3::jsonb->>'type', m.type),"
+        " kind = case when $3::jsonb ? 'type' then " NORTH_ANALYTICS_KIND
+        "        else m.kind end,"
+        " value_cents = coalesce(($3::jsonb->>'value_cents')::bigint,"
+        "                        m.value_cents),"
+        " currency = coalesce($3::jsonb->>'currency', m.currency),"
+        " notes = case when $3::jsonb ? 'notes' then $3::jsonb->>'notes'"
+        "         else m.notes end,"
+        " updated_at = now()"
+        " where m.user_id = $1 and m.id = $2::uuid"
+        " returning north.manual_item_json(m)::text", 3);
+
+static ngx_http_north_pg_stmt_t  north_analytics_manual_delete_stmt =
+    ngx_http_north_pg_stmt("north_analytics_manual_delete",
+        "delete from north.manual_items m"
+        " where m.user_id = $1 and m.id = $2::uuid returning null", 2);
+
+
+/* GET /v1/analytics/net-worth?range=1m|3m|1y|all */
+
+static ngx_int_t
+north_analytics_net_worth(ngx_http_request_t *r)
+{
+    ngx_int_t                   rc;
+    const char                 *values[2];
+    ngx_http_north_fields_t     f;
+    ngx_http_north_identity_t  *id;
+
+    id = ngx_http_north_jwt_identity(r);
+
+    if (id == NULL || ngx_http_north_fields_init(&f, r, NULL) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = north_analytics_arg(r, "range", &values[1]);
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        values[1] = "1m";
+
+    } else if (!north_analytics_one_of(values[1], north_analytics_ranges)) {
+        ngx_http_north_fields_error(&f, "range", "must be 1m, 3m, 1y or all");
+        return ngx_http_north_fields_problem(r, &f);
+    }
+
+    values[0] = (char *) id->user_id.data;
+
+    return ngx_http_north_pg_query(r, &north_analytics_net_worth_stmt,
+                                   values, ngx_http_north_pg_json_done, NULL);
+}
+
+
+/* GET /v1/analytics/spending?period=week|month|year&date=YYYY-MM-DD */
+
+static ngx_int_t
+north_analytics_spending(ngx_http_request_t *r)
+{
+    int64_t                     day;
+    ngx_int_t                   rc;
+    const char                 *values[4];
+    ngx_http_north_fields_t     f;
+    ngx_http_north_identity_t  *id;
+
+    id = ngx_http_north_jwt_identity(r);
+
+    if (id == NULL || ngx_http_north_fields_init(&f, r, NULL) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = north_analytics_arg(r, "period", &values[1]);
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        values[1] = "month";
+
+    } else if (!north_analytics_one_of(values[1], north_analytics_periods)) {
+        ngx_http_north_fields_error(&f, "period",
+                                    "must be week, month or year");
+    }
+
+    rc = north_analytics_arg(r, "date", &values[2]);
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        values[2] = NULL;
+
+    } else if (north_date_parse(values[2], &day) != 0) {
+        ngx_http_north_fields_error(&f, "date", "must be a date (YYYY-MM-DD)");
+    }
+
+    if (ngx_http_north_fields_failed(&f)) {
+        return ngx_http_north_fields_problem(r, &f);
+    }
+
+    values[0] = (char *) id->user_id.data;
+    values[3] = ngx_http_north_french(r) ? "true" : "false";
+
+    return ngx_http_north_pg_query(r, &north_analytics_spending_stmt,
+                                   values, ngx_http_north_pg_json_done, NULL);
+}
+
+
+/* GET /v1/categories: the tree, in the request's language */
+
+static ngx_int_t
+north_analytics_categories(ngx_http_request_t *r)
+{
+    const char  *values[1];
+
+    values[0] = ngx_http_north_french(r) ? "true" : "false";
+
+    return ngx_http_north_pg_query(r, &north_analytics_categories_stmt,
+                                   values, ngx_http_north_pg_json_done, NULL);
+}
+
+
+/* GET /v1/categories/rules */
+
+static ngx_int_t
+north_analytics_rules(ngx_http_request_t *r)
+{
+    const char                 *values[1];
+    ngx_http_north_identity_t  *id;
+
+    id = ngx_http_north_jwt_identity(r);
+    if (id == NULL) {
+        return NGX_HTTP_UNAUTHORIZED;
+    }
+
+    values[0] = (char *) id->user_id.data;
+
+    return ngx_http_north_pg_query(r, &north_analytics_rules_stmt, values,
+                                   ngx_http_north_pg_json_done, NULL);
+}
+
+
+/* DELETE /v1/categories/rules/{id}: its transactions categorised again */
+
+static ngx_int_t
+north_analytics_rule(ngx_http_request_t *r)
+{
+    ngx_str_t                   rule;
+    const char                 *values[2];
+    ngx_http_north_identity_t  *id;
+
+    id = ngx_http_north_jwt_identity(r);
+    if (id == NULL) {
+        return NGX_HTTP_UNAUTHORIZED;
+    }
+
+    if (ngx_http_north_path_uuid(r, 0, &rule) != NGX_OK) {
+        return north_analytics_not_found(r, "no such rule");
+    }
+
+    values[0] = (char *) id->user_id.data;
+    values[1] = ngx_http_north_strdup(r->pool, &rule);
+
+    return ngx_http_north_pg_query(r, &north_analytics_rule_delete_stmt,
+                                   values, north_analytics_rule_deleted,
+                                   NULL);
+}
+
+
+static ngx_int_t
+north_analytics_rule_deleted(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_north_pg_result(r, res, status, 1);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    if (PQgetisnull(res, 0, 0)) {
+        return north_analytics_not_found(r, "no such rule");
+    }
+
+    return ngx_http_north_json_send_text(r, NGX_HTTP_NO_CONTENT, NULL, 0);
+}
+
+
+/* GET, POST /v1/analytics/manual-items */
+
+static ngx_int_t
+north_analytics_manual_items(ngx_http_request_t *r)
+{
+    const char                 *values[1];
+    ngx_http_north_identity_t  *id;
+
+    if (r->method == NGX_HTTP_POST) {
+        return ngx_http_north_json_read(r, north_analytics_manual_create);
+    }
+
+    id = ngx_http_north_jwt_identity(r);
+    if (id == NULL) {
+        return NGX_HTTP_UNAUTHORIZED;
+    }
+
+    values[0] = (char *) id->user_id.data;
+
+    return ngx_http_north_pg_query(r, &north_analytics_manual_list_stmt,
+                                   values, ngx_http_north_pg_json_done, NULL);
+}
+
+
+static ngx_int_t
+north_analytics_manual_create(ngx_http_request_t *r, json_t *body)
+{
+    char                       *json;
+    ngx_int_t                   rc;
+    const char                 *values[3];
+    ngx_http_north_identity_t  *id;
+
+    id = ngx_http_north_jwt_identity(r);
+    if (id == NULL) {
+        return NGX_HTTP_UNAUTHORIZED;
+    }
+
+    rc = north_analytics_manual_fields(r, body, 1);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    json = json_dumps(body, JSON_COMPACT);
+    if (json == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    values[0] = (char *) id->user_id.data;
+    values[1] = NULL;
+    values[2] = json;
+
+    rc = ngx_http_north_pg_query(r, &north_analytics_manual_create_stmt,
+                                 values, north_analytics_manual_created,
+                                 NULL);
+    free(json);
+
+    return rc;
+}
+
+
+static ngx_int_t
+north_analytics_manual_created(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_north_pg_result(r, res, status, -1);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    if (PQntuples(res) == 0) {
+        return ngx_http_north_problem(r, NGX_HTTP_CONFLICT, "too-many-items",
+                                      "Too many manual items",
+                                      "at most " NORTH_ANALYTICS_MANUAL_MAX
+                                      " assets and liabilities are kept by "
+                                      "hand", NULL);
+    }
+
+    return ngx_http_north_pg_json(r, NGX_HTTP_CREATED, res, 0);
+}
+
+
+/* GET, PATCH, DELETE /v1/analytics/manual-items/{id} */
+
+static ngx_int_t
+north_analytics_manual_item(ngx_http_request_t *r)
+{
+    switch (r->method) {
+
+    case NGX_HTTP_PATCH:
+        return ngx_http_north_json_read(r, north_analytics_manual_update);
+
+    case NGX_HTTP_DELETE:
+        return north_analytics_item_query(r,
+                                          &north_analytics_manual_delete_stmt,
+                                          NULL, north_analytics_manual_done);
+
+    default:
+        return north_analytics_item_query(r, &north_analytics_manual_get_stmt,
+                                          NULL, north_analytics_manual_done);
+    }
+}
+
+
+static ngx_int_t
+north_analytics_manual_update(ngx_http_request_t *r, json_t *body)
+{
+    char       *json;
+    ngx_int_t   rc;
+
+    rc = north_analytics_manual_fields(r, body, 0);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    json = json_dumps(body, JSON_COMPACT);
+    if (json == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = north_analytics_item_query(r, &north_analytics_manual_update_stmt,
+                                    json, north_analytics_manual_done);
+    free(json);
+
+    return rc;
+}
+
+
+/* the item's JSON (GET, PATCH), a null (DELETE), or no row: 404 */
+static ngx_int_t
+north_analytics_manual_done(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_north_pg_result(r, res, status, -1);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    if (PQntuples(res) == 0) {
+        return north_analytics_not_found(r, "no such manual item");
+    }
+
+    if (PQgetisnull(res, 0, 0)) {
+        return ngx_http_north_json_send_text(r, NGX_HTTP_NO_CONTENT, NULL, 0);
+    }
+
+    return ngx_http_north_pg_json(r, NGX_HTTP_OK, res, 0);
+}
+
+
+/*
+ * A manual item's members: all of them to create, any of them to change.
+ * NGX_DECLINED when they are fine, else the problem sent.
+ */
+static ngx_int_t
+north_analytics_manual_fields(ngx_http_request_t *r, json_t *body,
+    ngx_uint_t create)
+{
+    json_int_t               cents;
+    ngx_http_north_fields_t  f;
+
+    static const char *const  fields[] = {
+        "name", "type", "value_cents", "currency", "notes", NULL
+    };
+
+    if (ngx_http_north_fields_init(&f, r, body) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_north_fields_only(&f, fields);
+    (void) ngx_http_north_field_string(&f, "name", create, 1, 100);
+    (void) ngx_http_north_field_enum(&f, "type", create,
+                                     north_analytics_manual_types);
+    (void) ngx_http_north_field_integer(&f, "value_cents", create, 0,
+                                        NORTH_ANALYTICS_CENTS_MAX, &cents);
+    (void) ngx_http_north_field_enum(&f, "currency", 0,
+                                     north_analytics_currencies);
+
+    if (!json_is_null(json_object_get(body, "notes"))) {
+        (void) ngx_http_north_field_string(&f, "notes", 0, 0, 1000);
+    }
+
+    if (!create && json_object_size(body) == 0) {
+        ngx_http_north_fields_error(&f, "name",
+                                    "name, type, value_cents, currency or "
+                                    "notes is required");
+    }
+
+    if (ngx_http_north_fields_failed(&f)) {
+        return ngx_http_north_fields_problem(r, &f);
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/* stmt with the caller, the id the URI ends with and json, if it takes it */
+static ngx_int_t
+north_analytics_item_query(ngx_http_request_t *r,
+    ngx_http_north_pg_stmt_t *stmt, const char *json,
+    ngx_http_north_pg_done_pt done)
+{
+    ngx_str_t                   item;
+    const char                 *values[3];
+    ngx_http_north_identity_t  *id;
+
+    id = ngx_http_north_jwt_identity(r);
+    if (id == NULL) {
+        return NGX_HTTP_UNAUTHORIZED;
+    }
+
+    if (ngx_http_north_path_uuid(r, 0, &item) != NGX_OK) {
+        return north_analytics_not_found(r, "no such manual item");
+    }
+
+    values[0] = (char *) id->user_id.data;
+    values[1] = ngx_http_north_strdup(r->pool, &item);
+    values[2] = json;
+
+    return ngx_http_north_pg_query(r, stmt, values, done, NULL);
+}
+
+
+/*
+ * A query argument, unescaped and NUL-terminated: NGX_OK, NGX_DECLINED when
+ * absent, NGX_ERROR when out of memory.
+ */
+static ngx_int_t
+north_analytics_arg(ngx_http_request_t *r, const char *name,
+    const char **value)
+{
+    u_char     *p, *dst;
+    ngx_str_t   arg;
+
+    if (ngx_http_arg(r, (u_char *) name, ngx_strlen(name), &arg) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    dst = ngx_pnalloc(r->pool, arg.len + 1);
+    if (dst == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = dst;
+    ngx_unescape_uri(&p, &arg.data, arg.len, NGX_UNESCAPE_URI);
+    *p = '\0';
+
+    *value = (char *) dst;
+
+    return NGX_OK;
+}
+
+
+static ngx_uint_t
+north_analytics_one_of(const char *value, const char *const *allowed)
+{
+    for ( /* void */ ; *allowed; allowed++) {
+        if (ngx_strcmp(value, *allowed) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static ngx_int_t
+north_analytics_not_found(ngx_http_request_t *r, const char *what)
+{
+    return ngx_http_north_problem(r, NGX_HTTP_NOT_FOUND, "not-found",
+                                  "Not found", what, NULL);
+}
+
+
+/* what the user holds here, for the export and the erasure */
+
+static ngx_http_north_pg_stmt_t  north_analytics_export_rules =
+    ngx_http_north_pg_stmt("north_analytics_export_rules",
+        "select r.id::text, to_jsonb(r)::text"
+        " from north.category_user_rules r"
+        " where r.user_id = $1 and ($2::uuid is null or r.id > $2::uuid)"
+        " order by r.id limit $3::int", 3);
+
+static ngx_http_north_pg_stmt_t  north_analytics_erase_rules =
+    ngx_http_north_pg_stmt("north_analytics_erase_rules",
+        "delete from north.category_user_rules where user_id = $1", 1);
+
+static ngx_http_north_pg_stmt_t  north_analytics_export_manual =
+    ngx_http_north_pg_stmt("north_analytics_export_manual",
+        "select m.id::text, to_jsonb(m)::text from north.manual_items m"
+        " where m.user_id = $1 and ($2::uuid is null or m.id > $2::uuid)"
+        " order by m.id limit $3::int", 3);
+
+static ngx_http_north_pg_stmt_t  north_analytics_erase_manual =
+    ngx_http_north_pg_stmt("north_analytics_erase_manual",
+        "delete from north.manual_items where user_id = $1", 1);
+
+/* keyed by source and day: "uuid/YYYY-MM-DD" */
+static ngx_http_north_pg_stmt_t  north_analytics_export_snapshots =
+    ngx_http_north_pg_stmt("north_analytics_export_snapshots",
+        "select s.source_id::text || '/' || s.day::text, to_jsonb(s)::text"
+        " from north.balance_snapshots s"
+        " where s.user_id = $1 and ($2::text is null"
+        "   or (s.source_id, s.day) > (split_part($2, '/', 1)::uuid,"
+        "                              split_part($2, '/', 2)::date))"
+        " order by s.source_id, s.day limit $3::int", 3);
+
+static ngx_http_north_pg_stmt_t  north_analytics_erase_snapshots =
+    ngx_http_north_pg_stmt("north_analytics_erase_snapshots",
+        "delete from north.balance_snapshots where user_id = $1", 1);
+
+
+ngx_http_north_privacy_part_t  north_analytics_privacy[] = {
+    { "category_rules", "north.category_user_rules",
+      &north_analytics_export_rules, &north_analytics_erase_rules },
+    { "manual_items", "north.manual_items", &north_analytics_export_manual,
+      &north_analytics_erase_manual },
+    { "balance_snapshots", "north.balance_snapshots",
+      &north_analytics_export_snapshots, &north_analytics_erase_snapshots },
+    { NULL, NULL, NULL, NULL }
+};
+
+
+ngx_http_north_route_t  north_analytics_routes[] = {
+
+    { ngx_string("analytics.net_worth"), NGX_HTTP_GET,
+      north_analytics_net_worth },
+
+    { ngx_string("analytics.spending"), NGX_HTTP_GET,
+      north_analytics_spending },
+
+    { ngx_string("analytics.categories"), NGX_HTTP_GET,
+      north_analytics_categories },
+
+    { ngx_string("analytics.rules"), NGX_HTTP_GET, north_analytics_rules },
+
+    { ngx_string("analytics.rule"), NGX_HTTP_DELETE, north_analytics_rule },
+
+    { ngx_string("analytics.manual_items"), NGX_HTTP_GET|NGX_HTTP_POST,
+      north_analytics_manual_items },
+
+    { ngx_string("analytics.manual_item"),
+      NGX_HTTP_GET|NGX_HTTP_PATCH|NGX_HTTP_DELETE,
+      north_analytics_manual_item },
+
+    { ngx_null_string, 0, NULL }
+};

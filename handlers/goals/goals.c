@@ -1,0 +1,843 @@
+/*
+ * Goals API: savings and debt payoff goals, tracked by a linked account or
+ * by contributions. PostgreSQL keeps the goals and sums what was saved
+ * (north.goal_rows); progress is computed here by north_goal.c, and the
+ * milestones it finds reached are recorded once each before the answer.
+ */
+
+#include "ngx_north.h"
+#include "ngx_north_pg.h"
+#include "ngx_north_json.h"
+#include "ngx_north_jwt.h"
+#include "ngx_north_jobs.h"
+#include "north_check.h"
+#include "north_goal.h"
+
+
+#define NORTH_GOALS_CENTS_MAX  100000000000000LL        /* $1 trillion */
+
+
+/* what a request answers with once its goals are read */
+typedef struct {
+    ngx_uint_t                   status;      /* 200 or 201 */
+    ngx_uint_t                   one;         /* a goal, not a list */
+    json_t                      *answer;
+} north_goals_ctx_t;
+
+
+static ngx_int_t north_goals_list(ngx_http_request_t *r);
+static ngx_int_t north_goals_create(ngx_http_request_t *r, json_t *body);
+static ngx_int_t north_goals_created(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status);
+static ngx_int_t north_goals_goal(ngx_http_request_t *r);
+static ngx_int_t north_goals_update(ngx_http_request_t *r, json_t *body);
+static ngx_int_t north_goals_updated(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status);
+static ngx_int_t north_goals_deleted(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status);
+static ngx_int_t north_goals_contribution(ngx_http_request_t *r);
+static ngx_int_t north_goals_contribute(ngx_http_request_t *r,
+    json_t *body);
+static ngx_int_t north_goals_contributed(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status);
+static ngx_int_t north_goals_read(ngx_http_request_t *r, const char *goal,
+    ngx_uint_t status);
+static ngx_int_t north_goals_rows(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status);
+static json_t *north_goals_progress(ngx_http_request_t *r, PGresult *res,
+    int row, json_t *ids, json_t *pcts);
+static char *north_goals_array(json_t *a);
+static ngx_int_t north_goals_recorded(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status);
+static ngx_int_t north_goals_send(ngx_http_request_t *r,
+    north_goals_ctx_t *ctx);
+static json_t *north_goals_date(int64_t days);
+static ngx_int_t north_goals_query(ngx_http_request_t *r,
+    ngx_uint_t from_end, ngx_http_north_pg_stmt_t *stmt, const char *extra,
+    ngx_http_north_pg_done_pt done);
+static ngx_int_t north_goals_not_found(ngx_http_request_t *r);
+
+
+static const char *const  north_goals_kinds[] = {
+    "savings", "debt_payoff", NULL
+};
+
+static const char *const  north_goals_purposes[] = {
+    "emergency_fund", "vacation", "down_payment", "retirement", "education",
+    "car", "wedding", "home_renovation", "credit_card", "student_loan",
+    "loan", "line_of_credit", "mortgage", "other", NULL
+};
+
+
+static ngx_http_north_pg_stmt_t  north_goals_rows_stmt =
+    ngx_http_north_pg_stmt("north_goals_rows",
+        "select goal::text, saved, target, today, target_date, pace,"
+        " pace_days, milestones::text"
+        " from north.goal_rows($1, $2::uuid)", 2);
+
+static ngx_http_north_pg_stmt_t  north_goals_create_stmt =
+    ngx_http_north_pg_stmt("north_goals_create",
+        "select status, id from north.goal_create($1, $2::jsonb)", 2);
+
+static ngx_http_north_pg_stmt_t  north_goals_update_stmt =
+    ngx_http_north_pg_stmt("north_goals_update",
+        "select north.goal_update($1, $2::uuid, $3::jsonb)", 3);
+
+static ngx_http_north_pg_stmt_t  north_goals_delete_stmt =
+    ngx_http_north_pg_stmt("north_goals_delete",
+        "delete from north.goals where user_id = $1 and id = $2::uuid"
+        " returning id", 2);
+
+static ngx_http_north_pg_stmt_t  north_goals_contribute_stmt =
+    ngx_http_north_pg_stmt("north_goals_contribute",
+        "select status, id from north.goal_contribute($1, $2::uuid,"
+        " ($3::jsonb->>'amount_cents')::bigint, ($3::jsonb->>'date')::date,"
+        " $3::jsonb->>'note')", 3);
+
+static ngx_http_north_pg_stmt_t  north_goals_record_stmt =
+    ngx_http_north_pg_stmt("north_goals_record",
+        "select north.goal_milestones_record($1, $2::uuid[], $3::int[])", 3);
+
+
+/* GET, POST /v1/goals */
+
+static ngx_int_t
+north_goals_list(ngx_http_request_t *r)
+{
+    if (r->method == NGX_HTTP_POST) {
+        return ngx_http_north_json_read(r, north_goals_create);
+    }
+
+    return north_goals_read(r, NULL, NGX_HTTP_OK);
+}
+
+
+static ngx_int_t
+north_goals_create(ngx_http_request_t *r, json_t *body)
+{
+    char                       *json;
+    int64_t                     day;
+    json_t                     *v;
+    ngx_int_t                   rc;
+    json_int_t                  cents;
+    const char                 *kind, *account, *date, *values[2];
+    ngx_http_north_fields_t     f;
+    ngx_http_north_identity_t  *id;
+
+    static const char *const  fields[] = {
+        "name", "kind", "purpose", "target_cents", "target_date",
+        "account_id", NULL
+    };
+
+    id = ngx_http_north_jwt_identity(r);
+
+    if (id == NULL || ngx_http_north_fields_init(&f, r, body) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_north_fields_only(&f, fields);
+    (void) ngx_http_north_field_string(&f, "name", 1, 1, 100);
+    kind = ngx_http_north_field_enum(&f, "kind", 1, north_goals_kinds);
+    (void) ngx_http_north_field_enum(&f, "purpose", 0, north_goals_purposes);
+    account = ngx_http_north_field_uuid(&f, "account_id", 0);
+
+    /* a debt on an account is, by default, what it owes today */
+    (void) ngx_http_north_field_integer(&f, "target_cents",
+                                        kind == NULL
+                                        || ngx_strcmp(kind, "savings") == 0
+                                        || account == NULL,
+                                        1, NORTH_GOALS_CENTS_MAX, &cents);
+
+    v = json_object_get(body, "target_date");
+
+    if (v != NULL && !json_is_null(v)) {
+        date = ngx_http_north_field_string(&f, "target_date", 0, 10, 10);
+
+        if (date != NULL && north_date_parse(date, &day) != 0) {
+            ngx_http_north_fields_error(&f, "target_date",
+                                        "must be a date (YYYY-MM-DD)");
+        }
+    }
+
+    if (ngx_http_north_fields_failed(&f)) {
+        return ngx_http_north_fields_problem(r, &f);
+    }
+
+    json = json_dumps(body, JSON_COMPACT);
+    if (json == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    values[0] = (char *) id->user_id.data;
+    values[1] = json;
+
+    rc = ngx_http_north_pg_query(r, &north_goals_create_stmt, values,
+                                 north_goals_created, NULL);
+    free(json);
+
+    return rc;
+}
+
+
+static ngx_int_t
+north_goals_created(ngx_http_request_t *r, void *data, PGresult *res,
+    ngx_int_t status)
+{
+    ngx_int_t    rc;
+    const char  *st;
+
+    rc = ngx_http_north_pg_result(r, res, status, 1);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    st = PQgetvalue(res, 0, 0);
+
+    if (ngx_strcmp(st, "no_account") == 0) {
+        return ngx_http_north_problem(r, NGX_HTTP_NORTH_UNPROCESSABLE,
+                                      "no-such-account", "No such account",
+                                      "account_id names none of your "
+                                      "accounts", NULL);
+    }
+
+    if (ngx_strcmp(st, "wrong_account") == 0) {
+        return ngx_http_north_problem(r, NGX_HTTP_NORTH_UNPROCESSABLE,
+                                      "wrong-account-kind",
+                                      "Wrong kind of account",
+                                      "a savings goal tracks an asset "
+                                      "account, a debt payoff goal a credit "
+                                      "card or loan", NULL);
+    }
+
+    return north_goals_read(r, PQgetvalue(res, 0, 1), NGX_HTTP_CREATED);
+}
+
+
+/* GET, PATCH, DELETE /v1/goals/{id} */
+
+static ngx_int_t
+north_goals_goal(ngx_http_request_t *r)
+{
+    ngx_str_t  goal;
+
+    switch (r->method) {
+
+    case NGX_HTTP_PATCH:
+        return ngx_http_north_json_read(r, north_goals_update);
+
+    case NGX_HTTP_DELETE:
+        return north_goals_query(r, 0, &north_goals_delete_stmt, NULL,
+                                 north_goals_deleted);
+
+    default:
+        if (ngx_http_north_path_uuid(r, 0, &goal) != NGX_OK) {
+            return north_goals_not_found(r);
+        }
+
+        return north_goals_read(r, ngx_http_north_strdup(r->pool, &goal),
+                                NGX_HTTP_OK);
+    }
+}
+
+
+static ngx_int_t
+north_goals_update(ngx_http_request_t *r, json_t *body)
+{
+    char                     *json;
+    int64_t                   day;
+    json_t                   *v;
+    ngx_int_t                 rc;
+    json_int_t                cents;
+    const char               *date;
+    ngx_http_north_fields_t   f;
+
+    static const char *const  fields[] = {
+        "name", "purpose", "target_cents", "target_date", NULL
+    };
+
+    if (ngx_http_north_fields_init(&f, r, body) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_north_fields_only(&f, fields);
+    (void) ngx_http_north_field_string(&f, "name", 0, 1, 100);
+    (void) ngx_http_north_field_enum(&f, "purpose", 0, north_goals_purposes);
+    (void) ngx_http_north_field_integer(&f, "target_cents", 0, 1,
+                                        NORTH_GOALS_CENTS_MAX, &cents);
+
+    v = json_object_get(body, "target_date");
+
+    if (v != NULL && !json_is_null(v)) {
+        date = ngx_http_north_field_string(&f, "target_date", 0, 10, 10);
+
+        if (date != NULL && north_date_parse(date, &day) != 0) {
+            ngx_http_north_fields_error(&f, "target_date",
+                                        "must be a date (YYYY-MM-DD)");
+        }
+    }
+
+    if (json_object_size(body) == 0) {
+        ngx_http_north_fields_error(&f, "name",
+                                    "name, purpose, target_cents or "
+                                    "target_date is required");
+    }
+
+    if (ngx_http_north_fields_failed(&f)) {
+        return ngx_http_north_fields_problem(r, &f);
+    }
+
+    json = json_dumps(body, JSON_COMPACT);
+    if (json == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = north_goals_query(r, 0, &north_goals_update_stmt, json,
+                           north_goals_updated);
+    free(json);
+
+    return rc;
+}
+
+
+static ngx_int_t
+north_goals_updated(ngx_http_request_t *r, void *data, PGresult *res,
+    ngx_int_t status)
+{
+    ngx_int_t  rc;
+    ngx_str_t  goal;
+
+    rc = ngx_http_north_pg_result(r, res, status, 1);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    if (*PQgetvalue(res, 0, 0) != 't') {
+        return north_goals_not_found(r);
+    }
+
+    (void) ngx_http_north_path_uuid(r, 0, &goal);
+
+    return north_goals_read(r, ngx_http_north_strdup(r->pool, &goal),
+                            NGX_HTTP_OK);
+}
+
+
+static ngx_int_t
+north_goals_deleted(ngx_http_request_t *r, void *data, PGresult *res,
+    ngx_int_t status)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_north_pg_result(r, res, status, -1);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    if (PQntuples(res) == 0) {
+        return north_goals_not_found(r);
+    }
+
+    return ngx_http_north_json_send_text(r, NGX_HTTP_NO_CONTENT, NULL, 0);
+}
+
+
+/* POST /v1/goals/{id}/contributions: {"amount_cents", "date"?, "note"?} */
+
+static ngx_int_t
+north_goals_contribution(ngx_http_request_t *r)
+{
+    return ngx_http_north_json_read(r, north_goals_contribute);
+}
+
+
+static ngx_int_t
+north_goals_contribute(ngx_http_request_t *r, json_t *body)
+{
+    char                     *json;
+    int64_t                   day;
+    ngx_int_t                 rc;
+    json_int_t                cents;
+    const char               *date;
+    ngx_http_north_fields_t   f;
+
+    static const char *const  fields[] = {
+        "amount_cents", "date", "note", NULL
+    };
+
+    if (ngx_http_north_fields_init(&f, r, body) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_north_fields_only(&f, fields);
+
+    /* negative: a withdrawal from what was set aside */
+    if (ngx_http_north_field_integer(&f, "amount_cents", 1,
+                                     -NORTH_GOALS_CENTS_MAX,
+                                     NORTH_GOALS_CENTS_MAX, &cents)
+        == NGX_OK && cents == 0)
+    {
+        ngx_http_north_fields_error(&f, "amount_cents", "must not be 0");
+    }
+
+    date = ngx_http_north_field_string(&f, "date", 0, 10, 10);
+
+    if (date != NULL && north_date_parse(date, &day) != 0) {
+        ngx_http_north_fields_error(&f, "date", "must be a date (YYYY-MM-DD)");
+    }
+
+    (void) ngx_http_north_field_string(&f, "note", 0, 0, 500);
+
+    if (ngx_http_north_fields_failed(&f)) {
+        return ngx_http_north_fields_problem(r, &f);
+    }
+
+    json = json_dumps(body, JSON_COMPACT);
+    if (json == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = north_goals_query(r, 1, &north_goals_contribute_stmt, json,
+                           north_goals_contributed);
+    free(json);
+
+    return rc;
+}
+
+
+static ngx_int_t
+north_goals_contributed(ngx_http_request_t *r, void *data, PGresult *res,
+    ngx_int_t status)
+{
+    ngx_int_t    rc;
+    ngx_str_t    goal;
+    const char  *st;
+
+    rc = ngx_http_north_pg_result(r, res, status, 1);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    st = PQgetvalue(res, 0, 0);
+
+    if (ngx_strcmp(st, "not_found") == 0) {
+        return north_goals_not_found(r);
+    }
+
+    if (ngx_strcmp(st, "tracks_account") == 0) {
+        return ngx_http_north_problem(r, NGX_HTTP_CONFLICT,
+                                      "goal-tracks-account",
+                                      "Goal follows its account",
+                                      "this goal's progress is its account's "
+                                      "balance; contributions are not "
+                                      "recorded", NULL);
+    }
+
+    if (ngx_strcmp(st, "future") == 0) {
+        return ngx_http_north_problem(r, NGX_HTTP_NORTH_UNPROCESSABLE,
+                                      "future-contribution",
+                                      "Contribution in the future",
+                                      "a contribution's date is today or "
+                                      "before", NULL);
+    }
+
+    (void) ngx_http_north_path_uuid(r, 1, &goal);
+
+    return north_goals_read(r, ngx_http_north_strdup(r->pool, &goal),
+                            NGX_HTTP_CREATED);
+}
+
+
+/* Reads the user's goals (goal NULL) or one, to answer with status. */
+static ngx_int_t
+north_goals_read(ngx_http_request_t *r, const char *goal, ngx_uint_t status)
+{
+    const char                 *values[2];
+    north_goals_ctx_t          *ctx;
+    ngx_http_north_identity_t  *id;
+
+    id = ngx_http_north_jwt_identity(r);
+    ctx = ngx_http_north_service(r, sizeof(north_goals_ctx_t));
+
+    if (id == NULL || ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->status = status;
+    ctx->one = goal != NULL;
+
+    values[0] = (char *) id->user_id.data;
+    values[1] = goal;
+
+    return ngx_http_north_pg_query(r, &north_goals_rows_stmt, values,
+                                   north_goals_rows, ctx);
+}
+
+
+static void
+north_goals_answer_free(void *data)
+{
+    json_decref(data);
+}
+
+
+/* Each goal's progress; milestones newly reached are recorded first. */
+static ngx_int_t
+north_goals_rows(ngx_http_request_t *r, void *data, PGresult *res,
+    ngx_int_t status)
+{
+    int                         row, n;
+    char                       *ids_sql, *pcts_sql;
+    json_t                     *goals, *goal, *answer, *ids, *pcts;
+    ngx_int_t                   rc;
+    const char                 *values[3];
+    north_goals_ctx_t          *ctx;
+    ngx_pool_cleanup_t         *cln;
+    ngx_http_north_identity_t  *id;
+
+    ctx = data;
+
+    rc = ngx_http_north_pg_result(r, res, status, -1);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    n = PQntuples(res);
+
+    if (ctx->one && n == 0) {
+        return north_goals_not_found(r);
+    }
+
+    answer = NULL;
+    goals = json_array();
+    ids = json_array();
+    pcts = json_array();
+
+    if (goals == NULL || ids == NULL || pcts == NULL) {
+        goto failed;
+    }
+
+    for (row = 0; row < n; row++) {
+        goal = north_goals_progress(r, res, row, ids, pcts);
+
+        if (goal == NULL || json_array_append_new(goals, goal) != 0) {
+            goto failed;
+        }
+    }
+
+    answer = ctx->one ? json_incref(json_array_get(goals, 0))
+                      : json_pack("{s:O}", "goals", goals);
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+
+    if (answer == NULL || cln == NULL) {
+        goto failed;
+    }
+
+    cln->handler = north_goals_answer_free;
+    cln->data = answer;
+    ctx->answer = answer;
+    json_decref(goals);
+
+    if (json_array_size(ids) == 0) {
+        json_decref(ids);
+        json_decref(pcts);
+        return north_goals_send(r, ctx);
+    }
+
+    id = ngx_http_north_jwt_identity(r);
+    ids_sql = north_goals_array(ids);
+    pcts_sql = north_goals_array(pcts);
+    json_decref(ids);
+    json_decref(pcts);
+
+    if (id == NULL || ids_sql == NULL || pcts_sql == NULL) {
+        free(ids_sql);
+        free(pcts_sql);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    values[0] = (char *) id->user_id.data;
+    values[1] = ids_sql;
+    values[2] = pcts_sql;
+
+    rc = ngx_http_north_pg_query(r, &north_goals_record_stmt, values,
+                                 north_goals_recorded, ctx);
+    free(ids_sql);
+    free(pcts_sql);
+
+    return rc;
+
+failed:
+
+    json_decref(answer);
+    json_decref(goals);
+    json_decref(ids);
+    json_decref(pcts);
+
+    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+
+/*
+ * One row of north.goal_rows as the API shows it: the goal with "progress"
+ * and "milestones"; each milestone reached but not yet recorded is added
+ * to ids and pcts, for the caller to record.
+ */
+static json_t *
+north_goals_progress(ngx_http_request_t *r, PGresult *res, int row,
+    json_t *ids, json_t *pcts)
+{
+    size_t            i;
+    json_t           *goal, *milestones, *m, *progress;
+    unsigned          recorded, k;
+    json_error_t      err;
+    north_goal_in_t   in;
+    north_goal_out_t  out;
+
+    goal = json_loads(PQgetvalue(res, row, 0), 0, &err);
+    milestones = json_loads(PQgetvalue(res, row, 7), 0, &err);
+
+    if (goal == NULL || milestones == NULL) {
+        goto failed;
+    }
+
+    in.saved_cents = strtoll(PQgetvalue(res, row, 1), NULL, 10);
+    in.target_cents = strtoll(PQgetvalue(res, row, 2), NULL, 10);
+    in.pace_cents = strtoll(PQgetvalue(res, row, 5), NULL, 10);
+    in.pace_days = strtoll(PQgetvalue(res, row, 6), NULL, 10);
+    in.target_date = -1;
+
+    if (north_date_parse(PQgetvalue(res, row, 3), &in.today) != 0
+        || (!PQgetisnull(res, row, 4)
+            && north_date_parse(PQgetvalue(res, row, 4), &in.target_date)
+               != 0)
+        || north_goal_progress(&in, &out) != 0)
+    {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "north goals: goal row %d does not add up", row);
+        goto failed;
+    }
+
+    recorded = 0;
+
+    json_array_foreach(milestones, i, m) {
+        for (k = 0; k < NORTH_GOAL_MILESTONE_COUNT; k++) {
+            if (json_integer_value(json_object_get(m, "percent"))
+                == north_goal_milestones[k])
+            {
+                recorded |= 1u << k;
+            }
+        }
+    }
+
+    for (k = 0; k < NORTH_GOAL_MILESTONE_COUNT; k++) {
+        if (!(out.milestones & (1u << k)) || (recorded & (1u << k))) {
+            continue;
+        }
+
+        if (json_array_append(ids, json_object_get(goal, "id")) != 0
+            || json_array_append_new(pcts,
+                                   json_integer(north_goal_milestones[k]))
+               != 0
+            || json_array_append_new(milestones,
+                   json_pack("{s:i, s:s#}", "percent",
+                             (int) north_goal_milestones[k], "reached_at",
+                             ngx_cached_http_log_iso8601.data,
+                             (int) ngx_cached_http_log_iso8601.len))
+               != 0)
+        {
+            goto failed;
+        }
+    }
+
+    progress = json_pack("{s:I, s:I, s:i, s:I, s:o, s:o, s:s, s:I, s:I}",
+                         "saved_cents", (json_int_t) in.saved_cents,
+                         "target_cents", (json_int_t) in.target_cents,
+                         "percent", (int) out.percent,
+                         "remaining_cents", (json_int_t) out.remaining_cents,
+                         "monthly_cents", out.monthly_cents < 0
+                             ? json_null()
+                             : json_integer(out.monthly_cents),
+                         "projected_date",
+                             north_goals_date(out.projected_date),
+                         "status", north_goal_status_name(out.status),
+                         "pace_cents", (json_int_t) in.pace_cents,
+                         "pace_days", (json_int_t) in.pace_days);
+
+    if (progress == NULL
+        || json_object_set_new(goal, "progress", progress) != 0)
+    {
+        goto failed;
+    }
+
+    if (json_object_set_new(goal, "milestones", milestones) != 0) {
+        milestones = NULL;
+        goto failed;
+    }
+
+    return goal;
+
+failed:
+
+    json_decref(goal);
+    json_decref(milestones);
+
+    return NULL;
+}
+
+
+/* A JSON array as a PostgreSQL array literal: ["a",1] is {"a",1}. */
+static char *
+north_goals_array(json_t *a)
+{
+    char  *s;
+
+    s = json_dumps(a, JSON_COMPACT);
+
+    if (s != NULL) {
+        s[0] = '{';
+        s[strlen(s) - 1] = '}';
+    }
+
+    return s;
+}
+
+
+static ngx_int_t
+north_goals_recorded(ngx_http_request_t *r, void *data, PGresult *res,
+    ngx_int_t status)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_north_pg_result(r, res, status, 1);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    return north_goals_send(r, data);
+}
+
+
+/* the answer stays the pool's: the send takes a reference of its own */
+static ngx_int_t
+north_goals_send(ngx_http_request_t *r, north_goals_ctx_t *ctx)
+{
+    return ngx_http_north_json_send(r, ctx->status, json_incref(ctx->answer));
+}
+
+
+/* days as "YYYY-MM-DD", or null for -1 */
+static json_t *
+north_goals_date(int64_t days)
+{
+    int       y;
+    unsigned  m, d;
+    char      buf[16];
+
+    if (days < 0) {
+        return json_null();
+    }
+
+    north_date_civil(days, &y, &m, &d);
+    ngx_sprintf((u_char *) buf, "%04d-%02ui-%02ui%Z", y, m, d);
+
+    return json_string(buf);
+}
+
+
+/* stmt with the caller, the goal from_end segments back, and extra */
+static ngx_int_t
+north_goals_query(ngx_http_request_t *r, ngx_uint_t from_end,
+    ngx_http_north_pg_stmt_t *stmt, const char *extra,
+    ngx_http_north_pg_done_pt done)
+{
+    ngx_str_t                   goal;
+    const char                 *values[3];
+    ngx_http_north_identity_t  *id;
+
+    id = ngx_http_north_jwt_identity(r);
+    if (id == NULL) {
+        return NGX_HTTP_UNAUTHORIZED;
+    }
+
+    if (ngx_http_north_path_uuid(r, from_end, &goal) != NGX_OK) {
+        return north_goals_not_found(r);
+    }
+
+    values[0] = (char *) id->user_id.data;
+    values[1] = ngx_http_north_strdup(r->pool, &goal);
+    values[2] = extra;
+
+    return ngx_http_north_pg_query(r, stmt, values, done, NULL);
+}
+
+
+static ngx_int_t
+north_goals_not_found(ngx_http_request_t *r)
+{
+    return ngx_http_north_problem(r, NGX_HTTP_NOT_FOUND, "not-found",
+                                  "Not found", "no such goal", NULL);
+}
+
+
+/* what the user holds here, for the export and the erasure */
+
+static ngx_http_north_pg_stmt_t  north_goals_export_goals =
+    ngx_http_north_pg_stmt("north_goals_export_goals",
+        "select g.id::text, to_jsonb(g)::text from north.goals g"
+        " where g.user_id = $1 and ($2::uuid is null or g.id > $2::uuid)"
+        " order by g.id limit $3::int", 3);
+
+static ngx_http_north_pg_stmt_t  north_goals_erase_goals =
+    ngx_http_north_pg_stmt("north_goals_erase_goals",
+        "delete from north.goals where user_id = $1", 1);
+
+static ngx_http_north_pg_stmt_t  north_goals_export_contributions =
+    ngx_http_north_pg_stmt("north_goals_export_contributions",
+        "select c.id::text, to_jsonb(c)::text from north.goal_contributions c"
+        " where c.user_id = $1 and ($2::uuid is null or c.id > $2::uuid)"
+        " order by c.id limit $3::int", 3);
+
+static ngx_http_north_pg_stmt_t  north_goals_erase_contributions =
+    ngx_http_north_pg_stmt("north_goals_erase_contributions",
+        "delete from north.goal_contributions where user_id = $1", 1);
+
+/* keyed by goal and percent: "uuid/25" */
+static ngx_http_north_pg_stmt_t  north_goals_export_milestones =
+    ngx_http_north_pg_stmt("north_goals_export_milestones",
+        "select m.goal_id::text || '/' || m.percent, to_jsonb(m)::text"
+        " from north.goal_milestones m"
+        " where m.user_id = $1 and ($2::text is null"
+        "   or (m.goal_id, m.percent) > (split_part($2, '/', 1)::uuid,"
+        "                                split_part($2, '/', 2)::int))"
+        " order by m.goal_id, m.percent limit $3::int", 3);
+
+static ngx_http_north_pg_stmt_t  north_goals_erase_milestones =
+    ngx_http_north_pg_stmt("north_goals_erase_milestones",
+        "delete from north.goal_milestones where user_id = $1", 1);
+
+
+/* erased last part first: milestones and contributions before goals */
+ngx_http_north_privacy_part_t  north_goals_privacy[] = {
+    { "goals", "north.goals", &north_goals_export_goals,
+      &north_goals_erase_goals },
+    { "goal_contributions", "north.goal_contributions",
+      &north_goals_export_contributions, &north_goals_erase_contributions },
+    { "goal_milestones", "north.goal_milestones",
+      &north_goals_export_milestones, &north_goals_erase_milestones },
+    { NULL, NULL, NULL, NULL }
+};
+
+
+ngx_http_north_route_t  north_goals_routes[] = {
+
+    { ngx_string("goals.list"), NGX_HTTP_GET|NGX_HTTP_POST,
+      north_goals_list },
+
+    { ngx_string("goals.goal"), NGX_HTTP_GET|NGX_HTTP_PATCH|NGX_HTTP_DELETE,
+      north_goals_goal },
+
+    { ngx_string("goals.contributions"), NGX_HTTP_POST,
+      north_goals_contribution },
+
+    { ngx_null_string, 0, NULL }
+};
