@@ -39,6 +39,15 @@ sub fill {
     psql("insert into north.devices (user_id, device_id, public_key)
           values (:'a0', 'ipad', '\\x3059')", $uid);
     plaid_link($port, $tok);
+    my $tx = psql("select id from north.transactions where user_id = :'a0'
+                   and merchant_name is not null limit 1", $uid);
+    call(PATCH => "/v1/transactions/$tx", token => $tok,
+         json => { category => 'dining', apply_to_similar => \1 });
+    call(POST => '/v1/analytics/manual-items', token => $tok,
+         json => { name => 'Condo', type => 'real_estate', value_cents => 40000000 });
+    my $goal = call(POST => '/v1/goals', token => $tok, json => {
+        name => 'Trip', kind => 'savings', target_cents => 100000 })->{json}{id};
+    call(POST => "/v1/goals/$goal/contributions", token => $tok, json => { amount_cents => 50000 });
     psql("insert into north.jobs (kind, user_id, done_at) values ('test.done', :'a0', now())", $uid);
 }
 
