@@ -485,6 +485,9 @@ create table north.balance_snapshots (
                                on delete cascade,
     liability      boolean     not null,
     cents          bigint      not null,
+    -- cents less the source's snapshot before: a day's net worth is the
+    -- sum of every delta up to it (kept by the triggers below)
+    delta_cents    bigint      not null default 0,
     currency       char(3)     not null,
     taken_at       timestamptz not null default now(),
     primary key (source_id, day),
@@ -492,12 +495,50 @@ create table north.balance_snapshots (
            and (account_id is null) <> (manual_item_id is null))
 );
 
+-- history reads only this index
 create index balance_snapshots_user_day_idx
-    on north.balance_snapshots (user_id, day);
+    on north.balance_snapshots (user_id, day)
+    include (liability, delta_cents, currency);
 create index balance_snapshots_account_id_idx
     on north.balance_snapshots (account_id);
 create index balance_snapshots_manual_item_id_idx
     on north.balance_snapshots (manual_item_id);
+
+
+-- A snapshot's delta from the one before it, and the delta of the one after
+-- it from this one: written in any order, the deltas stay right.
+create function north.balance_snapshots_delta()
+returns trigger
+language plpgsql as $$
+begin
+    new.delta_cents := new.cents - coalesce(
+        (select p.cents from north.balance_snapshots p
+         where p.source_id = new.source_id and p.day < new.day
+         order by p.day desc limit 1), 0);
+    return new;
+end
+$$;
+
+create trigger balance_snapshots_delta
+    before insert or update of cents, day on north.balance_snapshots
+    for each row execute function north.balance_snapshots_delta();
+
+create function north.balance_snapshots_next()
+returns trigger
+language plpgsql as $$
+begin
+    update north.balance_snapshots n set delta_cents = n.cents - new.cents
+    where n.source_id = new.source_id
+      and n.day = (select min(x.day) from north.balance_snapshots x
+                   where x.source_id = new.source_id and x.day > new.day)
+      and n.delta_cents <> n.cents - new.cents;
+    return null;
+end
+$$;
+
+create trigger balance_snapshots_next
+    after insert or update of cents, day on north.balance_snapshots
+    for each row execute function north.balance_snapshots_next();
 
 
 create function north.account_is_liability(p_type text)
@@ -594,7 +635,8 @@ $$;
 
 -- Net worth now, by type and institution, and its daily history over the
 -- range (1m, 3m, 1y, all): each day's value is every source's last
--- snapshot on or before it, so days without a change have no gap. Amounts
+-- snapshot on or before it (the running sum of their deltas), so days
+-- without a change have no gap. Amounts
 -- are CAD cents; other currencies at their latest stored rate, named in fx.
 create function north.net_worth_json(p_user uuid, p_range text)
 returns json
@@ -630,18 +672,16 @@ language sql stable as $$
                    when '1y' then ((select d from today) - interval '1 year')::date
                    else (select d from first_day) end,
                (select d from first_day)) as d),
-    deltas as (
-        select s.day, s.liability,
-               (s.cents - coalesce(lag(s.cents) over w, 0)) * fx.rate as delta
+    daily as (
+        select s.day,
+               coalesce(sum(s.delta_cents * fx.rate)
+                        filter (where not s.liability), 0) as assets,
+               coalesce(sum(s.delta_cents * fx.rate)
+                        filter (where s.liability), 0) as liabilities
         from north.balance_snapshots s
         join fx using (currency)
         where s.user_id = p_user and s.day <= (select d from today)
-        window w as (partition by s.source_id, s.liability order by s.day)),
-    daily as (
-        select day,
-               coalesce(sum(delta) filter (where not liability), 0) as assets,
-               coalesce(sum(delta) filter (where liability), 0) as liabilities
-        from deltas group by day),
+        group by s.day),
     series as (
         select g.day::date as day,
                sum(coalesce(d.assets, 0)) over o as assets,

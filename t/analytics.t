@@ -313,6 +313,13 @@ is(scalar @$snaps, psql("select count(*) from north.balance_snapshots where user
 my %seen;
 is(scalar(grep { $seen{"$_->{source_id} $_->{day}"}++ } @$snaps), 0, '... none twice');
 is(scalar @{ $r->{json}{sections}{manual_items} // [] }, 1, '... and the manual item');
+is(psql("select sum(delta_cents) from north.balance_snapshots where source_id = :'a0'", $house), 70000000,
+   "snapshots written out of order: the deltas still add up to today's value");
+$r = call(GET => '/v1/analytics/net-worth?range=all', token => $tok);
+$pts = $r->{json}{history}{points};
+is(scalar @$pts, 40 + 1100 + 1, '... the whole history, a point a day');
+is($pts->[-1]{net_worth}, $r->{json}{net_worth}, '... ending at net worth now');
+is($pts->[0]{assets}, 100, '... starting from the house alone');
 
 # --- PostgreSQL down --------------------------------------------------------------------
 
