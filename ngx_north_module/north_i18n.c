@@ -141,6 +141,50 @@ static const char *const  north_i18n_table[][2] = {
     { "must be between 1 and 100", "doit être entre 1 et 100" },
     { "is not a cursor this list gave",
       "n'est pas un curseur donné par cette liste" },
+    { "must be a date (YYYY-MM-DD)", "doit être une date (AAAA-MM-JJ)" },
+
+    /* analytics and goals */
+    { "must be 1m, 3m, 1y or all", "doit être 1m, 3m, 1y ou all" },
+    { "must be week, month or year", "doit être week, month ou year" },
+    { "is not a category (GET /v1/categories lists them)",
+      "n'est pas une catégorie (GET /v1/categories les énumère)" },
+    { "needs a category", "exige une catégorie" },
+    { "category, notes or hidden is required",
+      "category, notes ou hidden est requis" },
+    { "must not be 0", "ne doit pas être 0" },
+    { "name, type, value_cents, currency or notes is required",
+      "name, type, value_cents, currency ou notes est requis" },
+    { "name, purpose, target_cents or target_date is required",
+      "name, purpose, target_cents ou target_date est requis" },
+    { "no such rule", "règle introuvable" },
+    { "no such manual item", "élément manuel introuvable" },
+    { "no such goal", "objectif introuvable" },
+    { "no such transaction", "opération introuvable" },
+    { "Nothing to match similar ones by",
+      "Rien pour reconnaître les opérations semblables" },
+    { "the transaction's description has no word without digits to make "
+      "a rule of",
+      "la description de l'opération n'a aucun mot sans chiffres dont faire "
+      "une règle" },
+    { "Too many manual items", "Trop d'éléments manuels" },
+    { "at most 100 assets and liabilities are kept by hand",
+      "au plus 100 actifs et passifs sont tenus à la main" },
+    { "No such account", "Compte introuvable" },
+    { "account_id names none of your accounts",
+      "account_id ne désigne aucun de vos comptes" },
+    { "Wrong kind of account", "Mauvais type de compte" },
+    { "a savings goal tracks an asset account, a debt payoff goal a credit "
+      "card or loan",
+      "un objectif d'épargne suit un compte d'actif, un objectif de "
+      "remboursement une carte de crédit ou un prêt" },
+    { "Goal follows its account", "L'objectif suit son compte" },
+    { "this goal's progress is its account's balance; contributions are "
+      "not recorded",
+      "la progression de cet objectif est le solde de son compte ; les "
+      "versements ne sont pas enregistrés" },
+    { "Contribution in the future", "Versement dans le futur" },
+    { "a contribution's date is today or before",
+      "la date d'un versement est aujourd'hui ou avant" },
 
     { NULL, NULL }
 };

@@ -24,6 +24,25 @@ test_translates_known_messages(void **state)
 
 
 static void
+test_analytics_and_goals_messages_have_french(void **state)
+{
+    size_t  i;
+
+    static const char *const  en[] = {
+        "must be a date (YYYY-MM-DD)", "must be week, month or year",
+        "is not a category (GET /v1/categories lists them)",
+        "no such goal", "no such manual item", "Wrong kind of account",
+        "Contribution in the future",
+        "at most 100 assets and liabilities are kept by hand"
+    };
+
+    for (i = 0; i < sizeof(en) / sizeof(en[0]); i++) {
+        assert_string_not_equal(north_i18n_fr(en[i]), en[i]);
+    }
+}
+
+
+static void
 test_every_password_message_has_french(void **state)
 {
     const char  *why[] = {
@@ -60,6 +79,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_translates_known_messages),
         cmocka_unit_test(test_every_password_message_has_french),
+        cmocka_unit_test(test_analytics_and_goals_messages_have_french),
         cmocka_unit_test(test_accept_language),
     };
 
