@@ -23,10 +23,16 @@ create index categories_parent_idx on north.categories (parent);
 
 -- North's merchant rules and Plaid's categories mapped (from the catalog)
 create table north.category_rules (
-    pattern   text primary key,
-    category  text not null references north.categories (id),
-    ord       integer not null
+    pattern     text primary key,
+    category    text not null references north.categories (id),
+    ord         integer not null,
+    -- a key's words find their candidate rules through this
+    first_word  text not null generated always as (split_part(pattern, ' ', 1))
+                stored
 );
+
+create index category_rules_first_word_idx
+    on north.category_rules (first_word);
 
 create index category_rules_category_idx on north.category_rules (category);
 
@@ -71,17 +77,17 @@ $$;
 
 
 alter table north.transactions
-    add column merchant_key     text not null
-        generated always as (north.category_key(coalesce(merchant_name, name)))
-        stored,
+    add column merchant_key     text not null default '',
     add column category         text not null default 'uncategorised',
-    add column category_source  text not null default 'none'
+    -- 'unset': the trigger works it out (new rows, and rows an edit, a rule
+    -- or a twin sends back); a writer that computed it sets the real one
+    add column category_source  text not null default 'unset'
         check (category_source in ('user', 'user_rule', 'transfer', 'north',
-                                   'plaid', 'none'));
+                                   'plaid', 'none', 'unset'));
 
--- spending by period reads (user, date) and these; transfers find twins
-create index transactions_user_category_idx
-    on north.transactions (user_id, category);
+-- transfers find their twins by amount; spending reads (user, date). No
+-- (user, category) index: a twin's probe, planned while a user has no
+-- rows, would take it and then read all of a user's rows for each one
 create index transactions_user_amount_idx
     on north.transactions (user_id, amount_cents, date);
 -- a user's edit may name only a known category; old free-text edits go
@@ -95,114 +101,86 @@ create index transactions_user_category_fkey_idx
     on north.transactions (user_category) where user_category is not null;
 
 
--- Another of the user's accounts has the opposite amount within 3 days.
-create function north.transfer_twin(p_id uuid, p_user uuid, p_account uuid,
-    p_amount bigint, p_date date)
-returns boolean
-language sql stable as $$
-    select p_amount <> 0 and exists (
-        select 1 from north.transactions o
-        where o.user_id = p_user and o.amount_cents = -p_amount
-          and o.date between p_date - 3 and p_date + 3
-          and o.account_id <> p_account and o.id <> p_id)
-$$;
-
-
 -- A transaction's category and where it came from, by precedence
 -- (north_category_pick() in C): the user's edit, the user's rules (the
--- longest pattern), a transfer twin, North's rules (the longest), Plaid's
--- detailed then primary category, uncategorised.
-create function north.category_pick(t north.transactions,
-    out category text, out source text)
-language plpgsql stable as $$
-declare
-    -- a BEFORE trigger's row has no generated columns yet
-    k text := north.category_key(coalesce(t.merchant_name, t.name));
-begin
-    if t.user_category is not null then
-        category := t.user_category;
-        source := 'user';
-        return;
-    end if;
-
-    select r.category into category
-    from north.category_user_rules r
-    where r.user_id = t.user_id
-      and position(' ' || r.pattern || ' ' in k) > 0
-    order by char_length(r.pattern) desc, r.created_at
-    limit 1;
-
-    if found then
-        source := 'user_rule';
-        return;
-    end if;
-
-    if north.transfer_twin(t.id, t.user_id, t.account_id, t.amount_cents,
-                           t.date)
-    then
-        category := 'transfers';
-        source := 'transfer';
-        return;
-    end if;
-
-    select r.category into category
-    from north.category_rules r
-    where position(' ' || r.pattern || ' ' in k) > 0
-    order by char_length(r.pattern) desc, r.ord
-    limit 1;
-
-    if found then
-        source := 'north';
-        return;
-    end if;
-
-    select p.category into category
-    from north.category_pfc p
-    where p.pattern in (t.pfc_detailed, t.pfc_primary)
-    order by p.pattern = t.pfc_detailed desc
-    limit 1;
-
-    if found then
-        source := 'plaid';
-        return;
-    end if;
-
-    category := 'uncategorised';
-    source := 'none';
-end
+-- longest pattern), a transfer twin (another of the user's accounts with
+-- the opposite amount within 3 days), North's rules (the longest;
+-- candidates found by the key's words), Plaid's detailed then primary
+-- category, uncategorised. One SELECT, so that PostgreSQL inlines it into
+-- the query that calls it: per row it costs a few index probes.
+create function north.category_pick(p_user uuid, p_account uuid,
+    p_amount bigint, p_date date, p_key text, p_user_category text,
+    p_pfc_primary text, p_pfc_detailed text)
+returns table (category text, source text)
+language sql stable as $$
+    select c.category, c.source
+    from (select p_user_category as category, 'user' as source,
+                 0 as rank, 0 as len, 0::double precision as tie
+          where p_user_category is not null
+          union all
+          select r.category, 'user_rule', 1, char_length(r.pattern),
+                 extract(epoch from r.created_at)
+          from north.category_user_rules r
+          where r.user_id = p_user
+            and position(' ' || r.pattern || ' ' in p_key) > 0
+          union all
+          select 'transfers', 'transfer', 2, 0, 0
+          where p_amount <> 0 and exists (
+              select 1 from north.transactions o
+              where o.user_id = p_user and o.amount_cents = -p_amount
+                and o.date between p_date - 3 and p_date + 3
+                and o.account_id <> p_account)
+          union all
+          select r.category, 'north', 3, char_length(r.pattern), r.ord
+          from north.category_rules r
+          where r.first_word = any (string_to_array(btrim(p_key), ' '))
+            and position(' ' || r.pattern || ' ' in p_key) > 0
+          union all
+          select p.category, 'plaid',
+                 case when p.pattern = p_pfc_detailed then 4 else 5 end, 0, 0
+          from north.category_pfc p
+          where p.pattern in (p_pfc_detailed, p_pfc_primary)
+          union all
+          select 'uncategorised', 'none', 6, 0, 0) c
+    order by c.rank, c.len desc, c.tie
+    limit 1
 $$;
 
 
 create function north.transactions_categorise()
 returns trigger
 language plpgsql as $$
-declare
-    c record;
 begin
-    c := north.category_pick(new);
-    new.category := c.category;
-    new.category_source := c.source;
+    new.merchant_key := north.category_key(coalesce(new.merchant_name,
+                                                    new.name));
+
+    select c.category, c.source into new.category, new.category_source
+    from north.category_pick(new.user_id, new.account_id, new.amount_cents,
+                             new.date, new.merchant_key, new.user_category,
+                             new.pfc_primary, new.pfc_detailed) c;
+
     return new;
 end
 $$;
 
 create trigger transactions_categorise
     before insert or update on north.transactions
-    for each row execute function north.transactions_categorise();
+    for each row when (new.category_source = 'unset')
+    execute function north.transactions_categorise();
 
--- a new transaction may be the twin of one already there: look again at
--- those whose category ranks below a transfer
+-- new transactions may be the twins of ones already there (or of each
+-- other): those whose category ranks below a transfer are worked out again
 create function north.transactions_twins()
 returns trigger
 language plpgsql as $$
 begin
-    if new.amount_cents <> 0 then
-        update north.transactions o set category = o.category
-        where o.user_id = new.user_id and o.amount_cents = -new.amount_cents
-          and o.date between new.date - 3 and new.date + 3
-          and o.account_id <> new.account_id
-          and o.category_source in ('north', 'plaid', 'none');
-    end if;
+    update north.transactions o set category_source = 'unset'
+    from added n
+    where n.amount_cents <> 0 and o.user_id = n.user_id
+      and o.amount_cents = -n.amount_cents
+      and o.date between n.date - 3 and n.date + 3
+      and o.account_id <> n.account_id
+      and o.category_source in ('north', 'plaid', 'none');
 
     return null;
 end
@@ -210,7 +188,115 @@ $$;
 
 create trigger transactions_twins
     after insert on north.transactions
-    for each row execute function north.transactions_twins();
+    referencing new table as added
+    for each statement execute function north.transactions_twins();
+
+
+-- plaid_apply_page (0005) with each row categorised in the same INSERT,
+-- set-based, rather than by the trigger row by row
+create or replace function north.plaid_apply_page(p_item uuid, p_page jsonb)
+returns table (has_more boolean, next_cursor text, rows integer)
+language plpgsql
+set jit = off       -- compiling a page's INSERT costs more than running it
+as $$
+declare
+    v_user uuid;
+begin
+    -- a page lost in a crash is lost with its cursor, and fetched again:
+    -- no need to wait for the disk
+    perform set_config('synchronous_commit', 'off', true);
+
+    select user_id into v_user from north.plaid_items where id = p_item
+    for update;
+
+    if not found then
+        raise exception 'plaid item % is gone', p_item
+            using errcode = 'no_data_found';
+    end if;
+
+    -- balances as of this page
+    perform north.plaid_accounts_upsert(p_item, v_user,
+                                        coalesce(p_page->'accounts', '[]'));
+
+    -- added and modified alike (the last word on each, should a page name
+    -- one twice): Plaid's columns only; a posted transaction takes over the
+    -- user's edits of the pending one it replaces, before that one goes
+    insert into north.transactions as t (user_id, account_id, item_id,
+        plaid_transaction_id, pending_transaction_id, amount_cents,
+        currency, date, authorized_date, name, merchant_name, pending,
+        payment_channel, pfc_primary, pfc_detailed, location,
+        user_category, notes, hidden, merchant_key, category,
+        category_source)
+    select v_user, a.id, p_item, x.transaction_id, x.pending_transaction_id,
+           x.cents,
+           case when x.iso_currency_code = 'USD' then 'USD' else 'CAD' end,
+           x.date, x.authorized_date, x.name, x.merchant_name,
+           coalesce(x.pending, false), x.payment_channel,
+           x.personal_finance_category->>'primary',
+           x.personal_finance_category->>'detailed', x.location,
+           p.user_category, p.notes, coalesce(p.hidden, false), k.key,
+           c.category, c.source
+    from (select distinct on (x.transaction_id) x.*,
+                 -round(x.amount * 100)::bigint as cents
+          from jsonb_array_elements(coalesce(p_page->'added', '[]')
+                                    || coalesce(p_page->'modified', '[]'))
+               with ordinality as e(doc, n)
+          cross join lateral jsonb_to_record(e.doc) as x(
+                   transaction_id text, account_id text,
+                   pending_transaction_id text, amount numeric,
+                   iso_currency_code text, date date, authorized_date date,
+                   name text, merchant_name text, pending boolean,
+                   payment_channel text, personal_finance_category jsonb,
+                   location jsonb)
+          order by x.transaction_id, e.n desc) x
+    join north.accounts a on a.item_id = p_item
+                         and a.plaid_account_id = x.account_id
+    left join lateral (
+        select o.user_category, o.notes, o.hidden
+        from north.transactions o
+        where o.item_id = p_item and x.pending_transaction_id is not null
+          and o.plaid_transaction_id = x.pending_transaction_id) p on true
+    -- offset 0: the key is worked out once, not at each place it is used
+    cross join lateral (
+        select north.category_key(coalesce(x.merchant_name, x.name)) as key
+        offset 0) k
+    cross join lateral north.category_pick(v_user, a.id, x.cents, x.date,
+        k.key, p.user_category, x.personal_finance_category->>'primary',
+        x.personal_finance_category->>'detailed') c
+    on conflict (item_id, plaid_transaction_id) do update
+    set account_id = excluded.account_id,
+        pending_transaction_id = excluded.pending_transaction_id,
+        amount_cents = excluded.amount_cents, currency = excluded.currency,
+        date = excluded.date, authorized_date = excluded.authorized_date,
+        name = excluded.name, merchant_name = excluded.merchant_name,
+        pending = excluded.pending, payment_channel = excluded.payment_channel,
+        pfc_primary = excluded.pfc_primary,
+        pfc_detailed = excluded.pfc_detailed, location = excluded.location,
+        merchant_key = excluded.merchant_key,
+        -- the user's own edit of it still comes first
+        category = coalesce(t.user_category, excluded.category),
+        category_source = case when t.user_category is not null then 'user'
+                               else excluded.category_source end,
+        updated_at = now();
+
+    delete from north.transactions t
+    using jsonb_array_elements(coalesce(p_page->'removed', '[]')) r
+    where t.item_id = p_item
+      and t.plaid_transaction_id = r->>'transaction_id';
+
+    update north.plaid_items
+    set cursor = p_page->>'next_cursor', updated_at = now(),
+        last_synced_at = case when (p_page->>'has_more')::boolean
+                              then last_synced_at else now() end
+    where id = p_item;
+
+    return query select (p_page->>'has_more')::boolean,
+                        p_page->>'next_cursor',
+                        jsonb_array_length(coalesce(p_page->'added', '[]'))
+                        + jsonb_array_length(coalesce(p_page->'modified', '[]'))
+                        + jsonb_array_length(coalesce(p_page->'removed', '[]'));
+end
+$$;
 
 
 -- The catalog's fingerprint, and what loading it does when it changed.
@@ -232,7 +318,7 @@ declare
     n bigint := 0;
 begin
     if p_before is distinct from north.catalog_digest() then
-        update north.transactions set category = category;
+        update north.transactions set category_source = 'unset';
         get diagnostics n = row_count;
     end if;
 
@@ -307,6 +393,8 @@ begin
         hidden = case when p_changes ? 'hidden'
                       then (p_changes->>'hidden')::boolean
                       else x.hidden end,
+        category_source = case when p_changes ? 'category' then 'unset'
+                               else x.category_source end,
         updated_at = now()
     where x.id = p_id
     returning * into t;
@@ -321,7 +409,7 @@ begin
                                      'category', r.category) into v_rule;
 
         -- the rule's transactions, past ones included, in one statement
-        update north.transactions x set category = x.category
+        update north.transactions x set category_source = 'unset'
         where x.user_id = p_user and x.user_category is null
           and position(' ' || v_pattern || ' ' in x.merchant_key) > 0;
         get diagnostics n = row_count;
@@ -382,7 +470,7 @@ begin
         return null;
     end if;
 
-    update north.transactions t set category = t.category
+    update north.transactions t set category_source = 'unset'
     where t.user_id = p_user and t.category_source = 'user_rule'
       and position(' ' || v_pattern || ' ' in t.merchant_key) > 0;
     get diagnostics n = row_count;
@@ -640,7 +728,9 @@ $$;
 -- are CAD cents; other currencies at their latest stored rate, named in fx.
 create function north.net_worth_json(p_user uuid, p_range text)
 returns json
-language sql stable as $$
+language sql stable
+set jit = off       -- milliseconds of compiling for a query of milliseconds
+as $$
     with today as (select north.user_today(p_user) as d),
     fx as (select * from north.fx_current),
     items as (
@@ -757,7 +847,9 @@ $$;
 create function north.spending_json(p_user uuid, p_period text, p_date date,
     p_fr boolean)
 returns json
-language sql stable as $$
+language sql stable
+set jit = off
+as $$
     with span as (
         select s::date as start,
                (s + ('1 ' || p_period)::interval - interval '1 day')::date
