@@ -101,49 +101,71 @@ create index transactions_user_category_fkey_idx
     on north.transactions (user_category) where user_category is not null;
 
 
--- A transaction's category and where it came from, by precedence
+-- What categorising a transaction reads of it (n: its place in a batch).
+create type north.category_input as (
+    n              integer,
+    account_id     uuid,
+    amount_cents   bigint,
+    date           date,
+    key            text,          -- north.category_key() of its merchant
+    user_category  text,
+    pfc_primary    text,
+    pfc_detailed   text
+);
+
+-- A batch of one user's transactions categorised by precedence
 -- (north_category_pick() in C): the user's edit, the user's rules (the
 -- longest pattern), a transfer twin (another of the user's accounts with
--- the opposite amount within 3 days), North's rules (the longest;
--- candidates found by the key's words), Plaid's detailed then primary
--- category, uncategorised. One SELECT, so that PostgreSQL inlines it into
--- the query that calls it: per row it costs a few index probes.
-create function north.category_pick(p_user uuid, p_account uuid,
-    p_amount bigint, p_date date, p_key text, p_user_category text,
-    p_pfc_primary text, p_pfc_detailed text)
-returns table (category text, source text)
-language sql stable as $$
-    select c.category, c.source
-    from (select p_user_category as category, 'user' as source,
-                 0 as rank, 0 as len, 0::double precision as tie
-          where p_user_category is not null
-          union all
-          select r.category, 'user_rule', 1, char_length(r.pattern),
-                 extract(epoch from r.created_at)
-          from north.category_user_rules r
-          where r.user_id = p_user
-            and position(' ' || r.pattern || ' ' in p_key) > 0
-          union all
-          select 'transfers', 'transfer', 2, 0, 0
-          where p_amount <> 0 and exists (
-              select 1 from north.transactions o
-              where o.user_id = p_user and o.amount_cents = -p_amount
-                and o.date between p_date - 3 and p_date + 3
-                and o.account_id <> p_account)
-          union all
-          select r.category, 'north', 3, char_length(r.pattern), r.ord
-          from north.category_rules r
-          where r.first_word = any (string_to_array(btrim(p_key), ' '))
-            and position(' ' || r.pattern || ' ' in p_key) > 0
-          union all
-          select p.category, 'plaid',
-                 case when p.pattern = p_pfc_detailed then 4 else 5 end, 0, 0
-          from north.category_pfc p
-          where p.pattern in (p_pfc_detailed, p_pfc_primary)
-          union all
-          select 'uncategorised', 'none', 6, 0, 0) c
-    order by c.rank, c.len desc, c.tie
-    limit 1
+-- the opposite amount within 3 days), North's rules (the longest, found by
+-- the key's words), Plaid's detailed then primary category, uncategorised.
+-- Set-based: rules are matched once per distinct merchant key of the batch
+-- and joined, so that a sync page of 500 costs a few hash joins.
+create function north.category_pick(p_user uuid,
+    p_rows north.category_input[])
+returns table (n integer, category text, source text)
+language sql stable
+-- each twin is one index probe even while the statistics still say that
+-- the table (or the user) has no rows, as during a first sync: a plan made
+-- then scans every row for every probe
+set enable_seqscan = off
+as $$
+    with r as (select * from unnest(p_rows)),
+    keys as (select distinct r.key from r),
+    north_match as (
+        select distinct on (k.key) k.key, c.category
+        from keys k
+        cross join lateral unnest(string_to_array(btrim(k.key), ' ')) w(word)
+        join north.category_rules c on c.first_word = w.word
+        where position(' ' || c.pattern || ' ' in k.key) > 0
+        order by k.key, char_length(c.pattern) desc, c.ord),
+    user_match as (
+        select distinct on (k.key) k.key, u.category
+        from keys k
+        join north.category_user_rules u on u.user_id = p_user
+        where position(' ' || u.pattern || ' ' in k.key) > 0
+        order by k.key, char_length(u.pattern) desc, u.created_at)
+    select r.n,
+           coalesce(r.user_category, um.category,
+                    case when tw.twin then 'transfers' end, nm.category,
+                    pd.category, pp.category, 'uncategorised'),
+           case when r.user_category is not null then 'user'
+                when um.category is not null then 'user_rule'
+                when tw.twin then 'transfer'
+                when nm.category is not null then 'north'
+                when coalesce(pd.category, pp.category) is not null
+                    then 'plaid'
+                else 'none' end
+    from r
+    left join user_match um on um.key = r.key
+    left join north_match nm on nm.key = r.key
+    left join north.category_pfc pd on pd.pattern = r.pfc_detailed
+    left join north.category_pfc pp on pp.pattern = r.pfc_primary
+    cross join lateral (
+        select r.amount_cents <> 0 and exists (
+            select 1 from north.transactions o
+            where o.user_id = p_user and o.amount_cents = -r.amount_cents
+              and o.date between r.date - 3 and r.date + 3
+              and o.account_id <> r.account_id) as twin) tw
 $$;
 
 
@@ -155,9 +177,9 @@ begin
                                                     new.name));
 
     select c.category, c.source into new.category, new.category_source
-    from north.category_pick(new.user_id, new.account_id, new.amount_cents,
-                             new.date, new.merchant_key, new.user_category,
-                             new.pfc_primary, new.pfc_detailed) c;
+    from north.category_pick(new.user_id, array[row(1, new.account_id,
+             new.amount_cents, new.date, new.merchant_key, new.user_category,
+             new.pfc_primary, new.pfc_detailed)::north.category_input]) c;
 
     return new;
 end
@@ -192,8 +214,8 @@ create trigger transactions_twins
     for each statement execute function north.transactions_twins();
 
 
--- plaid_apply_page (0005) with each row categorised in the same INSERT,
--- set-based, rather than by the trigger row by row
+-- plaid_apply_page (0005) with the page categorised in its INSERT, as one
+-- batch, rather than by the trigger row by row
 create or replace function north.plaid_apply_page(p_item uuid, p_page jsonb)
 returns table (has_more boolean, next_cursor text, rows integer)
 language plpgsql
@@ -227,42 +249,44 @@ begin
         payment_channel, pfc_primary, pfc_detailed, location,
         user_category, notes, hidden, merchant_key, category,
         category_source)
-    select v_user, a.id, p_item, x.transaction_id, x.pending_transaction_id,
-           x.cents,
+    with page as (
+        select row_number() over () as n, x.*, a.id as account,
+               x.personal_finance_category->>'primary' as pfc_primary,
+               x.personal_finance_category->>'detailed' as pfc_detailed,
+               p.user_category, p.notes, p.hidden,
+               north.category_key(coalesce(x.merchant_name, x.name)) as key
+        from (select distinct on (x.transaction_id) x.*,
+                     -round(x.amount * 100)::bigint as cents
+              from jsonb_array_elements(coalesce(p_page->'added', '[]')
+                                        || coalesce(p_page->'modified', '[]'))
+                   with ordinality as e(doc, n)
+              cross join lateral jsonb_to_record(e.doc) as x(
+                       transaction_id text, account_id text,
+                       pending_transaction_id text, amount numeric,
+                       iso_currency_code text, date date,
+                       authorized_date date, name text, merchant_name text,
+                       pending boolean, payment_channel text,
+                       personal_finance_category jsonb, location jsonb)
+              order by x.transaction_id, e.n desc) x
+        join north.accounts a on a.item_id = p_item
+                             and a.plaid_account_id = x.account_id
+        left join lateral (
+            select o.user_category, o.notes, o.hidden
+            from north.transactions o
+            where o.item_id = p_item and x.pending_transaction_id is not null
+              and o.plaid_transaction_id = x.pending_transaction_id) p on true)
+    select v_user, x.account, p_item, x.transaction_id,
+           x.pending_transaction_id, x.cents,
            case when x.iso_currency_code = 'USD' then 'USD' else 'CAD' end,
            x.date, x.authorized_date, x.name, x.merchant_name,
-           coalesce(x.pending, false), x.payment_channel,
-           x.personal_finance_category->>'primary',
-           x.personal_finance_category->>'detailed', x.location,
-           p.user_category, p.notes, coalesce(p.hidden, false), k.key,
-           c.category, c.source
-    from (select distinct on (x.transaction_id) x.*,
-                 -round(x.amount * 100)::bigint as cents
-          from jsonb_array_elements(coalesce(p_page->'added', '[]')
-                                    || coalesce(p_page->'modified', '[]'))
-               with ordinality as e(doc, n)
-          cross join lateral jsonb_to_record(e.doc) as x(
-                   transaction_id text, account_id text,
-                   pending_transaction_id text, amount numeric,
-                   iso_currency_code text, date date, authorized_date date,
-                   name text, merchant_name text, pending boolean,
-                   payment_channel text, personal_finance_category jsonb,
-                   location jsonb)
-          order by x.transaction_id, e.n desc) x
-    join north.accounts a on a.item_id = p_item
-                         and a.plaid_account_id = x.account_id
-    left join lateral (
-        select o.user_category, o.notes, o.hidden
-        from north.transactions o
-        where o.item_id = p_item and x.pending_transaction_id is not null
-          and o.plaid_transaction_id = x.pending_transaction_id) p on true
-    -- offset 0: the key is worked out once, not at each place it is used
-    cross join lateral (
-        select north.category_key(coalesce(x.merchant_name, x.name)) as key
-        offset 0) k
-    cross join lateral north.category_pick(v_user, a.id, x.cents, x.date,
-        k.key, p.user_category, x.personal_finance_category->>'primary',
-        x.personal_finance_category->>'detailed') c
+           coalesce(x.pending, false), x.payment_channel, x.pfc_primary,
+           x.pfc_detailed, x.location, x.user_category, x.notes,
+           coalesce(x.hidden, false), x.key, c.category, c.source
+    from page x
+    join north.category_pick(v_user, (select array_agg(row(y.n, y.account,
+             y.cents, y.date, y.key, y.user_category, y.pfc_primary,
+             y.pfc_detailed)::north.category_input) from page y)) c
+      on c.n = x.n
     on conflict (item_id, plaid_transaction_id) do update
     set account_id = excluded.account_id,
         pending_transaction_id = excluded.pending_transaction_id,
