@@ -5,6 +5,7 @@
 
 #include "ngx_north_pg.h"
 #include "ngx_north_json.h"
+#include "ngx_north_jwt.h"
 #include "ngx_north_metrics.h"
 
 
@@ -1027,6 +1028,36 @@ ngx_http_north_pg_query(ngx_http_request_t *r, ngx_http_north_pg_stmt_t *stmt,
     }
 
     return done(r, data, NULL, rc);
+}
+
+
+ngx_int_t
+ngx_http_north_pg_query_path(ngx_http_request_t *r, ngx_uint_t from_end,
+    ngx_http_north_pg_stmt_t *stmt, const char *extra,
+    ngx_http_north_pg_done_pt done, void *data)
+{
+    ngx_str_t                   id;
+    const char                 *values[3];
+    ngx_http_north_identity_t  *caller;
+
+    caller = ngx_http_north_jwt_identity(r);
+    if (caller == NULL) {
+        return NGX_HTTP_UNAUTHORIZED;
+    }
+
+    if (ngx_http_north_path_uuid(r, from_end, &id) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    values[0] = (char *) caller->user_id.data;
+    values[1] = ngx_http_north_strdup(r->pool, &id);
+    values[2] = extra;
+
+    if (values[1] == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_north_pg_query(r, stmt, values, done, data);
 }
 
 

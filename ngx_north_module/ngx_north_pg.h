@@ -81,6 +81,16 @@ ngx_int_t ngx_http_north_pg_query(ngx_http_request_t *r,
     ngx_http_north_pg_stmt_t *stmt, const char **values,
     ngx_http_north_pg_done_pt done, void *data);
 
+/*
+ * stmt run for the signed-in caller: $1 their user id, $2 the UUID from_end
+ * segments from the URI's end (/goals/{id}/contributions: 1), $3 extra when
+ * stmt takes it. NGX_DECLINED, nothing sent, when that segment is no UUID:
+ * the caller answers its own 404.
+ */
+ngx_int_t ngx_http_north_pg_query_path(ngx_http_request_t *r,
+    ngx_uint_t from_end, ngx_http_north_pg_stmt_t *stmt, const char *extra,
+    ngx_http_north_pg_done_pt done, void *data);
+
 /* A problem+json 503/504 for an operation that had no result. */
 ngx_int_t ngx_http_north_pg_problem(ngx_http_request_t *r, ngx_int_t status);
 

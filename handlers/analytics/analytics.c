@@ -267,25 +267,14 @@ north_analytics_rules(ngx_http_request_t *r)
 static ngx_int_t
 north_analytics_rule(ngx_http_request_t *r)
 {
-    ngx_str_t                   rule;
-    const char                 *values[2];
-    ngx_http_north_identity_t  *id;
+    ngx_int_t  rc;
 
-    id = ngx_http_north_jwt_identity(r);
-    if (id == NULL) {
-        return NGX_HTTP_UNAUTHORIZED;
-    }
+    rc = ngx_http_north_pg_query_path(r, 0, &north_analytics_rule_delete_stmt,
+                                      NULL, north_analytics_rule_deleted,
+                                      NULL);
 
-    if (ngx_http_north_path_uuid(r, 0, &rule) != NGX_OK) {
-        return north_analytics_not_found(r, "no such rule");
-    }
-
-    values[0] = (char *) id->user_id.data;
-    values[1] = ngx_http_north_strdup(r->pool, &rule);
-
-    return ngx_http_north_pg_query(r, &north_analytics_rule_delete_stmt,
-                                   values, north_analytics_rule_deleted,
-                                   NULL);
+    return rc == NGX_DECLINED ? north_analytics_not_found(r, "no such rule")
+                              : rc;
 }
 
 
@@ -507,30 +496,18 @@ north_analytics_manual_fields(ngx_http_request_t *r, json_t *body,
 }
 
 
-/* stmt with the caller, the id the URI ends with and json, if it takes it */
+/* stmt with the caller, the item the URI names and json; 404 for a bad id */
 static ngx_int_t
 north_analytics_item_query(ngx_http_request_t *r,
     ngx_http_north_pg_stmt_t *stmt, const char *json,
     ngx_http_north_pg_done_pt done)
 {
-    ngx_str_t                   item;
-    const char                 *values[3];
-    ngx_http_north_identity_t  *id;
+    ngx_int_t  rc;
 
-    id = ngx_http_north_jwt_identity(r);
-    if (id == NULL) {
-        return NGX_HTTP_UNAUTHORIZED;
-    }
+    rc = ngx_http_north_pg_query_path(r, 0, stmt, json, done, NULL);
 
-    if (ngx_http_north_path_uuid(r, 0, &item) != NGX_OK) {
-        return north_analytics_not_found(r, "no such manual item");
-    }
-
-    values[0] = (char *) id->user_id.data;
-    values[1] = ngx_http_north_strdup(r->pool, &item);
-    values[2] = json;
-
-    return ngx_http_north_pg_query(r, stmt, values, done, NULL);
+    return rc == NGX_DECLINED
+           ? north_analytics_not_found(r, "no such manual item") : rc;
 }
 
 

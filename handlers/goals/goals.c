@@ -40,6 +40,8 @@ static ngx_int_t north_goals_contribute(ngx_http_request_t *r,
     json_t *body);
 static ngx_int_t north_goals_contributed(ngx_http_request_t *r, void *data,
     PGresult *res, ngx_int_t status);
+static void north_goals_date_field(ngx_http_north_fields_t *f,
+    const char *name);
 static ngx_int_t north_goals_read(ngx_http_request_t *r, const char *goal,
     ngx_uint_t status);
 static ngx_int_t north_goals_rows(ngx_http_request_t *r, void *data,
@@ -116,11 +118,9 @@ static ngx_int_t
 north_goals_create(ngx_http_request_t *r, json_t *body)
 {
     char                       *json;
-    int64_t                     day;
-    json_t                     *v;
     ngx_int_t                   rc;
     json_int_t                  cents;
-    const char                 *kind, *account, *date, *values[2];
+    const char                 *kind, *account, *values[2];
     ngx_http_north_fields_t     f;
     ngx_http_north_identity_t  *id;
 
@@ -148,16 +148,7 @@ north_goals_create(ngx_http_request_t *r, json_t *body)
                                         || account == NULL,
                                         1, NORTH_GOALS_CENTS_MAX, &cents);
 
-    v = json_object_get(body, "target_date");
-
-    if (v != NULL && !json_is_null(v)) {
-        date = ngx_http_north_field_string(&f, "target_date", 0, 10, 10);
-
-        if (date != NULL && north_date_parse(date, &day) != 0) {
-            ngx_http_north_fields_error(&f, "target_date",
-                                        "must be a date (YYYY-MM-DD)");
-        }
-    }
+    north_goals_date_field(&f, "target_date");
 
     if (ngx_http_north_fields_failed(&f)) {
         return ngx_http_north_fields_problem(r, &f);
@@ -244,11 +235,8 @@ static ngx_int_t
 north_goals_update(ngx_http_request_t *r, json_t *body)
 {
     char                     *json;
-    int64_t                   day;
-    json_t                   *v;
     ngx_int_t                 rc;
     json_int_t                cents;
-    const char               *date;
     ngx_http_north_fields_t   f;
 
     static const char *const  fields[] = {
@@ -265,16 +253,7 @@ north_goals_update(ngx_http_request_t *r, json_t *body)
     (void) ngx_http_north_field_integer(&f, "target_cents", 0, 1,
                                         NORTH_GOALS_CENTS_MAX, &cents);
 
-    v = json_object_get(body, "target_date");
-
-    if (v != NULL && !json_is_null(v)) {
-        date = ngx_http_north_field_string(&f, "target_date", 0, 10, 10);
-
-        if (date != NULL && north_date_parse(date, &day) != 0) {
-            ngx_http_north_fields_error(&f, "target_date",
-                                        "must be a date (YYYY-MM-DD)");
-        }
-    }
+    north_goals_date_field(&f, "target_date");
 
     if (json_object_size(body) == 0) {
         ngx_http_north_fields_error(&f, "name",
@@ -354,10 +333,8 @@ static ngx_int_t
 north_goals_contribute(ngx_http_request_t *r, json_t *body)
 {
     char                     *json;
-    int64_t                   day;
     ngx_int_t                 rc;
     json_int_t                cents;
-    const char               *date;
     ngx_http_north_fields_t   f;
 
     static const char *const  fields[] = {
@@ -379,11 +356,7 @@ north_goals_contribute(ngx_http_request_t *r, json_t *body)
         ngx_http_north_fields_error(&f, "amount_cents", "must not be 0");
     }
 
-    date = ngx_http_north_field_string(&f, "date", 0, 10, 10);
-
-    if (date != NULL && north_date_parse(date, &day) != 0) {
-        ngx_http_north_fields_error(&f, "date", "must be a date (YYYY-MM-DD)");
-    }
+    north_goals_date_field(&f, "date");
 
     (void) ngx_http_north_field_string(&f, "note", 0, 0, 500);
 
@@ -444,6 +417,28 @@ north_goals_contributed(ngx_http_request_t *r, void *data, PGresult *res,
 
     return north_goals_read(r, ngx_http_north_strdup(r->pool, &goal),
                             NGX_HTTP_CREATED);
+}
+
+
+/* A member that is absent, null, or a real date "YYYY-MM-DD". */
+static void
+north_goals_date_field(ngx_http_north_fields_t *f, const char *name)
+{
+    int64_t      day;
+    json_t      *v;
+    const char  *date;
+
+    v = json_object_get(f->object, name);
+
+    if (v == NULL || json_is_null(v)) {
+        return;
+    }
+
+    date = ngx_http_north_field_string(f, name, 0, 10, 10);
+
+    if (date != NULL && north_date_parse(date, &day) != 0) {
+        ngx_http_north_fields_error(f, name, "must be a date (YYYY-MM-DD)");
+    }
 }
 
 
@@ -750,24 +745,11 @@ north_goals_query(ngx_http_request_t *r, ngx_uint_t from_end,
     ngx_http_north_pg_stmt_t *stmt, const char *extra,
     ngx_http_north_pg_done_pt done)
 {
-    ngx_str_t                   goal;
-    const char                 *values[3];
-    ngx_http_north_identity_t  *id;
+    ngx_int_t  rc;
 
-    id = ngx_http_north_jwt_identity(r);
-    if (id == NULL) {
-        return NGX_HTTP_UNAUTHORIZED;
-    }
+    rc = ngx_http_north_pg_query_path(r, from_end, stmt, extra, done, NULL);
 
-    if (ngx_http_north_path_uuid(r, from_end, &goal) != NGX_OK) {
-        return north_goals_not_found(r);
-    }
-
-    values[0] = (char *) id->user_id.data;
-    values[1] = ngx_http_north_strdup(r->pool, &goal);
-    values[2] = extra;
-
-    return ngx_http_north_pg_query(r, stmt, values, done, NULL);
+    return rc == NGX_DECLINED ? north_goals_not_found(r) : rc;
 }
 
 

@@ -1272,23 +1272,11 @@ static ngx_int_t
 north_plaid_item_query(ngx_http_request_t *r, ngx_uint_t from_end,
     ngx_http_north_pg_stmt_t *stmt, ngx_http_north_pg_done_pt done)
 {
-    ngx_str_t                   item;
-    const char                 *values[2];
-    ngx_http_north_identity_t  *id;
+    ngx_int_t  rc;
 
-    id = ngx_http_north_jwt_identity(r);
-    if (id == NULL) {
-        return NGX_HTTP_UNAUTHORIZED;
-    }
+    rc = ngx_http_north_pg_query_path(r, from_end, stmt, NULL, done, NULL);
 
-    if (ngx_http_north_path_uuid(r, from_end, &item) != NGX_OK) {
-        return north_plaid_not_found(r, "no such item");
-    }
-
-    values[0] = (char *) id->user_id.data;
-    values[1] = ngx_http_north_strdup(r->pool, &item);
-
-    return ngx_http_north_pg_query(r, stmt, values, done, NULL);
+    return rc == NGX_DECLINED ? north_plaid_not_found(r, "no such item") : rc;
 }
 
 
