@@ -127,6 +127,13 @@ ngx_int_t ngx_http_north_path_uuid(ngx_http_request_t *r, ngx_uint_t from_end,
     ngx_str_t *id);
 
 /*
+ * Query argument name, %xx escapes and "+" spaces undone, NUL-terminated in
+ * r->pool: NGX_OK, NGX_DECLINED when absent, NGX_ERROR without memory.
+ */
+ngx_int_t ngx_http_north_arg(ngx_http_request_t *r, const char *name,
+    ngx_str_t *value);
+
+/*
  * A directive's "value" or "env=NAME" (read from the master's environment)
  * into value, NUL-terminated, and how to show it in messages (a literal
  * with credentials is never shown).

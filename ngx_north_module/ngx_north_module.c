@@ -1258,6 +1258,36 @@ ngx_http_north_path_uuid(ngx_http_request_t *r, ngx_uint_t from_end,
 }
 
 
+ngx_int_t
+ngx_http_north_arg(ngx_http_request_t *r, const char *name, ngx_str_t *value)
+{
+    u_char     *p;
+    ngx_str_t   arg;
+
+    if (ngx_http_arg(r, (u_char *) name, ngx_strlen(name), &arg) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    value->data = ngx_pnalloc(r->pool, arg.len + 1);
+    if (value->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = value->data;
+    ngx_unescape_uri(&p, &arg.data, arg.len, NGX_UNESCAPE_URI);
+    value->len = p - value->data;
+    *p = '\0';
+
+    for (p = value->data; p < value->data + value->len; p++) {
+        if (*p == '+') {
+            *p = ' ';
+        }
+    }
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_http_north_header_filter(ngx_http_request_t *r)
 {

@@ -1051,10 +1051,9 @@ language sql stable as $$
                      from north.goal_milestones m where m.goal_id = g.id),
                     '[]')
     from north.goals g
+    cross join (select north.user_today(p_user) as today) t
     cross join lateral (
-        select north.user_today(p_user) as today,
-               least(90, north.user_today(p_user) - g.created_on + 1) as days
-    ) w
+        select t.today, least(90, t.today - g.created_on + 1) as days) w
     left join north.accounts a on a.id = g.account_id
     cross join lateral (
         select case

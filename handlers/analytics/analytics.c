@@ -42,20 +42,20 @@ static ngx_int_t north_analytics_manual_fields(ngx_http_request_t *r,
 static ngx_int_t north_analytics_item_query(ngx_http_request_t *r,
     ngx_http_north_pg_stmt_t *stmt, const char *json,
     ngx_http_north_pg_done_pt done);
-static ngx_int_t north_analytics_arg(ngx_http_request_t *r, const char *name,
-    const char **value);
-static ngx_uint_t north_analytics_one_of(const char *value,
-    const char *const *allowed);
+static ngx_int_t north_analytics_choice(ngx_http_request_t *r,
+    ngx_http_north_fields_t *f, const char *name, const char *const *allowed,
+    const char *message, const char **value);
 static ngx_int_t north_analytics_not_found(ngx_http_request_t *r,
     const char *what);
 
 
+/* the first of each is the default */
 static const char *const  north_analytics_ranges[] = {
     "1m", "3m", "1y", "all", NULL
 };
 
 static const char *const  north_analytics_periods[] = {
-    "week", "month", "year", NULL
+    "month", "week", "year", NULL
 };
 
 static const char *const  north_analytics_manual_types[] = {
@@ -143,7 +143,6 @@ static ngx_http_north_pg_stmt_t  north_analytics_manual_delete_stmt =
 static ngx_int_t
 north_analytics_net_worth(ngx_http_request_t *r)
 {
-    ngx_int_t                   rc;
     const char                 *values[2];
     ngx_http_north_fields_t     f;
     ngx_http_north_identity_t  *id;
@@ -154,16 +153,14 @@ north_analytics_net_worth(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = north_analytics_arg(r, "range", &values[1]);
-    if (rc == NGX_ERROR) {
+    if (north_analytics_choice(r, &f, "range", north_analytics_ranges,
+                               "must be 1m, 3m, 1y or all", &values[1])
+        != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (rc == NGX_DECLINED) {
-        values[1] = "1m";
-
-    } else if (!north_analytics_one_of(values[1], north_analytics_ranges)) {
-        ngx_http_north_fields_error(&f, "range", "must be 1m, 3m, 1y or all");
+    if (ngx_http_north_fields_failed(&f)) {
         return ngx_http_north_fields_problem(r, &f);
     }
 
@@ -181,6 +178,7 @@ north_analytics_spending(ngx_http_request_t *r)
 {
     int64_t                     day;
     ngx_int_t                   rc;
+    ngx_str_t                   date;
     const char                 *values[4];
     ngx_http_north_fields_t     f;
     ngx_http_north_identity_t  *id;
@@ -191,28 +189,22 @@ north_analytics_spending(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = north_analytics_arg(r, "period", &values[1]);
+    if (north_analytics_choice(r, &f, "period", north_analytics_periods,
+                               "must be week, month or year", &values[1])
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the user's today when absent */
+    rc = ngx_http_north_arg(r, "date", &date);
     if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (rc == NGX_DECLINED) {
-        values[1] = "month";
+    values[2] = rc == NGX_OK ? (char *) date.data : NULL;
 
-    } else if (!north_analytics_one_of(values[1], north_analytics_periods)) {
-        ngx_http_north_fields_error(&f, "period",
-                                    "must be week, month or year");
-    }
-
-    rc = north_analytics_arg(r, "date", &values[2]);
-    if (rc == NGX_ERROR) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (rc == NGX_DECLINED) {
-        values[2] = NULL;
-
-    } else if (north_date_parse(values[2], &day) != 0) {
+    if (rc == NGX_OK && north_date_parse(values[2], &day) != 0) {
         ngx_http_north_fields_error(&f, "date", "must be a date (YYYY-MM-DD)");
     }
 
@@ -512,45 +504,35 @@ north_analytics_item_query(ngx_http_request_t *r,
 
 
 /*
- * A query argument, unescaped and NUL-terminated: NGX_OK, NGX_DECLINED when
- * absent, NGX_ERROR when out of memory.
+ * Query argument name, one of allowed (the first when it is absent), else
+ * an error in f. NGX_ERROR only without memory.
  */
 static ngx_int_t
-north_analytics_arg(ngx_http_request_t *r, const char *name,
+north_analytics_choice(ngx_http_request_t *r, ngx_http_north_fields_t *f,
+    const char *name, const char *const *allowed, const char *message,
     const char **value)
 {
-    u_char     *p, *dst;
-    ngx_str_t   arg;
+    ngx_int_t           rc;
+    ngx_str_t           arg;
+    const char *const  *a;
 
-    if (ngx_http_arg(r, (u_char *) name, ngx_strlen(name), &arg) != NGX_OK) {
-        return NGX_DECLINED;
+    rc = ngx_http_north_arg(r, name, &arg);
+
+    if (rc != NGX_OK) {
+        *value = allowed[0];
+        return rc == NGX_DECLINED ? NGX_OK : NGX_ERROR;
     }
 
-    dst = ngx_pnalloc(r->pool, arg.len + 1);
-    if (dst == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = dst;
-    ngx_unescape_uri(&p, &arg.data, arg.len, NGX_UNESCAPE_URI);
-    *p = '\0';
-
-    *value = (char *) dst;
-
-    return NGX_OK;
-}
-
-
-static ngx_uint_t
-north_analytics_one_of(const char *value, const char *const *allowed)
-{
-    for ( /* void */ ; *allowed; allowed++) {
-        if (ngx_strcmp(value, *allowed) == 0) {
-            return 1;
+    for (a = allowed; *a; a++) {
+        if (ngx_strcmp(arg.data, *a) == 0) {
+            *value = *a;
+            return NGX_OK;
         }
     }
 
-    return 0;
+    ngx_http_north_fields_error(f, name, message);
+
+    return NGX_OK;
 }
 
 

@@ -670,9 +670,8 @@ north_plaid_transactions(ngx_http_request_t *r)
 static ngx_int_t
 north_plaid_transactions_args(ngx_http_request_t *r, const char **values)
 {
-    u_char                  *p;
-    ngx_int_t                n;
-    ngx_str_t                v, arg, unescaped;
+    ngx_int_t                n, rc;
+    ngx_str_t                v, arg;
     ngx_uint_t               i;
     ngx_http_north_fields_t  f;
 
@@ -697,29 +696,15 @@ north_plaid_transactions_args(ngx_http_request_t *r, const char **values)
     values[9] = "100";
 
     for (i = 0; i < sizeof(args) / sizeof(args[0]); i++) {
-        if (ngx_http_arg(r, (u_char *) args[i].name,
-                         ngx_strlen(args[i].name), &arg) != NGX_OK)
-        {
+        rc = ngx_http_north_arg(r, args[i].name, &v);
+
+        if (rc == NGX_DECLINED) {
             continue;
         }
 
-        /* %xx escapes and + spaces undone */
-        unescaped.data = ngx_pnalloc(r->pool, arg.len + 1);
-        if (unescaped.data == NULL) {
+        if (rc == NGX_ERROR) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
-
-        p = unescaped.data;
-        ngx_unescape_uri(&p, &arg.data, arg.len, NGX_UNESCAPE_URI);
-        unescaped.len = p - unescaped.data;
-
-        for (p = unescaped.data; p < unescaped.data + unescaped.len; p++) {
-            if (*p == '+') {
-                *p = ' ';
-            }
-        }
-
-        v = unescaped;
 
         switch (args[i].kind) {
 
@@ -763,7 +748,7 @@ north_plaid_transactions_args(ngx_http_request_t *r, const char **values)
             }
         }
 
-        values[args[i].index] = ngx_http_north_strdup(r->pool, &v);
+        values[args[i].index] = (char *) v.data;
     }
 
     if (ngx_http_arg(r, (u_char *) "limit", 5, &v) == NGX_OK) {
