@@ -80,12 +80,21 @@ cmd_build() {
     make -s -C "$out" -f objs/Makefile modules >/dev/null
     mkdir -p "$BUILD"
     if [ $asan -eq 1 ]; then
-        cp "$out/objs/ngx_http_north_module.so" "$BUILD/ngx_http_north_module.asan.so"
-        say "built $BUILD/ngx_http_north_module.asan.so"
+        install_module "$out" "$BUILD/ngx_http_north_module.asan.so"
     else
-        cp "$out/objs/ngx_http_north_module.so" "$BUILD/ngx_http_north_module.so"
-        say "built $BUILD/ngx_http_north_module.so"
+        install_module "$out" "$BUILD/ngx_http_north_module.so"
     fi
+}
+
+# A running nginx maps its module: writing into that file would change the
+# code under its master and every worker it forks (a respawn, a reload). The
+# new module is written beside it and renamed into place, so a running
+# nginx keeps the old file until its reload loads the new one.
+install_module() {
+    local objs=$1 dest=$2
+    cp "$objs/objs/ngx_http_north_module.so" "$dest.new.$$"
+    mv -f "$dest.new.$$" "$dest"
+    say "built $dest"
 }
 
 # --- the embedded stack: PostgreSQL, Redis, certificate, nginx -------------

@@ -165,7 +165,7 @@ ngx_module_t  ngx_http_north_audit_module = {
 
 static ngx_http_north_pg_stmt_t  ngx_http_north_audit_stmt =
     ngx_http_north_pg_stmt("north_audit_append",
-        "select north.audit_append($1)", 1);
+        "select north.audit_append($1)", 1, 1);
 
 static ngx_http_north_audit_writer_t  *ngx_http_north_audit_writer;
 
@@ -724,7 +724,9 @@ ngx_http_north_audit_sent(ngx_http_north_pg_op_t *op, PGresult *res,
                       PQresultErrorMessage(res));
     }
 
-    if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK) {
+    if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK
+        && PQntuples(res) == 1)
+    {
         ngx_http_north_metric_add(w->replay_bytes
                                   ? NGX_HTTP_NORTH_M_AUDIT_REPLAYED
                                   : NGX_HTTP_NORTH_M_AUDIT_WRITTEN,

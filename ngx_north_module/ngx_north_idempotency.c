@@ -43,18 +43,18 @@ static void ngx_http_north_idempotency_stored(ngx_http_north_pg_op_t *op,
 static ngx_http_north_pg_stmt_t  ngx_http_north_idem_claim_stmt =
     ngx_http_north_pg_stmt("north_idem_claim",
         "select outcome, status, content_type, body"
-        " from north.idempotency_claim($1, $2, $3)", 3);
+        " from north.idempotency_claim($1, $2, $3)", 3, 4);
 
 static ngx_http_north_pg_stmt_t  ngx_http_north_idem_store_stmt =
     ngx_http_north_pg_stmt("north_idem_store",
         "update north.idempotency_keys"
         " set status = $3::smallint, content_type = $4, body = $5"
-        " where user_id = $1 and key = $2 and status is null", 5);
+        " where user_id = $1 and key = $2 and status is null", 5, 0);
 
 static ngx_http_north_pg_stmt_t  ngx_http_north_idem_release_stmt =
     ngx_http_north_pg_stmt("north_idem_release",
         "delete from north.idempotency_keys"
-        " where user_id = $1 and key = $2 and status is null", 2);
+        " where user_id = $1 and key = $2 and status is null", 2, 0);
 
 
 static ngx_str_t  ngx_http_north_idem_header = ngx_string("Idempotency-Key");

@@ -2,7 +2,8 @@
  * North background jobs: a per-worker timer claims one due job at a time
  * from north.jobs under a lease and hands it to its kind's handler; a
  * worker that dies mid-job loses the lease and another takes the job over.
- * The same timer expires idempotency keys.
+ * The same timer sweeps every north_jobs_sweep: it expires idempotency keys
+ * and takes the day's balance snapshots.
  */
 
 #include "ngx_north.h"
@@ -11,7 +12,6 @@
 
 
 #define NGX_HTTP_NORTH_JOBS_LEASE     "5 minutes"
-#define NGX_HTTP_NORTH_JOBS_SWEEP     60000    /* ms between sweeps */
 
 
 typedef struct {
@@ -27,6 +27,8 @@ typedef struct {
 static void ngx_http_north_jobs_tick(ngx_event_t *ev);
 static void ngx_http_north_jobs_claimed(ngx_http_north_pg_op_t *op,
     PGresult *res, ngx_int_t status);
+static void ngx_http_north_jobs_swept(ngx_http_north_pg_op_t *op,
+    PGresult *res, ngx_int_t status);
 static void ngx_http_north_jobs_ended(ngx_http_north_pg_op_t *op,
     PGresult *res, ngx_int_t status);
 static void ngx_http_north_jobs_rest(ngx_http_north_jobs_t *jobs,
@@ -37,22 +39,22 @@ static ngx_http_north_job_kind_t *ngx_http_north_jobs_kind(char *kind);
 static ngx_http_north_pg_stmt_t  ngx_http_north_jobs_claim_stmt =
     ngx_http_north_pg_stmt("north_jobs_claim",
         "select id, kind, user_id, attempts, ref from north.job_claim('"
-        NGX_HTTP_NORTH_JOBS_LEASE "')", 0);
+        NGX_HTTP_NORTH_JOBS_LEASE "')", 0, 5);
 
 static ngx_http_north_pg_stmt_t  ngx_http_north_jobs_done_stmt =
     ngx_http_north_pg_stmt("north_jobs_done",
         "update north.jobs set done_at = now(), leased_until = null,"
-        " last_error = null where id = $1 and done_at is null", 1);
+        " last_error = null where id = $1 and done_at is null", 1, 0);
 
 static ngx_http_north_pg_stmt_t  ngx_http_north_jobs_retry_stmt =
     ngx_http_north_pg_stmt("north_jobs_retry",
-        "select north.job_retry($1, $2)", 2);
+        "select north.job_retry($1, $2)", 2, 1);
 
 static ngx_http_north_pg_stmt_t  ngx_http_north_jobs_sweep_stmt =
     ngx_http_north_pg_stmt("north_jobs_sweep",
         "with expired as (delete from north.idempotency_keys"
         " where created_at < now() - interval '24 hours')"
-        " select north.balance_snapshots_daily()", 0);
+        " select north.balance_snapshots_daily()", 0, 1);
 
 
 static ngx_http_north_jobs_t  *ngx_http_north_jobs;
@@ -119,7 +121,8 @@ ngx_http_north_jobs_tick(ngx_event_t *ev)
 {
     ngx_http_north_jobs_t  *jobs = ev->data;
 
-    ngx_http_north_pg_stmt_t  *stmt;
+    ngx_http_north_pg_stmt_t      *stmt;
+    ngx_http_north_pg_handler_pt   handler;
 
     if (jobs->job || jobs->pool || ngx_exiting || ngx_quit || ngx_terminate) {
         return;
@@ -131,19 +134,44 @@ ngx_http_north_jobs_tick(ngx_event_t *ev)
         return;
     }
 
-    stmt = &ngx_http_north_jobs_claim_stmt;
-
-    if (ngx_current_msec - jobs->swept >= NGX_HTTP_NORTH_JOBS_SWEEP) {
+    if (ngx_current_msec - jobs->swept >= jobs->mcf->jobs_sweep) {
         jobs->swept = ngx_current_msec;
         stmt = &ngx_http_north_jobs_sweep_stmt;
+        handler = ngx_http_north_jobs_swept;
+
+    } else {
+        stmt = &ngx_http_north_jobs_claim_stmt;
+        handler = ngx_http_north_jobs_claimed;
     }
 
     if (ngx_http_north_pg_send(jobs->mcf->pg, jobs->pool, stmt, NULL,
-                               ngx_http_north_jobs_claimed, jobs)
+                               handler, jobs)
         != NGX_OK)
     {
         ngx_http_north_jobs_rest(jobs, jobs->mcf->jobs_interval);
     }
+}
+
+
+static void
+ngx_http_north_jobs_swept(ngx_http_north_pg_op_t *op, PGresult *res,
+    ngx_int_t status)
+{
+    ngx_http_north_jobs_t  *jobs = op->data;
+
+    if (res == NULL) {
+        ngx_http_north_jobs_rest(jobs, jobs->mcf->jobs_interval);
+        return;
+    }
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        ngx_log_error(NGX_LOG_ERR, jobs->log, 0,
+                      "north jobs: sweep failed: %s",
+                      PQresultErrorMessage(res));
+    }
+
+    /* claim on the next tick */
+    ngx_http_north_jobs_rest(jobs, 0);
 }
 
 
@@ -157,9 +185,8 @@ ngx_http_north_jobs_claimed(ngx_http_north_pg_op_t *op, PGresult *res,
     ngx_http_north_job_t       *job;
     ngx_http_north_job_kind_t  *kind;
 
-    if (res == NULL || PQresultStatus(res) == PGRES_COMMAND_OK) {
-        /* no database now, or a sweep: claim on the next tick */
-        ngx_http_north_jobs_rest(jobs, res ? 0 : jobs->mcf->jobs_interval);
+    if (res == NULL) {
+        ngx_http_north_jobs_rest(jobs, jobs->mcf->jobs_interval);
         return;
     }
 
@@ -169,7 +196,8 @@ ngx_http_north_jobs_claimed(ngx_http_north_pg_op_t *op, PGresult *res,
                       PQresultErrorMessage(res));
     }
 
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) == 0) {
+    /* the pg layer checked the shape: id, kind, user_id, attempts, ref */
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
         ngx_http_north_jobs_rest(jobs, jobs->mcf->jobs_interval);
         return;
     }

@@ -217,7 +217,7 @@ static volatile ngx_cycle_t         *ngx_http_north_jwt_cache_cycle;
 static ngx_http_north_pg_stmt_t  ngx_http_north_jwt_session_stmt =
     ngx_http_north_pg_stmt("north_jwt_session",
         "select revoked_at is null from north.sessions"
-        " where id = $1 and user_id = $2", 2);
+        " where id = $1 and user_id = $2", 2, 1);
 
 
 static ngx_int_t

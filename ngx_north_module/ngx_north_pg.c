@@ -25,6 +25,7 @@ typedef struct {
     ngx_connection_t            *c;
     ngx_uint_t                   state;
     ngx_http_north_pg_op_t      *op;        /* NULL once detached */
+    ngx_http_north_pg_stmt_t    *stmt;      /* in flight, even detached */
     PGresult                    *res;       /* result being collected */
     ngx_event_t                  timer;     /* connect or query timeout */
     ngx_event_t                  retry;     /* reconnect after backoff */
@@ -567,6 +568,7 @@ ngx_http_north_pg_run(ngx_http_north_pg_conn_t *pc, ngx_http_north_pg_op_t *op)
     stmt = op->stmt;
 
     pc->op = op;
+    pc->stmt = stmt;
     op->conn = pc;
     pc->c->idle = 0;
 
@@ -659,21 +661,22 @@ ngx_http_north_pg_complete(ngx_http_north_pg_conn_t *pc)
     res = pc->res;
     pc->res = NULL;
     op = pc->op;
+    stmt = pc->stmt;
+    pc->stmt = NULL;
 
     if (pc->state == NGX_HTTP_NORTH_PG_PREPARING
         && res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK)
     {
+        /*
+         * PostgreSQL has the statement now, whether or not its op is still
+         * here: a later PREPARE of it would fail with 42P05
+         */
+        pc->prepared[stmt->index / 64] |= (uint64_t) 1 << (stmt->index % 64);
+
         PQclear(res);
         res = NULL;
 
-        stmt = op ? op->stmt : NULL;
-
-        if (stmt == NULL) {
-            /* the request went away while its statement was prepared */
-            ngx_http_north_pg_state(pc, NGX_HTTP_NORTH_PG_QUERYING);
-
-        } else {
-            pc->prepared[stmt->index / 64] |= (uint64_t) 1 << (stmt->index % 64);
+        if (op != NULL) {
             pc->op = NULL;
             op->conn = NULL;
 
@@ -716,6 +719,14 @@ ngx_http_north_pg_complete(ngx_http_north_pg_conn_t *pc)
 
         } else if (res == NULL) {
             op->handler(op, NULL, NGX_HTTP_NORTH_PG_FAILED);
+
+        } else if (PQresultStatus(res) == PGRES_TUPLES_OK
+                   && PQnfields(res) != stmt->ncols)
+        {
+            ngx_log_error(NGX_LOG_ALERT, pc->pool->log, 0,
+                          "north pg: \"%s\" answered rows of %d columns,"
+                          " not %d", stmt->name, PQnfields(res), stmt->ncols);
+            op->handler(op, NULL, NGX_HTTP_NORTH_PG_MISSHAPEN);
 
         } else {
             op->handler(op, res, NGX_OK);
@@ -883,6 +894,7 @@ ngx_http_north_pg_close(ngx_http_north_pg_conn_t *pc)
     }
 
     pc->op = NULL;
+    pc->stmt = NULL;
     ngx_http_north_pg_state(pc, NGX_HTTP_NORTH_PG_DOWN);
 }
 
@@ -1082,6 +1094,8 @@ ngx_http_north_pg_status_text(ngx_int_t status)
         return "the database did not answer in time";
     case NGX_HTTP_NORTH_PG_BUSY:
         return "the database is overloaded";
+    case NGX_HTTP_NORTH_PG_MISSHAPEN:
+        return "the database answered in an unexpected shape";
     default:
         return "the database connection was lost";
     }
@@ -1091,6 +1105,10 @@ ngx_http_north_pg_status_text(ngx_int_t status)
 ngx_int_t
 ngx_http_north_pg_problem(ngx_http_request_t *r, ngx_int_t status)
 {
+    if (status == NGX_HTTP_NORTH_PG_MISSHAPEN) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     return ngx_http_north_problem(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                                   "database-unavailable",
                                   "Service temporarily unavailable",

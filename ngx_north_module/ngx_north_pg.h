@@ -14,15 +14,23 @@
 #define NGX_HTTP_NORTH_PG_MAX_STMTS   512
 
 
-/* A statement is prepared once per connection, on its first use there. */
+/*
+ * A statement is prepared once per connection, on its first use there.
+ * ncols is the shape of its rows: a result with rows of another number of
+ * columns never reaches a continuation (it ends as
+ * NGX_HTTP_NORTH_PG_MISSHAPEN, with an alert), so a continuation may read
+ * columns 0 .. ncols - 1 of any row by position.
+ */
 typedef struct {
     const char                  *name;
     const char                  *sql;
     int                          nparams;
+    int                          ncols;
     ngx_uint_t                   index;     /* assigned on first use */
 } ngx_http_north_pg_stmt_t;
 
-#define ngx_http_north_pg_stmt(name, sql, n)  { name, sql, n, 0 }
+#define ngx_http_north_pg_stmt(name, sql, nparams, ncols)                    \
+    { name, sql, nparams, ncols, 0 }
 
 
 /*
@@ -33,6 +41,7 @@ typedef struct {
 #define NGX_HTTP_NORTH_PG_TIMEDOUT     2   /* waited or ran too long */
 #define NGX_HTTP_NORTH_PG_FAILED       3   /* connection lost mid-query */
 #define NGX_HTTP_NORTH_PG_BUSY         4   /* wait queue full */
+#define NGX_HTTP_NORTH_PG_MISSHAPEN    5   /* rows not of the stmt's ncols */
 
 
 typedef struct ngx_http_north_pg_op_s  ngx_http_north_pg_op_t;
@@ -91,7 +100,7 @@ ngx_int_t ngx_http_north_pg_query_path(ngx_http_request_t *r,
     ngx_uint_t from_end, ngx_http_north_pg_stmt_t *stmt, const char *extra,
     ngx_http_north_pg_done_pt done, void *data);
 
-/* A problem+json 503/504 for an operation that had no result. */
+/* A problem+json 503 (500 when misshapen) for an operation with no result. */
 ngx_int_t ngx_http_north_pg_problem(ngx_http_request_t *r, ngx_int_t status);
 
 const char *ngx_http_north_pg_status_text(ngx_int_t status);

@@ -11,7 +11,10 @@ use Test::More;
 use Time::HiRes qw(sleep);
 use JSON::PP ();
 
-my ($port, $prefix) = north_nginx(name => 'plaid');
+# alerts this file provokes: a sealed token moved to another item, and the
+# worker it kills mid-sync (its pid is added below)
+my @expected = (qr/the access token of Plaid item item-moved does not open/);
+my ($port, $prefix) = north_nginx(name => 'plaid', expect_alerts => \@expected);
 my $n = 0;
 my $pw = 'maple syrup & snow 42';
 
@@ -262,6 +265,7 @@ ok(wait_for(20, sub { psql("select cursor <> :'a1' from north.plaid_items where 
     my $master = do { local @ARGV = "$prefix/logs/nginx.pid"; my $p = <>; chomp $p; $p };
     my ($worker) = `ps -o pid= --ppid $master` =~ /(\d+)/;
     ok($worker && kill('KILL', $worker), "the worker is killed mid-sync (pid $worker)");
+    push @expected, qr/worker process $worker exited on signal 9\b/;
 }
 plaid_sim('/__sim/config', { latency_ms => 0 });
 cmp_ok(psql("select count(*) from north.transactions where item_id = :'a0'", $item), '<',

@@ -71,24 +71,24 @@ static const char *const  north_analytics_currencies[] = {
 
 static ngx_http_north_pg_stmt_t  north_analytics_net_worth_stmt =
     ngx_http_north_pg_stmt("north_analytics_net_worth",
-        "select north.net_worth_json($1, $2)::text", 2);
+        "select north.net_worth_json($1, $2)::text", 2, 1);
 
 static ngx_http_north_pg_stmt_t  north_analytics_spending_stmt =
     ngx_http_north_pg_stmt("north_analytics_spending",
         "select north.spending_json($1, $2,"
-        " coalesce($3::date, north.user_today($1)), $4::boolean)::text", 4);
+        " coalesce($3::date, north.user_today($1)), $4::boolean)::text", 4, 1);
 
 static ngx_http_north_pg_stmt_t  north_analytics_categories_stmt =
     ngx_http_north_pg_stmt("north_analytics_categories",
-        "select north.categories_json($1::boolean)::text", 1);
+        "select north.categories_json($1::boolean)::text", 1, 1);
 
 static ngx_http_north_pg_stmt_t  north_analytics_rules_stmt =
     ngx_http_north_pg_stmt("north_analytics_rules",
-        "select north.category_user_rules_json($1)::text", 1);
+        "select north.category_user_rules_json($1)::text", 1, 1);
 
 static ngx_http_north_pg_stmt_t  north_analytics_rule_delete_stmt =
     ngx_http_north_pg_stmt("north_analytics_rule_delete",
-        "select north.category_rule_delete($1, $2::uuid)", 2);
+        "select north.category_rule_delete($1, $2::uuid)", 2, 1);
 
 #define NORTH_ANALYTICS_KIND                                                  \
     "case when $3::jsonb->>'type' in ('mortgage', 'loan', 'line_of_credit',"  \
@@ -98,7 +98,7 @@ static ngx_http_north_pg_stmt_t  north_analytics_manual_list_stmt =
     ngx_http_north_pg_stmt("north_analytics_manual_list",
         "select json_build_object('items', coalesce(json_agg("
         " north.manual_item_json(m) order by m.created_at, m.id), '[]'))::text"
-        " from north.manual_items m where m.user_id = $1", 1);
+        " from north.manual_items m where m.user_id = $1", 1, 1);
 
 static ngx_http_north_pg_stmt_t  north_analytics_manual_create_stmt =
     ngx_http_north_pg_stmt("north_analytics_manual_create",
@@ -109,12 +109,12 @@ static ngx_http_north_pg_stmt_t  north_analytics_manual_create_stmt =
         " coalesce($3::jsonb->>'currency', 'CAD'), $3::jsonb->>'notes'"
         " where $2::uuid is null and (select count(*) from north.manual_items"
         "       where user_id = $1) < " NORTH_ANALYTICS_MANUAL_MAX
-        " returning north.manual_item_json(m)::text", 3);
+        " returning north.manual_item_json(m)::text", 3, 1);
 
 static ngx_http_north_pg_stmt_t  north_analytics_manual_get_stmt =
     ngx_http_north_pg_stmt("north_analytics_manual_get",
         "select north.manual_item_json(m)::text from north.manual_items m"
-        " where m.user_id = $1 and m.id = $2::uuid", 2);
+        " where m.user_id = $1 and m.id = $2::uuid", 2, 1);
 
 static ngx_http_north_pg_stmt_t  north_analytics_manual_update_stmt =
     ngx_http_north_pg_stmt("north_analytics_manual_update",
@@ -130,12 +130,12 @@ static ngx_http_north_pg_stmt_t  north_analytics_manual_update_stmt =
         "         else m.notes end,"
         " updated_at = now()"
         " where m.user_id = $1 and m.id = $2::uuid"
-        " returning north.manual_item_json(m)::text", 3);
+        " returning north.manual_item_json(m)::text", 3, 1);
 
 static ngx_http_north_pg_stmt_t  north_analytics_manual_delete_stmt =
     ngx_http_north_pg_stmt("north_analytics_manual_delete",
         "delete from north.manual_items m"
-        " where m.user_id = $1 and m.id = $2::uuid returning null", 2);
+        " where m.user_id = $1 and m.id = $2::uuid returning null", 2, 1);
 
 
 /* GET /v1/analytics/net-worth?range=1m|3m|1y|all */
@@ -551,21 +551,21 @@ static ngx_http_north_pg_stmt_t  north_analytics_export_rules =
         "select r.id::text, to_jsonb(r)::text"
         " from north.category_user_rules r"
         " where r.user_id = $1 and ($2::uuid is null or r.id > $2::uuid)"
-        " order by r.id limit $3::int", 3);
+        " order by r.id limit $3::int", 3, 2);
 
 static ngx_http_north_pg_stmt_t  north_analytics_erase_rules =
     ngx_http_north_pg_stmt("north_analytics_erase_rules",
-        "delete from north.category_user_rules where user_id = $1", 1);
+        "delete from north.category_user_rules where user_id = $1", 1, 0);
 
 static ngx_http_north_pg_stmt_t  north_analytics_export_manual =
     ngx_http_north_pg_stmt("north_analytics_export_manual",
         "select m.id::text, to_jsonb(m)::text from north.manual_items m"
         " where m.user_id = $1 and ($2::uuid is null or m.id > $2::uuid)"
-        " order by m.id limit $3::int", 3);
+        " order by m.id limit $3::int", 3, 2);
 
 static ngx_http_north_pg_stmt_t  north_analytics_erase_manual =
     ngx_http_north_pg_stmt("north_analytics_erase_manual",
-        "delete from north.manual_items where user_id = $1", 1);
+        "delete from north.manual_items where user_id = $1", 1, 0);
 
 /* keyed by source and day: "uuid/YYYY-MM-DD" */
 static ngx_http_north_pg_stmt_t  north_analytics_export_snapshots =
@@ -575,11 +575,11 @@ static ngx_http_north_pg_stmt_t  north_analytics_export_snapshots =
         " where s.user_id = $1 and ($2::text is null"
         "   or (s.source_id, s.day) > (split_part($2, '/', 1)::uuid,"
         "                              split_part($2, '/', 2)::date))"
-        " order by s.source_id, s.day limit $3::int", 3);
+        " order by s.source_id, s.day limit $3::int", 3, 2);
 
 static ngx_http_north_pg_stmt_t  north_analytics_erase_snapshots =
     ngx_http_north_pg_stmt("north_analytics_erase_snapshots",
-        "delete from north.balance_snapshots where user_id = $1", 1);
+        "delete from north.balance_snapshots where user_id = $1", 1, 0);
 
 
 ngx_http_north_privacy_part_t  north_analytics_privacy[] = {

@@ -141,29 +141,29 @@ static ngx_http_north_pg_stmt_t  north_auth_register_stmt =
     ngx_http_north_pg_stmt("north_auth_register",
         "select user_id, session_id, email from north.auth_register("
         "$1, $2, $3::text[], $4, $5, $6, $7::inet, $8, $9, $10, $11::bytea,"
-        " $12::interval)", 12);
+        " $12::interval)", 12, 3);
 
 static ngx_http_north_pg_stmt_t  north_auth_user_stmt =
     ngx_http_north_pg_stmt("north_auth_user",
         "select id, email, password_hash,"
         " ceil(extract(epoch from locked_until - now()))::int"
-        " from north.users where lower(email) = lower($1)", 1);
+        " from north.users where lower(email) = lower($1)", 1, 4);
 
 static ngx_http_north_pg_stmt_t  north_auth_login_stmt =
     ngx_http_north_pg_stmt("north_auth_login",
         "select status, session_id, retry_after from north.auth_login_result("
         "$1, $2, " NORTH_AUTH_MAX_FAILURES ", '" NORTH_AUTH_FAILURE_WINDOW
         "', '" NORTH_AUTH_LOCKOUT "', $3::inet, $4, $5, $6, $7::bytea,"
-        " $8::interval)", 8);
+        " $8::interval)", 8, 3);
 
 static ngx_http_north_pg_stmt_t  north_auth_refresh_stmt =
     ngx_http_north_pg_stmt("north_auth_refresh",
         "select status, user_id, session_id, email from north.auth_refresh("
-        "$1::bytea, $2::bytea, $3::interval)", 3);
+        "$1::bytea, $2::bytea, $3::interval)", 3, 4);
 
 static ngx_http_north_pg_stmt_t  north_auth_revoke_stmt =
     ngx_http_north_pg_stmt("north_auth_revoke",
-        "select north.auth_session_revoke($1, $2, $3)", 3);
+        "select north.auth_session_revoke($1, $2, $3)", 3, 1);
 
 static ngx_http_north_pg_stmt_t  north_auth_sessions_stmt =
     ngx_http_north_pg_stmt("north_auth_sessions",
@@ -183,16 +183,16 @@ static ngx_http_north_pg_stmt_t  north_auth_sessions_stmt =
         "         and exists (select 1 from north.refresh_tokens t"
         "                     where t.session_id = s.id and t.used_at is null"
         "                       and t.expires_at > now())"
-        "       order by s.created_at desc limit 100) s", 2);
+        "       order by s.created_at desc limit 100) s", 2, 1);
 
 static ngx_http_north_pg_stmt_t  north_auth_password_user_stmt =
     ngx_http_north_pg_stmt("north_auth_password_user",
-        "select email, password_hash from north.users where id = $1", 1);
+        "select email, password_hash from north.users where id = $1", 1, 2);
 
 static ngx_http_north_pg_stmt_t  north_auth_password_stmt =
     ngx_http_north_pg_stmt("north_auth_password",
         "select revoked_session from north.auth_password_change($1, $2, $3)",
-        3);
+        3, 1);
 
 static ngx_http_north_pg_stmt_t  north_auth_enroll_stmt =
     ngx_http_north_pg_stmt("north_auth_enroll",
@@ -202,23 +202,23 @@ static ngx_http_north_pg_stmt_t  north_auth_enroll_stmt =
         " set public_key = excluded.public_key, name = excluded.name,"
         "     platform = excluded.platform, enrolled_at = now()"
         " returning to_char(enrolled_at at time zone 'UTC',"
-        "                   'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')", 5);
+        "                   'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')", 5, 1);
 
 static ngx_http_north_pg_stmt_t  north_auth_device_key_stmt =
     ngx_http_north_pg_stmt("north_auth_device_key",
         "select d.public_key, d.name, d.platform, u.email"
         " from north.devices d join north.users u on u.id = d.user_id"
-        " where d.user_id = $1 and d.device_id = $2", 2);
+        " where d.user_id = $1 and d.device_id = $2", 2, 4);
 
 static ngx_http_north_pg_stmt_t  north_auth_bio_session_stmt =
     ngx_http_north_pg_stmt("north_auth_bio_session",
         "select north.auth_session_open($1, 'biometric', $2::inet, $3, $4, $5,"
-        " $6::bytea, $7::interval)", 7);
+        " $6::bytea, $7::interval)", 7, 1);
 
 static ngx_http_north_pg_stmt_t  north_auth_remove_stmt =
     ngx_http_north_pg_stmt("north_auth_remove",
         "delete from north.devices where user_id = $1 and device_id = $2"
-        " returning 1", 2);
+        " returning 1", 2, 1);
 
 
 /* POST /v1/auth/register */
@@ -1603,11 +1603,11 @@ static ngx_http_north_pg_stmt_t  north_auth_export_sessions =
     ngx_http_north_pg_stmt("north_auth_export_sessions",
         "select id::text, to_jsonb(s)::text from north.sessions s"
         " where user_id = $1 and ($2::uuid is null or id > $2::uuid)"
-        " order by s.id limit $3::int", 3);
+        " order by s.id limit $3::int", 3, 2);
 
 static ngx_http_north_pg_stmt_t  north_auth_erase_sessions =
     ngx_http_north_pg_stmt("north_auth_erase_sessions",
-        "delete from north.sessions where user_id = $1", 1);
+        "delete from north.sessions where user_id = $1", 1, 0);
 
 /* the tokens' hashes are credentials, not the user's data: left out */
 static ngx_http_north_pg_stmt_t  north_auth_export_refresh =
@@ -1618,12 +1618,12 @@ static ngx_http_north_pg_stmt_t  north_auth_export_refresh =
         " join north.sessions s on s.id = t.session_id"
         " where s.user_id = $1"
         "   and ($2::text is null or t.token_hash > decode($2, 'hex'))"
-        " order by t.token_hash limit $3::int", 3);
+        " order by t.token_hash limit $3::int", 3, 2);
 
 static ngx_http_north_pg_stmt_t  north_auth_erase_refresh =
     ngx_http_north_pg_stmt("north_auth_erase_refresh",
         "delete from north.refresh_tokens where session_id in"
-        " (select id from north.sessions where user_id = $1)", 1);
+        " (select id from north.sessions where user_id = $1)", 1, 0);
 
 static ngx_http_north_pg_stmt_t  north_auth_export_devices =
     ngx_http_north_pg_stmt("north_auth_export_devices",
@@ -1632,11 +1632,11 @@ static ngx_http_north_pg_stmt_t  north_auth_export_devices =
         "                       encode(public_key, 'base64')))::text"
         " from north.devices d"
         " where user_id = $1 and ($2::text is null or device_id > $2::text)"
-        " order by d.device_id limit $3::int", 3);
+        " order by d.device_id limit $3::int", 3, 2);
 
 static ngx_http_north_pg_stmt_t  north_auth_erase_devices =
     ngx_http_north_pg_stmt("north_auth_erase_devices",
-        "delete from north.devices where user_id = $1", 1);
+        "delete from north.devices where user_id = $1", 1, 0);
 
 
 ngx_http_north_privacy_part_t  north_auth_privacy[] = {

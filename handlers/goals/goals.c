@@ -75,30 +75,30 @@ static ngx_http_north_pg_stmt_t  north_goals_rows_stmt =
     ngx_http_north_pg_stmt("north_goals_rows",
         "select goal::text, saved, target, today, target_date, pace,"
         " pace_days, milestones::text"
-        " from north.goal_rows($1, $2::uuid)", 2);
+        " from north.goal_rows($1, $2::uuid)", 2, 8);
 
 static ngx_http_north_pg_stmt_t  north_goals_create_stmt =
     ngx_http_north_pg_stmt("north_goals_create",
-        "select status, id from north.goal_create($1, $2::jsonb)", 2);
+        "select status, id from north.goal_create($1, $2::jsonb)", 2, 2);
 
 static ngx_http_north_pg_stmt_t  north_goals_update_stmt =
     ngx_http_north_pg_stmt("north_goals_update",
-        "select north.goal_update($1, $2::uuid, $3::jsonb)", 3);
+        "select north.goal_update($1, $2::uuid, $3::jsonb)", 3, 1);
 
 static ngx_http_north_pg_stmt_t  north_goals_delete_stmt =
     ngx_http_north_pg_stmt("north_goals_delete",
         "delete from north.goals where user_id = $1 and id = $2::uuid"
-        " returning id", 2);
+        " returning id", 2, 1);
 
 static ngx_http_north_pg_stmt_t  north_goals_contribute_stmt =
     ngx_http_north_pg_stmt("north_goals_contribute",
         "select status, id from north.goal_contribute($1, $2::uuid,"
         " ($3::jsonb->>'amount_cents')::bigint, ($3::jsonb->>'date')::date,"
-        " $3::jsonb->>'note')", 3);
+        " $3::jsonb->>'note')", 3, 2);
 
 static ngx_http_north_pg_stmt_t  north_goals_record_stmt =
     ngx_http_north_pg_stmt("north_goals_record",
-        "select north.goal_milestones_record($1, $2::uuid[], $3::int[])", 3);
+        "select north.goal_milestones_record($1, $2::uuid[], $3::int[])", 3, 1);
 
 
 /* GET, POST /v1/goals */
@@ -767,21 +767,21 @@ static ngx_http_north_pg_stmt_t  north_goals_export_goals =
     ngx_http_north_pg_stmt("north_goals_export_goals",
         "select g.id::text, to_jsonb(g)::text from north.goals g"
         " where g.user_id = $1 and ($2::uuid is null or g.id > $2::uuid)"
-        " order by g.id limit $3::int", 3);
+        " order by g.id limit $3::int", 3, 2);
 
 static ngx_http_north_pg_stmt_t  north_goals_erase_goals =
     ngx_http_north_pg_stmt("north_goals_erase_goals",
-        "delete from north.goals where user_id = $1", 1);
+        "delete from north.goals where user_id = $1", 1, 0);
 
 static ngx_http_north_pg_stmt_t  north_goals_export_contributions =
     ngx_http_north_pg_stmt("north_goals_export_contributions",
         "select c.id::text, to_jsonb(c)::text from north.goal_contributions c"
         " where c.user_id = $1 and ($2::uuid is null or c.id > $2::uuid)"
-        " order by c.id limit $3::int", 3);
+        " order by c.id limit $3::int", 3, 2);
 
 static ngx_http_north_pg_stmt_t  north_goals_erase_contributions =
     ngx_http_north_pg_stmt("north_goals_erase_contributions",
-        "delete from north.goal_contributions where user_id = $1", 1);
+        "delete from north.goal_contributions where user_id = $1", 1, 0);
 
 /* keyed by goal and percent: "uuid/25" */
 static ngx_http_north_pg_stmt_t  north_goals_export_milestones =
@@ -791,11 +791,11 @@ static ngx_http_north_pg_stmt_t  north_goals_export_milestones =
         " where m.user_id = $1 and ($2::text is null"
         "   or (m.goal_id, m.percent) > (split_part($2, '/', 1)::uuid,"
         "                                split_part($2, '/', 2)::int))"
-        " order by m.goal_id, m.percent limit $3::int", 3);
+        " order by m.goal_id, m.percent limit $3::int", 3, 2);
 
 static ngx_http_north_pg_stmt_t  north_goals_erase_milestones =
     ngx_http_north_pg_stmt("north_goals_erase_milestones",
-        "delete from north.goal_milestones where user_id = $1", 1);
+        "delete from north.goal_milestones where user_id = $1", 1, 0);
 
 
 /* erased last part first: milestones and contributions before goals */

@@ -88,18 +88,18 @@ static ngx_http_north_pg_stmt_t  north_plaid_link_state_stmt =
         " from north.users u"
         " left join north.plaid_items i on i.id = $2::uuid"
         "                              and i.user_id = u.id"
-        " where u.id = $1", 2);
+        " where u.id = $1", 2, 6);
 
 static ngx_http_north_pg_stmt_t  north_plaid_consent_stmt =
     ngx_http_north_pg_stmt("north_plaid_consent",
         "select north.consent_granted($1, 'bank_data'),"
         " exists (select 1 from north.plaid_items"
-        "         where user_id = $1 and institution_id = $2)", 2);
+        "         where user_id = $1 and institution_id = $2)", 2, 2);
 
 static ngx_http_north_pg_stmt_t  north_plaid_link_stmt =
     ngx_http_north_pg_stmt("north_plaid_link",
         "select status, item_id from north.plaid_link($1, $2, $3, $4, $5,"
-        " $6::jsonb)", 6);
+        " $6::jsonb)", 6, 2);
 
 static ngx_http_north_pg_stmt_t  north_plaid_item_stmt =
     ngx_http_north_pg_stmt("north_plaid_item",
@@ -115,7 +115,7 @@ static ngx_http_north_pg_stmt_t  north_plaid_item_stmt =
         "     'available_cents', a.available_cents,"
         "     'limit_cents', a.limit_cents) order by a.name)"
         "   from north.accounts a where a.item_id = i.id), '[]'))"
-        " from north.plaid_items i where i.id = $1", 1);
+        " from north.plaid_items i where i.id = $1", 1, 1);
 
 static ngx_http_north_pg_stmt_t  north_plaid_items_stmt =
     ngx_http_north_pg_stmt("north_plaid_items",
@@ -130,18 +130,18 @@ static ngx_http_north_pg_stmt_t  north_plaid_items_stmt =
         "  'accounts', (select count(*) from north.accounts a"
         "               where a.item_id = i.id))"
         " order by i.created_at), '[]'))"
-        " from north.plaid_items i where i.user_id = $1", 1);
+        " from north.plaid_items i where i.user_id = $1", 1, 1);
 
 static ngx_http_north_pg_stmt_t  north_plaid_unlink_stmt =
     ngx_http_north_pg_stmt("north_plaid_unlink",
-        "select * from north.plaid_unlink($1, $2::uuid)", 2);
+        "select * from north.plaid_unlink($1, $2::uuid)", 2, 1);
 
 static ngx_http_north_pg_stmt_t  north_plaid_sync_stmt =
     ngx_http_north_pg_stmt("north_plaid_sync",
         "select i.health, case when i.health <> 'login_required'"
         "                      then north.plaid_sync_queue(i.id)::text end"
         " from north.plaid_items i where i.id = $2::uuid and i.user_id = $1",
-        2);
+        2, 2);
 
 static ngx_http_north_pg_stmt_t  north_plaid_accounts_stmt =
     ngx_http_north_pg_stmt("north_plaid_accounts",
@@ -158,7 +158,7 @@ static ngx_http_north_pg_stmt_t  north_plaid_accounts_stmt =
         " order by i.institution_id, a.type, a.name), '[]'))"
         " from north.accounts a"
         " left join north.plaid_items i on i.id = a.item_id"
-        " where a.user_id = $1", 1);
+        " where a.user_id = $1", 1, 1);
 
 static ngx_http_north_pg_stmt_t  north_plaid_transactions_stmt =
     ngx_http_north_pg_stmt("north_plaid_transactions",
@@ -182,28 +182,28 @@ static ngx_http_north_pg_stmt_t  north_plaid_transactions_stmt =
         "  'next_cursor', (max(t.date::text || '_' || t.id::text)"
         "                  filter (where t.n = $10::int))"
         "                 || case when count(*) > $10::int then '' end)"
-        " from page t", 10);
+        " from page t", 10, 1);
 
 static ngx_http_north_pg_stmt_t  north_plaid_tx_update_stmt =
     ngx_http_north_pg_stmt("north_plaid_tx_update",
         "select status, body::text"
-        " from north.transaction_edit($1, $2::uuid, $3::jsonb, $4)", 4);
+        " from north.transaction_edit($1, $2::uuid, $3::jsonb, $4)", 4, 2);
 
 static ngx_http_north_pg_stmt_t  north_plaid_key_stmt =
     ngx_http_north_pg_stmt("north_plaid_key",
         "select x, y, coalesce(expired_at <= now(), false)"
-        " from north.plaid_webhook_keys where kid = $1", 1);
+        " from north.plaid_webhook_keys where kid = $1", 1, 3);
 
 static ngx_http_north_pg_stmt_t  north_plaid_key_store_stmt =
     ngx_http_north_pg_stmt("north_plaid_key_store",
         "insert into north.plaid_webhook_keys (kid, x, y, expired_at)"
         " values ($1, $2, $3, to_timestamp($4::bigint))"
         " on conflict (kid) do update set x = excluded.x, y = excluded.y,"
-        " expired_at = excluded.expired_at, fetched_at = now()", 4);
+        " expired_at = excluded.expired_at, fetched_at = now()", 4, 0);
 
 static ngx_http_north_pg_stmt_t  north_plaid_webhook_stmt =
     ngx_http_north_pg_stmt("north_plaid_webhook",
-        "select user_id from north.plaid_webhook($1, $2, $3, $4)", 4);
+        "select user_id from north.plaid_webhook($1, $2, $3, $4)", 4, 1);
 
 
 /* POST /v1/plaid/link-token: {"item_id"?} for update mode */
@@ -1280,32 +1280,32 @@ static ngx_http_north_pg_stmt_t  north_plaid_export_items =
         " (to_jsonb(i) - 'access_token' - 'token_key_id')::text"
         " from north.plaid_items i"
         " where i.user_id = $1 and ($2::uuid is null or i.id > $2::uuid)"
-        " order by i.id limit $3::int", 3);
+        " order by i.id limit $3::int", 3, 2);
 
 /* unlinked here at once, removed at Plaid by the plaid.remove job */
 static ngx_http_north_pg_stmt_t  north_plaid_erase_items =
     ngx_http_north_pg_stmt("north_plaid_erase_items",
-        "select * from north.plaid_unlink($1, null)", 1);
+        "select * from north.plaid_unlink($1, null)", 1, 1);
 
 static ngx_http_north_pg_stmt_t  north_plaid_export_accounts =
     ngx_http_north_pg_stmt("north_plaid_export_accounts",
         "select a.id::text, to_jsonb(a)::text from north.accounts a"
         " where a.user_id = $1 and ($2::uuid is null or a.id > $2::uuid)"
-        " order by a.id limit $3::int", 3);
+        " order by a.id limit $3::int", 3, 2);
 
 static ngx_http_north_pg_stmt_t  north_plaid_erase_accounts =
     ngx_http_north_pg_stmt("north_plaid_erase_accounts",
-        "delete from north.accounts where user_id = $1", 1);
+        "delete from north.accounts where user_id = $1", 1, 0);
 
 static ngx_http_north_pg_stmt_t  north_plaid_export_transactions =
     ngx_http_north_pg_stmt("north_plaid_export_transactions",
         "select t.id::text, to_jsonb(t)::text from north.transactions t"
         " where t.user_id = $1 and ($2::uuid is null or t.id > $2::uuid)"
-        " order by t.id limit $3::int", 3);
+        " order by t.id limit $3::int", 3, 2);
 
 static ngx_http_north_pg_stmt_t  north_plaid_erase_transactions =
     ngx_http_north_pg_stmt("north_plaid_erase_transactions",
-        "delete from north.transactions where user_id = $1", 1);
+        "delete from north.transactions where user_id = $1", 1, 0);
 
 
 ngx_http_north_privacy_part_t  north_plaid_privacy[] = {

@@ -82,12 +82,12 @@ static ngx_http_north_pg_stmt_t  north_plaid_sync_begin_stmt =
     ngx_http_north_pg_stmt("north_plaid_sync_begin",
         "select status, plaid_item_id, access_token, token_key_id, cursor"
         " from north.plaid_sync_begin($1::uuid, '" NORTH_PLAID_SYNC_LEASE
-        "')", 1);
+        "')", 1, 5);
 
 static ngx_http_north_pg_stmt_t  north_plaid_sync_apply_stmt =
     ngx_http_north_pg_stmt("north_plaid_sync_apply",
         "select has_more, next_cursor, rows"
-        " from north.plaid_apply_page($1::uuid, $2::jsonb)", 2);
+        " from north.plaid_apply_page($1::uuid, $2::jsonb)", 2, 3);
 
 static ngx_http_north_pg_stmt_t  north_plaid_sync_release_stmt =
     ngx_http_north_pg_stmt("north_plaid_sync_release",
@@ -95,7 +95,7 @@ static ngx_http_north_pg_stmt_t  north_plaid_sync_release_stmt =
         " health = case when $2::text is null then health else $2 end,"
         " health_detail = case when $2::text is null then health_detail"
         "                      else $3 end"
-        " where id = $1::uuid", 3);
+        " where id = $1::uuid", 3, 0);
 
 static ngx_http_north_pg_stmt_t  north_plaid_remove_next_stmt =
     ngx_http_north_pg_stmt("north_plaid_remove_next",
@@ -106,18 +106,18 @@ static ngx_http_north_pg_stmt_t  north_plaid_remove_next_stmt =
         "               where q.leased_until is null or q.leased_until < now()"
         "               order by q.id for update skip locked limit 1)"
         " returning r.id, r.plaid_item_id, r.access_token, r.token_key_id",
-        0);
+        0, 4);
 
 static ngx_http_north_pg_stmt_t  north_plaid_remove_done_stmt =
     ngx_http_north_pg_stmt("north_plaid_remove_done",
-        "delete from north.plaid_removals where id = $1::bigint", 1);
+        "delete from north.plaid_removals where id = $1::bigint", 1, 0);
 
 static ngx_http_north_pg_stmt_t  north_plaid_remove_failed_stmt =
     ngx_http_north_pg_stmt("north_plaid_remove_failed",
         "update north.plaid_removals set last_error = $2,"
         " leased_until = now() + least(interval '1 hour',"
         "                              interval '10 seconds' * power(2, attempts))"
-        " where id = $1::bigint", 2);
+        " where id = $1::bigint", 2, 0);
 
 
 /* plaid.sync: the job's ref is the item */

@@ -80,12 +80,12 @@ static const char *const  north_privacy_request_kinds[] = {
 
 static ngx_http_north_pg_stmt_t  north_privacy_consents_stmt =
     ngx_http_north_pg_stmt("north_privacy_consents",
-        "select north.consents_json($1, $2)", 2);
+        "select north.consents_json($1, $2)", 2, 1);
 
 static ngx_http_north_pg_stmt_t  north_privacy_consent_set_stmt =
     ngx_http_north_pg_stmt("north_privacy_consent_set",
         "select status, consents from north.consent_set($1, $2, $3::boolean,"
-        " $4, $5::inet)", 5);
+        " $4, $5::inet)", 5, 2);
 
 static ngx_http_north_pg_stmt_t  north_privacy_access_log_stmt =
     ngx_http_north_pg_stmt("north_privacy_access_log",
@@ -112,13 +112,13 @@ static ngx_http_north_pg_stmt_t  north_privacy_access_log_stmt =
         "  'next_cursor', (max(p.id::text) filter (where p.n = $3::int))"
         "                 || case when count(*) > $3::int then '' end)"
         " from (select page.*, row_number() over (order by id desc) n"
-        "       from page) p", 3);
+        "       from page) p", 3, 1);
 
 static ngx_http_north_pg_stmt_t  north_privacy_request_new_stmt =
     ngx_http_north_pg_stmt("north_privacy_request_new",
         "insert into north.privacy_requests (user_id, kind, details)"
         " values ($1, $2, $3)"
-        " returning north.privacy_request_json(privacy_requests)", 3);
+        " returning north.privacy_request_json(privacy_requests)", 3, 1);
 
 static ngx_http_north_pg_stmt_t  north_privacy_requests_stmt =
     ngx_http_north_pg_stmt("north_privacy_requests",
@@ -137,7 +137,7 @@ static ngx_http_north_pg_stmt_t  north_privacy_requests_stmt =
         "                       '[]'),"
         "  'next_cursor', (max((q).id::text) filter (where n = $3::int))"
         "                 || case when count(*) > $3::int then '' end)"
-        " from page", 3);
+        " from page", 3, 1);
 
 
 /* GET /v1/privacy/consents */
@@ -894,7 +894,7 @@ north_privacy_erase_step(ngx_http_north_job_t *job)
 
     static ngx_http_north_pg_stmt_t  finish =
         ngx_http_north_pg_stmt("north_privacy_erase_finish",
-            "select north.erasure_finish($1, $2)", 2);
+            "select north.erasure_finish($1, $2)", 2, 1);
 
     /* the part before this one, in this service or the one before */
     for ( ;; ) {
@@ -991,48 +991,48 @@ static ngx_http_north_pg_stmt_t  north_privacy_export_consents =
     ngx_http_north_pg_stmt("north_privacy_export_consents",
         "select id::text, to_jsonb(c)::text from north.consents c"
         " where user_id = $1 and ($2::bigint is null or id > $2::bigint)"
-        " order by c.id limit $3::int", 3);
+        " order by c.id limit $3::int", 3, 2);
 
 static ngx_http_north_pg_stmt_t  north_privacy_erase_consents =
     ngx_http_north_pg_stmt("north_privacy_erase_consents",
-        "delete from north.consents where user_id = $1", 1);
+        "delete from north.consents where user_id = $1", 1, 0);
 
 static ngx_http_north_pg_stmt_t  north_privacy_export_requests =
     ngx_http_north_pg_stmt("north_privacy_export_requests",
         "select id::text, to_jsonb(q)::text from north.privacy_requests q"
         " where user_id = $1 and ($2::uuid is null or id > $2::uuid)"
-        " order by q.id limit $3::int", 3);
+        " order by q.id limit $3::int", 3, 2);
 
 static ngx_http_north_pg_stmt_t  north_privacy_erase_requests =
     ngx_http_north_pg_stmt("north_privacy_erase_requests",
-        "delete from north.privacy_requests where user_id = $1", 1);
+        "delete from north.privacy_requests where user_id = $1", 1, 0);
 
 static ngx_http_north_pg_stmt_t  north_privacy_export_idempotency =
     ngx_http_north_pg_stmt("north_privacy_export_idempotency",
         "select key, to_jsonb(k)::text from north.idempotency_keys k"
         " where user_id = $1 and ($2::text is null or key > $2::text)"
-        " order by k.key limit $3::int", 3);
+        " order by k.key limit $3::int", 3, 2);
 
 static ngx_http_north_pg_stmt_t  north_privacy_erase_idempotency =
     ngx_http_north_pg_stmt("north_privacy_erase_idempotency",
-        "delete from north.idempotency_keys where user_id = $1", 1);
+        "delete from north.idempotency_keys where user_id = $1", 1, 0);
 
 static ngx_http_north_pg_stmt_t  north_privacy_export_jobs =
     ngx_http_north_pg_stmt("north_privacy_export_jobs",
         "select id::text, to_jsonb(j)::text from north.jobs j"
         " where user_id = $1 and ($2::bigint is null or id > $2::bigint)"
-        " order by j.id limit $3::int", 3);
+        " order by j.id limit $3::int", 3, 2);
 
 static ngx_http_north_pg_stmt_t  north_privacy_erase_jobs =
     ngx_http_north_pg_stmt("north_privacy_erase_jobs",
         "delete from north.jobs where user_id = $1"
-        " and kind <> 'privacy.erase'", 1);
+        " and kind <> 'privacy.erase'", 1, 0);
 
 static ngx_http_north_pg_stmt_t  north_privacy_export_erasures =
     ngx_http_north_pg_stmt("north_privacy_export_erasures",
         "select user_id::text, to_jsonb(e)::text from north.erasures e"
         " where user_id = $1 and ($2::uuid is null or user_id > $2::uuid)"
-        " order by e.user_id limit $3::int", 3);
+        " order by e.user_id limit $3::int", 3, 2);
 
 /* the audit rows are kept, whose subject is then an id nothing maps */
 static ngx_http_north_pg_stmt_t  north_privacy_export_audit =
@@ -1041,7 +1041,7 @@ static ngx_http_north_pg_stmt_t  north_privacy_export_audit =
         " (to_jsonb(a) - 'record' - 'hash' - 'prev_hash')::text"
         " from north.audit_log a"
         " where subject = $1 and ($2::bigint is null or id > $2::bigint)"
-        " order by a.subject, a.id limit $3::int", 3);
+        " order by a.subject, a.id limit $3::int", 3, 2);
 
 
 ngx_http_north_privacy_part_t  north_privacy_parts[] = {

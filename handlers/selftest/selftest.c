@@ -27,7 +27,7 @@ static ngx_int_t north_selftest_arg(ngx_http_request_t *r, char *name,
 
 static ngx_http_north_pg_stmt_t  north_selftest_sleep_stmt =
     ngx_http_north_pg_stmt("north_selftest_sleep",
-        "select $1::int as ms, pg_sleep($1::int / 1000.0)", 1);
+        "select $1::int as ms, pg_sleep($1::int / 1000.0)", 1, 2);
 
 
 static ngx_int_t
@@ -98,15 +98,11 @@ static ngx_int_t
 north_selftest_sleep_done(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_int_t status)
 {
-    if (res == NULL) {
-        return ngx_http_north_pg_problem(r, status);
-    }
+    ngx_int_t  rc;
 
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "north selftest: sleep failed: %s",
-                      PQresultErrorMessage(res));
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    rc = ngx_http_north_pg_result(r, res, status, 1);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     return ngx_http_north_json_send(r, NGX_HTTP_OK,

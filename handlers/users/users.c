@@ -71,17 +71,17 @@ static ngx_http_north_pg_stmt_t  north_users_get_stmt =
         "select north.profile_json(u)::text,"
         " north.profile_etag(north.profile_json(u))"
         " from north.users u"
-        " where u.id = $1 and u.erasure_requested_at is null", 1);
+        " where u.id = $1 and u.erasure_requested_at is null", 1, 2);
 
 static ngx_http_north_pg_stmt_t  north_users_password_stmt =
     ngx_http_north_pg_stmt("north_users_password",
         "select password_hash from north.users"
-        " where id = $1 and erasure_requested_at is null", 1);
+        " where id = $1 and erasure_requested_at is null", 1, 1);
 
 static ngx_http_north_pg_stmt_t  north_users_update_stmt =
     ngx_http_north_pg_stmt("north_users_update",
         "select status, profile::text, etag from north.profile_update("
-        "$1, $2, $3::jsonb, $4::inet)", 4);
+        "$1, $2, $3::jsonb, $4::inet)", 4, 3);
 
 static ngx_http_north_pg_stmt_t  north_users_reauth_stmt =
     ngx_http_north_pg_stmt("north_users_reauth",
@@ -91,13 +91,13 @@ static ngx_http_north_pg_stmt_t  north_users_reauth_stmt =
         NORTH_USERS_REAUTH_WINDOW "'"
         " from north.users u join north.sessions s on s.user_id = u.id"
         " where u.id = $1 and s.id = $2 and u.erasure_requested_at is null",
-        2);
+        2, 2);
 
 static ngx_http_north_pg_stmt_t  north_users_erase_stmt =
     ngx_http_north_pg_stmt("north_users_erase",
         "select revoked_session, to_char(requested_at at time zone 'UTC',"
         " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-        " from north.erasure_request($1, $2)", 2);
+        " from north.erasure_request($1, $2)", 2, 2);
 
 
 /* /v1/me: one location, three methods */
@@ -636,22 +636,22 @@ static ngx_http_north_pg_stmt_t  north_users_export_profile =
         "select id::text, (to_jsonb(u) - 'password_hash')::text"
         " from north.users u"
         " where id = $1 and ($2::uuid is null or id > $2::uuid)"
-        " order by u.id limit $3::int", 3);
+        " order by u.id limit $3::int", 3, 2);
 
 /* the user row goes last: whatever a service left behind cascades */
 static ngx_http_north_pg_stmt_t  north_users_erase_profile =
     ngx_http_north_pg_stmt("north_users_erase_profile",
-        "delete from north.users where id = $1", 1);
+        "delete from north.users where id = $1", 1, 0);
 
 static ngx_http_north_pg_stmt_t  north_users_export_changes =
     ngx_http_north_pg_stmt("north_users_export_changes",
         "select id::text, to_jsonb(c)::text from north.profile_changes c"
         " where user_id = $1 and ($2::bigint is null or id > $2::bigint)"
-        " order by c.id limit $3::int", 3);
+        " order by c.id limit $3::int", 3, 2);
 
 static ngx_http_north_pg_stmt_t  north_users_erase_changes =
     ngx_http_north_pg_stmt("north_users_erase_changes",
-        "delete from north.profile_changes where user_id = $1", 1);
+        "delete from north.profile_changes where user_id = $1", 1, 0);
 
 
 ngx_http_north_privacy_part_t  north_users_privacy[] = {

@@ -21,7 +21,8 @@ use JSON::PP ();
 
 our @EXPORT = qw(north_root north_stack north_http_config north_nginx
     north_http psql jwt jwt_secret new_session session_token es256_key
-    es256_public_pem problem_ok fields_of plaid_sim plaid_link wait_for);
+    es256_public_pem problem_ok fields_of plaid_sim plaid_link wait_for
+    nginx_faults);
 
 my $Root = abs_path(dirname(__FILE__) . '/../../..');
 
@@ -154,8 +155,11 @@ my %Nginx;
 # The AES-256 data key (32 bytes, base64) of the suites' nginx.
 my $DataKey = 'bm9ydGgtdGVzdC1kYXRhLWtleS0wMTIzNDU2Nzg5YWI=';
 
-# Starts nginx (master and one worker) with the shipped routes unless
-# api => 0, plus http and server snippets; returns its port.
+# Starts nginx (master and one worker unless workers => N) with the shipped
+# routes unless api => 0, plus http and server snippets; returns its port.
+# The file fails when, at its end, this nginx's master is gone or another
+# has taken its pid file, or its error log holds a fault (nginx_faults):
+# alerts the file provokes are listed in expect_alerts => [qr/.../, ...].
 sub north_nginx {
     my (%o) = @_;
     my $name = $o{name} // 'flow';
@@ -164,6 +168,11 @@ sub north_nginx {
                                   LocalPort => 0) or die $!;
     my $port = $s->sockport;
     close $s;
+    # an nginx an interrupted run left on this prefix goes first
+    if (my $stale = read_pid("$prefix/logs/nginx.pid")) {
+        kill 'QUIT', $stale;
+        for (1 .. 100) { last unless kill 0, $stale; sleep 0.05 }
+    }
     remove_tree($prefix);
     make_path("$prefix/conf", "$prefix/logs");
     my $modules = join '', map { "load_module $_;\n" }
@@ -178,7 +187,7 @@ sub north_nginx {
     print $fh <<"CONF";
 $modules
 $user
-worker_processes 1;
+worker_processes @{[ $o{workers} // 1 ]};
 daemon on;
 master_process on;
 error_log $prefix/logs/error.log info;
@@ -217,19 +226,66 @@ CONF
     my @cmd = ($ENV{TEST_NGINX_BINARY}, '-p', "$prefix/", '-c',
                "$prefix/conf/nginx.conf");
     system(@cmd) == 0 or die "nginx did not start\n";
-    $Nginx{$port} = \@cmd;
     for (1 .. 100) {
         my $c = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
                                       PeerPort => $port) and last;
         sleep 0.02;
     }
+    $Nginx{$port} = { cmd => \@cmd, prefix => $prefix,
+                      master => read_pid("$prefix/logs/nginx.pid"),
+                      expect => $o{expect_alerts} // [] };
     return wantarray ? ($port, $prefix, \@cmd) : $port;
 }
 
-END {
-    for my $cmd (values %Nginx) {
-        system(@$cmd, '-s', 'stop');
+sub read_pid {
+    open my $fh, '<', $_[0] or return 0;
+    my $pid = <$fh> // '';
+    chomp $pid;
+    return $pid =~ /^\d+$/ ? $pid : 0;
+}
+
+# The lines of an nginx error log that no suite may leave behind: a process
+# that died of a signal, a sanitizer's report, and any [alert] that matches
+# none of the expected patterns.
+sub nginx_faults {
+    my ($log, @expected) = @_;
+    open my $fh, '<', $log or return ();
+    my @bad;
+    while (my $line = <$fh>) {
+        chomp $line;
+        next unless $line =~ /exited on signal|AddressSanitizer|LeakSanitizer|\[alert\]/;
+        next if grep { $line =~ $_ } @expected;
+        push @bad, $line;
     }
+    return @bad;
+}
+
+# Stops every flow nginx and fails the file (its exit code) on a dead or
+# replaced master or a fault in its log: runs after Test::More's own end.
+END {
+    my $status = $?;
+    my @bad;
+    for my $n (values %Nginx) {
+        my $pidfile = "$n->{prefix}/logs/nginx.pid";
+        my $pid = read_pid($pidfile);
+        if (!$n->{master} || !kill(0, $n->{master})) {
+            push @bad, "$n->{prefix}: the master ($n->{master}) is gone";
+        } elsif ($pid != $n->{master}) {
+            push @bad, "$n->{prefix}: the master changed from $n->{master} to $pid";
+        }
+        system(@{ $n->{cmd} }, '-s', 'stop');
+        for (1 .. 200) {
+            last unless $n->{master} && kill(0, $n->{master}) && -f $pidfile;
+            sleep 0.05;
+        }
+        push @bad, map { "$n->{prefix}: $_" }
+            nginx_faults("$n->{prefix}/logs/error.log", @{ $n->{expect} });
+    }
+    if (@bad) {
+        print STDERR "# nginx fault: $_\n" for @bad;
+        $status ||= 1;
+    }
+    $? = $status;
 }
 
 # One HTTP/1.1 request: { code, headers (lowercase names), body, json }.
@@ -343,6 +399,13 @@ Test::Nginx::Socket::add_block_preprocessor(sub {
     my $block = shift;
     $block->set_value('http_config',
                       north_http_config($block->http_config // ''));
+    # OpenResty's harness only warns of an [alert]: there a block also fails
+    # on a crash in its log (the compatible harness checks the whole log)
+    my $no = $block->no_error_log;
+    if (!$INC{'Test/Nginx/Socket/Compat.pm'} && !ref $no) {
+        $block->set_value('no_error_log', join "\n", grep { defined }
+                          $no, 'exited on signal', 'AddressSanitizer');
+    }
 });
 
 1;

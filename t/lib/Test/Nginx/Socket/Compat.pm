@@ -477,11 +477,37 @@ sub check_response {
     }
 }
 
+# A crash is a failure, as under OpenResty's harness: when a block's nginx
+# stops, its master must still be alive and its whole log free of a process
+# killed by a signal, a sanitizer's report, and an [alert] that none of the
+# block's error_log patterns expects.
+sub finish_block {
+    my ($block) = @_;
+    my $name = $block->name;
+    my $pid = do { local @ARGV = "$ServRoot/logs/nginx.pid"; -f $ARGV[0] ? <> : '' } // '';
+    chomp $pid;
+    if (!defined $block->must_die && !($pid && kill 0, $pid)) {
+        Test::More::fail("$name - nginx is still running at the block's end");
+    }
+    stop_nginx();
+    my @expected = patterns($block->error_log);
+    for my $line (split /\n/, read_log_from(0)) {
+        next unless $line =~ /exited on signal|AddressSanitizer|LeakSanitizer|\[alert\]/;
+        next if grep { ref $_ ? $line =~ $_ : index($line, $_) >= 0 } @expected;
+        Test::More::fail("$name - nginx error log: $line");
+    }
+}
+
+my $Running;
+
 sub run_block {
     my ($block) = @_;
     my $name = $block->name;
     $_->($block) for @Preprocessors;
     %RandPorts = ();
+
+    finish_block($Running) if $Running;
+    $Running = $block;
 
     if (defined(my $init = $block->init)) {
         eval "package main; no strict; $init";
@@ -540,6 +566,8 @@ sub run_tests {
     for my $b (@blocks) {
         run_block($b);
     }
+    finish_block($Running) if $Running;
+    undef $Running;
     stop_nginx();
     $_->() for @CleanupHandlers;
 }
