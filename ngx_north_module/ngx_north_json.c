@@ -535,23 +535,27 @@ ngx_http_north_field(ngx_http_north_fields_t *f, const char *name,
 }
 
 
-const char *
+ngx_int_t
 ngx_http_north_field_string(ngx_http_north_fields_t *f, const char *name,
-    ngx_uint_t required, long min_chars, long max_chars)
+    ngx_uint_t required, long min_chars, long max_chars, ngx_str_t *value)
 {
     long     n;
     json_t  *v;
     u_char   msg[80];
 
+    if (value) {
+        ngx_str_null(value);
+    }
+
     v = ngx_http_north_field(f, name, required);
 
     if (v == NULL) {
-        return NULL;
+        return required ? NGX_ERROR : NGX_DECLINED;
     }
 
     if (!json_is_string(v)) {
         ngx_http_north_fields_error(f, name, "must be a string");
-        return NULL;
+        return NGX_ERROR;
     }
 
     n = north_utf8_length((u_char *) json_string_value(v),
@@ -562,10 +566,15 @@ ngx_http_north_field_string(ngx_http_north_fields_t *f, const char *name,
                                : "must be %l to %l characters long%Z",
                     min_chars, max_chars);
         ngx_http_north_fields_error(f, name, (char *) msg);
-        return NULL;
+        return NGX_ERROR;
     }
 
-    return json_string_value(v);
+    if (value) {
+        value->len = json_string_length(v);
+        value->data = (u_char *) json_string_value(v);
+    }
+
+    return NGX_OK;
 }
 
 

@@ -59,9 +59,18 @@ ngx_int_t ngx_http_north_fields_init(ngx_http_north_fields_t *f,
 void ngx_http_north_fields_error(ngx_http_north_fields_t *f,
     const char *field, const char *message);
 
-/* NULL when absent (and, if required, an error) or invalid (an error). */
-const char *ngx_http_north_field_string(ngx_http_north_fields_t *f,
-    const char *name, ngx_uint_t required, long min_chars, long max_chars);
+/*
+ * A string member of min_chars to max_chars characters (code points, as a
+ * person counts them). NGX_OK with *value (unless value is NULL) its text,
+ * NUL-terminated, and len its size in BYTES: a buffer for it is sized from
+ * len, never from max_chars (UTF-8 takes up to 4 bytes a character).
+ * NGX_DECLINED when absent (an error if required), NGX_ERROR when invalid
+ * (an error); value is then { 0, NULL }.
+ */
+ngx_int_t ngx_http_north_field_string(ngx_http_north_fields_t *f,
+    const char *name, ngx_uint_t required, long min_chars, long max_chars,
+    ngx_str_t *value);
+
 const char *ngx_http_north_field_email(ngx_http_north_fields_t *f,
     const char *name, ngx_uint_t required);
 const char *ngx_http_north_field_uuid(ngx_http_north_fields_t *f,

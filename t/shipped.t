@@ -72,4 +72,29 @@ is_deeply([ @codes[0, 19, 20] ], [400, 400, 429], 'login is limited per address:
 $out = `curl -sk --tls-max 1.1 --max-time 5 -o /dev/null -w '%{http_code}' https://127.0.0.1:$https/healthz 2>&1`;
 isnt($out, '200', 'TLS 1.1 is refused');
 
+# a build while the stack runs: the module is renamed into place, never
+# written into, so the running master and the workers it forks keep theirs
+{
+    my $so = "$root/build/ngx_http_north_module.so";
+    my $master = do { local @ARGV = "$prefix/logs/nginx.pid"; my $p = <>; chomp $p; $p };
+    my $inode = (stat $so)[1];
+    $out = `$root/build.sh build 2>&1`;
+    is($?, 0, 'build.sh build while the stack runs') or diag($out);
+    isnt((stat $so)[1], $inode, '... puts a new file in place of the module');
+    my $maps = do { local (@ARGV, $/) = "/proc/$master/maps"; <> };
+    like($maps, qr/\s$inode\s+\Q$so\E/, '... and the master still maps the old one');
+    my ($worker) = `ps -o pid= --ppid $master` =~ /(\d+)/;
+    ok(kill('KILL', $worker), "a worker is killed (pid $worker)");
+    ok(wait_for(5, sub { (curl("https://127.0.0.1:$https/readyz"))[0] == 200 }),
+       '... and the one forked in its place serves');
+    $out = `$root/build.sh up 2>&1`;
+    is($?, 0, 'build.sh up again: a reload onto the new module') or diag($out);
+    ok(wait_for(5, sub { (curl("https://127.0.0.1:$https/readyz"))[0] == 200 }),
+       '... serves');
+    ok(kill(0, $master), '... with the same master');
+    is_deeply([nginx_faults("$prefix/logs/error.log",
+                            qr/worker process $worker exited on signal 9\b/)], [],
+              '... and no process died of a signal but the one killed');
+}
+
 done_testing();

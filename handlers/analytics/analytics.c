@@ -462,7 +462,7 @@ north_analytics_manual_fields(ngx_http_request_t *r, json_t *body,
     }
 
     ngx_http_north_fields_only(&f, fields);
-    (void) ngx_http_north_field_string(&f, "name", create, 1, 100);
+    (void) ngx_http_north_field_string(&f, "name", create, 1, 100, NULL);
     (void) ngx_http_north_field_enum(&f, "type", create,
                                      north_analytics_manual_types);
     (void) ngx_http_north_field_integer(&f, "value_cents", create, 0,
@@ -471,7 +471,7 @@ north_analytics_manual_fields(ngx_http_request_t *r, json_t *body,
                                      north_analytics_currencies);
 
     if (!json_is_null(json_object_get(body, "notes"))) {
-        (void) ngx_http_north_field_string(&f, "notes", 0, 0, 1000);
+        (void) ngx_http_north_field_string(&f, "notes", 0, 0, 1000, NULL);
     }
 
     if (!create && json_object_size(body) == 0) {

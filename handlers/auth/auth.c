@@ -44,11 +44,11 @@ typedef struct {
     const char                *consents;       /* a text[] literal */
     const char                *locale;
     const char                *province;
-    const char                *device_id;
+    ngx_str_t                  device_id;
     const char                *device_name;
     const char                *platform;
-    const char                *challenge;
-    const char                *signature;
+    ngx_str_t                  challenge;
+    ngx_str_t                  signature;
     ngx_str_t                  user_id;
     ngx_str_t                  session_id;
     ngx_str_t                  refresh;        /* the token handed out */
@@ -237,7 +237,8 @@ north_auth_register_body(ngx_http_request_t *r, json_t *body)
     u_char                   *p;
     size_t                    i, n;
     json_t                   *consents, *v;
-    const char               *email, *why;
+    ngx_str_t                 text;
+    const char               *why;
     north_auth_ctx_t         *ctx;
     ngx_uint_t                terms, privacy;
     ngx_http_north_fields_t   f;
@@ -251,15 +252,13 @@ north_auth_register_body(ngx_http_request_t *r, json_t *body)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    email = ngx_http_north_field_string(&f, "email", 1, 1, 254);
-
-    if (email) {
-        p = ngx_pnalloc(r->pool, ngx_strlen(email) + 1);
+    if (ngx_http_north_field_string(&f, "email", 1, 1, 254, &text) == NGX_OK) {
+        p = ngx_pnalloc(r->pool, text.len + 1);
         if (p == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        n = north_email_normalize(email, ngx_strlen(email), (char *) p);
+        n = north_email_normalize((char *) text.data, text.len, (char *) p);
         p[n] = '\0';
 
         if (north_check_email(p, n)) {
@@ -271,15 +270,17 @@ north_auth_register_body(ngx_http_request_t *r, json_t *body)
         }
     }
 
-    ctx->password = ngx_http_north_field_string(&f, "password", 1, 0,
-                                                NGX_HTTP_NORTH_PASSWORD_CHARS);
-    if (ctx->password) {
-        why = north_password_check(ctx->password, ngx_strlen(ctx->password),
-                                   ctx->email,
+    if (ngx_http_north_field_string(&f, "password", 1, 0,
+                                    NGX_HTTP_NORTH_PASSWORD_CHARS, &text)
+        == NGX_OK)
+    {
+        why = north_password_check((char *) text.data, text.len, ctx->email,
                                    ctx->email ? ngx_strlen(ctx->email) : 0);
         if (why) {
             ngx_http_north_fields_error(&f, "password", why);
-            ctx->password = NULL;
+
+        } else {
+            ctx->password = (char *) text.data;
         }
     }
 
@@ -424,7 +425,8 @@ north_auth_login_body(ngx_http_request_t *r, json_t *body)
 {
     u_char                   *p;
     size_t                    n;
-    const char               *email, *values[1];
+    ngx_str_t                 email, password;
+    const char               *values[1];
     north_auth_ctx_t         *ctx;
     ngx_http_north_fields_t   f;
 
@@ -436,21 +438,24 @@ north_auth_login_body(ngx_http_request_t *r, json_t *body)
     if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-    email = ngx_http_north_field_string(&f, "email", 1, 1, 254);
-    ctx->password = ngx_http_north_field_string(&f, "password", 1, 1,
-                                                NGX_HTTP_NORTH_PASSWORD_CHARS);
+    (void) ngx_http_north_field_string(&f, "email", 1, 1, 254, &email);
+    (void) ngx_http_north_field_string(&f, "password", 1, 1,
+                                       NGX_HTTP_NORTH_PASSWORD_CHARS,
+                                       &password);
     (void) north_auth_device(&f, ctx);
 
     if (ngx_http_north_fields_failed(&f)) {
         return ngx_http_north_fields_problem(r, &f);
     }
 
-    p = ngx_pnalloc(r->pool, ngx_strlen(email) + 1);
+    ctx->password = (char *) password.data;
+
+    p = ngx_pnalloc(r->pool, email.len + 1);
     if (p == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    n = north_email_normalize(email, ngx_strlen(email), (char *) p);
+    n = north_email_normalize((char *) email.data, email.len, (char *) p);
     p[n] = '\0';
     ctx->email = (char *) p;
 
@@ -579,7 +584,8 @@ north_auth_refresh(ngx_http_request_t *r)
 static ngx_int_t
 north_auth_refresh_body(ngx_http_request_t *r, json_t *body)
 {
-    const char               *token, *values[3];
+    ngx_str_t                 token;
+    const char               *values[3];
     char                     *old_hash;
     north_auth_ctx_t         *ctx;
     ngx_http_north_fields_t   f;
@@ -590,7 +596,8 @@ north_auth_refresh_body(ngx_http_request_t *r, json_t *body)
     if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-    token = ngx_http_north_field_string(&f, "refresh_token", 1, 43, 43);
+    (void) ngx_http_north_field_string(&f, "refresh_token", 1, 43, 43,
+                                       &token);
 
     if (ngx_http_north_fields_failed(&f)) {
         return ngx_http_north_fields_problem(r, &f);
@@ -601,7 +608,7 @@ north_auth_refresh_body(ngx_http_request_t *r, json_t *body)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    north_auth_hash_hex((u_char *) token, 43, old_hash);
+    north_auth_hash_hex(token.data, token.len, old_hash);
 
     values[0] = old_hash;
     values[1] = ctx->refresh_hash;
@@ -772,6 +779,7 @@ north_auth_password(ngx_http_request_t *r)
 static ngx_int_t
 north_auth_password_body(ngx_http_request_t *r, json_t *body)
 {
+    ngx_str_t                   password, new_password;
     const char                 *values[1];
     north_auth_ctx_t           *ctx;
     ngx_http_north_fields_t     f;
@@ -787,14 +795,19 @@ north_auth_password_body(ngx_http_request_t *r, json_t *body)
     if (id == NULL || ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-    ctx->password = ngx_http_north_field_string(&f, "current_password", 1, 1,
-                                                NGX_HTTP_NORTH_PASSWORD_CHARS);
-    ctx->new_password = ngx_http_north_field_string(&f, "new_password", 1, 0,
-                                                    NGX_HTTP_NORTH_PASSWORD_CHARS);
+    (void) ngx_http_north_field_string(&f, "current_password", 1, 1,
+                                       NGX_HTTP_NORTH_PASSWORD_CHARS,
+                                       &password);
+    (void) ngx_http_north_field_string(&f, "new_password", 1, 0,
+                                       NGX_HTTP_NORTH_PASSWORD_CHARS,
+                                       &new_password);
 
     if (ngx_http_north_fields_failed(&f)) {
         return ngx_http_north_fields_problem(r, &f);
     }
+
+    ctx->password = (char *) password.data;
+    ctx->new_password = (char *) new_password.data;
 
     ctx->user_id = id->user_id;
     ctx->session_id = id->session_id;
@@ -909,10 +922,10 @@ static ngx_int_t
 north_auth_enroll_body(ngx_http_request_t *r, json_t *body)
 {
     u_char                     *hex, *p;
-    const char                 *key, *values[5];
+    const char                 *values[5];
     size_t                      i;
     EVP_PKEY                   *pkey;
-    ngx_str_t                   b64, der;
+    ngx_str_t                   b64, der, name;
     north_auth_ctx_t           *ctx;
     ngx_http_north_fields_t     f;
     ngx_http_north_identity_t  *id;
@@ -932,15 +945,16 @@ north_auth_enroll_body(ngx_http_request_t *r, json_t *body)
     if (id == NULL || ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-    ctx->device_id = ngx_http_north_field_string(&f, "device_id", 1, 1, 128);
-    key = ngx_http_north_field_string(&f, "public_key", 1, 1, 1024);
-    ctx->device_name = ngx_http_north_field_string(&f, "name", 0, 0, 128);
+    (void) ngx_http_north_field_string(&f, "device_id", 1, 1, 128,
+                                       &ctx->device_id);
+    (void) ngx_http_north_field_string(&f, "name", 0, 0, 128, &name);
+    ctx->device_name = (char *) name.data;
     ctx->platform = ngx_http_north_field_enum(&f, "platform", 0,
                                               north_auth_platforms);
 
-    if (key) {
-        b64.data = (u_char *) key;
-        b64.len = ngx_strlen(key);
+    if (ngx_http_north_field_string(&f, "public_key", 1, 1, 1024, &b64)
+        == NGX_OK)
+    {
         der.data = ngx_pnalloc(r->pool, ngx_base64_decoded_length(b64.len));
         if (der.data == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -984,7 +998,7 @@ north_auth_enroll_body(ngx_http_request_t *r, json_t *body)
     *p = '\0';
 
     values[0] = (char *) id->user_id.data;
-    values[1] = ctx->device_id;
+    values[1] = (char *) ctx->device_id.data;
     values[2] = ctx->device_name;
     values[3] = ctx->platform;
     values[4] = (char *) hex;
@@ -1008,7 +1022,8 @@ north_auth_enroll_done(ngx_http_request_t *r, void *data, PGresult *res,
     }
 
     return ngx_http_north_json_send(r, NGX_HTTP_CREATED,
-               json_pack("{s:s, s:s}", "device_id", ctx->device_id,
+               json_pack("{s:s, s:s}", "device_id",
+                         (char *) ctx->device_id.data,
                          "enrolled_at", PQgetvalue(res, 0, 0)));
 }
 
@@ -1042,14 +1057,16 @@ north_auth_challenge_body(ngx_http_request_t *r, json_t *body)
     }
     north_auth_str(r, &ctx->user_id,
                    ngx_http_north_field_uuid(&f, "user_id", 1));
-    ctx->device_id = ngx_http_north_field_string(&f, "device_id", 1, 1, 128);
+    (void) ngx_http_north_field_string(&f, "device_id", 1, 1, 128,
+                                       &ctx->device_id);
 
     if (ngx_http_north_fields_failed(&f)) {
         return ngx_http_north_fields_problem(r, &f);
     }
 
     challenge = ngx_pnalloc(r->pool, 44);
-    key = ngx_pnalloc(r->pool, sizeof("north:{}:bio:") + 36 + 43);
+    key = ngx_pnalloc(r->pool, sizeof("north:{}:bio:") + ctx->user_id.len
+                               + 43);
 
     if (challenge == NULL || key == NULL || RAND_bytes(rnd, 32) != 1) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -1057,7 +1074,8 @@ north_auth_challenge_body(ngx_http_request_t *r, json_t *body)
 
     n = north_b64url_encode(rnd, 32, challenge);
     challenge[n] = '\0';
-    ctx->challenge = challenge;
+    ctx->challenge.data = (u_char *) challenge;
+    ctx->challenge.len = n;
 
     /*
      * Single use: verify takes it with GETDEL. Given whether or not the
@@ -1067,13 +1085,13 @@ north_auth_challenge_body(ngx_http_request_t *r, json_t *body)
     argv[1] = (char *) key;
     argvlen[1] = ngx_sprintf(key, "north:{%V}:bio:%s", &ctx->user_id,
                              challenge) - key;
-    argv[2] = ctx->device_id;
+    argv[2] = (char *) ctx->device_id.data;
     argv[3] = "EX";
     argv[4] = "60";
     argv[5] = "NX";
 
     argvlen[0] = 3;
-    argvlen[2] = ngx_strlen(ctx->device_id);
+    argvlen[2] = ctx->device_id.len;
     argvlen[3] = 2;
     argvlen[4] = 2;
     argvlen[5] = 2;
@@ -1098,7 +1116,8 @@ north_auth_challenge_done(ngx_http_request_t *r, void *data,
     }
 
     return ngx_http_north_json_send(r, NGX_HTTP_OK,
-               json_pack("{s:s, s:i}", "challenge", ctx->challenge,
+               json_pack("{s:s, s:i}", "challenge",
+                         (char *) ctx->challenge.data,
                          "expires_in", NORTH_AUTH_CHALLENGE_TTL));
 }
 
@@ -1131,15 +1150,20 @@ north_auth_verify_body(ngx_http_request_t *r, json_t *body)
     }
     north_auth_str(r, &ctx->user_id,
                    ngx_http_north_field_uuid(&f, "user_id", 1));
-    ctx->device_id = ngx_http_north_field_string(&f, "device_id", 1, 1, 128);
-    ctx->challenge = ngx_http_north_field_string(&f, "challenge", 1, 43, 43);
-    ctx->signature = ngx_http_north_field_string(&f, "signature", 1, 1, 256);
+    (void) ngx_http_north_field_string(&f, "device_id", 1, 1, 128,
+                                       &ctx->device_id);
+    (void) ngx_http_north_field_string(&f, "challenge", 1, 43, 43,
+                                       &ctx->challenge);
+    (void) ngx_http_north_field_string(&f, "signature", 1, 1, 256,
+                                       &ctx->signature);
 
     if (ngx_http_north_fields_failed(&f)) {
         return ngx_http_north_fields_problem(r, &f);
     }
 
-    key = ngx_pnalloc(r->pool, sizeof("north:{}:bio:") + 36 + 43);
+    /* sized by what came, in bytes: 43 characters may be 172 of them */
+    key = ngx_pnalloc(r->pool, sizeof("north:{}:bio:") - 1 + ctx->user_id.len
+                               + ctx->challenge.len);
     if (key == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -1148,8 +1172,8 @@ north_auth_verify_body(ngx_http_request_t *r, json_t *body)
     argv[0] = "GETDEL";
     argvlen[0] = 6;
     argv[1] = (char *) key;
-    argvlen[1] = ngx_sprintf(key, "north:{%V}:bio:%s", &ctx->user_id,
-                             ctx->challenge) - key;
+    argvlen[1] = ngx_sprintf(key, "north:{%V}:bio:%V", &ctx->user_id,
+                             &ctx->challenge) - key;
 
     return ngx_http_north_redis_query(r, 2, argv, argvlen,
                                       north_auth_verify_claimed, ctx);
@@ -1173,8 +1197,8 @@ north_auth_verify_claimed(ngx_http_request_t *r, void *data,
     }
 
     if (reply->type != REDIS_REPLY_STRING
-        || reply->len != ngx_strlen(ctx->device_id)
-        || ngx_strncmp(reply->str, ctx->device_id, reply->len) != 0)
+        || reply->len != ctx->device_id.len
+        || ngx_strncmp(reply->str, ctx->device_id.data, reply->len) != 0)
     {
         return north_auth_problem(r, NGX_HTTP_UNAUTHORIZED,
                                   "invalid-challenge", "Biometric login failed",
@@ -1183,7 +1207,7 @@ north_auth_verify_claimed(ngx_http_request_t *r, void *data,
     }
 
     values[0] = (char *) ctx->user_id.data;
-    values[1] = ctx->device_id;
+    values[1] = (char *) ctx->device_id.data;
 
     return ngx_http_north_pg_query(r, &north_auth_device_key_stmt, values,
                                    north_auth_verify_key, ctx);
@@ -1219,8 +1243,7 @@ north_auth_verify_key(ngx_http_request_t *r, void *data, PGresult *res,
         pkey = der ? d2i_PUBKEY(NULL, &dp, len) : NULL;
         PQfreemem(der);
 
-        b64.data = (u_char *) ctx->signature;
-        b64.len = ngx_strlen(ctx->signature);
+        b64 = ctx->signature;
         sig.data = ngx_pnalloc(r->pool, ngx_base64_decoded_length(b64.len));
 
         /* ECDSA P-256 over the challenge's text, SHA-256, DER signature */
@@ -1232,8 +1255,8 @@ north_auth_verify_key(ngx_http_request_t *r, void *data, PGresult *res,
                  && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pkey)
                     == 1
                  && EVP_DigestVerify(md, sig.data, sig.len,
-                                     (u_char *) ctx->challenge,
-                                     ngx_strlen(ctx->challenge)) == 1;
+                                     ctx->challenge.data,
+                                     ctx->challenge.len) == 1;
             EVP_MD_CTX_free(md);
         }
 
@@ -1407,6 +1430,7 @@ static ngx_int_t
 north_auth_device(ngx_http_north_fields_t *f, north_auth_ctx_t *ctx)
 {
     json_t                   *device;
+    ngx_str_t                 name;
     ngx_http_north_fields_t   d;
 
     static const char *const  fields[] = { "id", "name", "platform", NULL };
@@ -1431,8 +1455,9 @@ north_auth_device(ngx_http_north_fields_t *f, north_auth_ctx_t *ctx)
     }
 
     ngx_http_north_fields_only(&d, fields);
-    ctx->device_id = ngx_http_north_field_string(&d, "id", 1, 1, 128);
-    ctx->device_name = ngx_http_north_field_string(&d, "name", 0, 0, 128);
+    (void) ngx_http_north_field_string(&d, "id", 1, 1, 128, &ctx->device_id);
+    (void) ngx_http_north_field_string(&d, "name", 0, 0, 128, &name);
+    ctx->device_name = (char *) name.data;
     ctx->platform = ngx_http_north_field_enum(&d, "platform", 0,
                                               north_auth_platforms);
 
@@ -1531,7 +1556,7 @@ north_auth_session_values(ngx_http_request_t *r, north_auth_ctx_t *ctx,
     const char **values)
 {
     values[0] = north_auth_ip(r);
-    values[1] = ctx->device_id;
+    values[1] = (char *) ctx->device_id.data;
     values[2] = ctx->device_name;
     values[3] = ctx->platform;
     values[4] = ctx->refresh_hash;

@@ -136,7 +136,7 @@ north_goals_create(ngx_http_request_t *r, json_t *body)
     }
 
     ngx_http_north_fields_only(&f, fields);
-    (void) ngx_http_north_field_string(&f, "name", 1, 1, 100);
+    (void) ngx_http_north_field_string(&f, "name", 1, 1, 100, NULL);
     kind = ngx_http_north_field_enum(&f, "kind", 1, north_goals_kinds);
     (void) ngx_http_north_field_enum(&f, "purpose", 0, north_goals_purposes);
     account = ngx_http_north_field_uuid(&f, "account_id", 0);
@@ -248,7 +248,7 @@ north_goals_update(ngx_http_request_t *r, json_t *body)
     }
 
     ngx_http_north_fields_only(&f, fields);
-    (void) ngx_http_north_field_string(&f, "name", 0, 1, 100);
+    (void) ngx_http_north_field_string(&f, "name", 0, 1, 100, NULL);
     (void) ngx_http_north_field_enum(&f, "purpose", 0, north_goals_purposes);
     (void) ngx_http_north_field_integer(&f, "target_cents", 0, 1,
                                         NORTH_GOALS_CENTS_MAX, &cents);
@@ -358,7 +358,7 @@ north_goals_contribute(ngx_http_request_t *r, json_t *body)
 
     north_goals_date_field(&f, "date");
 
-    (void) ngx_http_north_field_string(&f, "note", 0, 0, 500);
+    (void) ngx_http_north_field_string(&f, "note", 0, 0, 500, NULL);
 
     if (ngx_http_north_fields_failed(&f)) {
         return ngx_http_north_fields_problem(r, &f);
@@ -424,9 +424,9 @@ north_goals_contributed(ngx_http_request_t *r, void *data, PGresult *res,
 static void
 north_goals_date_field(ngx_http_north_fields_t *f, const char *name)
 {
-    int64_t      day;
-    json_t      *v;
-    const char  *date;
+    int64_t     day;
+    json_t     *v;
+    ngx_str_t   date;
 
     v = json_object_get(f->object, name);
 
@@ -434,9 +434,9 @@ north_goals_date_field(ngx_http_north_fields_t *f, const char *name)
         return;
     }
 
-    date = ngx_http_north_field_string(f, name, 0, 10, 10);
-
-    if (date != NULL && north_date_parse(date, &day) != 0) {
+    if (ngx_http_north_field_string(f, name, 0, 10, 10, &date) == NGX_OK
+        && north_date_parse((char *) date.data, &day) != 0)
+    {
         ngx_http_north_fields_error(f, name, "must be a date (YYYY-MM-DD)");
     }
 }

@@ -218,6 +218,7 @@ north_plaid_link_token(ngx_http_request_t *r)
 static ngx_int_t
 north_plaid_link_body(ngx_http_request_t *r, json_t *body)
 {
+    ngx_str_t                   text;
     const char                 *values[2];
     north_plaid_ctx_t          *ctx;
     ngx_http_north_fields_t     f;
@@ -254,10 +255,10 @@ north_plaid_link_body(ngx_http_request_t *r, json_t *body)
     }
 
     ngx_http_north_fields_only(&f, item_fields);
-    ctx->public_token = ngx_http_north_field_string(&f, "public_token", 1, 1,
-                                                    256);
-    ctx->institution_id = ngx_http_north_field_string(&f, "institution_id", 0,
-                                                      1, 64);
+    (void) ngx_http_north_field_string(&f, "public_token", 1, 1, 256, &text);
+    ctx->public_token = (char *) text.data;
+    (void) ngx_http_north_field_string(&f, "institution_id", 0, 1, 64, &text);
+    ctx->institution_id = (char *) text.data;
 
     if (ngx_http_north_fields_failed(&f)) {
         return ngx_http_north_fields_problem(r, &f);
@@ -803,7 +804,8 @@ north_plaid_tx_body(ngx_http_request_t *r, json_t *body)
     json_t                     *v, *similar;
     ngx_int_t                   rc;
     ngx_str_t                   tx;
-    const char                 *category, *values[4];
+    ngx_str_t                   category;
+    const char                 *values[4];
     ngx_http_north_fields_t     f;
     ngx_http_north_identity_t  *id;
 
@@ -818,16 +820,17 @@ north_plaid_tx_body(ngx_http_request_t *r, json_t *body)
     }
 
     ngx_http_north_fields_only(&f, fields);
-    (void) ngx_http_north_field_string(&f, "notes", 0, 0, 1000);
+    (void) ngx_http_north_field_string(&f, "notes", 0, 0, 1000, NULL);
 
     /* a category of the tree, or null to give it back to the rules */
     v = json_object_get(body, "category");
-    category = NULL;
+    ngx_str_null(&category);
 
-    if (v != NULL && !json_is_null(v)) {
-        category = ngx_http_north_field_string(&f, "category", 0, 1, 64);
-
-        if (category != NULL && north_category_find(category) == NULL) {
+    if (v != NULL && !json_is_null(v)
+        && ngx_http_north_field_string(&f, "category", 0, 1, 64, &category)
+           == NGX_OK)
+    {
+        if (north_category_find((char *) category.data) == NULL) {
             ngx_http_north_fields_error(&f, "category",
                                         "is not a category (GET "
                                         "/v1/categories lists them)");
@@ -845,7 +848,7 @@ north_plaid_tx_body(ngx_http_request_t *r, json_t *body)
         ngx_http_north_fields_error(&f, "apply_to_similar",
                                     "must be true or false");
 
-    } else if (json_is_true(similar) && category == NULL) {
+    } else if (json_is_true(similar) && category.data == NULL) {
         ngx_http_north_fields_error(&f, "apply_to_similar",
                                     "needs a category");
     }

@@ -681,6 +681,7 @@ north_privacy_requests(ngx_http_request_t *r)
 static ngx_int_t
 north_privacy_request_body(ngx_http_request_t *r, json_t *body)
 {
+    ngx_str_t                   details;
     const char                 *values[3];
     ngx_http_north_fields_t     f;
     ngx_http_north_identity_t  *id;
@@ -697,7 +698,8 @@ north_privacy_request_body(ngx_http_request_t *r, json_t *body)
     values[0] = (char *) id->user_id.data;
     values[1] = ngx_http_north_field_enum(&f, "kind", 1,
                                           north_privacy_request_kinds);
-    values[2] = ngx_http_north_field_string(&f, "details", 0, 1, 4000);
+    (void) ngx_http_north_field_string(&f, "details", 0, 1, 4000, &details);
+    values[2] = (char *) details.data;
 
     if (ngx_http_north_fields_failed(&f)) {
         return ngx_http_north_fields_problem(r, &f);

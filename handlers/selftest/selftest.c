@@ -54,7 +54,7 @@ north_selftest_echo_body(ngx_http_request_t *r, json_t *body)
     }
 
     ngx_http_north_fields_only(&f, fields);
-    (void) ngx_http_north_field_string(&f, "name", 1, 1, 64);
+    (void) ngx_http_north_field_string(&f, "name", 1, 1, 64, NULL);
     (void) ngx_http_north_field_email(&f, "email", 0);
     (void) ngx_http_north_field_uuid(&f, "id", 0);
     (void) ngx_http_north_field_enum(&f, "kind", 0, kinds);

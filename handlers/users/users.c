@@ -167,7 +167,8 @@ north_users_patch_body(ngx_http_request_t *r, json_t *body)
     size_t                      n;
     json_t                     *v;
     json_int_t                  year, income;
-    const char                 *email, *password, *tz, *values[1];
+    ngx_str_t                   email_in, password, tz;
+    const char                 *email, *values[1];
     north_users_ctx_t          *ctx;
     ngx_http_north_fields_t     f;
     ngx_http_north_identity_t  *id;
@@ -200,10 +201,11 @@ north_users_patch_body(ngx_http_request_t *r, json_t *body)
         }
     }
 
-    (void) ngx_http_north_field_string(&f, "display_name", 0, 1, 100);
-    email = ngx_http_north_field_string(&f, "email", 0, 1, 254);
-    password = ngx_http_north_field_string(&f, "password", 0, 1,
-                                           NGX_HTTP_NORTH_PASSWORD_CHARS);
+    (void) ngx_http_north_field_string(&f, "display_name", 0, 1, 100, NULL);
+    (void) ngx_http_north_field_string(&f, "email", 0, 1, 254, &email_in);
+    (void) ngx_http_north_field_string(&f, "password", 0, 1,
+                                       NGX_HTTP_NORTH_PASSWORD_CHARS,
+                                       &password);
     (void) ngx_http_north_field_enum(&f, "province", 0,
                                      north_users_provinces);
     (void) ngx_http_north_field_enum(&f, "locale", 0, north_users_locales);
@@ -215,22 +217,25 @@ north_users_patch_body(ngx_http_request_t *r, json_t *body)
     (void) ngx_http_north_field_enum(&f, "employment_status", 0,
                                      north_users_employment);
 
-    tz = ngx_http_north_field_string(&f, "time_zone", 0, 1, 64);
-
-    if (tz && !north_check_time_zone((u_char *) tz, ngx_strlen(tz))) {
+    if (ngx_http_north_field_string(&f, "time_zone", 0, 1, 64, &tz) == NGX_OK
+        && !north_check_time_zone(tz.data, tz.len))
+    {
         ngx_http_north_fields_error(&f, "time_zone",
                                     "must be an IANA time zone such as "
                                     "America/Toronto");
     }
 
     /* as registration has it: trimmed, the domain in lower case */
-    if (email) {
-        p = ngx_pnalloc(r->pool, ngx_strlen(email) + 1);
+    email = NULL;
+
+    if (email_in.data) {
+        p = ngx_pnalloc(r->pool, email_in.len + 1);
         if (p == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        n = north_email_normalize(email, ngx_strlen(email), (char *) p);
+        n = north_email_normalize((char *) email_in.data, email_in.len,
+                                  (char *) p);
         p[n] = '\0';
         email = (char *) p;
 
@@ -241,7 +246,7 @@ north_users_patch_body(ngx_http_request_t *r, json_t *body)
     }
 
     /* an e-mail change asks for the password, and only it does */
-    if (email && password == NULL
+    if (email && password.data == NULL
         && json_object_get(body, "password") == NULL)
     {
         ngx_http_north_fields_error(&f, "password",
@@ -263,12 +268,12 @@ north_users_patch_body(ngx_http_request_t *r, json_t *body)
     }
 
     /* the body less the password, which the hashing task takes a copy of */
-    ctx->password = ngx_pnalloc(r->pool, ngx_strlen(password) + 1);
+    ctx->password = ngx_pnalloc(r->pool, password.len + 1);
     if (ctx->password == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_memcpy((char *) ctx->password, password, ngx_strlen(password) + 1);
+    ngx_memcpy((char *) ctx->password, password.data, password.len + 1);
 
     ctx->changes = body;
     (void) json_object_del(body, "password");
@@ -420,6 +425,7 @@ north_users_patch_done(ngx_http_request_t *r, void *data, PGresult *res,
 static ngx_int_t
 north_users_delete_body(ngx_http_request_t *r, json_t *body)
 {
+    ngx_str_t                   password;
     const char                 *values[2];
     north_users_ctx_t          *ctx;
     ngx_http_north_fields_t     f;
@@ -440,12 +446,15 @@ north_users_delete_body(ngx_http_request_t *r, json_t *body)
         }
 
         ngx_http_north_fields_only(&f, fields);
-        ctx->password = ngx_http_north_field_string(&f, "password", 1, 1,
-                                                NGX_HTTP_NORTH_PASSWORD_CHARS);
+        (void) ngx_http_north_field_string(&f, "password", 1, 1,
+                                           NGX_HTTP_NORTH_PASSWORD_CHARS,
+                                           &password);
 
         if (ngx_http_north_fields_failed(&f)) {
             return ngx_http_north_fields_problem(r, &f);
         }
+
+        ctx->password = (char *) password.data;
     }
 
     values[0] = (char *) id->user_id.data;
