@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # North: dependencies, build, the local stack, migrations and tests.
-# Usage: ./build.sh {deps|build [--asan]|up|down|migrate|audit-verify|check|
+# Usage: ./build.sh {deps|build [--test|--asan]|up|down|migrate|audit-verify|check|
 #          test [--asan]|unit|catalog|stack-up|stack-down|pg-start|pg-stop|
 #          redis-start|redis-stop|plaid-sim-start|plaid-sim-stop|
 #          psql-admin [psql args]}
@@ -17,6 +17,7 @@ REDIS_PORT=${NORTH_REDIS_PORT:-56379}
 HTTP_PORT=${NORTH_HTTP_PORT:-8080}
 HTTPS_PORT=${NORTH_HTTPS_PORT:-8443}
 LISTEN_ADDR=${NORTH_LISTEN_ADDR:-127.0.0.1}
+PUBLIC_HOST=${NORTH_PUBLIC_HOST:-$LISTEN_ADDR}   # where HTTP redirects to
 PLAID_SIM_PORT=${NORTH_PLAID_SIM_PORT:-8090}
 PG_USER=north_pg          # the unprivileged owner of the embedded cluster
 
@@ -54,36 +55,39 @@ cmd_deps() {
 
 # --- build ------------------------------------------------------------------
 
+# The shipped module (build/ngx_http_north_module.so); --test adds the
+# suites' selftest endpoints (.test.so); --asan is the test module under
+# AddressSanitizer (.asan.so). Each has its own nginx tree under build/.
 cmd_build() {
-    local asan=0 flags cc_opt ld_opt out
-    [ "${1:-}" = "--asan" ] && asan=1
+    local variant=${1:-} cc_opt ld_opt out name selftest=no
     [ -d "$NGINX_SRC" ] || die "$NGINX_SRC missing: run ./build.sh deps"
 
-    out=$BUILD/nginx; [ $asan -eq 1 ] && out=$BUILD/nginx-asan
     cc_opt="-g -O2 -fPIC -Wall -Wextra -Wno-unused-parameter -Werror"
     ld_opt="-fPIC"
-    if [ $asan -eq 1 ]; then
-        cc_opt="-g -O1 -fPIC -fno-omit-frame-pointer -fsanitize=address -Wall -Wextra -Wno-unused-parameter -Werror"
-        ld_opt="-fPIC -fsanitize=address"
-    fi
+    case "$variant" in
+        "")     out=$BUILD/nginx; name=ngx_http_north_module.so ;;
+        --test) out=$BUILD/nginx-test; name=ngx_http_north_module.test.so
+                selftest=yes ;;
+        --asan) out=$BUILD/nginx-asan; name=ngx_http_north_module.asan.so
+                selftest=yes
+                cc_opt="-g -O1 -fPIC -fno-omit-frame-pointer -fsanitize=address -Wall -Wextra -Wno-unused-parameter -Werror"
+                ld_opt="-fPIC -fsanitize=address" ;;
+        *)      die "build: unknown option $variant" ;;
+    esac
 
     if [ ! -f "$out/objs/Makefile" ] || [ "$ROOT/config" -nt "$out/objs/Makefile" ]; then
         rm -rf "$out"; mkdir -p "$out"
         cp -r "$NGINX_SRC/." "$out/"
         # shellcheck disable=SC1091
         . "$NGINX_SRC/conf_flags"
-        (cd "$out" && ./configure "${NGX_CONF_FLAGS[@]}" \
+        (cd "$out" && NORTH_SELFTEST=$selftest ./configure "${NGX_CONF_FLAGS[@]}" \
             --with-cc-opt="$cc_opt" --with-ld-opt="$ld_opt" \
             --add-dynamic-module="$ROOT" >"$out/configure.log" 2>&1) \
             || { tail -20 "$out/configure.log"; die "configure failed"; }
     fi
     make -s -C "$out" -f objs/Makefile modules >/dev/null
     mkdir -p "$BUILD"
-    if [ $asan -eq 1 ]; then
-        install_module "$out" "$BUILD/ngx_http_north_module.asan.so"
-    else
-        install_module "$out" "$BUILD/ngx_http_north_module.so"
-    fi
+    install_module "$out" "$BUILD/$name"
 }
 
 # A running nginx maps its module: writing into that file would change the
@@ -172,9 +176,11 @@ cmd_pg_start() {
             >"$VAR/pg/initdb.log" 2>&1 \
             || { cat "$VAR/pg/initdb.log"; die "initdb failed"; }
     fi
+    # terse: an error's DETAIL (a conflicting key, so an e-mail) stays out
+    # of the server log; on RDS set the same in the parameter group
     if ! pg_running; then
         as_pg "$PG_BIN/pg_ctl" -D "$VAR/pg/data" -l "$VAR/pg/postgresql.log" -w \
-            -o "-p $PG_PORT -k $VAR/pg/run -c listen_addresses=127.0.0.1 -c max_connections=200" \
+            -o "-p $PG_PORT -k $VAR/pg/run -c listen_addresses=127.0.0.1 -c max_connections=200 -c log_error_verbosity=terse" \
             start >/dev/null \
             || { tail -20 "$VAR/pg/postgresql.log"; die "PostgreSQL did not start"; }
     fi
@@ -303,7 +309,8 @@ nginx_conf() {
     echo "load_module $BUILD/ngx_http_north_module.so;" > "$conf/local-module.conf"
     echo "listen $LISTEN_ADDR:$HTTP_PORT;" > "$conf/local-listen-http.conf"
     echo "listen $LISTEN_ADDR:$HTTPS_PORT ssl http2;" > "$conf/local-listen-https.conf"
-    echo "map \$host \$north_https_port { default $HTTPS_PORT; }" > "$conf/local-http.conf"
+    echo "map \$host \$north_public_origin { default https://$PUBLIC_HOST:$HTTPS_PORT; }" \
+        > "$conf/local-http.conf"
     echo "north_plaid_webhook https://$LISTEN_ADDR:$HTTPS_PORT/v1/webhooks/plaid;" \
         >> "$conf/local-http.conf"
     if [ "$EMBEDDED_PLAID" -eq 1 ]; then
@@ -394,6 +401,8 @@ cmd_test() {
     local asan=0 rc=0
     [ "${1:-}" = "--asan" ] && asan=1
     cmd_deps
+    # the shipped module too: shipped.t and the benches' checks load it
+    cmd_build
     if [ $asan -eq 1 ]; then
         cmd_build --asan
         export NORTH_MODULE=$BUILD/ngx_http_north_module.asan.so
@@ -402,8 +411,8 @@ cmd_test() {
         export NORTH_LD_PRELOAD; NORTH_LD_PRELOAD=$(gcc -print-file-name=libasan.so)
         export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:log_path=$ROOT/t/asan.log}
     else
-        cmd_build
-        export NORTH_MODULE=$BUILD/ngx_http_north_module.so
+        cmd_build --test
+        export NORTH_MODULE=$BUILD/ngx_http_north_module.test.so
     fi
     cmd_unit
     export TEST_NGINX_BINARY=${TEST_NGINX_BINARY:-/usr/sbin/nginx}

@@ -16,7 +16,9 @@ extern ngx_http_north_route_t  north_plaid_routes[];
 extern ngx_http_north_route_t  north_analytics_routes[];
 extern ngx_http_north_route_t  north_goals_routes[];
 extern ngx_http_north_route_t  north_health_routes[];
+#if (NORTH_SELFTEST)
 extern ngx_http_north_route_t  north_selftest_routes[];
+#endif
 
 extern ngx_http_north_privacy_part_t  north_users_privacy[];
 extern ngx_http_north_privacy_part_t  north_auth_privacy[];
@@ -37,7 +39,9 @@ ngx_http_north_route_t  *ngx_http_north_services[] = {
     north_analytics_routes,
     north_goals_routes,
     north_health_routes,
-    north_selftest_routes,
+#if (NORTH_SELFTEST)
+    north_selftest_routes,          /* the test module's only */
+#endif
     NULL
 };
 

@@ -1411,6 +1411,18 @@ ngx_http_north_content_handler(ngx_http_request_t *r)
     }
 
     if (r->method & methods) {
+
+        /*
+         * nginx's not-modified filter would judge If-Match and
+         * If-Unmodified-Since against the answer of a write, after the
+         * write: a change made, then a 412. A handler that takes them
+         * (PATCH /v1/me) does so before it writes; elsewhere they have no
+         * ETag or date to hold to and are ignored.
+         */
+        if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+            r->disable_not_modified = 1;
+        }
+
         if (r->method == NGX_HTTP_POST) {
             rc = ngx_http_north_idempotency(r, rt->handler);
             if (rc != NGX_DECLINED) {

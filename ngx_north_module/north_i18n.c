@@ -90,6 +90,8 @@ static const char *const  north_i18n_table[][2] = {
     { "no such purpose", "finalité introuvable" },
     { "the profile changed since it was read: read it again",
       "le profil a changé depuis sa lecture : relisez-le" },
+    { "If-Match names no version of the profile",
+      "If-Match ne désigne aucune version du profil" },
     { "confirm with your password, or log in with biometrics first "
       "(within 5 minutes)",
       "confirmez avec votre mot de passe, ou connectez-vous d'abord par "

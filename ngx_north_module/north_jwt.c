@@ -453,8 +453,9 @@ north_jwt_verify(const char *token, size_t len, const north_jwt_key_t *keys,
 
     claims->iat = json_integer_value(v);
 
+    /* iat may be any integer: subtracting it could overflow */
     if (policy->max_age
-        && now - claims->iat > policy->max_age + policy->leeway)
+        && claims->iat < now - (policy->max_age + policy->leeway))
     {
         *why = "too old (iat)";
         goto done;

@@ -158,6 +158,12 @@ is("$r->{code} $r->{json}{name} $r->{json}{progress}{status}", '200 Rainy day on
    'a new target: no longer achieved, on track without a date');
 is($r->{json}{target_date}, undef, '... the date cleared');
 is(scalar @{ $r->{json}{milestones} }, 4, '... milestones reached stay recorded');
+# a goal has no ETag: conditional headers are ignored, never judged after the write
+for my $h (['If-Match' => '"stale"'], ['If-Unmodified-Since' => 'Mon, 01 Jan 2001 00:00:00 GMT']) {
+    $r = call(PATCH => "/v1/goals/$goal", token => $tok, json => { name => "Rainy day $h->[0]" },
+              headers => { @$h });
+    is("$r->{code} $r->{json}{name}", "200 Rainy day $h->[0]", "PATCH with $h->[0]: 200, the answer of the change made");
+}
 problem_ok(call(GET => "/v1/goals/$goal", token => $otok), 404, 'not-found', "another user's goal");
 problem_ok(call(PATCH => "/v1/goals/$goal", token => $otok, json => { name => 'Mine' }), 404, 'not-found',
            "... cannot be changed");

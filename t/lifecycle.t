@@ -17,7 +17,8 @@ my ($port, $prefix, $nginx) = north_nginx(
     server => 'location = /readyz { north_api health.ready; }
         location = /sleep { north_api selftest.sleep; }
         location = /spin { north_api selftest.spin; }
-        location = /metrics { north_api platform.metrics; }');
+        location = /metrics { north_api platform.metrics; }
+        location = /accounts { north_jwt on; north_api plaid.accounts; }');
 my @nginx = @$nginx;
 
 sub get {
@@ -78,6 +79,32 @@ ok(ready_again(), 'ready again after Redis returns, nginx untouched');
     is_deeply(\@codes, [200, 200, 200],
               'after a client aborts, the pool still serves');
     cmp_ok(time - $t0, '<', 3, '... without waiting for a timeout');
+}
+
+# A client leaves while its statement is being prepared (a lock holds the
+# PREPARE): PostgreSQL has the statement once the lock goes, so the
+# connection counts it as prepared and never prepares it again (42P05).
+{
+    my $tok = session_token("lifecycle$$\@north.example.ca");
+    my $locker = fork // die "fork: $!";
+    if (!$locker) {
+        local $ENV{LD_PRELOAD};
+        delete $ENV{LD_PRELOAD};
+        exec 'psql', '-X', '-q', $ENV{DATABASE_URL}, '-c',
+             'begin; lock table north.accounts in access exclusive mode;'
+             . ' select pg_sleep(1.5); commit;';
+    }
+    sleep 0.3;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port)
+        or die $!;
+    print $s "GET /accounts HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer $tok\r\n\r\n";
+    sleep 0.3;
+    close $s;
+    waitpid $locker, 0;
+    my @codes = map { north_http($port, GET => '/accounts', token => $tok)->{code} } 1 .. 5;
+    is_deeply(\@codes, [(200) x 5],
+              'a statement prepared for a client that left serves the next ones');
+    unlike(log_text(), qr/42P05/, '... never prepared twice');
 }
 
 # Work in the thread pool answers through the event loop.

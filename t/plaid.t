@@ -177,6 +177,12 @@ ok(@{ $r->{json}{transactions} } && !grep({ $_->{category} ne $cat } @{ $r->{jso
    "by category ($cat)");
 $r = call(GET => '/v1/transactions?from=2026-13-01&account_id=x&limit=0&cursor=bad&include_hidden=maybe', token => $tok);
 is_deeply(fields_of($r), [qw(account_id cursor from include_hidden limit)], 'bad filters: each named');
+$r = call(GET => '/v1/transactions?from=2026-02-30&to=2025-02-29', token => $tok);
+is_deeply(fields_of($r), [qw(from to)], 'days not in the calendar (Feb 30, Feb 29 of 2025): 400 naming each');
+$r = call(GET => '/v1/transactions?cursor=2026-13-45_00000000-0000-0000-0000-000000000000', token => $tok);
+is_deeply(fields_of($r), ['cursor'], 'a cursor with no real date: 400 naming it');
+is(call(GET => '/v1/transactions?from=2024-02-29&limit=1', token => $tok)->{code}, 200,
+   '... a leap day is one');
 is(scalar @{ call(GET => '/v1/transactions', token => $otok)->{json}{transactions} }, 0,
    "another user's transactions list is empty");
 
@@ -330,6 +336,10 @@ $fire->(webhook_code => 'SYNC_UPDATES_AVAILABLE');
 is(psql("select count(*) from north.plaid_webhook_keys"), $keys, "Plaid's key is kept after its first use");
 plaid_sim('/__sim/config', { rotate_key => 1 });
 is($fire->(webhook_code => 'SYNC_UPDATES_AVAILABLE')->{status}, 200, 'a rotated key is fetched by its kid');
+plaid_sim('/__sim/config', { rotate_key => 1, key_without_alg => 1 });
+is($fire->(webhook_code => 'SYNC_UPDATES_AVAILABLE')->{status}, 401,
+   'a key that Plaid sends without "alg": 401, and no worker dies');
+plaid_sim('/__sim/config', { key_without_alg => 0 });
 
 my $reset = plaid_sim('/sandbox/item/reset_login', { access_token => $access });
 is($reset->{delivery}{status}, 200,

@@ -60,6 +60,9 @@ is($code, 200, 'healthz stays on HTTP for probes');
 ($code, $head) = curl("http://127.0.0.1:$http/v1/me?x=1");
 is($code, 301, 'anything else on HTTP redirects');
 like($head, qr{^location: https://127.0.0.1:$https/v1/me\?x=1\r?$}mi, '... to HTTPS');
+($code, $head) = curl("-H 'Host: evil.example' http://127.0.0.1:$http/v1/me");
+like($head, qr{^location: https://127.0.0.1:$https/v1/me\r?$}mi,
+     "... to the configured host, whatever the request's Host says");
 
 ($code, $head, $body) = curl("https://127.0.0.1:$https/v1/nothing-here");
 is($code, 404, 'an unknown API path is 404');

@@ -90,6 +90,9 @@ is(patch($tok, { display_name => 'Jeanne T.' }, 'If-Match' => qq{"x", $etag2})->
    200, 'If-Match with a list holding the current ETag: 200');
 is(patch($tok, { display_name => 'Jeanne T.' }, 'If-Match' => '*')->{code}, 200,
    'If-Match: * : 200');
+$r = patch($tok, { display_name => 'Not Written' }, 'If-Match' => "\xff\"x\"");
+problem_ok($r, 412, 'precondition-failed', 'If-Match with a byte that is not ASCII');
+is(call(GET => '/v1/me', token => $tok)->{json}{display_name}, 'Jeanne T.', '... nothing written');
 
 $r = patch($tok, { time_zone => undef, birth_year => undef, display_name => undef });
 is($r->{code}, 200, 'PATCH with nulls: 200');

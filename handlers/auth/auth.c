@@ -389,18 +389,18 @@ north_auth_register_done(ngx_http_request_t *r, void *data, PGresult *res,
 {
     north_auth_ctx_t  *ctx = data;
 
-    if (res == NULL) {
-        return ngx_http_north_pg_problem(r, status);
+    ngx_int_t  rc;
+
+    rc = ngx_http_north_pg_result(r, res, status, -1);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        if (ngx_strcmp(ngx_http_north_pg_sqlstate(res), "23505") == 0) {
-            return north_auth_problem(r, NGX_HTTP_CONFLICT, "email-taken",
-                                      "E-mail already registered",
-                                      "an account with this e-mail exists");
-        }
-
-        return ngx_http_north_pg_error(r, res);
+    /* no row: the e-mail is taken (found before the insert, never logged) */
+    if (PQntuples(res) == 0) {
+        return north_auth_problem(r, NGX_HTTP_CONFLICT, "email-taken",
+                                  "E-mail already registered",
+                                  "an account with this e-mail exists");
     }
 
     north_auth_str(r, &ctx->user_id, PQgetvalue(res, 0, 0));

@@ -671,6 +671,7 @@ north_plaid_transactions(ngx_http_request_t *r)
 static ngx_int_t
 north_plaid_transactions_args(ngx_http_request_t *r, const char **values)
 {
+    int64_t                  day;
     ngx_int_t                n, rc;
     ngx_str_t                v, arg;
     ngx_uint_t               i;
@@ -710,11 +711,8 @@ north_plaid_transactions_args(ngx_http_request_t *r, const char **values)
         switch (args[i].kind) {
 
         case 0:
-            if (v.len != 10 || v.data[4] != '-' || v.data[7] != '-'
-                || ngx_atoi(v.data, 4) < 1900 || ngx_atoi(v.data + 5, 2) < 1
-                || ngx_atoi(v.data + 5, 2) > 12 || ngx_atoi(v.data + 8, 2) < 1
-                || ngx_atoi(v.data + 8, 2) > 31)
-            {
+            /* a day of the calendar: 2026-02-30 is none */
+            if (v.len != 10 || north_date_parse((char *) v.data, &day) != 0) {
                 ngx_http_north_fields_error(&f, args[i].name,
                                             "must be a date (YYYY-MM-DD)");
                 continue;
@@ -765,15 +763,18 @@ north_plaid_transactions_args(ngx_http_request_t *r, const char **values)
 
     /* the cursor is the last row's date and id: DATE_UUID */
     if (ngx_http_arg(r, (u_char *) "cursor", 6, &v) == NGX_OK) {
+        arg.data = v.data;
+        arg.len = 10;
+        values[7] = v.len == 10 + 1 + 36
+                    ? ngx_http_north_strdup(r->pool, &arg) : NULL;
+
         if (v.len != 10 + 1 + 36 || v.data[10] != '_'
-            || !north_check_uuid(v.data + 11, 36))
+            || !north_check_uuid(v.data + 11, 36)
+            || values[7] == NULL || north_date_parse(values[7], &day) != 0)
         {
             ngx_http_north_fields_error(&f, "cursor",
                                         "is not a cursor this list gave");
         } else {
-            arg.data = v.data;
-            arg.len = 10;
-            values[7] = ngx_http_north_strdup(r->pool, &arg);
             arg.data = v.data + 11;
             arg.len = 36;
             values[8] = ngx_http_north_strdup(r->pool, &arg);
@@ -1002,7 +1003,7 @@ north_plaid_webhook_key(ngx_http_request_t *r, void *data, PGresult *res,
 static ngx_int_t
 north_plaid_webhook_fetched(ngx_http_request_t *r, north_plaid_call_t *call)
 {
-    json_t                      *key, *x, *y, *expired;
+    json_t                      *key, *x, *y, *alg, *expired;
     ngx_int_t                    rc;
     ngx_pool_t                  *pool;
     const char                  *values[4];
@@ -1025,11 +1026,11 @@ north_plaid_webhook_fetched(ngx_http_request_t *r, north_plaid_call_t *call)
     key = json_object_get(call->json, "key");
     x = json_object_get(key, "x");
     y = json_object_get(key, "y");
+    alg = json_object_get(key, "alg");
     expired = json_object_get(key, "expired_at");
 
-    if (!json_is_string(x) || !json_is_string(y)
-        || ngx_strcmp(json_string_value(json_object_get(key, "alg")),
-                      "ES256") != 0)
+    if (!json_is_string(x) || !json_is_string(y) || !json_is_string(alg)
+        || ngx_strcmp(json_string_value(alg), "ES256") != 0)
     {
         return north_plaid_webhook_check(r, ctx, NULL, NULL);
     }

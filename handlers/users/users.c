@@ -323,6 +323,7 @@ static ngx_int_t
 north_users_patch_send(ngx_http_request_t *r, north_users_ctx_t *ctx)
 {
     char                       *changes, *ip, *match;
+    size_t                      i;
     ngx_int_t                   rc;
     const char                 *values[4];
     ngx_table_elt_t            *h;
@@ -342,6 +343,19 @@ north_users_patch_send(ngx_http_request_t *r, north_users_ctx_t *ctx)
     h = r->headers_in.if_match;
 
     if (h) {
+        /* an entity tag is visible ASCII: anything else matches nothing */
+        for (i = 0; i < h->value.len; i++) {
+            if (h->value.data[i] < 0x20 || h->value.data[i] > 0x7e) {
+                free(changes);
+                return ngx_http_north_problem(r,
+                                              NGX_HTTP_PRECONDITION_FAILED,
+                                              "precondition-failed",
+                                              "Precondition failed",
+                                              "If-Match names no version "
+                                              "of the profile", NULL);
+            }
+        }
+
         match = ngx_http_north_strdup(r->pool, &h->value);
         if (match == NULL) {
             free(changes);

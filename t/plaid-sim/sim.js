@@ -47,6 +47,7 @@ const linkTokens = [];           // requests made, for the suites
 const calls = [];                // every call: {path, body}
 const failures = [];             // injected: {path, status, error, times}
 let latency = 0;
+let keyWithoutAlg = false;       // the key endpoint leaves out "alg"
 let initialTransactions = 120;
 
 // one signing key at a time; old ones stay known with an expiry
@@ -303,8 +304,10 @@ const routes = {
   '/webhook_verification_key/get': (b, res) => {
     const key = keys.find((k) => k.kid === b.key_id);
     if (!key) return plaidError(res, 400, 'INVALID_INPUT', 'INVALID_WEBHOOK_VERIFICATION_KEY_ID', 'invalid key_id provided');
-    reply(res, 200, { key: { alg: 'ES256', crv: 'P-256', kid: key.kid, kty: 'EC', use: 'sig', x: key.jwk.x, y: key.jwk.y,
-      created_at: key.created_at, expired_at: key.expired_at }, request_id: id('req-') });
+    const body = { alg: 'ES256', crv: 'P-256', kid: key.kid, kty: 'EC', use: 'sig', x: key.jwk.x, y: key.jwk.y,
+      created_at: key.created_at, expired_at: key.expired_at };
+    if (keyWithoutAlg) delete body.alg;
+    reply(res, 200, { key: body, request_id: id('req-') });
   },
 
   '/sandbox/item/fire_webhook': async (b, res) => {
@@ -333,6 +336,7 @@ const routes = {
   '/__sim/config': (b, res) => {
     if (b.initial_transactions !== undefined) initialTransactions = b.initial_transactions;
     if (b.latency_ms !== undefined) latency = b.latency_ms;
+    if (b.key_without_alg !== undefined) keyWithoutAlg = !!b.key_without_alg;
     if (b.rotate_key) { keys[keys.length - 1].expired_at = Math.floor(Date.now() / 1000); newKey(); }
     reply(res, 200, { ok: true });
   },

@@ -229,6 +229,18 @@ test_max_age(void **state)
                    sizeof(tok));
     assert_null(check(tok, NOW + 600));
     assert_string_equal(check(tok, NOW + 631), "too old (iat)");
+
+    /* the oldest iat there is: now - iat must not wrap to negative */
+    craft("{\"alg\":\"HS256\",\"kid\":\"k1\"}",
+          "{\"iss\":\"north\",\"aud\":\"north-app\",\"sub\":\"" SUB "\","
+          "\"sid\":\"" SID "\",\"iat\":-9223372036854775808,"
+          "\"exp\":1800000900}", secret, sizeof(secret) - 1, tok);
+    assert_string_equal(check(tok, NOW), "too old (iat)");
+    craft("{\"alg\":\"HS256\",\"kid\":\"k1\"}",
+          "{\"iss\":\"north\",\"aud\":\"north-app\",\"sub\":\"" SUB "\","
+          "\"sid\":\"" SID "\",\"iat\":0,\"exp\":1800000900}",
+          secret, sizeof(secret) - 1, tok);
+    assert_string_equal(check(tok, NOW), "too old (iat)");
     policy = saved;
 }
 
