@@ -1484,17 +1484,23 @@ ngx_http_north_error(ngx_http_request_t *r)
         { NGX_HTTP_NOT_FOUND, "not-found", "Not found" },
         { NGX_HTTP_NOT_ALLOWED, "method-not-allowed", "Method not allowed" },
         { NGX_HTTP_REQUEST_TIME_OUT, "request-timeout", "Request timeout" },
+        { NGX_HTTP_PRECONDITION_FAILED, "precondition-failed",
+          "Precondition failed" },
         { NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "payload-too-large",
           "Payload too large" },
         { NGX_HTTP_REQUEST_URI_TOO_LARGE, "uri-too-long", "URI too long" },
         { NGX_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type",
           "Unsupported media type" },
+        { NGX_HTTP_REQUEST_HEADER_TOO_LARGE, "header-too-large",
+          "Request header too large" },
         { NGX_HTTP_TOO_MANY_REQUESTS, "rate-limited", "Too many requests" },
         { NGX_HTTP_NOT_IMPLEMENTED, "not-implemented", "Not implemented" },
         { NGX_HTTP_BAD_GATEWAY, "bad-gateway", "Bad gateway" },
         { NGX_HTTP_SERVICE_UNAVAILABLE, "unavailable",
           "Service temporarily unavailable" },
         { NGX_HTTP_GATEWAY_TIME_OUT, "gateway-timeout", "Gateway timeout" },
+        { NGX_HTTP_VERSION_NOT_SUPPORTED, "http-version-not-supported",
+          "HTTP version not supported" },
     };
 
     status = r->err_status ? r->err_status : NGX_HTTP_NOT_FOUND;

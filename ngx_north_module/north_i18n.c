@@ -24,6 +24,8 @@ static const char *const  north_i18n_table[][2] = {
     { "Request timeout", "Délai de requête dépassé" },
     { "Payload too large", "Contenu trop volumineux" },
     { "URI too long", "URI trop longue" },
+    { "Request header too large", "En-tête de requête trop grand" },
+    { "HTTP version not supported", "Version HTTP non prise en charge" },
     { "Too many requests", "Trop de requêtes" },
     { "Not implemented", "Non implémenté" },
     { "Bad gateway", "Passerelle incorrecte" },

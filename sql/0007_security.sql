@@ -10,6 +10,7 @@ create or replace function north.auth_register(p_email text, p_hash text,
     p_refresh_hash bytea, p_refresh_ttl interval)
 returns table (user_id uuid, session_id uuid, email text)
 language plpgsql as $$
+#variable_conflict use_column
 declare
     v_user uuid;
 begin

@@ -61,6 +61,12 @@ like($s0->{last_seen_at}, qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, 'sessions: RFC 
 
 problem_ok(register(email => uc($email)), 409, 'email-taken',
            'register twice, another case');
+{
+    # the conflict is handled before the insert: the database logs no error
+    # (whose DETAIL would name the address)
+    my $pglog = do { local (@ARGV, $/) = "$ENV{NORTH_VAR}/pg/postgresql.log"; <> } // '';
+    unlike($pglog, qr/\Q$email\E/i, "... and the database's log never names the e-mail");
+}
 problem_ok(register(consents => ['terms']), 400, 'validation-failed',
            'register without privacy_policy');
 is_deeply(fields_of(register(consents => ['terms'])), ['consents'], '... names consents');
