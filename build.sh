@@ -121,13 +121,22 @@ load_env() {
             echo "DATA_ENCRYPTION_KEY=$(openssl rand -base64 32)"
           } > "$VAR/env" )
     fi
+    # secrets added since: made once too
+    grep -q '^NORTH_APP_PG_PASSWORD=' "$VAR/env" \
+        || echo "NORTH_APP_PG_PASSWORD=$(secret)" >> "$VAR/env"
+    grep -q '^AUDIT_CHAIN_KEY=' "$VAR/env" \
+        || echo "AUDIT_CHAIN_KEY=$(openssl rand -base64 32)" >> "$VAR/env"
     # shellcheck disable=SC1091
     . "$VAR/env"
     EMBEDDED_PG=0; EMBEDDED_REDIS=0
+    # two roles: nginx runs as north_app (DATABASE_URL), which cannot change
+    # the audit log; migrations run as its owner north (DATABASE_OWNER_URL)
     if [ -z "${DATABASE_URL:-}" ]; then
         EMBEDDED_PG=1
-        DATABASE_URL="postgresql://north:$NORTH_PG_PASSWORD@127.0.0.1:$PG_PORT/north"
+        DATABASE_URL="postgresql://north_app:$NORTH_APP_PG_PASSWORD@127.0.0.1:$PG_PORT/north"
+        DATABASE_OWNER_URL="postgresql://north:$NORTH_PG_PASSWORD@127.0.0.1:$PG_PORT/north"
     fi
+    DATABASE_OWNER_URL=${DATABASE_OWNER_URL:-$DATABASE_URL}
     if [ -z "${REDIS_URL:-}" ]; then
         EMBEDDED_REDIS=1
         REDIS_URL="redis://:$NORTH_REDIS_PASSWORD@127.0.0.1:$REDIS_PORT/0"
@@ -139,7 +148,8 @@ load_env() {
         PLAID_CLIENT_ID=north-sim-client PLAID_SECRET=north-sim-secret
     fi
     export PLAID_CLIENT_ID PLAID_SECRET EMBEDDED_PLAID
-    export DATABASE_URL REDIS_URL JWT_SECRET DATA_ENCRYPTION_KEY
+    export DATABASE_URL DATABASE_OWNER_URL REDIS_URL JWT_SECRET \
+        DATA_ENCRYPTION_KEY AUDIT_CHAIN_KEY
     export DATA_REGION=${DATA_REGION:-ca-central-1}
     export PIPEDA_COMPLIANCE=${PIPEDA_COMPLIANCE:-true}
     export PLAID_ENV=${PLAID_ENV:-sandbox}
@@ -153,6 +163,11 @@ psql_admin() {
 psql_app() {
     PGOPTIONS="-c client_min_messages=warning" \
         psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" "$@"
+}
+
+psql_owner() {
+    PGOPTIONS="-c client_min_messages=warning" \
+        psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_OWNER_URL" "$@"
 }
 
 pg_running() {
@@ -187,6 +202,8 @@ cmd_pg_start() {
     # the application's role and database, made once
     psql_admin -d postgres -tAc "select 1 from pg_roles where rolname = 'north'" | grep -q 1 \
         || psql_admin -d postgres -c "create role north login password '$NORTH_PG_PASSWORD'"
+    psql_admin -d postgres -tAc "select 1 from pg_roles where rolname = 'north_app'" | grep -q 1 \
+        || psql_admin -d postgres -c "create role north_app login password '$NORTH_APP_PG_PASSWORD'"
     psql_admin -d postgres -tAc "select 1 from pg_database where datname = 'north'" | grep -q 1 \
         || psql_admin -d postgres -c "create database north owner north"
 }
@@ -262,33 +279,41 @@ cmd_plaid_sim_stop() {
 cmd_migrate() {
     load_env
     local f name
-    psql_app -c "create schema if not exists north" \
+    psql_owner -c "create schema if not exists north" \
         -c "create table if not exists north.schema_migrations (
                 version    text primary key,
                 applied_at timestamptz not null default now())" >/dev/null
     for f in "${NORTH_SQL:-$ROOT/sql}"/[0-9]*.sql; do
         name=$(basename "$f")
-        if psql_app -tA -c "select 1 from north.schema_migrations
+        if psql_owner -tA -c "select 1 from north.schema_migrations
                             where version = '$name'" | grep -q 1; then
             continue
         fi
         # the file and its record in one transaction: all or nothing
-        if ! psql_app -1 -f "$f" -c "insert into north.schema_migrations (version)
+        if ! psql_owner -1 -f "$f" -c "insert into north.schema_migrations (version)
                                      values ('$name')" >/dev/null; then
             die "migration $name failed (file and line above); the schema is unchanged"
         fi
         say "applied $name"
     done
     # the categorisation catalog: idempotent, so on every run
-    psql_app -q -f "${NORTH_SQL:-$ROOT/sql}/catalog.sql" >/dev/null \
+    psql_owner -q -f "${NORTH_SQL:-$ROOT/sql}/catalog.sql" >/dev/null \
         || die "loading sql/catalog.sql failed"
 }
 
-# Walks the audit log's hash chains; fails naming the first broken row.
+# Walks the audit log's chains, keyed ones by AUDIT_CHAIN_KEY, and checks
+# each chain's last checkpoint (the writers' checkpoints.log files: those
+# given, else the local stack's); fails naming the first broken row.
 cmd_audit_verify() {
     load_env
-    local broken
-    broken=$(psql_app -tA -F ' ' -c "select chain, seq, problem from north.audit_verify()")
+    local broken cps files=("$@")
+    [ ${#files[@]} -gt 0 ] || files=("$NGINX_PREFIX/logs/audit-spool/checkpoints.log")
+    # a chain's last checkpoint is the one that counts
+    cps=$(cat "${files[@]}" 2>/dev/null | awk '{ last[$1] = $0 } END { for (c in last) print last[c] }')
+    # the key on standard input, never on a command line
+    broken=$(printf "select chain, seq, problem from north.audit_verify(
+                         nullif(decode('%s', 'base64'), ''), \$cp\$%s\$cp\$)" \
+                    "${AUDIT_CHAIN_KEY:-}" "$cps" | psql_app -tA -F ' ')
     if [ -n "$broken" ]; then
         printf '%s\n' "$broken" | sed 's/^/north: audit chain broken: /' >&2
         return 1
@@ -437,7 +462,7 @@ case "${1:-}" in
     up)          cmd_up ;;
     down)        cmd_down ;;
     migrate)     cmd_migrate ;;
-    audit-verify) cmd_audit_verify ;;
+    audit-verify) shift; cmd_audit_verify "$@" ;;
     psql-admin)  shift; load_env; psql_admin -d north "$@" ;;
     check)       cmd_check ;;
     test)        shift; cmd_test "$@" ;;
@@ -446,6 +471,7 @@ case "${1:-}" in
     stack-up)    cmd_stack_up ;;
     stack-down)  cmd_stack_down ;;
     env)         load_env; echo "DATABASE_URL=$DATABASE_URL"; echo "REDIS_URL=$REDIS_URL"
+                 echo "DATABASE_OWNER_URL=$DATABASE_OWNER_URL"; echo "AUDIT_CHAIN_KEY=$AUDIT_CHAIN_KEY"
                  echo "PLAID_CLIENT_ID=$PLAID_CLIENT_ID"; echo "PLAID_SECRET=$PLAID_SECRET" ;;
     plaid-sim-start) cmd_plaid_sim_start ;;
     plaid-sim-stop)  cmd_plaid_sim_stop ;;

@@ -142,5 +142,13 @@ ngx_int_t ngx_http_north_arg(ngx_http_request_t *r, const char *name,
 char *ngx_http_north_conf_value(ngx_conf_t *cf, ngx_str_t *arg,
     ngx_str_t *value, ngx_str_t *shown);
 
+/*
+ * A key given in base64, as a value or env=NAME, decoded into key; an
+ * error naming the directive unless it decodes to min_len bytes or more
+ * (exactly min_len when exact).
+ */
+char *ngx_http_north_conf_key(ngx_conf_t *cf, ngx_str_t *arg, ngx_str_t *key,
+    size_t min_len, ngx_uint_t exact);
+
 
 #endif /* _NGX_NORTH_H_INCLUDED_ */

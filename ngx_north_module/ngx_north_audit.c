@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <dirent.h>
 #include <openssl/sha.h>
+#include <openssl/hmac.h>
 
 
 #define NGX_HTTP_NORTH_AUDIT_BATCH     200
@@ -32,6 +33,7 @@ typedef struct {
 typedef struct {
     ngx_str_t                    spool;        /* directory */
     ngx_msec_t                   flush;        /* longest a record waits */
+    ngx_str_t                    chain_key;    /* HMAC key, decoded */
     ngx_uint_t                   used;
 } ngx_http_north_audit_main_conf_t;
 
@@ -39,6 +41,17 @@ typedef struct {
 typedef struct {
     ngx_str_t                    subject;
 } ngx_http_north_audit_ctx_t;
+
+
+/*
+ * What the audit knows of a request across internal redirects (an error
+ * page is one): the audited location it reached, and whether its record is
+ * written. Kept in a pool cleanup, which a redirect leaves in place.
+ */
+typedef struct {
+    ngx_http_north_audit_loc_conf_t  *alcf;
+    ngx_uint_t                        recorded;
+} ngx_http_north_audit_mark_t;
 
 
 /* This worker's writer. */
@@ -54,9 +67,12 @@ typedef struct {
     uint64_t                     seq;          /* of the last record */
     u_char                       prev[SHA256_DIGEST_LENGTH * 2 + 1];
     ngx_str_t                    file;         /* this worker's spool */
+    ngx_fd_t                     fd;           /* it, open for appending */
     ngx_str_t                    own_replay;   /* it, moved aside to replay */
+    ngx_str_t                    checkpoints;  /* stored heads, appended */
     ngx_uint_t                   spooled;      /* own records wait in files:
                                                   newer ones queue behind */
+    ngx_uint_t                   failing;      /* the last store failed */
     ngx_str_t                    replaying;    /* the file being replayed */
     u_char                       replaying_name[NGX_MAX_PATH];
     off_t                        replayed;     /* bytes of it stored */
@@ -75,7 +91,16 @@ static ngx_int_t ngx_http_north_audit_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_north_audit_init_process(ngx_cycle_t *cycle);
 static void ngx_http_north_audit_exit_process(ngx_cycle_t *cycle);
 
+static ngx_int_t ngx_http_north_audit_reached(ngx_http_request_t *r);
+static ngx_int_t ngx_http_north_audit_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_north_audit_handler(ngx_http_request_t *r);
+static void ngx_http_north_audit_record(ngx_http_request_t *r);
+static ngx_http_north_audit_mark_t *ngx_http_north_audit_mark(
+    ngx_http_request_t *r, ngx_uint_t create);
+static void ngx_http_north_audit_unmark(void *data);
+static ngx_int_t ngx_http_north_audit_close(ngx_http_north_audit_writer_t *w);
+static ngx_int_t ngx_http_north_audit_journal(ngx_http_north_audit_writer_t *w,
+    char *text, size_t len);
 static void ngx_http_north_audit_tick(ngx_event_t *ev);
 static void ngx_http_north_audit_flush(ngx_http_north_audit_writer_t *w);
 static void ngx_http_north_audit_sent(ngx_http_north_pg_op_t *op,
@@ -89,6 +114,12 @@ static ngx_int_t ngx_http_north_audit_send(ngx_http_north_audit_writer_t *w,
 static void ngx_http_north_audit_sent_status(ngx_http_north_audit_writer_t *w,
     ngx_int_t ok);
 static json_t *ngx_http_north_audit_read(ngx_http_north_audit_writer_t *w);
+static void ngx_http_north_audit_mac(ngx_http_north_audit_main_conf_t *amcf,
+    const char *text, size_t len, u_char *hex);
+static void ngx_http_north_audit_checkpoint(ngx_http_north_audit_writer_t *w,
+    json_t *batch);
+static char *ngx_http_north_audit_chain_key(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 
 
 static ngx_command_t  ngx_http_north_audit_commands[] = {
@@ -126,6 +157,13 @@ static ngx_command_t  ngx_http_north_audit_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_north_audit_main_conf_t, flush),
+      NULL },
+
+    { ngx_string("north_audit_chain_key"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_north_audit_chain_key,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
       NULL },
 
       ngx_null_command
@@ -169,6 +207,8 @@ static ngx_http_north_pg_stmt_t  ngx_http_north_audit_stmt =
 
 static ngx_http_north_audit_writer_t  *ngx_http_north_audit_writer;
 
+static ngx_http_output_header_filter_pt  ngx_http_north_audit_next_header;
+
 
 static ngx_int_t
 ngx_http_north_audit_postconfiguration(ngx_conf_t *cf)
@@ -184,6 +224,18 @@ ngx_http_north_audit_postconfiguration(ngx_conf_t *cf)
     }
 
     *h = ngx_http_north_audit_handler;
+
+    /* the location a request reached, before any error page replaces it */
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_REWRITE_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_north_audit_reached;
+
+    /* the record is written before the response's header leaves */
+    ngx_http_north_audit_next_header = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_north_audit_header_filter;
 
     return NGX_OK;
 }
@@ -217,6 +269,8 @@ ngx_http_north_audit_init_main_conf(ngx_conf_t *cf, void *conf)
 {
     ngx_http_north_audit_main_conf_t  *amcf = conf;
 
+    ngx_http_north_main_conf_t  *mcf;
+
     if (amcf->spool.data == NULL) {
         ngx_str_set(&amcf->spool, "logs/audit-spool");
     }
@@ -226,6 +280,16 @@ ngx_http_north_audit_init_main_conf(ngx_conf_t *cf, void *conf)
     }
 
     ngx_conf_init_msec_value(amcf->flush, 200);
+
+    /* PIPEDA accountability: an audit log nobody can rewrite unseen */
+    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_north_module);
+
+    if (mcf->pipeda == 1 && amcf->chain_key.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "PIPEDA compliance is on but the audit log has "
+                           "no chain key (\"north_audit_chain_key\")");
+        return NGX_CONF_ERROR;
+    }
 
     return NGX_CONF_OK;
 }
@@ -361,6 +425,7 @@ ngx_http_north_audit_init_process(ngx_cycle_t *cycle)
     w->amcf = amcf;
     w->mcf = mcf;
     w->log = cycle->log;
+    w->fd = NGX_INVALID_FILE;
     w->pending = json_array();
 
     /* this worker's chain: its records are numbered and linked in it */
@@ -393,6 +458,16 @@ ngx_http_north_audit_init_process(ngx_cycle_t *cycle)
     w->own_replay.len = ngx_sprintf(w->own_replay.data, "%V.replay%Z",
                                     &w->file) - w->own_replay.data - 1;
 
+    w->checkpoints.data = ngx_pnalloc(cycle->pool, amcf->spool.len
+                                                   + sizeof("/checkpoints.log"));
+    if (w->checkpoints.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    w->checkpoints.len = ngx_sprintf(w->checkpoints.data,
+                                     "%V/checkpoints.log%Z", &amcf->spool)
+                         - w->checkpoints.data - 1;
+
     w->timer.handler = ngx_http_north_audit_tick;
     w->timer.data = w;
     w->timer.log = cycle->log;
@@ -420,12 +495,20 @@ ngx_http_north_audit_exit_process(ngx_cycle_t *cycle)
         return;
     }
 
-    /* the batch in flight may or may not be stored: replays are idempotent */
+    /*
+     * the batch in flight may or may not be stored: replays are idempotent;
+     * one read from a spool stays there for the next worker
+     */
     if (w->inflight) {
-        (void) ngx_http_north_audit_spool(w, w->inflight);
+        if (w->replay_bytes == 0) {
+            (void) ngx_http_north_audit_spool(w, w->inflight);
+        }
+
         json_decref(w->inflight);
         w->inflight = NULL;
     }
+
+    (void) ngx_http_north_audit_close(w);
 
     if (json_array_size(w->pending)) {
         (void) ngx_http_north_audit_spool(w, w->pending);
@@ -461,30 +544,146 @@ ngx_http_north_audit_subject(ngx_http_request_t *r, ngx_str_t *user_id)
 }
 
 
+/* REWRITE phase: the first audited location a request reaches is marked. */
+
+static ngx_int_t
+ngx_http_north_audit_reached(ngx_http_request_t *r)
+{
+    ngx_http_north_audit_mark_t      *mark;
+    ngx_http_north_audit_loc_conf_t  *alcf;
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_north_audit_module);
+
+    if (r == r->main && alcf->enable && alcf->category.len
+        && ngx_http_north_audit_writer != NULL)
+    {
+        mark = ngx_http_north_audit_mark(r, 1);
+
+        if (mark && mark->alcf == NULL) {
+            mark->alcf = alcf;
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_north_audit_header_filter(ngx_http_request_t *r)
+{
+    if (r == r->main) {
+        ngx_http_north_audit_record(r);
+    }
+
+    return ngx_http_north_audit_next_header(r);
+}
+
+
+/* LOG phase: a request that ended without a response header. */
+
 static ngx_int_t
 ngx_http_north_audit_handler(ngx_http_request_t *r)
 {
+    if (r == r->main) {
+        ngx_http_north_audit_record(r);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_http_north_audit_mark_t *
+ngx_http_north_audit_mark(ngx_http_request_t *r, ngx_uint_t create)
+{
+    ngx_pool_cleanup_t           *cln;
+    ngx_http_north_audit_mark_t  *mark;
+
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_north_audit_unmark) {
+            return cln->data;
+        }
+    }
+
+    if (!create) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_north_audit_mark_t));
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    mark = cln->data;
+    mark->alcf = NULL;
+    mark->recorded = 0;
+
+    cln->handler = ngx_http_north_audit_unmark;
+
+    return mark;
+}
+
+
+/* Only a tag: the mark is freed with the pool. */
+
+static void
+ngx_http_north_audit_unmark(void *data)
+{
+}
+
+
+/*
+ * The request's record, once: of the audited location it reached, else of
+ * the one answering it (the error page's own category, for a request nginx
+ * refused before any location). Written to this worker's spool before the
+ * response leaves, so a worker that dies loses no answered request's
+ * record: the spool is replayed into north.audit_log by this worker, or by
+ * another once this one is gone.
+ */
+
+static void
+ngx_http_north_audit_record(ngx_http_request_t *r)
+{
     char                             *text;
     size_t                            i, len;
-    json_t                           *rec, *line;
-    ngx_str_t                        *rid, subject, route;
+    ngx_str_t                        *rid, subject, route, method;
     ngx_time_t                       *tp;
+    json_t                           *rec;
     ngx_http_north_identity_t        *id;
     ngx_http_north_audit_ctx_t       *ctx;
+    ngx_http_north_audit_mark_t      *mark;
     ngx_http_north_audit_writer_t    *w;
     ngx_http_north_audit_loc_conf_t  *alcf;
     u_char                            record_id[NGX_MAXHOSTNAMELEN + 64];
     u_char                            actor[64];
-    u_char                            md[SHA256_DIGEST_LENGTH];
 
-    alcf = ngx_http_get_module_loc_conf(r, ngx_http_north_audit_module);
     w = ngx_http_north_audit_writer;
 
-    if (!alcf->enable || alcf->category.len == 0 || w == NULL
-        || r != r->main)
-    {
-        return NGX_OK;
+    if (w == NULL) {
+        return;
     }
+
+    mark = ngx_http_north_audit_mark(r, 0);
+
+    if (mark && mark->recorded) {
+        return;
+    }
+
+    alcf = mark && mark->alcf
+           ? mark->alcf
+           : ngx_http_get_module_loc_conf(r, ngx_http_north_audit_module);
+
+    if (!alcf->enable || alcf->category.len == 0) {
+        return;
+    }
+
+    if (mark == NULL) {
+        mark = ngx_http_north_audit_mark(r, 1);
+        if (mark == NULL) {
+            return;
+        }
+    }
+
+    mark->recorded = 1;
 
     id = ngx_http_north_jwt_identity(r);
     ctx = ngx_http_get_module_ctx(r, ngx_http_north_audit_module);
@@ -508,18 +707,45 @@ ngx_http_north_audit_handler(ngx_http_request_t *r)
         ngx_sprintf(actor, "anonymous%Z");
     }
 
-    /* the route as text even when a client sent bytes that are not UTF-8 */
+    /*
+     * the route the client asked for, not an error page's; as text even
+     * when it sent bytes that are not UTF-8
+     */
     route = r->uri;
 
+    if (r->internal) {
+        route = r->unparsed_uri;
+
+        for (i = 0; i < route.len; i++) {
+            if (route.data[i] == '?') {
+                route.len = i;
+                break;
+            }
+        }
+    }
+
+    /* a request line nginx could not read has no route, nor method */
+    method = r->method_name;
+
+    if (route.data == NULL) {
+        ngx_str_set(&route, "");
+    }
+
+    if (method.data == NULL) {
+        ngx_str_set(&method, "");
+    }
+
     if (north_utf8_length(route.data, route.len) < 0) {
-        route.data = ngx_pnalloc(r->pool, r->uri.len);
-        if (route.data == NULL) {
-            return NGX_OK;
+        text = (char *) ngx_pnalloc(r->pool, route.len);
+        if (text == NULL) {
+            return;
         }
 
-        for (i = 0; i < r->uri.len; i++) {
-            route.data[i] = r->uri.data[i] < 0x80 ? r->uri.data[i] : '?';
+        for (i = 0; i < route.len; i++) {
+            text[i] = route.data[i] < 0x80 ? route.data[i] : '?';
         }
+
+        route.data = (u_char *) text;
     }
 
     ngx_sprintf(record_id, "%V:%uL%Z", &w->chain, w->seq + 1);
@@ -537,7 +763,7 @@ ngx_http_north_audit_handler(ngx_http_request_t *r)
                     "actor", (char *) actor,
                     "subject", subject.len ? (char *) subject.data : "",
                     subject.len,
-                    "method", r->method_name.data, r->method_name.len,
+                    "method", method.data, method.len,
                     "route", route.data, route.len,
                     "category", alcf->category.data, alcf->category.len,
                     "purpose", alcf->purpose.data, alcf->purpose.len,
@@ -552,11 +778,16 @@ ngx_http_north_audit_handler(ngx_http_request_t *r)
     if (rec == NULL) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "north audit: a record could not be built");
-        return NGX_OK;
+        return;
     }
 
     if (subject.len == 0) {
         json_object_set_new(rec, "subject", json_null());
+    }
+
+    /* a keyed chain: prev is an HMAC that the database cannot recompute */
+    if (w->amcf->chain_key.len) {
+        json_object_set_new(rec, "mac", json_string("hmac-sha256"));
     }
 
     /* the text is what is hashed, stored, spooled and replayed, as is */
@@ -566,32 +797,91 @@ ngx_http_north_audit_handler(ngx_http_request_t *r)
     if (text == NULL) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "north audit: a record could not be built");
-        return NGX_OK;
+        return;
     }
 
     len = ngx_strlen(text);
-    line = json_stringn(text, len);
 
-    if (line == NULL || json_array_append_new(w->pending, line) != 0) {
-        free(text);
-        return NGX_OK;
-    }
-
-    SHA256((u_char *) text, len, md);
-    ngx_hex_dump(w->prev, md, sizeof(md))[0] = '\0';
+    ngx_http_north_audit_mac(w->amcf, text, len, w->prev);
     w->seq++;
 
-    free(text);
+    /* the text goes with it */
+    if (ngx_http_north_audit_journal(w, text, len) != NGX_OK) {
+        return;
+    }
 
-    if (json_array_size(w->pending) >= NGX_HTTP_NORTH_AUDIT_BATCH) {
-        ngx_http_north_audit_flush(w);
-
-    } else if (!w->timer.timer_set) {
+    if (!w->timer.timer_set) {
         ngx_add_timer(&w->timer, w->amcf->flush);
+    }
+}
+
+
+/* Closes the spool this worker appends to: it is to be moved aside. */
+
+static ngx_int_t
+ngx_http_north_audit_close(ngx_http_north_audit_writer_t *w)
+{
+    if (w->fd != NGX_INVALID_FILE) {
+        ngx_close_file(w->fd);
+        w->fd = NGX_INVALID_FILE;
     }
 
     return NGX_OK;
 }
+
+
+/*
+ * Appends a record's text (malloc()ed, freed here) to this worker's spool,
+ * a whole line in one write; if that fails it waits in memory and goes to
+ * the spool (or straight to PostgreSQL) with the next flush.
+ */
+
+static ngx_int_t
+ngx_http_north_audit_journal(ngx_http_north_audit_writer_t *w, char *text,
+    size_t len)
+{
+    char    *line;
+    json_t  *rec;
+
+    line = realloc(text, len + 1);
+
+    if (line != NULL) {
+        text = line;
+        text[len] = '\n';
+
+        if (w->fd == NGX_INVALID_FILE) {
+            w->fd = ngx_open_file(w->file.data, NGX_FILE_APPEND,
+                                  NGX_FILE_CREATE_OR_OPEN, 0600);
+        }
+
+        if (w->fd != NGX_INVALID_FILE
+            && ngx_write_fd(w->fd, text, len + 1) == (ssize_t) len + 1)
+        {
+            w->spooled = 1;
+            free(text);
+            return NGX_OK;
+        }
+
+        ngx_log_error(NGX_LOG_ALERT, w->log, ngx_errno,
+                      "north audit: write(\"%V\") failed, the record waits "
+                      "in memory", &w->file);
+    }
+
+    rec = json_stringn(text, len);
+
+    if (rec == NULL || json_array_append_new(w->pending, rec) != 0) {
+        ngx_log_error(NGX_LOG_ALERT, w->log, 0,
+                      "north audit: a record was lost");
+        free(text);
+        return NGX_ERROR;
+    }
+
+    free(text);
+    return NGX_OK;
+}
+
+
+
 
 
 static void
@@ -727,7 +1017,10 @@ ngx_http_north_audit_sent(ngx_http_north_pg_op_t *op, PGresult *res,
     if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK
         && PQntuples(res) == 1)
     {
+        /* replayed: what a worker that is gone left behind */
         ngx_http_north_metric_add(w->replay_bytes
+                                  && ngx_strcmp(w->replaying_name,
+                                                w->own_replay.data) != 0
                                   ? NGX_HTTP_NORTH_M_AUDIT_REPLAYED
                                   : NGX_HTTP_NORTH_M_AUDIT_WRITTEN,
                                   ngx_atoi((u_char *) PQgetvalue(res, 0, 0),
@@ -753,6 +1046,22 @@ ngx_http_north_audit_sent_status(ngx_http_north_audit_writer_t *w,
 
     if (ok) {
         w->replayed += w->replay_bytes;
+        ngx_http_north_audit_checkpoint(w, batch);
+
+        if (w->failing) {
+            w->failing = 0;
+            ngx_log_error(NGX_LOG_NOTICE, w->log, 0,
+                          "north audit: PostgreSQL takes records again");
+        }
+
+    } else if (w->replay_bytes && !w->failing) {
+        /* they stay in the spool, newer ones behind them */
+        w->failing = 1;
+        ngx_http_north_metric_add(NGX_HTTP_NORTH_M_AUDIT_SPOOLED,
+                                  json_array_size(batch));
+        ngx_log_error(NGX_LOG_WARN, w->log, 0,
+                      "north audit: records wait in the spool \"%V\" until "
+                      "PostgreSQL answers", &w->replaying);
 
     } else if (w->replay_bytes == 0) {
         /* never lost: it waits in the spool, and newer ones behind it */
@@ -860,6 +1169,7 @@ ngx_http_north_audit_replay(ngx_http_north_audit_writer_t *w)
             } else if (ngx_file_info(w->own_replay.data, &fi)
                        != NGX_FILE_ERROR
                        || (w->spooled
+                           && ngx_http_north_audit_close(w) == NGX_OK
                            && ngx_rename_file(w->file.data,
                                               w->own_replay.data)
                               != NGX_FILE_ERROR))
@@ -1046,4 +1356,105 @@ ngx_http_north_audit_adopt(ngx_http_north_audit_writer_t *w)
     closedir(dir);
 
     return NGX_DECLINED;
+}
+
+
+/*
+ * What links a record to the next: HMAC-SHA256 under north_audit_chain_key
+ * (the database holds neither the key nor a way to recompute it), else
+ * SHA-256. hex gets 64 digits and a NUL.
+ */
+
+static void
+ngx_http_north_audit_mac(ngx_http_north_audit_main_conf_t *amcf,
+    const char *text, size_t len, u_char *hex)
+{
+    u_char        md[SHA256_DIGEST_LENGTH];
+    unsigned int  mdlen;
+
+    if (amcf->chain_key.len) {
+        mdlen = sizeof(md);
+        (void) HMAC(EVP_sha256(), amcf->chain_key.data,
+                    (int) amcf->chain_key.len, (u_char *) text, len, md,
+                    &mdlen);
+
+    } else {
+        SHA256((u_char *) text, len, md);
+    }
+
+    ngx_hex_dump(hex, md, sizeof(md))[0] = '\0';
+}
+
+
+/*
+ * A stored batch's last record, as "chain seq mac", appended to the spool
+ * directory's checkpoints.log: outside the database, so that rows removed
+ * from a chain's end are found (build.sh audit-verify). Small appends to an
+ * O_APPEND file are whole lines whatever the other workers write.
+ */
+
+static void
+ngx_http_north_audit_checkpoint(ngx_http_north_audit_writer_t *w,
+    json_t *batch)
+{
+    size_t       n;
+    json_t      *last, *rec;
+    ngx_fd_t     fd;
+    const char  *chain;
+    u_char       mac[SHA256_DIGEST_LENGTH * 2 + 1];
+    u_char       line[NGX_MAXHOSTNAMELEN + 3 * NGX_INT64_LEN + 128];
+
+    n = json_array_size(batch);
+
+    if (w->amcf->chain_key.len == 0 || n == 0) {
+        return;
+    }
+
+    last = json_array_get(batch, n - 1);
+    rec = json_loadb(json_string_value(last), json_string_length(last), 0,
+                     NULL);
+    chain = json_string_value(json_object_get(rec, "chain"));
+
+    if (chain == NULL || ngx_strlen(chain) > NGX_MAXHOSTNAMELEN + 64
+        || !json_is_integer(json_object_get(rec, "seq")))
+    {
+        json_decref(rec);
+        return;
+    }
+
+    ngx_http_north_audit_mac(w->amcf, json_string_value(last),
+                             json_string_length(last), mac);
+    n = ngx_sprintf(line, "%s %L %s\n", chain,
+                    (int64_t) json_integer_value(json_object_get(rec, "seq")),
+                    mac) - line;
+    json_decref(rec);
+
+    fd = ngx_open_file(w->checkpoints.data, NGX_FILE_APPEND,
+                       NGX_FILE_CREATE_OR_OPEN, 0600);
+
+    if (fd == NGX_INVALID_FILE || ngx_write_fd(fd, line, n) != (ssize_t) n) {
+        ngx_log_error(NGX_LOG_ALERT, w->log, ngx_errno,
+                      "north audit: a checkpoint was not written to \"%V\"",
+                      &w->checkpoints);
+    }
+
+    if (fd != NGX_INVALID_FILE) {
+        ngx_close_file(fd);
+    }
+}
+
+
+/* north_audit_chain_key env=NAME | base64: 32 bytes or more */
+
+static char *
+ngx_http_north_audit_chain_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_north_audit_main_conf_t  *amcf = conf;
+
+    if (amcf->chain_key.data) {
+        return "is duplicate";
+    }
+
+    return ngx_http_north_conf_key(cf, &((ngx_str_t *) cf->args->elts)[1],
+                                   &amcf->chain_key, 32, 0);
 }

@@ -53,7 +53,9 @@ static ngx_http_north_pg_stmt_t  ngx_http_north_jobs_retry_stmt =
 static ngx_http_north_pg_stmt_t  ngx_http_north_jobs_sweep_stmt =
     ngx_http_north_pg_stmt("north_jobs_sweep",
         "with expired as (delete from north.idempotency_keys"
-        " where created_at < now() - interval '24 hours')"
+        " where created_at < now() - interval '24 hours'),"
+        " forgotten as (delete from north.plaid_webhook_key_misses"
+        " where asked_at < now() - interval '10 minutes')"
         " select north.balance_snapshots_daily()", 0, 1);
 
 

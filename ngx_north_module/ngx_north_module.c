@@ -909,32 +909,37 @@ ngx_http_north_data_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_north_main_conf_t  *mcf = conf;
 
-    ngx_str_t  *value, b64, shown;
-
     if (mcf->data_key.data) {
         return "is duplicate";
     }
 
-    value = cf->args->elts;
+    return ngx_http_north_conf_key(cf, &((ngx_str_t *) cf->args->elts)[1],
+                                   &mcf->data_key, 32, 1);
+}
 
-    if (ngx_http_north_conf_value(cf, &value[1], &b64, &shown)
-        != NGX_CONF_OK)
-    {
+
+char *
+ngx_http_north_conf_key(ngx_conf_t *cf, ngx_str_t *arg, ngx_str_t *key,
+    size_t min_len, ngx_uint_t exact)
+{
+    ngx_str_t  b64, shown;
+
+    if (ngx_http_north_conf_value(cf, arg, &b64, &shown) != NGX_CONF_OK) {
         return NGX_CONF_ERROR;
     }
 
-    mcf->data_key.data = ngx_pnalloc(cf->pool,
-                                     ngx_base64_decoded_length(b64.len));
-    if (mcf->data_key.data == NULL) {
+    key->data = ngx_pnalloc(cf->pool, ngx_base64_decoded_length(b64.len));
+    if (key->data == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    if (ngx_decode_base64(&mcf->data_key, &b64) != NGX_OK
-        || mcf->data_key.len != 32)
+    if (ngx_decode_base64(key, &b64) != NGX_OK
+        || key->len < min_len || (exact && key->len != min_len))
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "the key of \"north_data_key\" must be 32 bytes "
-                           "in base64 (AES-256)");
+                           "the key of \"%V\" must be %uz bytes%s in base64",
+                           &((ngx_str_t *) cf->args->elts)[0], min_len,
+                           exact ? "" : " or more");
         return NGX_CONF_ERROR;
     }
 

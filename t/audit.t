@@ -7,10 +7,14 @@ use lib 't/lib';
 use North::Test;
 use Test::More;
 use Time::HiRes qw(sleep);
-use Digest::SHA qw(sha256_hex);
+use Digest::SHA qw(sha256_hex hmac_sha256_hex);
+use MIME::Base64 qw(decode_base64);
+use IO::Socket::INET;
+use POSIX ();
 
-my $port = north_nginx(name => 'audit', http => 'north_audit_flush 50ms;
-    north_data_region ca-central-1;');
+# this file kills the worker to show that no answered request loses its record
+my ($port, $prefix) = north_nginx(name => 'audit', http => 'north_audit_flush 50ms;
+    north_data_region ca-central-1;', expect_alerts => [qr/exited on signal 9\b/]);
 my $tag = "audit$$";
 
 sub rows_for {
@@ -70,15 +74,28 @@ is(psql("select count(*) from north.audit_log where request_id like :'a0'
 is(scalar(psql("select count(*) from north.audit_verify()")), 0, 'every chain verifies');
 is(scalar(psql("select count(*) from north.audit_log a join north.audit_log b
                 on b.chain = a.chain and b.seq = a.seq + 1
-                where a.request_id like :'a0' and b.prev_hash is distinct from a.hash",
-               "$tag-%")), 0, 'each record links to the one before');
+                where a.request_id like :'a0' and b.prev_hash is distinct from
+                north.hmac(convert_to(a.record, 'UTF8'), " . audit_key_sql() . ", 'sha256')",
+               "$tag-%")), 0, 'each record links to the one before, by the chain key');
 my $id = psql("select id from north.audit_log where request_id = :'a0'", "$tag-reg");
 for my $sql ("update north.audit_log set status = 200 where id = $id",
              "delete from north.audit_log where id = $id",
-             "truncate north.audit_log") {
+             "truncate north.audit_log",
+             "insert into north.audit_log (record_id, chain, seq, at, request_id, actor,
+              method, route, category, purpose, status, node, region, hash, record)
+              values ('x', 'x', 1, now(), 'x', 'x', 'GET', '/', 'x', 'x', 200, 'x', 'x',
+              '\\x00', '{}')",
+             "alter table north.audit_log disable trigger audit_log_append_only",
+             "drop table north.audit_log") {
     my $ok = eval { psql($sql); 1 };
-    ok(!$ok, "the application cannot: $sql");
+    ok(!$ok, "the application cannot: " . ($sql =~ s/\s+/ /gr));
 }
+# a grant without the right to give it is only a warning: the right stays away
+eval { psql("set client_min_messages = error; grant update, delete on north.audit_log to north_app") };
+is(psql("select has_table_privilege('north.audit_log', 'update')
+             or has_table_privilege('north.audit_log', 'delete')
+             or has_table_privilege('north.audit_log', 'insert')"), 'f',
+   '... nor grant itself a change of the audit log');
 
 # a chain of its own, as a writer makes it, then tampered with by a
 # superuser behind the trigger's back
@@ -124,6 +141,50 @@ is(tamper("update north.audit_log set record = replace(record, '\"status\":500',
    '4 rows 3 to 3 are missing (removed?)', 'a removed row is found');
 tamper("delete from north.audit_log where chain = '$chain'");
 
+# a keyed chain, as a writer with north_audit_chain_key makes it: a row
+# forged and its successors re-hashed by someone without the key
+my $key = audit_key_sql();
+my $raw_key = decode_base64(($key =~ /'([^']+)'/)[0]);
+$chain = "keyed-$$";
+($prev, @texts) = ('');
+for my $i (1 .. 4) {
+    my $t = qq({"record_id":"$chain:$i","chain":"$chain","seq":$i,"prev":"$prev",)
+        . qq("at_ms":1800000000000,"request_id":"$chain-$i","actor":"system:test",)
+        . qq("subject":null,"method":"GET","route":"/x","category":"identity",)
+        . qq("purpose":"support","status":200,"client":"127.0.0.1","node":"test",)
+        . qq("region":"ca-central-1","mac":"hmac-sha256"});
+    push @texts, $t;
+    $prev = hmac_sha256_hex($t, $raw_key);
+}
+is(psql("select north.audit_append(:'a0')", join "\n", @texts), 4, 'a keyed chain of four appended');
+sub keyed { scalar psql("select seq || ' ' || problem from north.audit_verify($key)
+                         where chain = :'a0'", $chain) }
+is(keyed(), undef, '... verifies with the key');
+{
+    # row 2 forged, rows 2 to 4 re-linked by SHA-256 as the database could
+    my @forged = @texts;
+    $forged[1] =~ s/"status":200/"status":404/;
+    my $p = sha256_hex($forged[1]);
+    for my $i (2, 3) {
+        $forged[$i] =~ s/"prev":"[0-9a-f]*"/"prev":"$p"/;
+        $p = sha256_hex($forged[$i]);
+    }
+    my $sql = "set session_replication_role = replica; set search_path = north, public;";
+    for my $i (1 .. 3) {
+        my $prevhex = ($forged[$i] =~ /"prev":"([0-9a-f]*)"/)[0];
+        (my $t = $forged[$i]) =~ s/'/''/g;
+        $sql .= " update north.audit_log set record = '$t', hash = digest('$t', 'sha256'),"
+              . " prev_hash = decode('$prevhex', 'hex'), status = "
+              . ($i == 1 ? 404 : 200) . " where chain = '$chain' and seq = " . ($i + 1) . ";";
+    }
+    north_stack('psql-admin', '-q', '-c', $sql);
+    is(scalar(psql("select count(*) from north.audit_verify() where chain = :'a0'", $chain)), 0,
+       'a forged row with its successors re-hashed: the unkeyed walk sees nothing');
+    is(keyed(), '3 does not follow the row before it (forged?)', '... the key finds it');
+    north_stack('psql-admin', '-q', '-c', "set session_replication_role = replica;
+                delete from north.audit_log where chain = '$chain'");
+}
+
 # --- PostgreSQL down: spooled, then replayed, exactly -------------------------------------
 
 north_stack('pg-stop');
@@ -141,6 +202,120 @@ is(rows_for("$tag-down-"), 7, '... exactly once');
 is(scalar(psql("select string_agg(status::text, ',' order by id) from north.audit_log
                 where request_id like :'a0'", "$tag-down-%")), join(',', (503) x 7),
    '... in order, with their outcome');
-is(scalar(psql("select count(*) from north.audit_verify()")), 0, 'every chain still verifies');
+is(scalar(psql("select count(*) from north.audit_verify($key)")), 0, 'every chain still verifies');
+
+# --- errors nginx answers itself are audited too -----------------------------------------
+
+north_http($port, POST => '/v1/auth/sessions', token => $token, body => 'x' x 20000,
+           headers => { 'X-Request-Id' => "$tag-413", 'Content-Type' => 'application/json' });
+north_http($port, PUT => '/v1/me', token => $token,
+           headers => { 'X-Request-Id' => "$tag-405" });
+{
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port) or die $!;
+    # no Host: refused once the headers are read, before any location
+    print $s "GET /v1/me HTTP/1.1\r\nX-Request-Id: $tag-400\r\n\r\n";
+    local $/;
+    my $resp = <$s>;
+}
+is(wait_rows("$tag-4", 3), 3, 'a 413, a 405 and a request without Host: each recorded');
+%row = map { my @f = split /\|/; ($f[0] => \@f) }
+    psql("select request_id, route, category, status from north.audit_log
+          where request_id like :'a0'", "$tag-4%");
+is_deeply($row{"$tag-405"}, ["$tag-405", '/v1/me', 'identity', 405],
+          "... the 405 under its location's category, though an error page answered it");
+# nginx refuses a body too large as it picks the location, before any module
+# sees the request there: the record has the route, not the category
+is_deeply($row{"$tag-413"}, ["$tag-413", '/v1/auth/sessions', 'unattributed', 413],
+          '... the 413 with its route');
+is_deeply([ @{ $row{"$tag-400"} }[2, 3] ], ['unattributed', 400],
+          '... the request nginx refused before any location as unattributed');
+
+# --- a worker killed under load: every answered request has its record ---------------------
+
+{
+    my $answered = "$prefix/answered";
+    unlink $answered;
+    my @clients;
+    for my $c (1 .. 4) {
+        my $pid = fork // die "fork: $!";
+        if (!$pid) {
+            open my $out, '>>', $answered or die $!;
+            my $end = time + 4;
+            for (my $i = 0; time < $end; $i++) {
+                my $id = "$tag-kill-$c-$i";
+                my $r = eval { north_http($port, GET => '/v1/auth/sessions', token => $token,
+                                          headers => { 'X-Request-Id' => $id }) };
+                syswrite $out, "$id\n" if $r && $r->{code} == 200;
+            }
+            POSIX::_exit(0);
+        }
+        push @clients, $pid;
+    }
+    my @killed;
+    for (1 .. 3) {
+        sleep 1;
+        local $ENV{LD_PRELOAD};
+        delete $ENV{LD_PRELOAD};
+        my $master = do { local @ARGV = "$prefix/logs/nginx.pid"; my $p = <>; chomp $p; $p };
+        my ($worker) = `ps -o pid= --ppid $master` =~ /(\d+)/;
+        push @killed, $worker if $worker && kill 'KILL', $worker;
+    }
+    waitpid $_, 0 for @clients;
+    is(scalar @killed, 3, "the worker is killed three times under load (@killed)");
+    my @ids = do { open my $in, '<', $answered or die $!; map { chomp; $_ } <$in> };
+    cmp_ok(scalar @ids, '>', 50, scalar(@ids) . ' requests answered meanwhile');
+    my $missing;
+    for (1 .. 100) {
+        $missing = psql("select count(*) from unnest(string_to_array(:'a0', ',')) as a(id)
+                         where not exists (select 1 from north.audit_log l
+                                           where l.request_id = a.id)", join ',', @ids);
+        last if $missing == 0;
+        sleep 0.2;
+    }
+    is($missing, 0, '... and every one of them has its record')
+        or diag(join ' ', psql("select a.id from unnest(string_to_array(:'a0', ',')) as a(id)
+                                where not exists (select 1 from north.audit_log l
+                                                  where l.request_id = a.id) limit 5",
+                               join ',', @ids));
+    is(scalar(psql("select count(*) from north.audit_verify($key)")), 0,
+       '... in chains that verify, the killed workers\' included');
+}
+
+# --- checkpoints: rows removed from a chain's end ------------------------------------------
+
+my $cpfile = "t/servroot-audit/logs/audit-spool/checkpoints.log";
+north_http($port, GET => '/v1/auth/sessions', token => $token,
+           headers => { 'X-Request-Id' => "$tag-cp" }) for 1 .. 3;
+wait_rows("$tag-cp", 3);
+sleep 0.5;
+my $cps = do { local (@ARGV, $/) = $cpfile; <> } // '';
+my ($cchain, $cseq) = $cps =~ /(\S+) (\d+) [0-9a-f]{64}\n\z/;
+ok($cchain, "stored batches are checkpointed outside the database ($cchain $cseq)");
+is(scalar(psql("select count(*) from north.audit_verify($key, :'a0')", $cps)), 0,
+   '... and every chain holds its checkpoints');
+sub audit_verify_cmd {
+    local $ENV{LD_PRELOAD};
+    delete $ENV{LD_PRELOAD};
+    my $out = `${\ north_root()}/build.sh audit-verify $cpfile 2>&1`;
+    return ($? >> 8, $out);
+}
+my ($rc, $out) = audit_verify_cmd();
+is($rc, 0, 'build.sh audit-verify with the checkpoints: holds') or diag($out);
+north_stack('psql-admin', '-q', '-c', "create table north.audit_cut as
+    select * from north.audit_log where chain = '$cchain' and seq >= $cseq;
+    set session_replication_role = replica;
+    delete from north.audit_log where chain = '$cchain' and seq >= $cseq");
+is(scalar(psql("select problem from north.audit_verify($key, :'a0') where chain = :'a1'",
+               $cps, $cchain)),
+   "stored up to row $cseq (checkpoint), which is missing (truncated?)",
+   "the chain's last rows removed: found by the checkpoint");
+($rc, $out) = audit_verify_cmd();
+isnt($rc, 0, '... build.sh audit-verify fails');
+like($out, qr/\Q$cchain\E $cseq stored up to row/, '... naming the chain and row');
+north_stack('psql-admin', '-q', '-c', "set session_replication_role = replica;
+    insert into north.audit_log overriding system value select * from north.audit_cut;
+    drop table north.audit_cut");
+($rc, $out) = audit_verify_cmd();
+is($rc, 0, '... and holds again once they are back') or diag($out);
 
 done_testing();

@@ -155,6 +155,7 @@ location = /p { north_jwt on; return 204; }
 north_pipeda_compliance on;
 north_data_region us-east-1;
 north_data_key MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=;
+north_audit_chain_key MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=;
 --- config
 location = /healthz { north_api health.live; }
 --- must_die
@@ -182,7 +183,7 @@ north_data_key c2hvcnQ=;
 location = /healthz { north_api health.live; }
 --- must_die
 --- error_log
-the key of "north_data_key" must be 32 bytes in base64 (AES-256)
+the key of "north_data_key" must be 32 bytes in base64
 
 
 
@@ -191,6 +192,7 @@ the key of "north_data_key" must be 32 bytes in base64 (AES-256)
 north_pipeda_compliance env=NORTH_TEST_PIPEDA;
 north_data_region ca-central-1;
 north_data_key MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=;
+north_audit_chain_key MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=;
 north_privacy_officer "Chief Privacy Officer";
 north_privacy_email privacy@north.example;
 --- main_config
@@ -214,6 +216,7 @@ PIPEDA compliance is on but "north_audit off" covers a location that touches per
 north_pipeda_compliance on;
 north_data_region ca-central-1;
 north_data_key MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=;
+north_audit_chain_key MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=;
 north_privacy_officer "Chief Privacy Officer";
 north_privacy_email privacy@north.example;
 --- config
@@ -233,6 +236,7 @@ GET /me
 north_pipeda_compliance on;
 north_data_region ca-central-1;
 north_data_key MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=;
+north_audit_chain_key MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=;
 north_privacy_officer "Chief Privacy Officer";
 north_privacy_email privacy@north.example;
 --- config
@@ -248,6 +252,7 @@ handler "selftest.echo" in "north_api" is for tests only and PIPEDA compliance i
 north_pipeda_compliance on;
 north_data_region ca-central-1;
 north_data_key MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=;
+north_audit_chain_key MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=;
 north_privacy_email privacy@north.example;
 --- config
 location = /healthz { north_api health.live; }
@@ -257,7 +262,33 @@ PIPEDA compliance is on but no privacy officer ("north_privacy_officer" and "nor
 
 
 
-=== TEST 21: north_plaid_env names one of Plaid's environments
+=== TEST 21: PIPEDA compliance refuses an audit log without a chain key
+--- http_config
+north_pipeda_compliance on;
+north_data_region ca-central-1;
+north_data_key MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=;
+north_privacy_officer "Chief Privacy Officer";
+north_privacy_email privacy@north.example;
+--- config
+location = /healthz { north_api health.live; }
+--- must_die
+--- error_log
+PIPEDA compliance is on but the audit log has no chain key ("north_audit_chain_key")
+
+
+
+=== TEST 22: an audit chain key shorter than 32 bytes
+--- http_config
+north_audit_chain_key c2hvcnQ=;
+--- config
+location = /healthz { north_api health.live; }
+--- must_die
+--- error_log
+the key of "north_audit_chain_key" must be 32 bytes or more in base64
+
+
+
+=== TEST 23: north_plaid_env names one of Plaid's environments
 --- http_config
 north_plaid_env staging;
 --- config
@@ -268,7 +299,7 @@ invalid value "staging" in "north_plaid_env": sandbox, development or production
 
 
 
-=== TEST 22: Link shows at most 30 characters of our name
+=== TEST 24: Link shows at most 30 characters of our name
 --- http_config
 north_plaid_client_name "North Financial Incorporated of Canada";
 --- config
@@ -279,7 +310,7 @@ location = /healthz { north_api health.live; }
 
 
 
-=== TEST 23: a Plaid secret from an unset variable fails nginx -t
+=== TEST 25: a Plaid secret from an unset variable fails nginx -t
 --- http_config
 north_plaid_secret env=NORTH_TEST_UNSET_PLAID_SECRET;
 --- config

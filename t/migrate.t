@@ -46,7 +46,7 @@ is($rc, 0, 'once fixed it applies');
 like($out, qr/applied 9999_broken_$$\.sql/, '... and says so');
 is(psql("select count(*) from north.schema_migrations where version = :'a0'", "9999_broken_$$.sql"),
    1, '... recorded once');
-psql("drop table north.$t; delete from north.schema_migrations where version = :'a0'",
+psql_owner("drop table north.$t; delete from north.schema_migrations where version = :'a0'",
      "9999_broken_$$.sql");
 
 done_testing();

@@ -316,6 +316,20 @@ for my $t (['a bad signature', { badSignature => 1 }], ['an iat 6 minutes old', 
     is($fire->(tamper => $t->[1])->{status}, 401, "webhook with $t->[0]: 401");
 }
 is($jobs->(), $j0, '... and nothing was done');
+# made-up kids cost Plaid one key fetch per 10 seconds, and one per kid
+{
+    my $fetches = sub { plaid_sim('/__sim/state', {})->{key_fetches} };
+    my $later = sub { psql("update north.plaid_webhook_key_fetch set asked_at = '-infinity'") };
+    $later->();
+    my $f0 = $fetches->();
+    my @codes = map { $fire->(tamper => { kid => "kid-made-up-$$-$_" })->{status} } 1 .. 10;
+    is_deeply(\@codes, [(401) x 10], '10 webhooks with made-up kids: 401 each');
+    is($fetches->() - $f0, 1, '... and Plaid was asked for one key');
+    $later->();
+    $fire->(tamper => { kid => "kid-made-up-$$-1" });
+    is($fetches->() - $f0, 1, '... a kid asked about lately is not asked again');
+    $later->();
+}
 {
     my $body = '{"webhook_type":"TRANSACTIONS","webhook_code":"SYNC_UPDATES_AVAILABLE","item_id":"x"}';
     is(call(POST => '/v1/webhooks/plaid', body => $body,
@@ -336,10 +350,13 @@ $fire->(webhook_code => 'SYNC_UPDATES_AVAILABLE');
 is(psql("select count(*) from north.plaid_webhook_keys"), $keys, "Plaid's key is kept after its first use");
 plaid_sim('/__sim/config', { rotate_key => 1 });
 is($fire->(webhook_code => 'SYNC_UPDATES_AVAILABLE')->{status}, 200, 'a rotated key is fetched by its kid');
+psql("update north.plaid_webhook_key_fetch set asked_at = '-infinity'");
 plaid_sim('/__sim/config', { rotate_key => 1, key_without_alg => 1 });
 is($fire->(webhook_code => 'SYNC_UPDATES_AVAILABLE')->{status}, 401,
    'a key that Plaid sends without "alg": 401, and no worker dies');
-plaid_sim('/__sim/config', { key_without_alg => 0 });
+# that kid is remembered as no key: Plaid's next key, fetched at once
+plaid_sim('/__sim/config', { key_without_alg => 0, rotate_key => 1 });
+psql("update north.plaid_webhook_key_fetch set asked_at = '-infinity'");
 
 my $reset = plaid_sim('/sandbox/item/reset_login', { access_token => $access });
 is($reset->{delivery}{status}, 200,

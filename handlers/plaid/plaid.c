@@ -28,6 +28,8 @@ typedef struct {
     ngx_str_t                    access_token;
     ngx_str_t                    plaid_item_id;
     ngx_str_t                    kid;
+    char                        *key_x;         /* its key, as fetched */
+    char                        *key_y;
     ngx_str_t                    verification;  /* Plaid-Verification */
     json_t                      *body;          /* a webhook's */
 } north_plaid_ctx_t;
@@ -61,8 +63,8 @@ static ngx_int_t north_plaid_webhook_key(ngx_http_request_t *r, void *data,
     PGresult *res, ngx_int_t status);
 static ngx_int_t north_plaid_webhook_fetched(ngx_http_request_t *r,
     north_plaid_call_t *call);
-static void north_plaid_key_stored(ngx_http_north_pg_op_t *op,
-    PGresult *res, ngx_int_t status);
+static ngx_int_t north_plaid_webhook_stored(ngx_http_request_t *r,
+    void *data, PGresult *res, ngx_int_t status);
 static ngx_int_t north_plaid_webhook_check(ngx_http_request_t *r,
     north_plaid_ctx_t *ctx, const char *x, const char *y);
 static ngx_int_t north_plaid_webhook_done(ngx_http_request_t *r, void *data,
@@ -191,8 +193,7 @@ static ngx_http_north_pg_stmt_t  north_plaid_tx_update_stmt =
 
 static ngx_http_north_pg_stmt_t  north_plaid_key_stmt =
     ngx_http_north_pg_stmt("north_plaid_key",
-        "select x, y, coalesce(expired_at <= now(), false)"
-        " from north.plaid_webhook_keys where kid = $1", 1, 3);
+        "select x, y, expired, ask_plaid from north.plaid_webhook_key($1)", 1, 4);
 
 static ngx_http_north_pg_stmt_t  north_plaid_key_store_stmt =
     ngx_http_north_pg_stmt("north_plaid_key_store",
@@ -979,18 +980,27 @@ north_plaid_webhook_key(ngx_http_request_t *r, void *data, PGresult *res,
 
     ngx_int_t  rc;
 
-    rc = ngx_http_north_pg_result(r, res, status, -1);
+    rc = ngx_http_north_pg_result(r, res, status, 1);
     if (rc != NGX_DECLINED) {
         return rc;
     }
 
-    if (PQntuples(res) == 1) {
+    if (!PQgetisnull(res, 0, 0)) {
         if (PQgetvalue(res, 0, 2)[0] == 't') {
             return north_plaid_webhook_check(r, ctx, NULL, NULL);
         }
 
         return north_plaid_webhook_check(r, ctx, PQgetvalue(res, 0, 0),
                                          PQgetvalue(res, 0, 1));
+    }
+
+    /* a kid asked about lately, or the fetch slot is taken: unverified */
+    if (PQgetvalue(res, 0, 3)[0] != 't') {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "north plaid: webhook key \"%V\" not fetched "
+                      "(asked about lately, or another fetch was)",
+                      &ctx->kid);
+        return north_plaid_webhook_check(r, ctx, NULL, NULL);
     }
 
     /* a kid not seen yet: Plaid says whether it is theirs */
@@ -1004,11 +1014,9 @@ static ngx_int_t
 north_plaid_webhook_fetched(ngx_http_request_t *r, north_plaid_call_t *call)
 {
     json_t                      *key, *x, *y, *alg, *expired;
-    ngx_int_t                    rc;
-    ngx_pool_t                  *pool;
+    ngx_str_t                    text;
     const char                  *values[4];
     north_plaid_ctx_t           *ctx;
-    ngx_http_north_main_conf_t  *mcf;
     u_char                       at[NGX_INT64_LEN + 1];
 
     ctx = north_plaid_ctx(r);
@@ -1048,33 +1056,40 @@ north_plaid_webhook_fetched(ngx_http_request_t *r, north_plaid_call_t *call)
     values[2] = json_string_value(y);
     values[3] = json_is_integer(expired) ? (char *) at : NULL;
 
-    /* this webhook goes on at once */
-    rc = north_plaid_webhook_check(r, ctx, values[1], values[2]);
+    text.data = (u_char *) values[1];
+    text.len = json_string_length(x);
+    ctx->key_x = ngx_http_north_strdup(r->pool, &text);
+    text.data = (u_char *) values[2];
+    text.len = json_string_length(y);
+    ctx->key_y = ngx_http_north_strdup(r->pool, &text);
 
-    /* kept for the next webhooks, whether or not this request lasts */
-    pool = rc == NGX_DONE ? ngx_create_pool(1024, r->connection->log) : NULL;
-
-    if (pool) {
-        mcf = ngx_http_get_module_main_conf(r, ngx_http_north_module);
-
-        if (ngx_http_north_pg_send(mcf->pg, pool, &north_plaid_key_store_stmt,
-                                   values, north_plaid_key_stored, pool)
-            != NGX_OK)
-        {
-            ngx_destroy_pool(pool);
-        }
+    if (ctx->key_x == NULL || ctx->key_y == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return rc;
+    /*
+     * Plaid's own key is kept before this webhook is judged: the next ones
+     * find it, whatever becomes of this one (its kid is not fetched again)
+     */
+    return ngx_http_north_pg_query(r, &north_plaid_key_store_stmt, values,
+                                   north_plaid_webhook_stored, ctx);
 }
 
 
-static void
-north_plaid_key_stored(ngx_http_north_pg_op_t *op, PGresult *res,
+static ngx_int_t
+north_plaid_webhook_stored(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_int_t status)
 {
-    /* a key not kept is fetched again by the next webhook */
-    ngx_destroy_pool(op->data);
+    north_plaid_ctx_t  *ctx = data;
+
+    if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "north plaid: webhook key \"%V\" not kept: %s",
+                      &ctx->kid, res ? PQresultErrorMessage(res)
+                                     : ngx_http_north_pg_status_text(status));
+    }
+
+    return north_plaid_webhook_check(r, ctx, ctx->key_x, ctx->key_y);
 }
 
 

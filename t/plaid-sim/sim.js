@@ -377,6 +377,7 @@ const routes = {
       item: it ? { item_id: it.item_id, access_token: it.access_token, removed: it.removed, error: it.error,
         synced: !!it.synced, accounts: it.accounts, transactions: [...it.truth.values()] } : null,
       removed_items: calls.filter((c) => c.path === '/item/remove').length,
+      key_fetches: calls.filter((c) => c.path === '/webhook_verification_key/get').length,
       link_tokens: linkTokens, calls: calls.slice(-50),
     });
   },

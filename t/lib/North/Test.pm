@@ -22,7 +22,7 @@ use JSON::PP ();
 our @EXPORT = qw(north_root north_stack north_http_config north_nginx
     north_http psql jwt jwt_secret new_session session_token es256_key
     es256_public_pem problem_ok fields_of plaid_sim plaid_link wait_for
-    nginx_faults);
+    nginx_faults audit_key_sql psql_owner);
 
 my $Root = abs_path(dirname(__FILE__) . '/../../..');
 
@@ -40,7 +40,7 @@ sub north_stack {
     my ($cmd, @args) = @_;
     # the URLs nginx is given are derived by build.sh, not inputs to it
     local %ENV = %ENV;
-    delete @ENV{qw(LD_PRELOAD DATABASE_URL REDIS_URL PLAID_CLIENT_ID PLAID_SECRET
+    delete @ENV{qw(LD_PRELOAD DATABASE_URL DATABASE_OWNER_URL REDIS_URL PLAID_CLIENT_ID PLAID_SECRET
                    NORTH_ENV_LOADED)};
     system("$Root/build.sh", $cmd, @args) == 0
         or die "build.sh $cmd failed\n";
@@ -113,9 +113,13 @@ sub jwt {
     return "$signing.$sig";
 }
 
-# Runs sql with psql variables :'a0', :'a1'... bound to args; its rows.
-sub psql {
-    my ($sql, @args) = @_;
+# Runs sql with psql variables :'a0', :'a1'... bound to args; its rows. As
+# nginx's role (north_app); psql_owner as the schema's owner (migrations).
+sub psql { run_psql($ENV{DATABASE_URL}, @_) }
+sub psql_owner { run_psql($ENV{DATABASE_OWNER_URL}, @_) }
+
+sub run_psql {
+    my ($url, $sql, @args) = @_;
     local $ENV{LD_PRELOAD};
     delete $ENV{LD_PRELOAD};
     require File::Temp;
@@ -124,7 +128,7 @@ sub psql {
     close $tmp;
     open my $fh, '-|', 'psql', '-X', '-q', '-tA', '-v', 'ON_ERROR_STOP=1',
         (map { ('-v', "a$_=$args[$_]") } 0 .. $#args),
-        $ENV{DATABASE_URL}, '-f', $tmp->filename or die "psql: $!";
+        $url, '-f', $tmp->filename or die "psql: $!";
     my @rows = map { chomp; $_ } <$fh>;
     close $fh or die "psql failed: $sql\n";
     return wantarray ? @rows : $rows[0];
@@ -154,6 +158,11 @@ my %Nginx;
 
 # The AES-256 data key (32 bytes, base64) of the suites' nginx.
 my $DataKey = 'bm9ydGgtdGVzdC1kYXRhLWtleS0wMTIzNDU2Nzg5YWI=';
+
+# The audit chain key (base64): the test stack's one (build.sh keeps it in
+# t/var/env), so that its every nginx links records as one deployment
+# would; and the argument north.audit_verify() takes it as.
+sub audit_key_sql { "decode('$ENV{AUDIT_CHAIN_KEY}', 'base64')" }
 
 # Starts nginx (master and one worker unless workers => N) with the shipped
 # routes unless api => 0, plus http and server snippets; returns its port.
@@ -210,6 +219,7 @@ http {
     north_limit_zone name=webhook size=1m rate=1000r/s burst=1000;
     north_limit_zone name=export size=1m rate=1000r/s burst=1000;
     north_data_key $DataKey;
+    north_audit_chain_key $ENV{AUDIT_CHAIN_KEY};
     north_plaid_client_id env=PLAID_CLIENT_ID;
     north_plaid_secret env=PLAID_SECRET;
     north_plaid_base_url http://127.0.0.1:$ENV{NORTH_PLAID_SIM_PORT};
