@@ -127,20 +127,40 @@ $r = call(POST => '/v1/auth/register', json => { email => email(), password => '
 is($r->{json}{errors}[0]{message}, 'est trop courant : choisissez-en un autre',
    'password policy in French');
 
-# five failures lock the account, whatever comes next
-my $locked = email();
-register(email => $locked);
-call(POST => '/v1/auth/login', json => { email => $locked, password => "wrong $_ wrong" })
-    for 1 .. 4;
-$r = call(POST => '/v1/auth/login', json => { email => $locked, password => 'wrong 5 wrong' });
-problem_ok($r, 429, 'too-many-attempts', 'the fifth failure');
-cmp_ok($r->{headers}{'retry-after'}, '>', 800, '... Retry-After about 15 minutes');
-$r = call(POST => '/v1/auth/login', json => { email => $locked, password => $pw });
-is($r->{code}, 429, 'locked: even the right password waits');
-psql("update north.users set locked_until = now() - interval '1 second'
-      where lower(email) = lower(:'a0')", $locked);
-is(call(POST => '/v1/auth/login', json => { email => $locked, password => $pw })->{code},
-   200, 'after the lock: the right password works');
+# failures hold an address back, a delay and never a lock of days; an
+# address without an account is held back just the same
+my $known = email();
+register(email => $known, device => { id => 'phone-1', name => 'Phone' });
+my $unknown = email();
+sub login { call(POST => '/v1/auth/login', json => { email => $_[0], password => $_[1],
+                                                     ($_[2] ? (device => { id => $_[2] }) : ()) }) }
+for my $t ([$known, 'an account'], [$unknown, 'no account']) {
+    my ($addr, $what) = @$t;
+    my @codes = map { login($addr, "wrong $_ wrong")->{code} } 1 .. 4;
+    is_deeply(\@codes, [401, 401, 401, 401], "$what: four failures, 401 each");
+    $r = login($addr, 'wrong 5 wrong');
+    problem_ok($r, 429, 'too-many-attempts', "$what: the fifth failure");
+    is($r->{headers}{'retry-after'}, 30, '... the next attempt waits 30 s');
+    $r = login($addr, $pw);
+    is("$r->{code} $r->{headers}{'retry-after'}", '429 30', '... even with the right password');
+}
+$r = login($unknown, $pw, 'phone-1');
+is($r->{code}, 429, 'no account: a device id is no way round');
+$r = login($known, $pw, 'phone-1');
+is($r->{code}, 200, 'an account: the right password from a device it knows is let in at once');
+is(psql("select count(*) from north.login_throttle
+         where email_hash = north.digest(lower(:'a0'), 'sha256')", $known), 0,
+   '... and its failures are forgotten');
+# the delay doubles and stops at 15 minutes
+psql("update north.login_throttle set failures = 30, wait_until = null,
+      last_failed = now() where email_hash = north.digest(lower(:'a0'), 'sha256')", $unknown);
+is(login($unknown, 'wrong again')->{headers}{'retry-after'}, 900,
+   'the 31st failure: 15 minutes, no more');
+psql("update north.login_throttle set wait_until = now() - interval '1 second'
+      where email_hash = north.digest(lower(:'a0'), 'sha256')", $unknown);
+is(login($unknown, $pw)->{code}, 401, '... once waited, the next attempt is judged');
+is(psql("select count(*) from north.login_throttle where email_hash::text like :'a0'",
+        '%' . lc($unknown) . '%'), 0, 'the addresses are kept hashed, never in clear');
 
 # --- refresh -------------------------------------------------------------------
 

@@ -24,9 +24,6 @@
 #include <openssl/core_names.h>
 
 
-#define NORTH_AUTH_MAX_FAILURES    "5"
-#define NORTH_AUTH_FAILURE_WINDOW  "15 minutes"
-#define NORTH_AUTH_LOCKOUT         "15 minutes"
 #define NORTH_AUTH_CHALLENGE_TTL   60
 
 /* verified against when an e-mail is unknown, so that it takes as long */
@@ -143,18 +140,16 @@ static ngx_http_north_pg_stmt_t  north_auth_register_stmt =
         "$1, $2, $3::text[], $4, $5, $6, $7::inet, $8, $9, $10, $11::bytea,"
         " $12::interval)", 12, 3);
 
+/* the throttling is by address, known or not (sql/0007_security.sql) */
 static ngx_http_north_pg_stmt_t  north_auth_user_stmt =
     ngx_http_north_pg_stmt("north_auth_user",
-        "select id, email, password_hash,"
-        " ceil(extract(epoch from locked_until - now()))::int"
-        " from north.users where lower(email) = lower($1)", 1, 4);
+        "select user_id, email, password_hash, wait"
+        " from north.auth_login_gate($1, $2)", 2, 4);
 
 static ngx_http_north_pg_stmt_t  north_auth_login_stmt =
     ngx_http_north_pg_stmt("north_auth_login",
-        "select status, session_id, retry_after from north.auth_login_result("
-        "$1, $2, " NORTH_AUTH_MAX_FAILURES ", '" NORTH_AUTH_FAILURE_WINDOW
-        "', '" NORTH_AUTH_LOCKOUT "', $3::inet, $4, $5, $6, $7::bytea,"
-        " $8::interval)", 8, 3);
+        "select status, session_id, retry_after from north.auth_login_attempt("
+        "$1, $2, $3, $4::inet, $5, $6, $7, $8::bytea, $9::interval)", 9, 3);
 
 static ngx_http_north_pg_stmt_t  north_auth_refresh_stmt =
     ngx_http_north_pg_stmt("north_auth_refresh",
@@ -426,7 +421,7 @@ north_auth_login_body(ngx_http_request_t *r, json_t *body)
     u_char                   *p;
     size_t                    n;
     ngx_str_t                 email, password;
-    const char               *values[1];
+    const char               *values[2];
     north_auth_ctx_t         *ctx;
     ngx_http_north_fields_t   f;
 
@@ -460,6 +455,7 @@ north_auth_login_body(ngx_http_request_t *r, json_t *body)
     ctx->email = (char *) p;
 
     values[0] = ctx->email;
+    values[1] = (char *) ctx->device_id.data;
 
     return ngx_http_north_pg_query(r, &north_auth_user_stmt, values,
                                    north_auth_login_user, ctx);
@@ -472,26 +468,25 @@ north_auth_login_user(ngx_http_request_t *r, void *data, PGresult *res,
 {
     north_auth_ctx_t  *ctx = data;
 
-    char               *locked;
+    char               *wait;
     const char         *check;
     ngx_int_t           rc;
 
-    rc = ngx_http_north_pg_result(r, res, status, -1);
+    rc = ngx_http_north_pg_result(r, res, status, 1);
     if (rc != NGX_DECLINED) {
         return rc;
     }
 
+    /* held back: the same answer whether or not the address has an account */
+    wait = PQgetvalue(res, 0, 3);
+
+    if (ngx_atoi((u_char *) wait, ngx_strlen(wait)) > 0) {
+        return north_auth_retry_after(r, wait);
+    }
+
     check = NORTH_AUTH_DUMMY_HASH;
 
-    if (PQntuples(res) == 1) {
-        locked = PQgetvalue(res, 0, 3);
-
-        if (!PQgetisnull(res, 0, 3) && ngx_atoi((u_char *) locked,
-                                                ngx_strlen(locked)) > 0)
-        {
-            return north_auth_retry_after(r, locked);
-        }
-
+    if (!PQgetisnull(res, 0, 0)) {
         ctx->known = 1;
         north_auth_str(r, &ctx->user_id, PQgetvalue(res, 0, 0));
 
@@ -516,24 +511,20 @@ north_auth_login_checked(ngx_http_request_t *r, void *data)
 {
     ngx_http_north_hash_t  *h = data;
 
-    const char        *values[8];
+    const char        *values[9];
     north_auth_ctx_t  *ctx;
 
     ctx = north_auth_ctx(r);
-
-    if (!ctx->known) {
-        return north_auth_problem(r, NGX_HTTP_UNAUTHORIZED,
-                                  "invalid-credentials", "Login failed",
-                                  "the e-mail or the password is wrong");
-    }
 
     if (north_auth_new_refresh(r, ctx) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    values[0] = (char *) ctx->user_id.data;
-    values[1] = h->verified ? "true" : "false";
-    north_auth_session_values(r, ctx, &values[2]);
+    /* an unknown address fails the same way, and counts the same */
+    values[0] = ctx->email;
+    values[1] = ctx->known ? (char *) ctx->user_id.data : NULL;
+    values[2] = ctx->known && h->verified ? "true" : "false";
+    north_auth_session_values(r, ctx, &values[3]);
 
     return ngx_http_north_pg_query(r, &north_auth_login_stmt, values,
                                    north_auth_login_done, ctx);
@@ -556,7 +547,7 @@ north_auth_login_done(ngx_http_request_t *r, void *data, PGresult *res,
 
     outcome = PQgetvalue(res, 0, 0);
 
-    if (ngx_strcmp(outcome, "locked") == 0) {
+    if (ngx_strcmp(outcome, "wait") == 0) {
         return north_auth_retry_after(r, PQgetvalue(res, 0, 2));
     }
 
