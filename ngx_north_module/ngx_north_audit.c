@@ -70,6 +70,7 @@ typedef struct {
     ngx_fd_t                     fd;           /* it, open for appending */
     ngx_str_t                    own_replay;   /* it, moved aside to replay */
     ngx_str_t                    checkpoints;  /* stored heads, appended */
+    ngx_msec_t                   checkpointed; /* when last */
     ngx_uint_t                   spooled;      /* own records wait in files:
                                                   newer ones queue behind */
     ngx_uint_t                   failing;      /* the last store failed */
@@ -1350,6 +1351,9 @@ ngx_http_north_audit_adopt(ngx_http_north_audit_writer_t *w)
         w->replaying.len = ngx_strlen(w->replaying_name);
         w->replayed = 0;
 
+        /* a dead worker may leave two files, and others theirs: look again */
+        w->scanned = 0;
+
         return NGX_OK;
     }
 
@@ -1388,8 +1392,9 @@ ngx_http_north_audit_mac(ngx_http_north_audit_main_conf_t *amcf,
 
 /*
  * A stored batch's last record, as "chain seq mac", appended to the spool
- * directory's checkpoints.log: outside the database, so that rows removed
- * from a chain's end are found (build.sh audit-verify). Small appends to an
+ * directory's checkpoints.log at most once a second: outside the database,
+ * so that rows removed from a chain's end are found (build.sh
+ * audit-verify), all but those of its last second. Small appends to an
  * O_APPEND file are whole lines whatever the other workers write.
  */
 
@@ -1406,9 +1411,13 @@ ngx_http_north_audit_checkpoint(ngx_http_north_audit_writer_t *w,
 
     n = json_array_size(batch);
 
-    if (w->amcf->chain_key.len == 0 || n == 0) {
+    if (w->amcf->chain_key.len == 0 || n == 0
+        || ngx_current_msec - w->checkpointed < 1000)
+    {
         return;
     }
+
+    w->checkpointed = ngx_current_msec;
 
     last = json_array_get(batch, n - 1);
     rec = json_loadb(json_string_value(last), json_string_length(last), 0,

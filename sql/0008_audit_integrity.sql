@@ -11,10 +11,10 @@
 --    to the next by HMAC-SHA256 (its records say "mac":"hmac-sha256"). The
 --    key is not in the database: a forged row and re-hashed successors no
 --    longer link. audit_verify(key) checks it.
--- 3. Checkpoints: the writers append each stored batch's last record
---    (chain, seq, HMAC) to checkpoints.log beside their spool, outside the
---    database; audit_verify(key, checkpoints) finds rows removed from a
---    chain's end.
+-- 3. Checkpoints: at most once a second the writers append the last record
+--    they stored (chain, seq, HMAC) to checkpoints.log beside their spool,
+--    outside the database; audit_verify(key, checkpoints) finds rows
+--    removed from a chain's end.
 
 do $$
 begin

@@ -348,6 +348,8 @@ same_as_truth($item, $plaid, '... and brings the new transactions');
 my $keys = psql("select count(*) from north.plaid_webhook_keys");
 $fire->(webhook_code => 'SYNC_UPDATES_AVAILABLE');
 is(psql("select count(*) from north.plaid_webhook_keys"), $keys, "Plaid's key is kept after its first use");
+# ten seconds on: the fetch slot is free for a new kid again
+psql("update north.plaid_webhook_key_fetch set asked_at = '-infinity'");
 plaid_sim('/__sim/config', { rotate_key => 1 });
 is($fire->(webhook_code => 'SYNC_UPDATES_AVAILABLE')->{status}, 200, 'a rotated key is fetched by its kid');
 psql("update north.plaid_webhook_key_fetch set asked_at = '-infinity'");

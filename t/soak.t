@@ -236,7 +236,12 @@ is_deeply([nginx_faults("$prefix/logs/error.log")], [],
           'no process died of a signal, no alert, no sanitizer report');
 # audit.t leaves a chain it tampered with: these are the soak's workers'
 my $chains = join '|', @workers, @second;
-my $cps = do { local (@ARGV, $/) = "$prefix/logs/audit-spool/checkpoints.log"; <> } // '';
+# each chain's last checkpoint is the one that counts
+my %last;
+if (open my $fh, '<', "$prefix/logs/audit-spool/checkpoints.log") {
+    while (<$fh>) { $last{$1} = $_ if /^(\S+) / }
+}
+my $cps = join '', values %last;
 is(psql("select count(*) from north.audit_verify(" . audit_key_sql() . ", :'a1')
          where chain ~ :'a0'", ":($chains):", $cps), 0,
    "every audit chain of the soak's workers verifies, by key and checkpoint");
