@@ -70,12 +70,14 @@ cmd_build() {
                 selftest=yes ;;
         --asan) out=$BUILD/nginx-asan; name=ngx_http_north_module.asan.so
                 selftest=yes
-                cc_opt="-g -O1 -fPIC -fno-omit-frame-pointer -fsanitize=address -Wall -Wextra -Wno-unused-parameter -Werror"
+                cc_opt="-g -O1 -fPIC -fno-omit-frame-pointer -fsanitize=address -DNORTH_ASAN_PALLOC=1 -Wall -Wextra -Wno-unused-parameter -Werror"
                 ld_opt="-fPIC -fsanitize=address" ;;
         *)      die "build: unknown option $variant" ;;
     esac
 
-    if [ ! -f "$out/objs/Makefile" ] || [ "$ROOT/config" -nt "$out/objs/Makefile" ]; then
+    # configured again when the addon's config or the flags changed
+    if [ ! -f "$out/objs/Makefile" ] || [ "$ROOT/config" -nt "$out/objs/Makefile" ] \
+        || [ "$(cat "$out/.cc_opt" 2>/dev/null)" != "$cc_opt" ]; then
         rm -rf "$out"; mkdir -p "$out"
         cp -r "$NGINX_SRC/." "$out/"
         # shellcheck disable=SC1091
@@ -84,6 +86,7 @@ cmd_build() {
             --with-cc-opt="$cc_opt" --with-ld-opt="$ld_opt" \
             --add-dynamic-module="$ROOT" >"$out/configure.log" 2>&1) \
             || { tail -20 "$out/configure.log"; die "configure failed"; }
+        echo "$cc_opt" > "$out/.cc_opt"
     fi
     make -s -C "$out" -f objs/Makefile modules >/dev/null
     mkdir -p "$BUILD"
@@ -354,9 +357,41 @@ nginx_cmd() {
     nginx -p "$NGINX_PREFIX/" -c "$NGINX_PREFIX/conf/nginx.conf" "$@"
 }
 
+nginx_master() { cat "$NGINX_PREFIX/logs/nginx.pid" 2>/dev/null; }
+
+# A master killed a moment ago is a zombie until reaped: not running.
 nginx_running() {
-    [ -f "$NGINX_PREFIX/logs/nginx.pid" ] \
-        && kill -0 "$(cat "$NGINX_PREFIX/logs/nginx.pid")" 2>/dev/null
+    local pid; pid=$(nginx_master)
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null \
+        && [ "$(ps -o stat= -p "$pid" | cut -c1)" != Z ]
+}
+
+nginx_workers() { ps -o pid= --ppid "$(nginx_master)" 2>/dev/null | sort | tr -d ' ' | tr '\n' ' '; }
+
+# nginx's master is alive and /healthz answers 200 within 5 s; else fails
+# loudly with the log's end.
+nginx_answers() {
+    for _ in $(seq 50); do
+        if nginx_running && [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 \
+                "http://$LISTEN_ADDR:$HTTP_PORT/healthz")" = 200 ]; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    tail -5 "$NGINX_PREFIX/logs/error.log" >&2
+    die "nginx does not answer on http://$LISTEN_ADDR:$HTTP_PORT (see $NGINX_PREFIX/logs/error.log)"
+}
+
+# A reload, then its new workers in place of the old, answering.
+nginx_reload() {
+    local before; before=$(nginx_workers)
+    nginx_cmd -s reload
+    for _ in $(seq 50); do
+        nginx_running || break
+        [ "$(nginx_workers)" != "$before" ] && break
+        sleep 0.1
+    done
+    nginx_answers
 }
 
 cmd_check() {
@@ -371,7 +406,7 @@ cmd_up() {
     cmd_stack_up
     nginx_conf
     nginx_cmd -t -q
-    if nginx_running; then nginx_cmd -s reload; else nginx_cmd; fi
+    if nginx_running; then nginx_reload; else nginx_cmd; nginx_answers; fi
     say "listening on http://$LISTEN_ADDR:$HTTP_PORT and https://$LISTEN_ADDR:$HTTPS_PORT"
     say "try: curl -k https://$LISTEN_ADDR:$HTTPS_PORT/readyz"
 }

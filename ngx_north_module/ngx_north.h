@@ -12,6 +12,24 @@
 #include <ngx_http.h>
 
 
+#if (NORTH_ASAN_PALLOC)
+
+/*
+ * The AddressSanitizer build (build.sh build --asan): nginx's pools carve
+ * small allocations out of big blocks, where a sanitizer sees no overflow.
+ * Here every allocation of North's code from a pool is a malloc() of its
+ * own, freed with the pool, so that writing past one is reported.
+ */
+void *ngx_http_north_asan_palloc(ngx_pool_t *pool, size_t size,
+    ngx_uint_t zero);
+
+#define ngx_palloc(pool, size)   ngx_http_north_asan_palloc(pool, size, 0)
+#define ngx_pnalloc(pool, size)  ngx_http_north_asan_palloc(pool, size, 0)
+#define ngx_pcalloc(pool, size)  ngx_http_north_asan_palloc(pool, size, 1)
+
+#endif
+
+
 /* nginx names no 422: for requests understood but not acceptable */
 #define NGX_HTTP_NORTH_UNPROCESSABLE  422
 

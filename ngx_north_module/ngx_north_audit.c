@@ -107,7 +107,7 @@ static void ngx_http_north_audit_flush(ngx_http_north_audit_writer_t *w);
 static void ngx_http_north_audit_sent(ngx_http_north_pg_op_t *op,
     PGresult *res, ngx_int_t status);
 static ngx_int_t ngx_http_north_audit_spool(ngx_http_north_audit_writer_t *w,
-    json_t *records);
+    json_t *records, const char *why);
 static void ngx_http_north_audit_replay(ngx_http_north_audit_writer_t *w);
 static ngx_int_t ngx_http_north_audit_adopt(ngx_http_north_audit_writer_t *w);
 static ngx_int_t ngx_http_north_audit_send(ngx_http_north_audit_writer_t *w,
@@ -502,7 +502,8 @@ ngx_http_north_audit_exit_process(ngx_cycle_t *cycle)
      */
     if (w->inflight) {
         if (w->replay_bytes == 0) {
-            (void) ngx_http_north_audit_spool(w, w->inflight);
+            (void) ngx_http_north_audit_spool(w, w->inflight,
+                                              "the worker exits");
         }
 
         json_decref(w->inflight);
@@ -512,7 +513,7 @@ ngx_http_north_audit_exit_process(ngx_cycle_t *cycle)
     (void) ngx_http_north_audit_close(w);
 
     if (json_array_size(w->pending)) {
-        (void) ngx_http_north_audit_spool(w, w->pending);
+        (void) ngx_http_north_audit_spool(w, w->pending, "the worker exits");
     }
 
     json_decref(w->pending);
@@ -918,7 +919,9 @@ ngx_http_north_audit_flush(ngx_http_north_audit_writer_t *w)
     }
 
     if (w->spooled && json_array_size(w->pending)) {
-        if (ngx_http_north_audit_spool(w, w->pending) == NGX_OK) {
+        if (ngx_http_north_audit_spool(w, w->pending, "older ones wait there")
+            == NGX_OK)
+        {
             json_array_clear(w->pending);
         }
     }
@@ -1066,7 +1069,9 @@ ngx_http_north_audit_sent_status(ngx_http_north_audit_writer_t *w,
 
     } else if (w->replay_bytes == 0) {
         /* never lost: it waits in the spool, and newer ones behind it */
-        if (ngx_http_north_audit_spool(w, batch) != NGX_OK) {
+        if (ngx_http_north_audit_spool(w, batch, "PostgreSQL did not store "
+                                       "them") != NGX_OK)
+        {
             ngx_log_error(NGX_LOG_ALERT, w->log, 0,
                           "north audit: %uz records could not be spooled "
                           "to \"%V\"", json_array_size(batch), &w->file);
@@ -1100,7 +1105,8 @@ ngx_http_north_audit_sent_status(ngx_http_north_audit_writer_t *w,
 /* Appends records to this worker's spool, one JSON document a line. */
 
 static ngx_int_t
-ngx_http_north_audit_spool(ngx_http_north_audit_writer_t *w, json_t *records)
+ngx_http_north_audit_spool(ngx_http_north_audit_writer_t *w, json_t *records,
+    const char *why)
 {
     char       *line;
     size_t      i, len;
@@ -1139,9 +1145,8 @@ ngx_http_north_audit_spool(ngx_http_north_audit_writer_t *w, json_t *records)
         ngx_http_north_metric_add(NGX_HTTP_NORTH_M_AUDIT_SPOOLED,
                                   json_array_size(records));
         ngx_log_error(NGX_LOG_WARN, w->log, 0,
-                      "north audit: %uz records spooled to \"%V\" until "
-                      "PostgreSQL answers", json_array_size(records),
-                      &w->file);
+                      "north audit: %uz records spooled to \"%V\": %s",
+                      json_array_size(records), &w->file, why);
     }
 
     return rc;

@@ -80,6 +80,8 @@ static ngx_int_t ngx_http_north_jwt_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_north_session_key(ngx_pool_t *pool,
     ngx_str_t *user_id, ngx_str_t *session_id, ngx_str_t *key);
+static void ngx_http_north_jwt_revoked(ngx_http_north_pg_op_t *op,
+    PGresult *res, ngx_int_t status);
 static void ngx_http_north_session_cached(void *data, redisReply *reply,
     ngx_int_t status);
 
@@ -211,8 +213,18 @@ typedef struct {
 } ngx_http_north_jwt_cached_t;
 
 static ngx_http_north_jwt_cached_t  *ngx_http_north_jwt_cache;
+
+/* Redis came back: its "live" entries wait until the revocations it missed
+ * are written again */
+static ngx_uint_t                    ngx_http_north_jwt_cache_suspect;
 static volatile ngx_cycle_t         *ngx_http_north_jwt_cache_cycle;
 
+
+static ngx_http_north_pg_stmt_t  ngx_http_north_jwt_revoked_stmt =
+    ngx_http_north_pg_stmt("north_jwt_revoked",
+        "select user_id::text, id::text from north.sessions"
+        " where revoked_at >= to_timestamp($1::bigint) - interval '5 seconds'",
+        1, 2);
 
 static ngx_http_north_pg_stmt_t  ngx_http_north_jwt_session_stmt =
     ngx_http_north_pg_stmt("north_jwt_session",
@@ -807,7 +819,11 @@ ngx_http_north_jwt_redis_done(void *data, redisReply *reply, ngx_int_t status)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_north_jwt_module);
 
-    if (reply != NULL && reply->type == REDIS_REPLY_STRING) {
+    /* a "live" entry is not trusted while missed revocations are rewritten */
+    if (reply != NULL && reply->type == REDIS_REPLY_STRING
+        && !(ngx_http_north_jwt_cache_suspect
+             && reply->len == 1 && reply->str[0] == '1'))
+    {
         ngx_http_north_jwt_resume(r, reply->len == 1 && reply->str[0] == '1',
                                   NGX_OK);
         return;
@@ -1086,6 +1102,111 @@ ngx_http_north_session_cache(ngx_http_request_t *r, ngx_str_t *user_id,
     /* the request may end first: the reply is then dropped, not lost */
     (void) ngx_http_north_redis_send(mcf->rd, r->pool, 5, argv, argvlen,
                                      ngx_http_north_session_cached, r);
+}
+
+
+void
+ngx_http_north_jwt_redis_recovered(ngx_http_north_main_conf_t *mcf,
+    time_t since)
+{
+    ngx_pool_t  *pool;
+    const char  *values[1];
+    u_char       at[NGX_TIME_T_LEN + 1];
+
+    pool = ngx_create_pool(4096, ngx_cycle->log);
+    if (pool == NULL) {
+        return;
+    }
+
+    ngx_http_north_jwt_cache_suspect = 1;
+
+    ngx_sprintf(at, "%T%Z", since);
+    values[0] = (char *) at;
+
+    if (ngx_http_north_pg_send(mcf->pg, pool, &ngx_http_north_jwt_revoked_stmt,
+                               values, ngx_http_north_jwt_revoked, pool)
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "north jwt: revocations since Redis failed not "
+                      "replayed: no database");
+        ngx_http_north_jwt_cache_suspect = 0;
+        ngx_destroy_pool(pool);
+    }
+}
+
+
+/* Each revoked session's entry set to "0", for as long as a live one lasts. */
+
+static void
+ngx_http_north_jwt_revoked(ngx_http_north_pg_op_t *op, PGresult *res,
+    ngx_int_t status)
+{
+    ngx_pool_t  *pool = op->data;
+
+    int                              i, n;
+    ngx_str_t                        user_id, session_id, key;
+    const char                      *argv[5];
+    size_t                           argvlen[5];
+    u_char                           ttl[NGX_TIME_T_LEN];
+    ngx_http_north_main_conf_t      *mcf;
+    ngx_http_north_jwt_main_conf_t  *jmcf;
+
+    n = (res && PQresultStatus(res) == PGRES_TUPLES_OK) ? PQntuples(res) : 0;
+
+    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "north jwt: revocations since Redis failed not "
+                      "replayed: %s", res ? PQresultErrorMessage(res)
+                                          : ngx_http_north_pg_status_text(status));
+    }
+
+    mcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_http_north_module);
+    jmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_north_jwt_module);
+
+    argv[0] = "SET";
+    argv[2] = "0";
+    argv[3] = "EX";
+    argv[4] = (char *) ttl;
+    argvlen[0] = 3;
+    argvlen[2] = 1;
+    argvlen[3] = 2;
+    argvlen[4] = ngx_sprintf(ttl, "%T", jmcf->ttl + jmcf->ttl / 10 + 60)
+                 - ttl;
+
+    for (i = 0; i < n; i++) {
+        user_id.data = (u_char *) PQgetvalue(res, i, 0);
+        user_id.len = PQgetlength(res, i, 0);
+        session_id.data = (u_char *) PQgetvalue(res, i, 1);
+        session_id.len = PQgetlength(res, i, 1);
+
+        if (ngx_http_north_session_key(pool, &user_id, &session_id, &key)
+            != NGX_OK)
+        {
+            break;
+        }
+
+        argv[1] = (char *) key.data;
+        argvlen[1] = key.len;
+
+        /*
+         * in the link's buffer at once: the command runs even though its
+         * pool (and so its callback) goes below; no reply is awaited
+         */
+        (void) ngx_http_north_redis_send(mcf->rd, pool, 5, argv, argvlen,
+                                         NULL, NULL);
+    }
+
+    if (n) {
+        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                      "north jwt: %d sessions revoked since Redis failed "
+                      "written to it again", n);
+    }
+
+    /* the SETs are ahead of any later GET in the link's pipeline */
+    ngx_http_north_jwt_cache_suspect = 0;
+    ngx_destroy_pool(pool);
 }
 
 

@@ -25,6 +25,14 @@ ngx_int_t ngx_http_north_jwt_issue(ngx_http_request_t *r, ngx_str_t *user_id,
 
 /* Access and refresh token lifetimes, in seconds. */
 time_t ngx_http_north_jwt_ttl(ngx_http_request_t *r);
+
+/*
+ * Redis is back after a failure at since: the sessions revoked from a
+ * little before then are written to the session cache as revoked, since
+ * their SET may have been lost and a cached "live" would outlive them.
+ */
+void ngx_http_north_jwt_redis_recovered(ngx_http_north_main_conf_t *mcf,
+    time_t since);
 time_t ngx_http_north_jwt_refresh_ttl(ngx_http_request_t *r);
 
 /*

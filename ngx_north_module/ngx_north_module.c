@@ -6,6 +6,7 @@
 #include "ngx_north.h"
 #include "ngx_north_pg.h"
 #include "ngx_north_redis.h"
+#include "ngx_north_jwt.h"
 #include "ngx_north_jobs.h"
 #include "ngx_north_fetch.h"
 #include "ngx_north_idempotency.h"
@@ -1044,6 +1045,12 @@ ngx_http_north_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    /* logouts that Redis missed while it was away are written to it after */
+    if (mcf->rd) {
+        ngx_http_north_redis_on_recovery(mcf->rd,
+                                         ngx_http_north_jwt_redis_recovered);
+    }
+
     if (mcf->database_keys
         && ngx_http_north_jobs_init_process(cycle, mcf) != NGX_OK)
     {
@@ -1547,3 +1554,30 @@ ngx_http_north_async_end(ngx_http_request_t *r, ngx_int_t rc)
     ngx_http_finalize_request(r, rc);
     ngx_http_run_posted_requests(c);
 }
+
+
+#if (NORTH_ASAN_PALLOC)
+
+void *
+ngx_http_north_asan_palloc(ngx_pool_t *pool, size_t size, ngx_uint_t zero)
+{
+    void                *p;
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    p = zero ? calloc(1, size ? size : 1) : malloc(size ? size : 1);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    cln->handler = free;
+    cln->data = p;
+
+    return p;
+}
+
+#endif

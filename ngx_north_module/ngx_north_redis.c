@@ -43,6 +43,8 @@ struct ngx_http_north_redis_s {
     ngx_msec_t                        backoff;
     ngx_msec_t                        attempted;
     ngx_uint_t                        generation;   /* links closed */
+    time_t                            down_since;   /* failed, not back */
+    ngx_http_north_redis_recovered_pt recovered;
 };
 
 
@@ -55,6 +57,7 @@ typedef struct {
 
 static void ngx_http_north_redis_connect(ngx_http_north_redis_t *rd);
 static void ngx_http_north_redis_connected(ngx_http_north_redis_t *rd);
+static void ngx_http_north_redis_usable(ngx_http_north_redis_t *rd);
 static void ngx_http_north_redis_write_handler(ngx_event_t *wev);
 static void ngx_http_north_redis_read_handler(ngx_event_t *rev);
 static void ngx_http_north_redis_flush(ngx_http_north_redis_t *rd);
@@ -245,8 +248,12 @@ ngx_http_north_redis_connected(ngx_http_north_redis_t *rd)
                   "north redis: connected to %V", rd->peer.name);
 
     rd->state = NGX_HTTP_NORTH_REDIS_READY;
-    rd->backoff = 0;
     c->idle = ngx_queue_empty(&rd->pending);
+
+    /* with AUTH or SELECT to pass, the link is usable once they do */
+    if (rd->mcf->redis_password.len == 0 && rd->mcf->redis_db == 0) {
+        ngx_http_north_redis_usable(rd);
+    }
 
     ngx_http_north_redis_flush(rd);
 }
@@ -528,11 +535,58 @@ ngx_http_north_redis_setup_reply(void *data, redisReply *reply,
 {
     ngx_http_north_redis_t  *rd = data;
 
-    if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
-                      "north redis: AUTH/SELECT on %V refused: %*s",
-                      rd->peer.name, (size_t) reply->len, reply->str);
+    if (reply == NULL) {
+        /* the link went first: its reset says why */
+        return;
     }
+
+    if (reply->type != REDIS_REPLY_ERROR) {
+        ngx_http_north_redis_usable(rd);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                  "north redis: AUTH/SELECT on %V refused: %*s",
+                  rd->peer.name, (size_t) reply->len, reply->str);
+
+    /*
+     * A refused AUTH (a password changed) or SELECT is no link: every
+     * command would get NOAUTH. Closed, and tried again after a backoff,
+     * as a connection that failed.
+     */
+    rd->state = NGX_HTTP_NORTH_REDIS_CONNECTING;
+    ngx_http_north_redis_reset(rd, "AUTH/SELECT refused",
+                               NGX_HTTP_NORTH_REDIS_UNAVAILABLE);
+}
+
+
+/* The link works: no more backoff, and what failed meanwhile is redone. */
+
+static void
+ngx_http_north_redis_usable(ngx_http_north_redis_t *rd)
+{
+    time_t  since;
+
+    rd->backoff = 0;
+
+    if (rd->down_since == 0) {
+        return;
+    }
+
+    since = rd->down_since;
+    rd->down_since = 0;
+
+    if (rd->recovered) {
+        rd->recovered(rd->mcf, since);
+    }
+}
+
+
+void
+ngx_http_north_redis_on_recovery(ngx_http_north_redis_t *rd,
+    ngx_http_north_redis_recovered_pt handler)
+{
+    rd->recovered = handler;
 }
 
 
@@ -572,6 +626,10 @@ ngx_http_north_redis_reset(ngx_http_north_redis_t *rd, const char *why,
     ngx_http_north_redis_cmd_t  *cmd;
 
     connecting = (rd->state != NGX_HTTP_NORTH_REDIS_READY);
+
+    if (rd->down_since == 0) {
+        rd->down_since = ngx_time();
+    }
 
     ngx_http_north_metric_add(NGX_HTTP_NORTH_M_REDIS_ERRORS, 1);
 

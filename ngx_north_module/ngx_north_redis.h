@@ -28,8 +28,18 @@ typedef void (*ngx_http_north_redis_handler_pt)(void *data,
     redisReply *reply, ngx_int_t status);
 
 
+/*
+ * Called when the link is usable again after it failed, with the time of
+ * the failure: what could not be written meanwhile is written then.
+ */
+typedef void (*ngx_http_north_redis_recovered_pt)(
+    ngx_http_north_main_conf_t *mcf, time_t since);
+
+
 ngx_int_t ngx_http_north_redis_init_process(ngx_cycle_t *cycle,
     ngx_http_north_main_conf_t *mcf);
+void ngx_http_north_redis_on_recovery(ngx_http_north_redis_t *rd,
+    ngx_http_north_redis_recovered_pt handler);
 void ngx_http_north_redis_exit_process(ngx_http_north_main_conf_t *mcf);
 
 /*

@@ -314,6 +314,39 @@ problem_ok(call(DELETE => '/v1/auth/biometric/iphone', token => $btok), 404, 'no
 
 # --- dependencies down -------------------------------------------------------------
 
+# a logout while Redis is out of reach holds once Redis is back, though
+# Redis still has the session cached as live from before
+{
+    my ($rpass, $rhost, $rport) = $ENV{REDIS_URL} =~ m{^redis://:([^@]*)@([^:/]+):(\d+)};
+    my $cli = sub {
+        my ($auth, @cmd) = @_;
+        local $ENV{LD_PRELOAD};
+        delete $ENV{LD_PRELOAD};
+        my $out = `redis-cli -h $rhost -p $rport -a '$auth' --no-auth-warning @cmd`;
+        chomp $out;
+        return $out;
+    };
+    my $le = email();
+    $r = register(email => $le);
+    my ($ltok, $luid) = ($r->{json}{access_token}, $r->{json}{user}{id});
+    my $lsid = psql("select id from north.sessions where user_id = :'a0'", $luid);
+    is(call(GET => '/v1/me', token => $ltok)->{code}, 200, 'a session in use');
+    is($cli->($rpass, "GET north:{$luid}:session:$lsid"), '1', '... cached as live in Redis');
+    $cli->($rpass, 'CONFIG SET requirepass rotated-password');
+    $cli->('rotated-password', 'CLIENT KILL TYPE normal');
+    is(call(POST => '/v1/auth/logout', token => $ltok)->{code}, 204,
+       'Redis out of reach: logout 204');
+    is(call(GET => '/v1/me', token => $ltok)->{code}, 401, '... the token stops at once (PostgreSQL)');
+    is($cli->('rotated-password', "GET north:{$luid}:session:$lsid"), '1',
+       '... while Redis still holds it as live');
+    $cli->('rotated-password', "CONFIG SET requirepass $rpass");
+    ok(wait_for(10, sub { call(GET => '/readyz')->{code} == 200 }), 'Redis back');
+    ok(wait_for(5, sub { $cli->($rpass, "GET north:{$luid}:session:$lsid") eq '0' }),
+       '... the revocation it missed is written to it');
+    my @codes = map { call(GET => '/v1/me', token => $ltok)->{code} } 1 .. 10;
+    is_deeply(\@codes, [(401) x 10], '... and the revoked token stays out: 10 of 10 401');
+}
+
 north_stack('redis-stop');
 $r = call(POST => '/v1/auth/login', json => { email => $pe, password => 'a new long secret' });
 is($r->{code}, 200, 'Redis down: login still works');

@@ -103,4 +103,17 @@ isnt($out, '200', 'TLS 1.1 is refused');
               '... and no process died of a signal but the one killed');
 }
 
+# nginx killed outright: `up` must not "reload" what is left of it, but start
+# it, and say so only once it answers
+{
+    my $master = do { local @ARGV = "$prefix/logs/nginx.pid"; my $p = <>; chomp $p; $p };
+    my @workers = `ps -o pid= --ppid $master` =~ /(\d+)/g;
+    kill 'KILL', $master, @workers;
+    $out = `$root/build.sh up 2>&1`;
+    is($?, 0, 'build.sh up right after the master was killed') or diag($out);
+    is((curl("https://127.0.0.1:$https/readyz"))[0], 200, '... and nginx answers');
+    my $new = do { local @ARGV = "$prefix/logs/nginx.pid"; my $p = <>; chomp $p; $p };
+    isnt($new, $master, '... from a new master');
+}
+
 done_testing();

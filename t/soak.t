@@ -230,6 +230,11 @@ cmp_ok($conns_second, '<=', $workers * $pool, "... the old workers' connections 
 
 # --- what the stack left behind ---------------------------------------------------
 
+{
+    open my $fh, '<', "$prefix/logs/error.log" or die $!;
+    my @spooled = grep { /records spooled|until PostgreSQL answers/ } <$fh>;
+    is_deeply(\@spooled, [], 'PostgreSQL up throughout: nothing said to wait for it, the reload included');
+}
 is(master(), $master, 'the master is the one that started');
 ok(kill(0, $master), '... and alive');
 is_deeply([nginx_faults("$prefix/logs/error.log")], [],
