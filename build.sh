@@ -309,10 +309,18 @@ cmd_migrate() {
 # given, else the local stack's); fails naming the first broken row.
 cmd_audit_verify() {
     load_env
-    local broken cps files=("$@")
-    [ ${#files[@]} -gt 0 ] || files=("$NGINX_PREFIX/logs/audit-spool/checkpoints.log")
+    local broken cps="" f files=("$@")
+    for f in "${files[@]}"; do
+        [ -f "$f" ] || die "audit-verify: no checkpoints file $f"
+    done
+    # by default the local stack's, when it has written any
+    if [ ${#files[@]} -eq 0 ] && [ -f "$NGINX_PREFIX/logs/audit-spool/checkpoints.log" ]; then
+        files=("$NGINX_PREFIX/logs/audit-spool/checkpoints.log")
+    fi
     # a chain's last checkpoint is the one that counts
-    cps=$(cat "${files[@]}" 2>/dev/null | awk '{ last[$1] = $0 } END { for (c in last) print last[c] }')
+    if [ ${#files[@]} -gt 0 ]; then
+        cps=$(awk '{ last[$1] = $0 } END { for (c in last) print last[c] }' "${files[@]}")
+    fi
     # the key on standard input, never on a command line
     broken=$(printf "select chain, seq, problem from north.audit_verify(
                          nullif(decode('%s', 'base64'), ''), \$cp\$%s\$cp\$)" \
@@ -482,6 +490,8 @@ cmd_test() {
     # every run starts from an empty database: no state of an earlier run
     "$0" pg-start
     "$0" psql-admin -d postgres -c "drop database if exists north" >/dev/null
+    # the test stack nginx's audit spool and checkpoints were of that database
+    rm -rf "$NORTH_VAR/nginx/logs/audit-spool"
     "$0" stack-up
     (cd "$ROOT" && prove -I t/lib -r t/) || rc=$?
     "$0" stack-down || true
