@@ -459,8 +459,9 @@ ngx_http_north_audit_init_process(ngx_cycle_t *cycle)
     w->own_replay.len = ngx_sprintf(w->own_replay.data, "%V.replay%Z",
                                     &w->file) - w->own_replay.data - 1;
 
-    w->checkpoints.data = ngx_pnalloc(cycle->pool, amcf->spool.len
-                                                   + sizeof("/checkpoints.log"));
+    w->checkpoints.data = ngx_pnalloc(cycle->pool,
+                                      amcf->spool.len
+                                      + sizeof("/checkpoints.log"));
     if (w->checkpoints.data == NULL) {
         return NGX_ERROR;
     }

@@ -82,6 +82,9 @@ static ngx_int_t ngx_http_north_session_key(ngx_pool_t *pool,
     ngx_str_t *user_id, ngx_str_t *session_id, ngx_str_t *key);
 static void ngx_http_north_jwt_revoked(ngx_http_north_pg_op_t *op,
     PGresult *res, ngx_int_t status);
+static void ngx_http_north_session_set(ngx_pool_t *pool, ngx_str_t *user_id,
+    ngx_str_t *session_id, ngx_uint_t live,
+    ngx_http_north_redis_handler_pt handler, void *data);
 static void ngx_http_north_session_cached(void *data, redisReply *reply,
     ngx_int_t status);
 
@@ -1070,15 +1073,35 @@ void
 ngx_http_north_session_cache(ngx_http_request_t *r, ngx_str_t *user_id,
     ngx_str_t *session_id, ngx_uint_t live)
 {
-    ngx_str_t                    key;
-    const char                  *argv[5];
-    size_t                       argvlen[5];
-    u_char                       ttl[NGX_TIME_T_LEN];
-    ngx_http_north_main_conf_t  *mcf;
+    /* the request may end first: the reply is then dropped, not lost */
+    ngx_http_north_session_set(r->pool, user_id, session_id, live,
+                               ngx_http_north_session_cached, r);
+}
 
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_north_module);
 
-    if (ngx_http_north_session_key(r->pool, user_id, session_id, &key)
+/*
+ * The session's cache entry set to live ("1") or revoked ("0"), for as long
+ * as an access token of it lasts; the command, allocated in pool, is in the
+ * link's buffer at once and runs even if pool (and handler) go first.
+ */
+
+static void
+ngx_http_north_session_set(ngx_pool_t *pool, ngx_str_t *user_id,
+    ngx_str_t *session_id, ngx_uint_t live,
+    ngx_http_north_redis_handler_pt handler, void *data)
+{
+    ngx_str_t                        key;
+    const char                      *argv[5];
+    size_t                           argvlen[5];
+    u_char                           ttl[NGX_TIME_T_LEN];
+    ngx_http_north_main_conf_t      *mcf;
+    ngx_http_north_jwt_main_conf_t  *jmcf;
+
+    mcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_http_north_module);
+    jmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_north_jwt_module);
+
+    if (ngx_http_north_session_key(pool, user_id, session_id, &key)
         != NGX_OK)
     {
         return;
@@ -1095,13 +1118,11 @@ ngx_http_north_session_cache(ngx_http_request_t *r, ngx_str_t *user_id,
     argvlen[1] = key.len;
     argvlen[2] = 1;
     argvlen[3] = 2;
-    argvlen[4] = ngx_sprintf(ttl, "%T",
-                             ngx_http_north_jwt_ttl(r)
-                             + ngx_http_north_jwt_ttl(r) / 10 + 60) - ttl;
+    argvlen[4] = ngx_sprintf(ttl, "%T", jmcf->ttl + jmcf->ttl / 10 + 60)
+                 - ttl;
 
-    /* the request may end first: the reply is then dropped, not lost */
-    (void) ngx_http_north_redis_send(mcf->rd, r->pool, 5, argv, argvlen,
-                                     ngx_http_north_session_cached, r);
+    (void) ngx_http_north_redis_send(mcf->rd, pool, 5, argv, argvlen,
+                                     handler, data);
 }
 
 
@@ -1144,36 +1165,18 @@ ngx_http_north_jwt_revoked(ngx_http_north_pg_op_t *op, PGresult *res,
 {
     ngx_pool_t  *pool = op->data;
 
-    int                              i, n;
-    ngx_str_t                        user_id, session_id, key;
-    const char                      *argv[5];
-    size_t                           argvlen[5];
-    u_char                           ttl[NGX_TIME_T_LEN];
-    ngx_http_north_main_conf_t      *mcf;
-    ngx_http_north_jwt_main_conf_t  *jmcf;
+    int        i, n;
+    ngx_str_t  user_id, session_id;
 
     n = (res && PQresultStatus(res) == PGRES_TUPLES_OK) ? PQntuples(res) : 0;
 
     if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
         ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                       "north jwt: revocations since Redis failed not "
-                      "replayed: %s", res ? PQresultErrorMessage(res)
-                                          : ngx_http_north_pg_status_text(status));
+                      "replayed: %s",
+                      res ? PQresultErrorMessage(res)
+                          : ngx_http_north_pg_status_text(status));
     }
-
-    mcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_http_north_module);
-    jmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
-                                               ngx_http_north_jwt_module);
-
-    argv[0] = "SET";
-    argv[2] = "0";
-    argv[3] = "EX";
-    argv[4] = (char *) ttl;
-    argvlen[0] = 3;
-    argvlen[2] = 1;
-    argvlen[3] = 2;
-    argvlen[4] = ngx_sprintf(ttl, "%T", jmcf->ttl + jmcf->ttl / 10 + 60)
-                 - ttl;
 
     for (i = 0; i < n; i++) {
         user_id.data = (u_char *) PQgetvalue(res, i, 0);
@@ -1181,21 +1184,9 @@ ngx_http_north_jwt_revoked(ngx_http_north_pg_op_t *op, PGresult *res,
         session_id.data = (u_char *) PQgetvalue(res, i, 1);
         session_id.len = PQgetlength(res, i, 1);
 
-        if (ngx_http_north_session_key(pool, &user_id, &session_id, &key)
-            != NGX_OK)
-        {
-            break;
-        }
-
-        argv[1] = (char *) key.data;
-        argvlen[1] = key.len;
-
-        /*
-         * in the link's buffer at once: the command runs even though its
-         * pool (and so its callback) goes below; no reply is awaited
-         */
-        (void) ngx_http_north_redis_send(mcf->rd, pool, 5, argv, argvlen,
-                                         NULL, NULL);
+        /* no reply is awaited: the pool goes below */
+        ngx_http_north_session_set(pool, &user_id, &session_id, 0, NULL,
+                                   NULL);
     }
 
     if (n) {

@@ -116,6 +116,14 @@ is(psql("select north.audit_append(:'a0')", $batch), 0, 'the same batch again ad
 is(scalar(psql("select count(*) from north.audit_verify() where chain = :'a0'", $chain)), 0,
    'the chain verifies');
 
+# build.sh audit-verify with its arguments: (exit code, output).
+sub audit_verify_cmd {
+    local $ENV{LD_PRELOAD};
+    delete $ENV{LD_PRELOAD};
+    my $out = `${\ north_root()}/build.sh audit-verify @_ 2>&1`;
+    return ($? >> 8, $out);
+}
+
 sub tamper {
     my ($sql) = @_;
     north_stack('psql-admin', '-q', '-c', "set session_replication_role = replica; $sql");
@@ -125,10 +133,8 @@ sub tamper {
 is(tamper("update north.audit_log set status = 500 where chain = '$chain' and seq = 2"),
    '2 its columns differ from its record (edited?)', 'an edited column is found');
 {
-    local $ENV{LD_PRELOAD};
-    delete $ENV{LD_PRELOAD};
-    my $out = `${\ north_root()}/build.sh audit-verify 2>&1`;
-    isnt($?, 0, 'build.sh audit-verify fails on it');
+    my ($rc, $out) = audit_verify_cmd();
+    isnt($rc, 0, 'build.sh audit-verify fails on it');
     like($out, qr/audit chain broken: \Q$chain\E 2 its columns differ/, '... naming the row');
 }
 is(tamper("update north.audit_log set status = 200,
@@ -254,10 +260,7 @@ is_deeply([ @{ $row{"$tag-400"} }[2, 3] ], ['unattributed', 400],
     my @killed;
     for (1 .. 3) {
         sleep 1;
-        local $ENV{LD_PRELOAD};
-        delete $ENV{LD_PRELOAD};
-        my $master = do { local @ARGV = "$prefix/logs/nginx.pid"; my $p = <>; chomp $p; $p };
-        my ($worker) = `ps -o pid= --ppid $master` =~ /(\d+)/;
+        my ($worker) = nginx_workers($prefix);
         push @killed, $worker if $worker && kill 'KILL', $worker;
     }
     waitpid $_, 0 for @clients;
@@ -293,13 +296,7 @@ my ($cchain, $cseq) = $cps =~ /(\S+) (\d+) [0-9a-f]{64}\n\z/;
 ok($cchain, "stored batches are checkpointed outside the database ($cchain $cseq)");
 is(scalar(psql("select count(*) from north.audit_verify($key, :'a0')", $cps)), 0,
    '... and every chain holds its checkpoints');
-sub audit_verify_cmd {
-    local $ENV{LD_PRELOAD};
-    delete $ENV{LD_PRELOAD};
-    my $out = `${\ north_root()}/build.sh audit-verify $cpfile 2>&1`;
-    return ($? >> 8, $out);
-}
-my ($rc, $out) = audit_verify_cmd();
+my ($rc, $out) = audit_verify_cmd($cpfile);
 is($rc, 0, 'build.sh audit-verify with the checkpoints: holds') or diag($out);
 north_stack('psql-admin', '-q', '-c', "create table north.audit_cut as
     select * from north.audit_log where chain = '$cchain' and seq >= $cseq;
@@ -309,13 +306,13 @@ is(scalar(psql("select problem from north.audit_verify($key, :'a0') where chain 
                $cps, $cchain)),
    "stored up to row $cseq (checkpoint), which is missing (truncated?)",
    "the chain's last rows removed: found by the checkpoint");
-($rc, $out) = audit_verify_cmd();
+($rc, $out) = audit_verify_cmd($cpfile);
 isnt($rc, 0, '... build.sh audit-verify fails');
 like($out, qr/\Q$cchain\E $cseq stored up to row/, '... naming the chain and row');
 north_stack('psql-admin', '-q', '-c', "set session_replication_role = replica;
     insert into north.audit_log overriding system value select * from north.audit_cut;
     drop table north.audit_cut");
-($rc, $out) = audit_verify_cmd();
+($rc, $out) = audit_verify_cmd($cpfile);
 is($rc, 0, '... and holds again once they are back') or diag($out);
 
 done_testing();

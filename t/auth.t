@@ -295,13 +295,11 @@ problem_ok(verify($c), 401, 'invalid-challenge', '... and that challenge is spen
 $c = challenge(undef, 'ipad')->{json}{challenge};
 problem_ok(verify($c), 401, 'invalid-challenge', 'verify a challenge of another device');
 $c = challenge()->{json}{challenge};
-sub redis { local $ENV{LD_PRELOAD}; delete $ENV{LD_PRELOAD};
-            my ($pass, $host, $port) = $ENV{REDIS_URL} =~ m{^redis://:([^@]*)@([^:/]+):(\d+)};
-            my $out = `redis-cli -h $host -p $port -a '$pass' --no-auth-warning @_`;
-            chomp $out; $out }
-my $ttl = redis("TTL 'north:{$buid}:bio:$c'");
+my ($rpass) = $ENV{REDIS_URL} =~ m{^redis://:([^@]*)@};
+sub redis { redis_cli($rpass, @_) }
+my $ttl = redis('TTL', "north:{$buid}:bio:$c");
 ok($ttl > 0 && $ttl <= 60, "challenge: stored single-use for at most 60 s ($ttl)");
-redis("DEL 'north:{$buid}:bio:$c'");
+redis('DEL', "north:{$buid}:bio:$c");
 problem_ok(verify($c), 401, 'invalid-challenge', 'verify an expired challenge');
 problem_ok(verify($c, challenge => 'A' x 43), 401, 'invalid-challenge', 'verify an unknown challenge');
 is(challenge('00000000-0000-0000-0000-000000000000')->{code}, 200,
@@ -317,31 +315,22 @@ problem_ok(call(DELETE => '/v1/auth/biometric/iphone', token => $btok), 404, 'no
 # a logout while Redis is out of reach holds once Redis is back, though
 # Redis still has the session cached as live from before
 {
-    my ($rpass, $rhost, $rport) = $ENV{REDIS_URL} =~ m{^redis://:([^@]*)@([^:/]+):(\d+)};
-    my $cli = sub {
-        my ($auth, @cmd) = @_;
-        local $ENV{LD_PRELOAD};
-        delete $ENV{LD_PRELOAD};
-        my $out = `redis-cli -h $rhost -p $rport -a '$auth' --no-auth-warning @cmd`;
-        chomp $out;
-        return $out;
-    };
     my $le = email();
     $r = register(email => $le);
     my ($ltok, $luid) = ($r->{json}{access_token}, $r->{json}{user}{id});
     my $lsid = psql("select id from north.sessions where user_id = :'a0'", $luid);
     is(call(GET => '/v1/me', token => $ltok)->{code}, 200, 'a session in use');
-    is($cli->($rpass, "GET north:{$luid}:session:$lsid"), '1', '... cached as live in Redis');
-    $cli->($rpass, 'CONFIG SET requirepass rotated-password');
-    $cli->('rotated-password', 'CLIENT KILL TYPE normal');
+    is(redis_cli($rpass, 'GET', "north:{$luid}:session:$lsid"), '1', '... cached as live in Redis');
+    redis_cli($rpass, qw(CONFIG SET requirepass rotated-password));
+    redis_cli('rotated-password', qw(CLIENT KILL TYPE normal));
     is(call(POST => '/v1/auth/logout', token => $ltok)->{code}, 204,
        'Redis out of reach: logout 204');
     is(call(GET => '/v1/me', token => $ltok)->{code}, 401, '... the token stops at once (PostgreSQL)');
-    is($cli->('rotated-password', "GET north:{$luid}:session:$lsid"), '1',
+    is(redis_cli('rotated-password', 'GET', "north:{$luid}:session:$lsid"), '1',
        '... while Redis still holds it as live');
-    $cli->('rotated-password', "CONFIG SET requirepass $rpass");
+    redis_cli('rotated-password', 'CONFIG', 'SET', 'requirepass', $rpass);
     ok(wait_for(10, sub { call(GET => '/readyz')->{code} == 200 }), 'Redis back');
-    ok(wait_for(5, sub { $cli->($rpass, "GET north:{$luid}:session:$lsid") eq '0' }),
+    ok(wait_for(5, sub { redis_cli($rpass, 'GET', "north:{$luid}:session:$lsid") eq '0' }),
        '... the revocation it missed is written to it');
     my @codes = map { call(GET => '/v1/me', token => $ltok)->{code} } 1 .. 10;
     is_deeply(\@codes, [(401) x 10], '... and the revoked token stays out: 10 of 10 401');

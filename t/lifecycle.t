@@ -70,20 +70,13 @@ ok(ready_again(), 'ready again after Redis returns, nginx untouched');
 # is a failed connection, tried again with backoff, not a link that answers
 # NOAUTH to every command until a reload
 {
-    my ($pass, $host, $rport) = $ENV{REDIS_URL} =~ m{^redis://:([^@]*)@([^:/]+):(\d+)};
-    my $cli = sub {
-        my ($auth, @cmd) = @_;
-        local $ENV{LD_PRELOAD};
-        delete $ENV{LD_PRELOAD};
-        system('redis-cli', '-h', $host, '-p', $rport, '-a', $auth, '--no-auth-warning',
-               @cmd) == 0 or die "redis-cli @cmd failed";
-    };
-    $cli->($pass, qw(CONFIG SET requirepass rotated-password));
-    $cli->('rotated-password', qw(CLIENT KILL TYPE normal));
+    my ($pass) = $ENV{REDIS_URL} =~ m{^redis://:([^@]*)@};
+    redis_cli($pass, qw(CONFIG SET requirepass rotated-password));
+    redis_cli('rotated-password', qw(CLIENT KILL TYPE normal));
     ($code, $body) = get('/readyz');
     is($code, 503, "Redis refuses North's password: 503");
     like($body, qr/"detail":"redis: /, '... naming Redis');
-    $cli->('rotated-password', 'CONFIG', 'SET', 'requirepass', $pass);
+    redis_cli('rotated-password', 'CONFIG', 'SET', 'requirepass', $pass);
     my $ready = 0;
     for (1 .. 100) { last if $ready = (get('/readyz'))[0] == 200; sleep 0.1 }
     ok($ready, 'the password back: ready again without a reload');

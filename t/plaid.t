@@ -265,11 +265,7 @@ call(POST => "/v1/plaid/items/$item/sync", token => $tok);
 ok(wait_for(20, sub { psql("select cursor <> :'a1' from north.plaid_items where id = :'a0'", $item, $cursor0) eq 't' }),
    'a long sync has applied its first page');
 {
-    # the tools run without the sanitizer nginx may be preloaded with
-    local $ENV{LD_PRELOAD};
-    delete $ENV{LD_PRELOAD};
-    my $master = do { local @ARGV = "$prefix/logs/nginx.pid"; my $p = <>; chomp $p; $p };
-    my ($worker) = `ps -o pid= --ppid $master` =~ /(\d+)/;
+    my ($worker) = nginx_workers($prefix);
     ok($worker && kill('KILL', $worker), "the worker is killed mid-sync (pid $worker)");
     push @expected, qr/worker process $worker exited on signal 9\b/;
 }

@@ -35,10 +35,8 @@ like($out, qr{try: curl -k https://127.0.0.1:$https/readyz}, '... and says how t
 END {
     # by pid: `nginx -s` would parse a configuration that needs the
     # secrets build.sh gave it
-    if (open my $fh, '<', "$prefix/logs/nginx.pid") {
-        chomp(my $pid = <$fh> // '');
-        kill 'QUIT', $pid if $pid;
-    }
+    my $pid = nginx_master($prefix);
+    kill 'QUIT', $pid if $pid;
 }
 
 sub curl {
@@ -82,14 +80,14 @@ isnt($out, '200', 'TLS 1.1 is refused');
 # written into, so the running master and the workers it forks keep theirs
 {
     my $so = "$root/build/ngx_http_north_module.so";
-    my $master = do { local @ARGV = "$prefix/logs/nginx.pid"; my $p = <>; chomp $p; $p };
+    my $master = nginx_master($prefix);
     my $inode = (stat $so)[1];
     $out = `$root/build.sh build 2>&1`;
     is($?, 0, 'build.sh build while the stack runs') or diag($out);
     isnt((stat $so)[1], $inode, '... puts a new file in place of the module');
     my $maps = do { local (@ARGV, $/) = "/proc/$master/maps"; <> };
     like($maps, qr/\s$inode\s+\Q$so\E/, '... and the master still maps the old one');
-    my ($worker) = `ps -o pid= --ppid $master` =~ /(\d+)/;
+    my ($worker) = nginx_workers($prefix);
     ok(kill('KILL', $worker), "a worker is killed (pid $worker)");
     ok(wait_for(5, sub { (curl("https://127.0.0.1:$https/readyz"))[0] == 200 }),
        '... and the one forked in its place serves');
@@ -106,13 +104,13 @@ isnt($out, '200', 'TLS 1.1 is refused');
 # nginx killed outright: `up` must not "reload" what is left of it, but start
 # it, and say so only once it answers
 {
-    my $master = do { local @ARGV = "$prefix/logs/nginx.pid"; my $p = <>; chomp $p; $p };
-    my @workers = `ps -o pid= --ppid $master` =~ /(\d+)/g;
+    my $master = nginx_master($prefix);
+    my @workers = nginx_workers($prefix);
     kill 'KILL', $master, @workers;
     $out = `$root/build.sh up 2>&1`;
     is($?, 0, 'build.sh up right after the master was killed') or diag($out);
     is((curl("https://127.0.0.1:$https/readyz"))[0], 200, '... and nginx answers');
-    my $new = do { local @ARGV = "$prefix/logs/nginx.pid"; my $p = <>; chomp $p; $p };
+    my $new = nginx_master($prefix);
     isnt($new, $master, '... from a new master');
 }
 

@@ -28,15 +28,8 @@ my ($port, $prefix) = north_nginx(name => 'soak', workers => $workers,
 
 sub call { north_http($port, @_) }
 
-sub master { do { local @ARGV = "$prefix/logs/nginx.pid"; my $p = <>; chomp $p; $p } }
-
-sub worker_pids {
-    local $ENV{LD_PRELOAD};
-    delete $ENV{LD_PRELOAD};
-    my $m = master();
-    return sort { $a <=> $b } grep { /^\d+$/ }
-        map { s/\s+//gr } `ps -o pid= --ppid $m`;
-}
+sub master { nginx_master($prefix) }
+sub worker_pids { nginx_workers($prefix) }
 
 sub rss {   # kB
     open my $fh, '<', "/proc/$_[0]/status" or return 0;

@@ -193,7 +193,8 @@ static ngx_http_north_pg_stmt_t  north_plaid_tx_update_stmt =
 
 static ngx_http_north_pg_stmt_t  north_plaid_key_stmt =
     ngx_http_north_pg_stmt("north_plaid_key",
-        "select x, y, expired, ask_plaid from north.plaid_webhook_key($1)", 1, 4);
+        "select x, y, expired, ask_plaid"
+        " from north.plaid_webhook_key($1)", 1, 4);
 
 static ngx_http_north_pg_stmt_t  north_plaid_key_store_stmt =
     ngx_http_north_pg_stmt("north_plaid_key_store",

@@ -22,7 +22,7 @@ use JSON::PP ();
 our @EXPORT = qw(north_root north_stack north_http_config north_nginx
     north_http psql jwt jwt_secret new_session session_token es256_key
     es256_public_pem problem_ok fields_of plaid_sim plaid_link wait_for
-    nginx_faults audit_key_sql psql_owner);
+    nginx_faults audit_key_sql psql_owner nginx_master nginx_workers redis_cli);
 
 my $Root = abs_path(dirname(__FILE__) . '/../../..');
 
@@ -252,6 +252,32 @@ sub read_pid {
     my $pid = <$fh> // '';
     chomp $pid;
     return $pid =~ /^\d+$/ ? $pid : 0;
+}
+
+# The master's pid of the nginx under prefix (0 without one), and its
+# workers' pids, sorted.
+sub nginx_master { read_pid("$_[0]/logs/nginx.pid") }
+
+sub nginx_workers {
+    my $master = nginx_master($_[0]) or return ();
+    # ps runs without the sanitizer nginx may be preloaded with
+    local $ENV{LD_PRELOAD};
+    delete $ENV{LD_PRELOAD};
+    return sort { $a <=> $b } `ps -o pid= --ppid $master` =~ /(\d+)/g;
+}
+
+# redis-cli on the test stack's Redis as password auth; its output, chomped.
+sub redis_cli {
+    my ($auth, @cmd) = @_;
+    my ($host, $port) = $ENV{REDIS_URL} =~ m{@([^:/]+):(\d+)};
+    local $ENV{LD_PRELOAD};
+    delete $ENV{LD_PRELOAD};
+    open my $fh, '-|', 'redis-cli', '-h', $host, '-p', $port, '-a', $auth,
+        '--no-auth-warning', @cmd or die "redis-cli: $!";
+    my $out = do { local $/; <$fh> } // '';
+    close $fh or die "redis-cli @cmd failed\n";
+    $out =~ s/\n\z//;
+    return $out;
 }
 
 # The lines of an nginx error log that no suite may leave behind: a process

@@ -264,13 +264,17 @@ sub nginx_cmd {
     return ($Binary, '-p', "$ServRoot/", '-c', "$ServRoot/conf/nginx.conf");
 }
 
+# The running nginx's master pid, from its pid file; '' without one.
+sub nginx_pid {
+    open my $fh, '<', "$ServRoot/logs/nginx.pid" or return '';
+    my $pid = <$fh> // '';
+    chomp $pid;
+    return $pid;
+}
+
 sub stop_nginx {
     my $pidfile = "$ServRoot/logs/nginx.pid";
-    return unless -f $pidfile;
-    open my $fh, '<', $pidfile or return;
-    my $pid = <$fh>;
-    close $fh;
-    chomp $pid if defined $pid;
+    my $pid = nginx_pid();
     return unless $pid && kill 0, $pid;
     kill 'QUIT', $pid;
     for (1 .. 500) {
@@ -484,8 +488,7 @@ sub check_response {
 sub finish_block {
     my ($block) = @_;
     my $name = $block->name;
-    my $pid = do { local @ARGV = "$ServRoot/logs/nginx.pid"; -f $ARGV[0] ? <> : '' } // '';
-    chomp $pid;
+    my $pid = nginx_pid();
     if (!defined $block->must_die && !($pid && kill 0, $pid)) {
         Test::More::fail("$name - nginx is still running at the block's end");
     }
