@@ -40,6 +40,7 @@ location = /metrics { north_api platform.metrics; }
 === TEST 3: the PostgreSQL pool shows open connections (some may still be connecting)
 --- http_config
 north_database_pool_size 3;
+north_jobs_interval 0;
 --- config
 location = /readyz { north_api health.ready; }
 location = /metrics { north_api platform.metrics; }
