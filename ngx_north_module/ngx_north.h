@@ -73,6 +73,7 @@ typedef struct {
 
     ngx_msec_t                   jobs_interval; /* background job polling */
     ngx_msec_t                   jobs_sweep;    /* between minute sweeps */
+    ngx_msec_t                   jobs_lease;    /* a running job's, renewed */
 
     ngx_http_north_pg_pool_t    *pg;            /* this worker's pool */
     ngx_http_north_redis_t      *rd;            /* this worker's link */

@@ -1,9 +1,12 @@
 /*
  * North background jobs: a per-worker timer claims one due job at a time
- * from north.jobs under a lease and hands it to its kind's handler; a
- * worker that dies mid-job loses the lease and another takes the job over.
- * The same timer sweeps every north_jobs_sweep: it expires idempotency keys
- * and takes the day's balance snapshots.
+ * from north.jobs under a short lease (north_jobs_lease) and hands it to
+ * its kind's handler. While the job runs, a beat renews the lease every
+ * third of it, so a worker that dies is replaced within one lease however
+ * long its job; the beat also holds a leaving worker (reload, graceful
+ * shutdown) until its job has ended or, if the job can stop early, handed
+ * itself back. The same timer sweeps every north_jobs_sweep: it expires
+ * idempotency keys and takes the day's balance snapshots.
  */
 
 #include "ngx_north.h"
@@ -11,7 +14,8 @@
 #include "ngx_north_jobs.h"
 
 
-#define NGX_HTTP_NORTH_JOBS_LEASE     "5 minutes"
+/* how soon a leaving worker's job hears of it */
+#define NGX_HTTP_NORTH_JOBS_BEAT      500
 
 
 typedef struct {
@@ -21,6 +25,12 @@ typedef struct {
     ngx_pool_t                  *pool;          /* of the claim in flight */
     ngx_http_north_job_t        *job;           /* running, or NULL */
     ngx_msec_t                   swept;
+
+    ngx_event_t                  beat;          /* while a job runs */
+    ngx_pool_t                  *renewal;       /* of the renewal in flight */
+    ngx_msec_t                   renewed;       /* the lease, last taken */
+    ngx_uint_t                   lost;          /* another attempt has it */
+    u_char                       lease[NGX_INT_T_LEN + sizeof(" ms")];
 } ngx_http_north_jobs_t;
 
 
@@ -31,6 +41,13 @@ static void ngx_http_north_jobs_swept(ngx_http_north_pg_op_t *op,
     PGresult *res, ngx_int_t status);
 static void ngx_http_north_jobs_ended(ngx_http_north_pg_op_t *op,
     PGresult *res, ngx_int_t status);
+static void ngx_http_north_jobs_end(ngx_http_north_job_t *job,
+    const char *outcome, const char *error);
+static void ngx_http_north_jobs_beat(ngx_event_t *ev);
+static void ngx_http_north_jobs_renewed(ngx_http_north_pg_op_t *op,
+    PGresult *res, ngx_int_t status);
+static void ngx_http_north_jobs_stop(ngx_http_north_jobs_t *jobs,
+    const char *why);
 static void ngx_http_north_jobs_rest(ngx_http_north_jobs_t *jobs,
     ngx_msec_t delay);
 static ngx_http_north_job_kind_t *ngx_http_north_jobs_kind(char *kind);
@@ -38,17 +55,17 @@ static ngx_http_north_job_kind_t *ngx_http_north_jobs_kind(char *kind);
 
 static ngx_http_north_pg_stmt_t  ngx_http_north_jobs_claim_stmt =
     ngx_http_north_pg_stmt("north_jobs_claim",
-        "select id, kind, user_id, attempts, ref from north.job_claim('"
-        NGX_HTTP_NORTH_JOBS_LEASE "')", 0, 5);
+        "select id, kind, user_id, attempts, ref"
+        " from north.job_claim($1::interval)", 1, 5);
 
-static ngx_http_north_pg_stmt_t  ngx_http_north_jobs_done_stmt =
-    ngx_http_north_pg_stmt("north_jobs_done",
-        "update north.jobs set done_at = now(), leased_until = null,"
-        " last_error = null where id = $1 and done_at is null", 1, 0);
+static ngx_http_north_pg_stmt_t  ngx_http_north_jobs_renew_stmt =
+    ngx_http_north_pg_stmt("north_jobs_renew",
+        "select north.job_renew($1::bigint, $2::integer, $3::interval)",
+        3, 1);
 
-static ngx_http_north_pg_stmt_t  ngx_http_north_jobs_retry_stmt =
-    ngx_http_north_pg_stmt("north_jobs_retry",
-        "select north.job_retry($1, $2)", 2, 1);
+static ngx_http_north_pg_stmt_t  ngx_http_north_jobs_end_stmt =
+    ngx_http_north_pg_stmt("north_jobs_end",
+        "select north.job_end($1::bigint, $2::integer, $3, $4)", 4, 1);
 
 static ngx_http_north_pg_stmt_t  ngx_http_north_jobs_sweep_stmt =
     ngx_http_north_pg_stmt("north_jobs_sweep",
@@ -85,6 +102,13 @@ ngx_http_north_jobs_init_process(ngx_cycle_t *cycle,
     jobs->timer.cancelable = 1;
     jobs->swept = ngx_current_msec;
 
+    /* not cancelable: a leaving worker waits for its job */
+    jobs->beat.handler = ngx_http_north_jobs_beat;
+    jobs->beat.data = jobs;
+    jobs->beat.log = cycle->log;
+
+    ngx_sprintf(jobs->lease, "%M ms%Z", mcf->jobs_lease);
+
     ngx_http_north_jobs = jobs;
 
     /* workers started together do not all ask at once */
@@ -109,6 +133,11 @@ ngx_http_north_jobs_exit_process(void)
         jobs->job = NULL;
     }
 
+    if (jobs->renewal) {
+        ngx_destroy_pool(jobs->renewal);
+        jobs->renewal = NULL;
+    }
+
     if (jobs->pool) {
         ngx_destroy_pool(jobs->pool);
         jobs->pool = NULL;
@@ -123,6 +152,7 @@ ngx_http_north_jobs_tick(ngx_event_t *ev)
 {
     ngx_http_north_jobs_t  *jobs = ev->data;
 
+    const char                    *values[1];
     ngx_http_north_pg_stmt_t      *stmt;
     ngx_http_north_pg_handler_pt   handler;
 
@@ -146,7 +176,9 @@ ngx_http_north_jobs_tick(ngx_event_t *ev)
         handler = ngx_http_north_jobs_claimed;
     }
 
-    if (ngx_http_north_pg_send(jobs->mcf->pg, jobs->pool, stmt, NULL,
+    values[0] = (char *) jobs->lease;
+
+    if (ngx_http_north_pg_send(jobs->mcf->pg, jobs->pool, stmt, values,
                                handler, jobs)
         != NGX_OK)
     {
@@ -207,7 +239,8 @@ ngx_http_north_jobs_claimed(ngx_http_north_pg_op_t *op, PGresult *res,
     job = ngx_pcalloc(jobs->pool, sizeof(ngx_http_north_job_t));
     p = ngx_pnalloc(jobs->pool, PQgetlength(res, 0, 0)
                                 + PQgetlength(res, 0, 2)
-                                + PQgetlength(res, 0, 4) + 3);
+                                + PQgetlength(res, 0, 3)
+                                + PQgetlength(res, 0, 4) + 4);
 
     if (job == NULL || p == NULL) {
         ngx_http_north_jobs_rest(jobs, jobs->mcf->jobs_interval);
@@ -233,12 +266,26 @@ ngx_http_north_jobs_claimed(ngx_http_north_pg_op_t *op, PGresult *res,
     p = ngx_cpymem(p, PQgetvalue(res, 0, 2), job->user_id.len);
     *p++ = '\0';
 
+    job->attempt.len = PQgetlength(res, 0, 3);
+    job->attempt.data = p;
+    p = ngx_cpymem(p, PQgetvalue(res, 0, 3), job->attempt.len);
+    *p++ = '\0';
+
     job->ref.len = PQgetlength(res, 0, 4);
     job->ref.data = p;
     p = ngx_cpymem(p, PQgetvalue(res, 0, 4), job->ref.len);
     *p = '\0';
 
     jobs->job = job;
+    jobs->renewed = ngx_current_msec;
+    jobs->lost = 0;
+    ngx_add_timer(&jobs->beat, NGX_HTTP_NORTH_JOBS_BEAT);
+
+    if (ngx_exiting || ngx_quit || ngx_terminate) {
+        /* claimed as the worker began to leave */
+        ngx_http_north_job_yield(job);
+        return;
+    }
 
     kind = ngx_http_north_jobs_kind(PQgetvalue(res, 0, 1));
 
@@ -261,26 +308,55 @@ ngx_http_north_jobs_claimed(ngx_http_north_pg_op_t *op, PGresult *res,
 void
 ngx_http_north_job_done(ngx_http_north_job_t *job, const char *error)
 {
-    const char             *values[2];
-    ngx_http_north_jobs_t  *jobs = ngx_http_north_jobs;
-
     if (error) {
         ngx_log_error(NGX_LOG_ERR, job->log, 0,
                       "north jobs: job %V failed (attempt %ui): %s",
                       &job->id, job->attempts, error);
     }
 
+    ngx_http_north_jobs_end(job, error ? "retry" : "done", error);
+}
+
+
+void
+ngx_http_north_job_yield(ngx_http_north_job_t *job)
+{
+    ngx_log_error(NGX_LOG_NOTICE, job->log, 0,
+                  "north jobs: job %V handed back (attempt %ui): it runs "
+                  "again at once", &job->id, job->attempts);
+
+    ngx_http_north_jobs_end(job, "yield", NULL);
+}
+
+
+static void
+ngx_http_north_jobs_end(ngx_http_north_job_t *job, const char *outcome,
+    const char *error)
+{
+    const char             *values[4];
+    ngx_http_north_jobs_t  *jobs = ngx_http_north_jobs;
+
     values[0] = (char *) job->id.data;
-    values[1] = error;
+    values[1] = (char *) job->attempt.data;
+    values[2] = outcome;
+    values[3] = error;
+
+    if (jobs->beat.timer_set) {
+        ngx_del_timer(&jobs->beat);
+    }
+
+    if (jobs->renewal) {
+        ngx_destroy_pool(jobs->renewal);
+        jobs->renewal = NULL;
+    }
 
     /* the ending statement's op lives in the claim's place */
     jobs->pool = job->pool;
     jobs->job = NULL;
 
     if (ngx_http_north_pg_send(job->pg, jobs->pool,
-                               error ? &ngx_http_north_jobs_retry_stmt
-                                     : &ngx_http_north_jobs_done_stmt,
-                               values, ngx_http_north_jobs_ended, jobs)
+                               &ngx_http_north_jobs_end_stmt, values,
+                               ngx_http_north_jobs_ended, jobs)
         != NGX_OK)
     {
         /* the lease runs out and the job runs again */
@@ -295,6 +371,121 @@ ngx_http_north_jobs_ended(ngx_http_north_pg_op_t *op, PGresult *res,
 {
     /* one job done: look for the next at once */
     ngx_http_north_jobs_rest(op->data, 0);
+}
+
+
+/*
+ * While a job runs: its lease renewed every third of it, and the job told
+ * to stop when its worker leaves or the lease was lost.
+ */
+
+static void
+ngx_http_north_jobs_beat(ngx_event_t *ev)
+{
+    ngx_http_north_jobs_t  *jobs = ev->data;
+
+    const char            *values[3];
+    ngx_http_north_job_t  *job;
+
+    job = jobs->job;
+
+    if (job == NULL) {
+        return;
+    }
+
+    if (ngx_exiting || ngx_quit || ngx_terminate) {
+        ngx_http_north_jobs_stop(jobs, "its worker leaves");
+
+        if (jobs->job == NULL) {
+            /* it ended at once */
+            return;
+        }
+    }
+
+    ngx_add_timer(&jobs->beat, NGX_HTTP_NORTH_JOBS_BEAT);
+
+    if (jobs->renewal || jobs->lost
+        || ngx_current_msec - jobs->renewed < jobs->mcf->jobs_lease / 3)
+    {
+        return;
+    }
+
+    jobs->renewal = ngx_create_pool(512, jobs->log);
+    if (jobs->renewal == NULL) {
+        return;
+    }
+
+    values[0] = (char *) job->id.data;
+    values[1] = (char *) job->attempt.data;
+    values[2] = (char *) jobs->lease;
+
+    if (ngx_http_north_pg_send(job->pg, jobs->renewal,
+                               &ngx_http_north_jobs_renew_stmt, values,
+                               ngx_http_north_jobs_renewed, jobs)
+        != NGX_OK)
+    {
+        /* the next beat tries again */
+        ngx_destroy_pool(jobs->renewal);
+        jobs->renewal = NULL;
+    }
+}
+
+
+static void
+ngx_http_north_jobs_renewed(ngx_http_north_pg_op_t *op, PGresult *res,
+    ngx_int_t status)
+{
+    ngx_http_north_jobs_t  *jobs = op->data;
+
+    char  held;
+
+    held = (res && PQresultStatus(res) == PGRES_TUPLES_OK
+            && PQntuples(res) == 1) ? PQgetvalue(res, 0, 0)[0] : '\0';
+
+    ngx_destroy_pool(jobs->renewal);
+    jobs->renewal = NULL;
+
+    if (held == '\0') {
+        /* the database is away: the next beat tries again */
+        return;
+    }
+
+    if (held == 't') {
+        jobs->renewed = ngx_current_msec;
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, jobs->log, 0,
+                  "north jobs: job %V lost its lease (attempt %ui): another "
+                  "worker took it over", &jobs->job->id,
+                  jobs->job->attempts);
+
+    jobs->lost = 1;
+    ngx_http_north_jobs_stop(jobs, "its lease was lost");
+}
+
+
+/* A job that can stop early is told so, once. */
+
+static void
+ngx_http_north_jobs_stop(ngx_http_north_jobs_t *jobs, const char *why)
+{
+    ngx_http_north_job_t   *job;
+    ngx_http_north_job_pt   stop;
+
+    job = jobs->job;
+    stop = job->stop;
+
+    if (stop == NULL) {
+        return;
+    }
+
+    job->stop = NULL;
+
+    ngx_log_error(NGX_LOG_INFO, jobs->log, 0,
+                  "north jobs: job %V stops: %s", &job->id, why);
+
+    stop(job);
 }
 
 

@@ -1,7 +1,8 @@
 /*
  * North background jobs: per-worker timers claim due rows of north.jobs
  * (leased, FOR UPDATE SKIP LOCKED) and run each kind's handler, so that any
- * number of workers and nodes share the queue (ARCHITECTURE §4). Also the
+ * number of workers and nodes share the queue (ARCHITECTURE §4); a running
+ * job's lease is renewed by its worker until it ends. Also the
  * registry of personal data that export and erasure walk.
  */
 
@@ -22,11 +23,21 @@ struct ngx_http_north_job_s {
     ngx_str_t                    id;
     ngx_str_t                    user_id;       /* empty when none */
     ngx_str_t                    ref;           /* empty when none */
+    ngx_str_t                    attempt;       /* this one's number, text */
     ngx_uint_t                   attempts;
     ngx_pool_t                  *pool;          /* the job's, until done */
     ngx_log_t                   *log;
     ngx_http_north_pg_pool_t    *pg;
     void                        *data;          /* the handler's own */
+
+    /*
+     * Set by a handler that can stop before its end: called once when its
+     * worker leaves (reload, graceful shutdown) or the attempt lost its
+     * lease. The handler then ends soon, at a safe point, with
+     * ngx_http_north_job_yield(). A job without it runs to its end, and a
+     * leaving worker waits for it.
+     */
+    ngx_http_north_job_pt        stop;
 };
 
 /* A kind of job: north.jobs.kind and who runs it. */
@@ -77,6 +88,12 @@ void ngx_http_north_jobs_wake(void);
  * backoff. The job's pool is destroyed.
  */
 void ngx_http_north_job_done(ngx_http_north_job_t *job, const char *error);
+
+/*
+ * Ends a job that stopped before its end (see stop): it runs again at once
+ * on another worker, this attempt not counted. The job's pool is destroyed.
+ */
+void ngx_http_north_job_yield(ngx_http_north_job_t *job);
 
 
 #endif /* _NGX_NORTH_JOBS_H_INCLUDED_ */

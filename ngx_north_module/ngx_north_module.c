@@ -211,6 +211,13 @@ static ngx_command_t  ngx_http_north_commands[] = {
       offsetof(ngx_http_north_main_conf_t, jobs_sweep),
       NULL },
 
+    { ngx_string("north_jobs_lease"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_north_main_conf_t, jobs_lease),
+      NULL },
+
     { ngx_string("north_api"),
       NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_north_api,
@@ -387,6 +394,7 @@ ngx_http_north_create_main_conf(ngx_conf_t *cf)
     mcf->pipeda = NGX_CONF_UNSET;
     mcf->jobs_interval = NGX_CONF_UNSET_MSEC;
     mcf->jobs_sweep = NGX_CONF_UNSET_MSEC;
+    mcf->jobs_lease = NGX_CONF_UNSET_MSEC;
 
     return mcf;
 }
@@ -408,10 +416,17 @@ ngx_http_north_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_value(mcf->pipeda, 0);
     ngx_conf_init_msec_value(mcf->jobs_interval, 1000);
     ngx_conf_init_msec_value(mcf->jobs_sweep, 60000);
+    ngx_conf_init_msec_value(mcf->jobs_lease, 30000);
 
     if (mcf->jobs_sweep == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"north_jobs_sweep\" must be more than 0");
+        return NGX_CONF_ERROR;
+    }
+
+    if (mcf->jobs_lease < 3000) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"north_jobs_lease\" must be at least 3s");
         return NGX_CONF_ERROR;
     }
 

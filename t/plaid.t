@@ -1,20 +1,23 @@
 # Banking through Plaid, against the Plaid simulator (t/plaid-sim): linking
 # and its errors, the sync loop (pages, mutation during pagination, pending
-# to posted, removals, user edits kept, a worker killed mid-sync, one sync
-# at a time), verified webhooks, item health, unlinking, other users' ids,
-# the access token sealed, and Plaid or PostgreSQL away.
+# to posted, removals, user edits kept, one sync at a time, a sync longer
+# than its lease, a worker killed or reloaded mid-sync, a lease lost),
+# verified webhooks, item health, unlinking, other users' ids, the access
+# token sealed, and Plaid or PostgreSQL away.
 use strict;
 use warnings;
 use lib 't/lib';
 use North::Test;
 use Test::More;
-use Time::HiRes qw(sleep);
+use Time::HiRes qw(sleep time);
 use JSON::PP ();
 
 # alerts this file provokes: a sealed token moved to another item, and the
 # worker it kills mid-sync (its pid is added below)
 my @expected = (qr/the access token of Plaid item item-moved does not open/);
-my ($port, $prefix) = north_nginx(name => 'plaid', expect_alerts => \@expected);
+# the job lease at its shortest, so that a test outlives many of them
+my ($port, $prefix, $nginx) = north_nginx(name => 'plaid', expect_alerts => \@expected,
+                                          http => 'north_jobs_lease 3s;');
 my $n = 0;
 my $pw = 'maple syrup & snow 42';
 
@@ -125,7 +128,7 @@ sync_now($tok, $item);
 like(psql("select last_error from north.jobs where kind = 'plaid.sync' and ref = :'a0'
            order by id desc limit 1", $item), qr/does not open/,
      'a sealed token moved to another item does not open');
-psql("update north.plaid_items set plaid_item_id = :'a1', sync_lease = null where id = :'a0'", $item, $plaid);
+psql("update north.plaid_items set plaid_item_id = :'a1' where id = :'a0'", $item, $plaid);
 psql("update north.jobs set done_at = now() where kind = 'plaid.sync' and done_at is null");
 
 # --- accounts and transactions ----------------------------------------------------------
@@ -243,42 +246,130 @@ same_as_truth($item, $plaid, 'data changed during pagination: the loop restarts 
 ok(grep({ /changed during pagination, restarting/ } do { local @ARGV = "$prefix/logs/error.log"; <> }),
    '... from its first cursor (logged)');
 
-# --- one sync at a time, and a sync killed mid-way ------------------------------------------
+# --- one sync at a time: the item's lease is its sync job's ----------------------------------
 
-psql("update north.plaid_items set sync_lease = now() + interval '1 hour' where id = :'a0'", $item);
+# a sync job of another worker or node holds the item
+my $holder = psql("insert into north.jobs (kind, ref, attempts, leased_until)
+                   values ('plaid.sync', 'elsewhere', 1, now() + interval '1 hour') returning id");
+psql("update north.plaid_items set sync_job = :'a1' where id = :'a0'", $item, $holder);
 plaid_sim('/__sim/add_transactions', { item_id => $plaid, count => 10 });
 $before = psql("select count(*) from north.transactions where item_id = :'a0'", $item);
+is(call(GET => '/v1/plaid/items', token => $tok)->{json}{items}[0]{syncing}, JSON::PP::true,
+   'an item whose sync job holds its lease: syncing');
 sync_now($tok, $item);
 is(psql("select count(*) from north.transactions where item_id = :'a0'", $item), $before,
    'while another sync holds the item, none runs');
 like(psql("select last_error from north.jobs where kind = 'plaid.sync' and ref = :'a0'
            order by id desc limit 1", $item), qr/another sync/, '... the job waits its turn');
-is(psql("select status from north.plaid_sync_begin(:'a0', '1 minute')", $item), 'busy',
+is(psql("select status from north.plaid_sync_begin(:'a0', 0)", $item), 'busy',
    '... the lease is in PostgreSQL: every worker and node sees it');
-psql("update north.plaid_items set sync_lease = null where id = :'a0'", $item);
+psql("update north.jobs set done_at = now() where id = :'a0'", $holder);
+is(psql("select status from north.plaid_sync_begin(:'a0', 0)", $item), 'ok',
+   '... and ends with the job that held it');
+psql("update north.plaid_items set sync_job = null where id = :'a0'", $item);
 psql("update north.jobs set done_at = now() where kind = 'plaid.sync' and done_at is null");
 
-plaid_sim('/__sim/add_transactions', { item_id => $plaid, count => 3000 });
-plaid_sim('/__sim/config', { latency_ms => 500 });
-my $cursor0 = psql("select cursor from north.plaid_items where id = :'a0'", $item);
-call(POST => "/v1/plaid/items/$item/sync", token => $tok);
-ok(wait_for(20, sub { psql("select cursor <> :'a1' from north.plaid_items where id = :'a0'", $item, $cursor0) eq 't' }),
-   'a long sync has applied its first page');
+# A long sync: 20 pages, half a second each from Plaid. $job->() is its job's
+# row: attempts, whether its lease runs, whether it is done.
+my $sync_job = sub {
+    my ($count) = @_;
+    plaid_sim('/__sim/add_transactions', { item_id => $plaid, count => $count });
+    plaid_sim('/__sim/config', { latency_ms => 500 });
+    my $cursor0 = psql("select cursor from north.plaid_items where id = :'a0'", $item);
+    my $first = psql("select coalesce(max(id), 0) from north.jobs");
+    call(POST => "/v1/plaid/items/$item/sync", token => $tok);
+    ok(wait_for(20, sub { psql("select cursor <> :'a1' from north.plaid_items where id = :'a0'",
+                               $item, $cursor0) eq 't' }), 'a long sync has applied its first page');
+    my $id = psql("select id from north.jobs where kind = 'plaid.sync' and ref = :'a0' and id > :'a1'
+                   order by id limit 1", $item, $first);
+    return ($id, sub { psql("select attempts || ' ' || coalesce(leased_until > now(), false)::text || ' '
+                             || (done_at is not null)::text from north.jobs where id = :'a0'", $id) });
+};
+# waits for the job's end: how long after $since it came
+my $to_the_end = sub {
+    my ($id, $name, $since) = @_;
+    ok(wait_for(30, sub { psql("select done_at is not null from north.jobs where id = :'a0'", $id) eq 't' }),
+       $name);
+    plaid_sim('/__sim/config', { latency_ms => 0 });
+    return time - ($since // time);
+};
+my $applied = sub { psql("select count(*) from north.transactions where item_id = :'a0'", $item) };
+my $log_has = sub { my ($re) = @_; scalar grep { /$re/ } do { local @ARGV = "$prefix/logs/error.log"; <> } };
+
+# longer than its lease: the worker renews it
 {
+    my ($id, $job) = $sync_job->(10000);
+    sleep 4.5;
+    is($job->(), '1 true false', 'a sync runs past its 3-second lease: renewed, and no other attempt began');
+    ok(psql("select leased_until < now() + interval '3.1 seconds' from north.jobs where id = :'a0'", $id) eq 't',
+       '... by short renewals');
+    is(call(GET => '/v1/plaid/items', token => $tok)->{json}{items}[0]{syncing}, JSON::PP::true,
+       '... the item says it syncs');
+    $to_the_end->($id, '... and it ends');
+    is($job->(), '1 false true', '... in its first attempt');
+    same_as_truth($item, $plaid, '... on the truth');
+    is(call(GET => '/v1/plaid/items', token => $tok)->{json}{items}[0]{syncing}, JSON::PP::false,
+       '... and the item no longer syncs');
+}
+
+# a worker killed mid-sync: its lease runs out within 3 seconds, and the
+# new worker's runner takes the job over by itself
+{
+    my ($id, $job) = $sync_job->(10000);
     my ($worker) = nginx_workers($prefix);
+    my $killed = time;
     ok($worker && kill('KILL', $worker), "the worker is killed mid-sync (pid $worker)");
     push @expected, qr/worker process $worker exited on signal 9\b/;
+    cmp_ok($applied->(), '<', scalar @{ truth($plaid)->{transactions} }, '... with pages still to apply');
+    my $took = $to_the_end->($id, 'another worker takes the job over', $killed);
+    cmp_ok($took, '<', 20, sprintf('... and ends it %.1f s after the kill (a 3 s lease, then 20 pages)', $took));
+    is($job->(), '2 false true', '... in a second attempt');
+    same_as_truth($item, $plaid, '... on exactly the truth, nothing twice');
 }
-plaid_sim('/__sim/config', { latency_ms => 0 });
-cmp_ok(psql("select count(*) from north.transactions where item_id = :'a0'", $item), '<',
-       scalar @{ truth($plaid)->{transactions} }, '... with pages still to apply');
-# time passes: the job's and the item's leases run out
-psql("update north.jobs set leased_until = now() - interval '1 second', run_at = now()
-      where kind = 'plaid.sync' and done_at is null");
-psql("update north.plaid_items set sync_lease = now() - interval '1 second' where id = :'a0'", $item);
-ok(wait_for(30, sub { psql("select count(*) = 0 from north.jobs where kind = 'plaid.sync'
-                           and done_at is null") eq 't' }), 'another worker takes the job over');
-same_as_truth($item, $plaid, '... and ends on exactly the truth, nothing twice');
+
+# a reload mid-sync: the leaving worker hands the job back after the page it
+# applies, and a new worker goes on at once
+{
+    my ($id, $job) = $sync_job->(10000);
+    my ($worker) = nginx_workers($prefix);
+    my $reloaded = time;
+    system(@$nginx, '-s', 'reload') == 0 or die "reload failed";
+    ok(wait_for(5, sub { !kill 0, $worker }), 'a reload mid-sync: the old worker leaves');
+    my $left = time - $reloaded;
+    cmp_ok($left, '<', 3, sprintf('... %.1f s after the reload (a page applied, none fetched)', $left));
+    ok($log_has->(qr/job $id handed back \(attempt 1\)/), '... having handed the job back');
+    cmp_ok($applied->(), '<', scalar @{ truth($plaid)->{transactions} }, '... with pages still to apply');
+    my $took = $to_the_end->($id, 'a new worker goes on with it', $reloaded);
+    cmp_ok($took, '<', 20, sprintf('... at once: it ends %.1f s after the reload (20 pages)', $took));
+    is($job->(), '1 false true', '... the handed-back attempt not counted');
+    same_as_truth($item, $plaid, '... on exactly the truth');
+    ok(!$log_has->(qr/job $id failed/), '... and no attempt found the item busy');
+}
+
+# a lease lost (the worker stalled past it and another took the job): the
+# stalled attempt applies no page more, at its next renewal or page
+{
+    my ($id, $job) = $sync_job->(10000);
+    psql("update north.jobs set attempts = attempts + 1, leased_until = now() + interval '1 hour'
+          where id = :'a0'", $id);
+    ok(wait_for(5, sub { $log_has->(qr/job $id (lost its lease|failed) \(attempt 1\)/) }),
+       'a lease taken by another attempt: the worker stops its sync');
+    my $frozen = $applied->();
+    sleep 1.5;
+    is($applied->(), $frozen, '... and applies no page more');
+    {
+        open my $stderr, '>&', \*STDERR or die $!;
+        open STDERR, '>', '/dev/null' or die $!;
+        my $applies = eval { psql("select * from north.plaid_sync_page(:'a0', :'a1', 1, '{}')", $item, $id); 1 };
+        open STDERR, '>&', $stderr or die $!;
+        ok(!$applies, '... nor could it: PostgreSQL refuses its pages');
+    }
+    is($job->(), '2 true false', "... nor end the other attempt's job");
+    # the other attempt's worker is gone too
+    psql("update north.jobs set leased_until = now() where id = :'a0'", $id);
+    $to_the_end->($id, 'the job runs again once that lease runs out');
+    same_as_truth($item, $plaid, '... and ends on exactly the truth');
+}
 
 # --- errors of Plaid's -------------------------------------------------------------------
 

@@ -124,7 +124,7 @@ static ngx_http_north_pg_stmt_t  north_plaid_items_stmt =
         "select json_build_object('items', coalesce(json_agg("
         " json_build_object('id', i.id, 'institution_id', i.institution_id,"
         "  'health', i.health, 'health_detail', i.health_detail,"
-        "  'syncing', coalesce(i.sync_lease > now(), false),"
+        "  'syncing', north.plaid_syncing(i.sync_job),"
         "  'last_synced_at', to_char(i.last_synced_at at time zone 'UTC',"
         "                            'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
         "  'created_at', to_char(i.created_at at time zone 'UTC',"

@@ -1,8 +1,9 @@
 /*
  * The banking service's jobs: plaid.sync runs /transactions/sync for an
  * item page by page, each page applied with its cursor in one transaction,
- * under the item's sync lease; plaid.remove calls /item/remove for items
- * unlinked here.
+ * under the item's sync lease (the job's own: it lasts while the job's
+ * worker renews it); a leaving worker hands the sync back after the page
+ * being applied. plaid.remove calls /item/remove for items unlinked here.
  */
 
 #include "ngx_north.h"
@@ -13,7 +14,6 @@
 #include "plaid_client.h"
 
 
-#define NORTH_PLAID_SYNC_LEASE     "10 minutes"
 #define NORTH_PLAID_SYNC_PAGE      500
 #define NORTH_PLAID_SYNC_RESTARTS  5
 
@@ -49,12 +49,14 @@ struct north_plaid_job_s {
     unsigned                     last:1;        /* the last page is in */
     unsigned                     restart:1;
     unsigned                     stop:1;
+    unsigned                     yield:1;       /* the job is handed back */
 };
 
 
 static void north_plaid_sync_begun(ngx_http_north_pg_op_t *op,
     PGresult *res, ngx_int_t status);
 static void north_plaid_sync_cleanup(void *data);
+static void north_plaid_sync_leave(ngx_http_north_job_t *job);
 static void north_plaid_sync_page(north_plaid_job_t *pj);
 static void north_plaid_sync_fetched(north_plaid_call_t *call);
 static void north_plaid_sync_next(north_plaid_job_t *pj);
@@ -64,6 +66,7 @@ static void north_plaid_sync_stop(north_plaid_job_t *pj, const char *error);
 static void north_plaid_sync_end(north_plaid_job_t *pj, const char *error);
 static void north_plaid_sync_released(ngx_http_north_pg_op_t *op,
     PGresult *res, ngx_int_t status);
+static void north_plaid_sync_finish(north_plaid_job_t *pj);
 static void north_plaid_remove_next(ngx_http_north_pg_op_t *op,
     PGresult *res, ngx_int_t status);
 static void north_plaid_remove_called(north_plaid_call_t *call);
@@ -81,21 +84,17 @@ static ngx_int_t north_plaid_job_sql(north_plaid_job_t *pj,
 static ngx_http_north_pg_stmt_t  north_plaid_sync_begin_stmt =
     ngx_http_north_pg_stmt("north_plaid_sync_begin",
         "select status, plaid_item_id, access_token, token_key_id, cursor"
-        " from north.plaid_sync_begin($1::uuid, '" NORTH_PLAID_SYNC_LEASE
-        "')", 1, 5);
+        " from north.plaid_sync_begin($1::uuid, $2::bigint)", 2, 5);
 
 static ngx_http_north_pg_stmt_t  north_plaid_sync_apply_stmt =
     ngx_http_north_pg_stmt("north_plaid_sync_apply",
-        "select has_more, next_cursor, rows"
-        " from north.plaid_apply_page($1::uuid, $2::jsonb)", 2, 3);
+        "select has_more, next_cursor, rows from north.plaid_sync_page("
+        "$1::uuid, $2::bigint, $3::integer, $4::jsonb)", 4, 3);
 
 static ngx_http_north_pg_stmt_t  north_plaid_sync_release_stmt =
     ngx_http_north_pg_stmt("north_plaid_sync_release",
-        "update north.plaid_items set sync_lease = null,"
-        " health = case when $2::text is null then health else $2 end,"
-        " health_detail = case when $2::text is null then health_detail"
-        "                      else $3 end"
-        " where id = $1::uuid", 3, 0);
+        "select north.plaid_sync_end($1::uuid, $2::bigint, $3::integer,"
+        " $4, $5)", 5, 1);
 
 static ngx_http_north_pg_stmt_t  north_plaid_remove_next_stmt =
     ngx_http_north_pg_stmt("north_plaid_remove_next",
@@ -125,7 +124,7 @@ static ngx_http_north_pg_stmt_t  north_plaid_remove_failed_stmt =
 static void
 north_plaid_sync(ngx_http_north_job_t *job)
 {
-    const char         *values[1];
+    const char         *values[2];
     north_plaid_job_t  *pj;
 
     pj = ngx_pcalloc(job->pool, sizeof(north_plaid_job_t));
@@ -139,6 +138,7 @@ north_plaid_sync(ngx_http_north_job_t *job)
     job->data = pj;
 
     values[0] = (char *) job->ref.data;
+    values[1] = (char *) job->id.data;
 
     if (north_plaid_job_sql(pj, &north_plaid_sync_begin_stmt, values,
                             north_plaid_sync_begun)
@@ -205,7 +205,30 @@ north_plaid_sync_begun(ngx_http_north_pg_op_t *op, PGresult *res,
     cln->handler = north_plaid_sync_cleanup;
     cln->data = pj;
 
+    pj->job->stop = north_plaid_sync_leave;
+
     north_plaid_sync_page(pj);
+}
+
+
+/*
+ * The worker leaves, or the lease was lost: the page being fetched is
+ * dropped (whoever goes on fetches it again from the cursor stored with
+ * the page before), the one being applied ends, and the job is handed back.
+ */
+
+static void
+north_plaid_sync_leave(ngx_http_north_job_t *job)
+{
+    north_plaid_job_t  *pj = job->data;
+
+    if (pj->fetching) {
+        ngx_destroy_pool(pj->fetching->pool);
+        pj->fetching = NULL;
+    }
+
+    pj->yield = 1;
+    north_plaid_sync_stop(pj, "handed back");
 }
 
 
@@ -347,7 +370,7 @@ north_plaid_sync_fetched(north_plaid_call_t *call)
 static void
 north_plaid_sync_next(north_plaid_job_t *pj)
 {
-    const char          *values[2];
+    const char          *values[4];
     north_plaid_page_t  *page;
 
     if (pj->applying) {
@@ -389,7 +412,9 @@ north_plaid_sync_next(north_plaid_job_t *pj)
     pj->applying = page;
 
     values[0] = (char *) pj->job->ref.data;
-    values[1] = (char *) page->call->fetch->body.data;
+    values[1] = (char *) pj->job->id.data;
+    values[2] = (char *) pj->job->attempt.data;
+    values[3] = (char *) page->call->fetch->body.data;
 
     if (ngx_http_north_pg_send(pj->job->pg, page->pool,
                                &north_plaid_sync_apply_stmt, values,
@@ -459,19 +484,18 @@ north_plaid_sync_stop(north_plaid_job_t *pj, const char *error)
 {
     ngx_str_t  copy;
 
-    if (pj->stop) {
-        return;
-    }
+    /* the first error is the job's */
+    if (!pj->stop) {
+        pj->stop = 1;
 
-    pj->stop = 1;
+        /* the error may be a result's, freed before the job ends: a copy */
+        (void) north_plaid_job_str(pj, &copy, error, ngx_strlen(error));
+        pj->error = (char *) copy.data;
 
-    /* the error may be a result's, freed before the job ends: a copy */
-    (void) north_plaid_job_str(pj, &copy, error, ngx_strlen(error));
-    pj->error = (char *) copy.data;
-
-    if (pj->ready) {
-        ngx_destroy_pool(pj->ready->pool);
-        pj->ready = NULL;
+        if (pj->ready) {
+            ngx_destroy_pool(pj->ready->pool);
+            pj->ready = NULL;
+        }
     }
 
     north_plaid_sync_next(pj);
@@ -483,15 +507,20 @@ north_plaid_sync_stop(north_plaid_job_t *pj, const char *error)
 static void
 north_plaid_sync_end(north_plaid_job_t *pj, const char *error)
 {
-    const char  *values[3];
+    const char  *values[5];
+
+    /* ending already: nothing to stop */
+    pj->job->stop = NULL;
 
     values[0] = (char *) pj->job->ref.data;
-    values[1] = NULL;
-    values[2] = NULL;
+    values[1] = (char *) pj->job->id.data;
+    values[2] = (char *) pj->job->attempt.data;
+    values[3] = NULL;
+    values[4] = NULL;
 
     if (error && ngx_strcmp(error, "login_required") == 0) {
-        values[1] = "login_required";
-        values[2] = "ITEM_LOGIN_REQUIRED";
+        values[3] = "login_required";
+        values[4] = "ITEM_LOGIN_REQUIRED";
         error = NULL;
     }
 
@@ -505,8 +534,8 @@ north_plaid_sync_end(north_plaid_job_t *pj, const char *error)
                             north_plaid_sync_released)
         != NGX_OK)
     {
-        /* the lease runs out by itself */
-        ngx_http_north_job_done(pj->job, error);
+        /* the lease runs out with the job's */
+        north_plaid_sync_finish(pj);
     }
 }
 
@@ -515,7 +544,17 @@ static void
 north_plaid_sync_released(ngx_http_north_pg_op_t *op, PGresult *res,
     ngx_int_t status)
 {
-    north_plaid_job_t  *pj = op->data;
+    north_plaid_sync_finish(op->data);
+}
+
+
+static void
+north_plaid_sync_finish(north_plaid_job_t *pj)
+{
+    if (pj->yield) {
+        ngx_http_north_job_yield(pj->job);
+        return;
+    }
 
     ngx_http_north_job_done(pj->job, pj->error);
 }
