@@ -150,7 +150,15 @@ load_env() {
         EMBEDDED_PLAID=1
         PLAID_CLIENT_ID=north-sim-client PLAID_SECRET=north-sim-secret
     fi
-    export PLAID_CLIENT_ID PLAID_SECRET EMBEDDED_PLAID
+    # no mail relay: the simulator plays one (its mails at /__sim/mail)
+    EMBEDDED_MAIL=0
+    if [ -z "${MAIL_URL:-}" ]; then
+        EMBEDDED_MAIL=1
+        MAIL_URL="http://127.0.0.1:$PLAID_SIM_PORT/__mail/send"
+        MAIL_API_KEY=north-sim-mail-key
+    fi
+    export PLAID_CLIENT_ID PLAID_SECRET EMBEDDED_PLAID MAIL_URL MAIL_API_KEY \
+        EMBEDDED_MAIL
     export DATABASE_URL DATABASE_OWNER_URL REDIS_URL JWT_SECRET \
         DATA_ENCRYPTION_KEY AUDIT_CHAIN_KEY
     export DATA_REGION=${DATA_REGION:-ca-central-1}
@@ -256,10 +264,11 @@ plaid_sim_running() {
 
 cmd_plaid_sim_start() {
     load_env
-    [ $EMBEDDED_PLAID -eq 1 ] || return 0
+    [ $EMBEDDED_PLAID -eq 1 ] || [ $EMBEDDED_MAIL -eq 1 ] || return 0
     plaid_sim_running && return 0
     mkdir -p "$VAR"
     PLAID_CLIENT_ID=$PLAID_CLIENT_ID PLAID_SECRET=$PLAID_SECRET \
+        MAIL_API_KEY=$MAIL_API_KEY \
         nohup node "$ROOT/t/plaid-sim/sim.js" "$PLAID_SIM_PORT" \
         >"$VAR/plaid-sim.log" 2>&1 &
     echo $! > "$VAR/plaid-sim.pid"
@@ -517,7 +526,8 @@ case "${1:-}" in
     stack-down)  cmd_stack_down ;;
     env)         load_env; echo "DATABASE_URL=$DATABASE_URL"; echo "REDIS_URL=$REDIS_URL"
                  echo "DATABASE_OWNER_URL=$DATABASE_OWNER_URL"; echo "AUDIT_CHAIN_KEY=$AUDIT_CHAIN_KEY"
-                 echo "PLAID_CLIENT_ID=$PLAID_CLIENT_ID"; echo "PLAID_SECRET=$PLAID_SECRET" ;;
+                 echo "PLAID_CLIENT_ID=$PLAID_CLIENT_ID"; echo "PLAID_SECRET=$PLAID_SECRET"
+                 echo "MAIL_URL=$MAIL_URL"; echo "MAIL_API_KEY=$MAIL_API_KEY" ;;
     plaid-sim-start) cmd_plaid_sim_start ;;
     plaid-sim-stop)  cmd_plaid_sim_stop ;;
     pg-start)    cmd_pg_start ;;

@@ -24,6 +24,37 @@ bench_zones() {
         "$ROOT/nginx.conf.d/north-limits.conf"
 }
 
+# The stack's mail relay (the simulator's, build.sh env): main-context
+# lines, then http-context lines, for a bench's nginx.conf.
+bench_mail_env() { printf 'env MAIL_URL;\nenv MAIL_API_KEY;\n'; }
+bench_mail() { printf '    north_mail_url env=MAIL_URL;\n    north_mail_key env=MAIL_API_KEY;\n'; }
+
+# Registers e-mail $1 (password $2, consents $3 as a JSON list) through the
+# bench's nginx on $PORT, as the app does: the code mailed to the address,
+# read back from the simulated relay, then /v1/auth/register/verify. Prints
+# the access token.
+bench_register() {
+    local code n
+    bench_mails() {
+        curl -s -X POST -H 'Content-Type: application/json' -d "{\"to\":\"$1\"}" \
+            "http://127.0.0.1:$NORTH_PLAID_SIM_PORT/__sim/mail" \
+            | grep -o ': [0-9]\{6\}\\n' | tr -dc '0-9\n'
+    }
+    n=$(bench_mails "$1" | wc -l)
+    curl -s -o /dev/null -H 'Content-Type: application/json' \
+        -d "{\"email\":\"$1\",\"password\":\"$2\",\"consents\":$3}" \
+        "http://127.0.0.1:$PORT/v1/auth/register"
+    for _ in $(seq 100); do
+        code=$(bench_mails "$1" | sed -n "$((n + 1))p")
+        [ -n "$code" ] && break
+        sleep 0.1
+    done
+    curl -s -H 'Content-Type: application/json' \
+        -d "{\"email\":\"$1\",\"code\":\"$code\"}" \
+        "http://127.0.0.1:$PORT/v1/auth/register/verify" \
+        | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p'
+}
+
 # nginx -t on the configuration under prefix $1; with BENCH_CONFIG_TEST set,
 # the bench ends there.
 bench_config_check() {

@@ -29,6 +29,7 @@ extern ngx_http_north_privacy_part_t  north_privacy_parts[];
 
 extern ngx_http_north_job_kind_t  north_privacy_jobs[];
 extern ngx_http_north_job_kind_t  north_plaid_jobs[];
+extern ngx_http_north_job_kind_t  north_mail_jobs[];
 
 
 ngx_http_north_route_t  *ngx_http_north_services[] = {
@@ -61,5 +62,6 @@ ngx_http_north_privacy_part_t  *ngx_http_north_privacy_parts[] = {
 ngx_http_north_job_kind_t  *ngx_http_north_job_kinds[] = {
     north_privacy_jobs,
     north_plaid_jobs,
+    north_mail_jobs,
     NULL
 };

@@ -6,7 +6,8 @@
  * long its job; the beat also holds a leaving worker (reload, graceful
  * shutdown) until its job has ended or, if the job can stop early, handed
  * itself back. The same timer sweeps every north_jobs_sweep: it expires
- * idempotency keys and takes the day's balance snapshots.
+ * idempotency keys, unverified registrations and old mail, wakes the mail
+ * sender for mail due again, and takes the day's balance snapshots.
  */
 
 #include "ngx_north.h"
@@ -72,8 +73,12 @@ static ngx_http_north_pg_stmt_t  ngx_http_north_jobs_sweep_stmt =
         "with expired as (delete from north.idempotency_keys"
         " where created_at < now() - interval '24 hours'),"
         " forgotten as (delete from north.plaid_webhook_key_misses"
-        " where asked_at < now() - interval '10 minutes')"
-        " select north.balance_snapshots_daily()", 0, 1);
+        " where asked_at < now() - interval '10 minutes'),"
+        " unverified as (delete from north.registrations"
+        " where expires_at < now()),"
+        " mailed as (delete from north.mail_outbox"
+        " where coalesce(sent_at, failed_at) < now() - interval '1 day')"
+        " select north.balance_snapshots_daily(), north.mail_wake()", 0, 2);
 
 
 static ngx_http_north_jobs_t  *ngx_http_north_jobs;

@@ -39,7 +39,11 @@ my $r = north_http($port, POST => "/v1/auth/register?password=hunter2&token=abc"
     json => { email => $email, password => 'a long enough secret',
               consents => ['terms', 'privacy_policy'] },
     headers => { 'X-Request-Id' => "$tag-reg" });
-is($r->{code}, 201, 'register');
+is($r->{code}, 202, 'register');
+my ($code) = wait_for(10, sub { (map { $_->{text} =~ /: (\d{6})\n/ } mailed($email))[-1] });
+$r = north_http($port, POST => "/v1/auth/register/verify?code=$code",
+    json => { email => $email, code => $code }, headers => { 'X-Request-Id' => "$tag-code" });
+is($r->{code}, 201, '... and its code');
 my $uid = $r->{json}{user}{id};
 my $token = $r->{json}{access_token};
 north_http($port, GET => '/v1/auth/sessions', token => $token,
@@ -49,16 +53,20 @@ north_http($port, POST => '/v1/auth/login',
            headers => { 'X-Request-Id' => "$tag-fail" });
 north_http($port, GET => '/healthz', headers => { 'X-Request-Id' => "$tag-probe" });
 
-is(wait_rows("$tag-", 3), 3, 'three personal-information requests, three records (not the probe)');
+is(wait_rows("$tag-", 4), 4, 'four personal-information requests, four records (not the probe)');
 
 my %row = map { my @f = split /\|/; ($f[0] => \@f) }
     psql("select request_id, actor, coalesce(subject::text, ''), method, route, category,
                  purpose, status, host(client), region, node
           from north.audit_log where request_id like :'a0'", "$tag-%");
 is_deeply([ @{ $row{"$tag-reg"} }[1 .. 9] ],
-          ['anonymous', $uid, 'POST', '/v1/auth/register', 'identity', 'account_creation',
+          ['anonymous', '', 'POST', '/v1/auth/register', 'identity', 'account_creation',
+           202, '127.0.0.1', 'ca-central-1'],
+          'register: anonymous actor, no subject yet, the route without its query');
+is_deeply([ @{ $row{"$tag-code"} }[1 .. 9] ],
+          ['anonymous', $uid, 'POST', '/v1/auth/register/verify', 'identity', 'account_creation',
            201, '127.0.0.1', 'ca-central-1'],
-          'register: anonymous actor, the new user as subject, the route without its query');
+          '... its code: the new user as subject');
 is_deeply([ @{ $row{"$tag-list"} }[1 .. 7] ],
           ["user:$uid", $uid, 'GET', '/v1/auth/sessions', 'device', 'account_access', 200],
           'sessions: the user on her own data');
@@ -66,7 +74,7 @@ is_deeply([ @{ $row{"$tag-fail"} }[1, 2, 7] ], ['anonymous', $uid, 401],
           'a failed login is recorded against the account it tried');
 ok($row{"$tag-reg"}[10], 'the node is recorded');
 is(psql("select count(*) from north.audit_log where request_id like :'a0'
-         and (route like '%hunter2%' or route like '%token%')", "$tag-%"), 0,
+         and (route like '%hunter2%' or route like '%token%' or route like '%code%')", "$tag-%"), 0,
    'no query string, so no secret, is recorded');
 
 # --- append-only, chained --------------------------------------------------------------

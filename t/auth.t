@@ -10,7 +10,8 @@ use North::Test;
 use Test::More;
 use File::Temp qw(tempdir);
 
-my $port = north_nginx(name => 'auth');
+# the sweep each second: mail the relay failed is sent again within seconds
+my $port = north_nginx(name => 'auth', http => 'north_jobs_sweep 1s;');
 my $n = 0;
 
 sub call { north_http($port, @_) }
@@ -19,13 +20,23 @@ sub email { sprintf 'user%d.%d@North.Example.CA', $$, ++$n }
 my $pw = 'maple syrup & snow 42';
 my $consents = ['terms', 'privacy_policy'];
 
+# the whole registration, code and all (North::Test::north_register)
 sub register {
     my (%o) = @_;
-    return call(POST => '/v1/auth/register', json => {
+    return north_register($port, {
         email => $o{email} // email(), password => $o{password} // $pw,
         consents => $o{consents} // $consents,
         ($o{device} ? (device => $o{device}) : ()) });
 }
+
+# its first step only
+sub ask {
+    my ($email, %o) = @_;
+    return call(POST => '/v1/auth/register', json => {
+        email => $email, password => $pw, consents => $consents, %o });
+}
+sub verify_code { call(POST => '/v1/auth/register/verify', json => { @_ }) }
+sub code_of { ($_[0]{text} =~ /: (\d{6})\n/)[0] }
 
 
 
@@ -59,13 +70,123 @@ is_deeply($s0->{device}, { id => 'phone-1', name => 'Pixel', platform => 'androi
 is($s0->{ip}, '127.0.0.1', 'sessions: the address');
 like($s0->{last_seen_at}, qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, 'sessions: RFC 3339 UTC');
 
-problem_ok(register(email => uc($email)), 409, 'email-taken',
-           'register twice, another case');
 {
-    # the conflict is handled before the insert: the database logs no error
-    # (whose DETAIL would name the address)
+    my ($mail) = mailed($normal);
+    is($mail->{template}, 'register_code', 'register: a code is mailed to the address');
+    like($mail->{text}, qr/: \d{6}\n/, '... six digits');
+    is($mail->{locale}, 'en-CA', '... in the language asked for');
+    like($mail->{from}, qr/^North </, '... from North');
+    is(psql("select count(*) from north.registrations where lower(email) = lower(:'a0')", $email), 0,
+       '... and the registration waits no more once its code came back');
+    ok(wait_for(5, sub { psql("select count(*) = 0 from north.mail_outbox where lower(to_email) = lower(:'a0')
+                               and (sent_at is null or params <> '{}')", $email) eq 't' }),
+       '... the mail is sent and its code forgotten');
+}
+
+# --- an address that has an account: the same answer, nothing revealed ------------------
+
+{
+    my $new = email();
+    my $fresh = ask($new);
+    my $taken = ask(uc $email);
+    is($taken->{code}, 202, 'register an address that has an account: 202');
+    is($fresh->{code}, 202, '... as for a new one');
+    delete $_->{json}{email} for $fresh, $taken;
+    is_deeply($taken->{json}, $fresh->{json}, '... with the same answer');
+    is_deeply([ sort keys %{ $taken->{headers} } ], [ sort keys %{ $fresh->{headers} } ],
+              '... and the same headers');
+    ok(wait_for(10, sub { grep { $_->{template} eq 'register_exists' } mailed($normal) }),
+       '... its owner is told by mail instead');
+    is(scalar(grep { $_->{template} eq 'register_code' } mailed($normal)), 1, '... and gets no code');
+    is(psql("select count(*) from north.registrations where lower(email) = lower(:'a0')", $email), 0,
+       '... nothing waits for a code');
+    problem_ok(verify_code(email => $email, code => '000000'), 401, 'invalid-code',
+               '... so no code makes a second account');
+    is(call(POST => '/v1/auth/login', json => { email => $email, password => $pw })->{code}, 200,
+       '... and the account is unchanged');
     my $pglog = do { local (@ARGV, $/) = "$ENV{NORTH_VAR}/pg/postgresql.log"; <> } // '';
-    unlike($pglog, qr/\Q$email\E/i, "... and the database's log never names the e-mail");
+    unlike($pglog, qr/\Q$email\E/i, "... nor does the database's log name the e-mail");
+}
+
+# --- the code ---------------------------------------------------------------------------
+
+{
+    my $e = email();
+    my $first = ask($e, locale => 'fr-CA');
+    is_deeply([ @{ $first->{json} }{qw(status expires_in)} ], ['verification-sent', 900],
+              'register: "verification-sent", for 15 minutes');
+    my ($mail) = wait_for(10, sub { (mailed($first->{json}{email}))[0] });
+    is($mail->{locale}, 'fr-CA', '... the mail in French for fr-CA');
+    like($mail->{subject}, qr/Votre code/, '... its subject too');
+    my $code = code_of($mail);
+    my $wrong = sprintf '%06d', ($code + 1) % 1000000;
+    my $none = verify_code(email => email(), code => "$code");
+    my $bad = verify_code(email => $e, code => $wrong);
+    problem_ok($bad, 401, 'invalid-code', 'a wrong code: 401');
+    problem_ok($none, 401, 'invalid-code', 'a code for an address that registered nothing: 401');
+    delete $_->{json}{instance} for $bad, $none;
+    is_deeply($bad->{json}, $none->{json}, '... the same answer');
+    ok(!$bad->{json}{access_token}, '... and no token');
+    # asked again: a new code, and the first one is spent
+    ask($e);
+    my @two;
+    wait_for(10, sub { @two = mailed($first->{json}{email}); @two == 2 });
+    my $second = code_of($two[1]);
+    problem_ok(verify_code(email => $e, code => "$code"), 401, 'invalid-code', 'asked again: the first code is spent')
+        unless $second eq $code;
+    $r = verify_code(email => uc $e, code => $second);
+    is($r->{code}, 201, 'the last code, the address in another case: 201, the account is made');
+    ok($r->{json}{access_token}, '... and signed in');
+    problem_ok(verify_code(email => $e, code => $second), 401, 'invalid-code', '... a code works once');
+}
+{
+    my $e = email();
+    ask($e);
+    my ($mail) = wait_for(10, sub { (mailed($e))[0] });
+    my $code = code_of($mail);
+    my $wrong = sprintf '%06d', ($code + 1) % 1000000;
+    problem_ok(verify_code(email => $e, code => $wrong), 401, 'invalid-code', "wrong code $_ of 5") for 1 .. 5;
+    problem_ok(verify_code(email => $e, code => "$code"), 401, 'invalid-code',
+               'after 5 wrong codes the registration is over: the right one is refused');
+}
+{
+    my $e = email();
+    ask($e);
+    my ($mail) = wait_for(10, sub { (mailed($e))[0] });
+    psql("update north.registrations set expires_at = now() where lower(email) = lower(:'a0')", $e);
+    problem_ok(verify_code(email => $e, code => code_of($mail)), 401, 'invalid-code', 'an expired code: 401');
+}
+{
+    my $e = email();
+    is(ask($e)->{code}, 202, "register the same address $_ times in an hour: 202 each") for 1 .. 7;
+    wait_for(10, sub { mailed($e) >= 5 });
+    sleep 1;
+    is(scalar(mailed($e)), 5, '... and 5 mails go to it, no more');
+}
+problem_ok(verify_code(email => $email, code => '12345a'), 400, 'validation-failed', 'a code of other than digits');
+is_deeply(fields_of(verify_code(code => '1234567')), [qw(code email)], '... a long code, no e-mail: both named');
+is_deeply(fields_of(verify_code(email => email(), code => '123456', device => { name => 'x' })), ['device.id'],
+          '... a device without an id');
+problem_ok(call(POST => '/v1/auth/register/verify', body => '[1]',
+                headers => { 'Content-Type' => 'application/json' }), 400, 'invalid-json',
+           'verify with JSON that is not an object');
+is_deeply(fields_of(ask(email(), device => { id => 'x' })), ['device'],
+          'register names a device as unknown: it goes with the code');
+
+# the relay fails: the mail is sent again
+{
+    plaid_sim('/__sim/fail', { path => '/__mail/send', status => 503, times => 1 });
+    my $e = email();
+    ask($e);
+    ok(wait_for(30, sub { scalar mailed($e) }), 'the mail relay fails: the code arrives all the same');
+    like(psql("select last_error from north.mail_outbox where lower(to_email) = lower(:'a0')", $e),
+         qr/the relay answered 503/, '... the failure recorded');
+    plaid_sim('/__sim/fail', { path => '/__mail/send', status => 400, times => 1 });
+    my $f = email();
+    ask($f);
+    ok(wait_for(10, sub { psql("select failed_at is not null from north.mail_outbox
+                                where lower(to_email) = lower(:'a0')", $f) eq 't' }),
+       '... a mail it refuses (400) is not sent again');
 }
 problem_ok(register(consents => ['terms']), 400, 'validation-failed',
            'register without privacy_policy');
@@ -87,7 +208,7 @@ $r = call(POST => '/v1/auth/register', json => { email => 'nope', password => 42
           consents => 'terms', role => 'admin', device => { id => '' } });
 is($r->{code}, 400, 'register with everything wrong: 400');
 is_deeply([ sort @{ fields_of($r) } ],
-          [ sort qw(role email password consents device.id) ],
+          [ sort qw(role email password consents device) ],
           '... each field named');
 problem_ok(call(POST => '/v1/auth/register', body => '{"email": ',
                 headers => { 'Content-Type' => 'application/json' }),
@@ -347,6 +468,7 @@ north_stack('redis-start');
 north_stack('pg-stop');
 my $down = email();
 problem_ok(register(email => $down), 503, 'database-unavailable', 'PostgreSQL down: register');
+problem_ok(verify_code(email => $down, code => '123456'), 503, 'database-unavailable', 'PostgreSQL down: its code');
 problem_ok(call(POST => '/v1/auth/login', json => { email => $pe, password => $pw }), 503,
            'database-unavailable', 'PostgreSQL down: login');
 north_stack('pg-start');

@@ -20,7 +20,7 @@ sub email { sprintf 'erase%d.%d@north.example.ca', $$, ++$n }
 
 sub register {
     my $e = email();
-    my $r = call(POST => '/v1/auth/register', json => {
+    my $r = north_register($port, {
         email => $e, password => $pw, consents => ['terms', 'privacy_policy'] });
     die "register: $r->{code} $r->{body}" unless $r->{code} == 201;
     return ($r->{json}{access_token}, $r->{json}{user}{id}, $e, $r->{json}{refresh_token});

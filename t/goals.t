@@ -15,7 +15,7 @@ my $n = 0;
 sub call { north_http($port, @_) }
 
 sub register {
-    my $r = call(POST => '/v1/auth/register', json => {
+    my $r = north_register($port, {
         email => sprintf('goals%d.%d@north.example.ca', $$, ++$n),
         password => 'maple syrup & snow 42', consents => ['terms', 'privacy_policy'] });
     die "register: $r->{code} $r->{body}" unless $r->{code} == 201;

@@ -21,7 +21,7 @@ sub ask { my $r;
     for (1 .. 20) { $r = ask1(@_); last unless $r->{code} == 409; sleep 0.1 }
     $r }
 
-my $r = call(POST => '/v1/auth/register', json => { email => "idem$$\@north.example.ca",
+my $r = north_register($port, { email => "idem$$\@north.example.ca",
              password => $pw, consents => ['terms', 'privacy_policy'] });
 my ($tok, $uid) = ($r->{json}{access_token}, $r->{json}{user}{id});
 my $count = sub { psql("select count(*) from north.privacy_requests where user_id = :'a0'", $uid) };
@@ -53,7 +53,7 @@ is($r->{headers}{'idempotent-replayed'}, 'true', '... replayed');
 is($r->{body}, $bad->{body}, '... as it was');
 
 # one user's key is not another's
-my $r2 = call(POST => '/v1/auth/register', json => { email => "idem2.$$\@north.example.ca",
+my $r2 = north_register($port, { email => "idem2.$$\@north.example.ca",
               password => $pw, consents => ['terms', 'privacy_policy'] });
 my $other = ask($r2->{json}{access_token}, 'key-1');
 is($other->{code}, 201, "another user's same key: their own request");

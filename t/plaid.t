@@ -25,7 +25,7 @@ sub call { north_http($port, @_) }
 
 sub register {
     my (%o) = @_;
-    my $r = call(POST => '/v1/auth/register', json => {
+    my $r = north_register($port, {
         email => sprintf('plaid%d.%d@north.example.ca', $$, ++$n), password => $pw,
         consents => ['terms', 'privacy_policy'], %o });
     die "register: $r->{code} $r->{body}" unless $r->{code} == 201;

@@ -26,7 +26,7 @@ sub email { sprintf 'privacy%d.%d@north.example.ca', $$, ++$n }
 
 sub register {
     my $e = email();
-    my $r = call(POST => '/v1/auth/register', json => {
+    my $r = north_register($port, {
         email => $e, password => $pw, consents => ['terms', 'privacy_policy'],
         device => { id => "phone-$n", name => 'Pixel', platform => 'android' } });
     die "register: $r->{code} $r->{body}" unless $r->{code} == 201;

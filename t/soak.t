@@ -46,7 +46,7 @@ sub pg_connections {
 
 my (@tokens, @items, @goals, @manual);
 for my $u (1 .. $users) {
-    my $r = call(POST => '/v1/auth/register', json => {
+    my $r = north_register($port, {
         email => "soak$$.$u\@north.example.ca", password => 'maple syrup & snow 42',
         consents => ['terms', 'privacy_policy'] });
     die "register: $r->{code} $r->{body}" unless $r->{code} == 201;

@@ -17,7 +17,7 @@ sub email { sprintf 'profile%d.%d@north.example.ca', $$, ++$n }
 
 sub register {
     my (%o) = @_;
-    my $r = call(POST => '/v1/auth/register', json => {
+    my $r = north_register($port, {
         email => $o{email} // email(), password => $pw,
         consents => ['terms', 'privacy_policy'], %{ $o{extra} // {} } });
     die "register: $r->{code} $r->{body}" unless $r->{code} == 201;

@@ -18,7 +18,7 @@ my $emoji = "\x{1F600}";                 # U+1F600: four bytes in UTF-8
 sub wide { $emoji x $_[0] }
 
 my $pw = 'maple syrup & snow 42';
-my $r = call(POST => '/v1/auth/register', json => {
+my $r = north_register($port, {
     email => "utf8.$$\@north.example.ca", password => $pw,
     consents => ['terms', 'privacy_policy', 'bank_data'] });
 die "register: $r->{code} $r->{body}" unless $r->{code} == 201;
@@ -37,9 +37,10 @@ my @fields = (
                                     email => 'x@north.example.ca' }, 'email', 254],
     [POST => '/v1/auth/register', { email => 'y@north.example.ca',
                                     consents => ['terms', 'privacy_policy'] }, 'password', 512],
-    [POST => '/v1/auth/register', { email => 'z@north.example.ca', password => $pw,
-                                    consents => ['terms', 'privacy_policy'],
-                                    device => { id => 'd1' } }, 'device.name', 128],
+    [POST => '/v1/auth/register/verify', { code => '123456' }, 'email', 254],
+    [POST => '/v1/auth/register/verify', { email => 'z@north.example.ca' }, 'code', 6, 6],
+    [POST => '/v1/auth/register/verify', { email => 'z@north.example.ca', code => '123456',
+                                           device => { id => 'd1' } }, 'device.name', 128],
     [POST => '/v1/auth/login', { password => $pw }, 'email', 254],
     [POST => '/v1/auth/login', { email => 'x@north.example.ca' }, 'password', 512],
     [POST => '/v1/auth/login', { email => 'x@north.example.ca', password => $pw,

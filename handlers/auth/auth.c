@@ -1,7 +1,8 @@
 /*
- * Authentication API: registration, login, refresh-token rotation, logout,
- * sessions, password change and biometric (P-256) login. Passwords are
- * hashed with Argon2id in the thread pool; every write is one SQL function.
+ * Authentication API: registration (confirmed by a code e-mailed to the
+ * address), login, refresh-token rotation, logout, sessions, password
+ * change and biometric (P-256) login. Passwords are hashed with Argon2id in
+ * the thread pool; every write is one SQL function.
  */
 
 #include "ngx_north.h"
@@ -25,6 +26,10 @@
 
 
 #define NORTH_AUTH_CHALLENGE_TTL   60
+
+/* a registration waits this long for its code (sql/0010_registration.sql) */
+#define NORTH_AUTH_CODE_TTL        900
+#define NORTH_AUTH_CODE_DIGITS     6
 
 /* verified against when an e-mail is unknown, so that it takes as long */
 #define NORTH_AUTH_DUMMY_HASH                                                 \
@@ -51,6 +56,7 @@ typedef struct {
     ngx_str_t                  refresh;        /* the token handed out */
     char                       refresh_hash[2 + 64 + 1];   /* \x + hex */
     char                       hash[NGX_HTTP_NORTH_HASH_LEN];
+    char                       code[NORTH_AUTH_CODE_DIGITS + 1];
     ngx_uint_t                 known;          /* the e-mail has a user */
 } north_auth_ctx_t;
 
@@ -85,6 +91,13 @@ static ngx_int_t north_auth_register_hashed(ngx_http_request_t *r,
     void *data);
 static ngx_int_t north_auth_register_done(ngx_http_request_t *r, void *data,
     PGresult *res, ngx_int_t status);
+static ngx_int_t north_auth_register_verify(ngx_http_request_t *r);
+static ngx_int_t north_auth_verify_code_body(ngx_http_request_t *r,
+    json_t *body);
+static ngx_int_t north_auth_verify_code_done(ngx_http_request_t *r,
+    void *data, PGresult *res, ngx_int_t status);
+static ngx_int_t north_auth_email(ngx_http_request_t *r,
+    ngx_http_north_fields_t *f, north_auth_ctx_t *ctx);
 static ngx_int_t north_auth_login_body(ngx_http_request_t *r, json_t *body);
 static ngx_int_t north_auth_login_user(ngx_http_request_t *r, void *data,
     PGresult *res, ngx_int_t status);
@@ -136,9 +149,14 @@ static const char *const  north_auth_provinces[] = {
 
 static ngx_http_north_pg_stmt_t  north_auth_register_stmt =
     ngx_http_north_pg_stmt("north_auth_register",
-        "select user_id, session_id, email from north.auth_register("
-        "$1, $2, $3::text[], $4, $5, $6, $7::inet, $8, $9, $10, $11::bytea,"
-        " $12::interval)", 12, 3);
+        "select north.registration_start($1, $2, $3::text[], $4, $5, $6, $7)",
+        7, 1);
+
+static ngx_http_north_pg_stmt_t  north_auth_register_verify_stmt =
+    ngx_http_north_pg_stmt("north_auth_register_verify",
+        "select status, user_id, session_id, email"
+        " from north.registration_verify($1, $2, $3::inet, $4, $5, $6,"
+        " $7::bytea, $8::interval)", 8, 4);
 
 /* the throttling is by address, known or not (sql/0007_security.sql) */
 static ngx_http_north_pg_stmt_t  north_auth_user_stmt =
@@ -230,7 +248,7 @@ north_auth_register_body(ngx_http_request_t *r, json_t *body)
 {
     int                       k;
     u_char                   *p;
-    size_t                    i, n;
+    size_t                    i;
     json_t                   *consents, *v;
     ngx_str_t                 text;
     const char               *why;
@@ -238,31 +256,14 @@ north_auth_register_body(ngx_http_request_t *r, json_t *body)
     ngx_uint_t                terms, privacy;
     ngx_http_north_fields_t   f;
 
+    /* the device goes with the code: the session opens then */
     static const char *const  fields[] = {
-        "email", "password", "consents", "locale", "province", "device", NULL
+        "email", "password", "consents", "locale", "province", NULL
     };
 
     ctx = north_auth_fields(r, body, &f, fields);
-    if (ctx == NULL) {
+    if (ctx == NULL || north_auth_email(r, &f, ctx) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (ngx_http_north_field_string(&f, "email", 1, 1, 254, &text) == NGX_OK) {
-        p = ngx_pnalloc(r->pool, text.len + 1);
-        if (p == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        n = north_email_normalize((char *) text.data, text.len, (char *) p);
-        p[n] = '\0';
-
-        if (north_check_email(p, n)) {
-            ctx->email = (char *) p;
-
-        } else {
-            ngx_http_north_fields_error(&f, "email",
-                                        "must be an e-mail address");
-        }
     }
 
     if (ngx_http_north_field_string(&f, "password", 1, 0,
@@ -283,7 +284,6 @@ north_auth_register_body(ngx_http_request_t *r, json_t *body)
                                             north_auth_locales);
     ctx->province = ngx_http_north_field_enum(&f, "province", 0,
                                               north_auth_provinces);
-    (void) north_auth_device(&f, ctx);
 
     /* the consents, as a text[] literal of known purposes */
     consents = json_object_get(body, "consents");
@@ -343,12 +343,19 @@ north_auth_register_body(ngx_http_request_t *r, json_t *body)
 }
 
 
+/*
+ * The password is hashed whether or not the address has an account, and
+ * the answer is the same: what happens is PostgreSQL's to decide, in
+ * private (a code to a new address, a notice to an account's).
+ */
+
 static ngx_int_t
 north_auth_register_hashed(ngx_http_request_t *r, void *data)
 {
     ngx_http_north_hash_t  *h = data;
 
-    const char                  *values[12];
+    uint32_t                     n;
+    const char                  *values[7];
     north_auth_ctx_t            *ctx;
     ngx_http_north_main_conf_t  *mcf;
 
@@ -361,9 +368,14 @@ north_auth_register_hashed(ngx_http_request_t *r, void *data)
 
     ngx_memcpy(ctx->hash, h->hash, sizeof(ctx->hash));
 
-    if (north_auth_new_refresh(r, ctx) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    /* a uniform code: draws past the last whole million are drawn again */
+    do {
+        if (RAND_bytes((u_char *) &n, sizeof(n)) != 1) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    } while (n >= 4294000000U);
+
+    ngx_sprintf((u_char *) ctx->code, "%06uD%Z", (uint32_t) (n % 1000000));
 
     values[0] = ctx->email;
     values[1] = ctx->hash;
@@ -371,7 +383,7 @@ north_auth_register_hashed(ngx_http_request_t *r, void *data)
     values[3] = (char *) mcf->policy_version.data;
     values[4] = ctx->locale;
     values[5] = ctx->province;
-    north_auth_session_values(r, ctx, &values[6]);
+    values[6] = ctx->code;
 
     return ngx_http_north_pg_query(r, &north_auth_register_stmt, values,
                                    north_auth_register_done, ctx);
@@ -386,23 +398,139 @@ north_auth_register_done(ngx_http_request_t *r, void *data, PGresult *res,
 
     ngx_int_t  rc;
 
-    rc = ngx_http_north_pg_result(r, res, status, -1);
+    ngx_explicit_memzero(ctx->code, sizeof(ctx->code));
+
+    rc = ngx_http_north_pg_result(r, res, status, 1);
     if (rc != NGX_DECLINED) {
         return rc;
     }
 
-    /* no row: the e-mail is taken (found before the insert, never logged) */
-    if (PQntuples(res) == 0) {
-        return north_auth_problem(r, NGX_HTTP_CONFLICT, "email-taken",
-                                  "E-mail already registered",
-                                  "an account with this e-mail exists");
+    /* the mail, if any, goes now */
+    ngx_http_north_jobs_wake();
+
+    return ngx_http_north_json_send(r, NGX_HTTP_ACCEPTED,
+               json_pack("{s:s, s:s, s:i}",
+                         "status", "verification-sent",
+                         "email", ctx->email,
+                         "expires_in", NORTH_AUTH_CODE_TTL));
+}
+
+
+/* POST /v1/auth/register/verify */
+
+static ngx_int_t
+north_auth_register_verify(ngx_http_request_t *r)
+{
+    return ngx_http_north_json_read(r, north_auth_verify_code_body);
+}
+
+
+static ngx_int_t
+north_auth_verify_code_body(ngx_http_request_t *r, json_t *body)
+{
+    size_t                    i;
+    ngx_str_t                 code;
+    const char               *values[8];
+    north_auth_ctx_t         *ctx;
+    ngx_http_north_fields_t   f;
+
+    static const char *const  fields[] = { "email", "code", "device", NULL };
+
+    ctx = north_auth_fields(r, body, &f, fields);
+    if (ctx == NULL || north_auth_email(r, &f, ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    north_auth_str(r, &ctx->user_id, PQgetvalue(res, 0, 0));
-    north_auth_str(r, &ctx->session_id, PQgetvalue(res, 0, 1));
-    ctx->email = PQgetvalue(res, 0, 2);
+    if (ngx_http_north_field_string(&f, "code", 1, NORTH_AUTH_CODE_DIGITS,
+                                    NORTH_AUTH_CODE_DIGITS, &code)
+        == NGX_OK)
+    {
+        for (i = 0; i < code.len; i++) {
+            if (code.data[i] < '0' || code.data[i] > '9') {
+                ngx_http_north_fields_error(&f, "code",
+                                            "must be the 6 digits e-mailed");
+                break;
+            }
+        }
+    }
+
+    (void) north_auth_device(&f, ctx);
+
+    if (ngx_http_north_fields_failed(&f)) {
+        return ngx_http_north_fields_problem(r, &f);
+    }
+
+    if (north_auth_new_refresh(r, ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    values[0] = ctx->email;
+    values[1] = (char *) code.data;
+    north_auth_session_values(r, ctx, &values[2]);
+
+    return ngx_http_north_pg_query(r, &north_auth_register_verify_stmt, values,
+                                   north_auth_verify_code_done, ctx);
+}
+
+
+static ngx_int_t
+north_auth_verify_code_done(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status)
+{
+    north_auth_ctx_t  *ctx = data;
+
+    ngx_int_t  rc;
+
+    rc = ngx_http_north_pg_result(r, res, status, 1);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    /* unknown, expired or wrong: one answer */
+    if (ngx_strcmp(PQgetvalue(res, 0, 0), "ok") != 0) {
+        return north_auth_problem(r, NGX_HTTP_UNAUTHORIZED, "invalid-code",
+                                  "Invalid or expired code",
+                                  "register again for a new code");
+    }
+
+    north_auth_str(r, &ctx->user_id, PQgetvalue(res, 0, 1));
+    north_auth_str(r, &ctx->session_id, PQgetvalue(res, 0, 2));
+    ctx->email = north_auth_dup(r, PQgetvalue(res, 0, 3));
 
     return north_auth_tokens(r, NGX_HTTP_CREATED, ctx);
+}
+
+
+/* The "email" field, trimmed, its domain lowercased, and checked. */
+
+static ngx_int_t
+north_auth_email(ngx_http_request_t *r, ngx_http_north_fields_t *f,
+    north_auth_ctx_t *ctx)
+{
+    u_char     *p;
+    size_t      n;
+    ngx_str_t   text;
+
+    if (ngx_http_north_field_string(f, "email", 1, 1, 254, &text) != NGX_OK) {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, text.len + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    n = north_email_normalize((char *) text.data, text.len, (char *) p);
+    p[n] = '\0';
+
+    if (north_check_email(p, n)) {
+        ctx->email = (char *) p;
+
+    } else {
+        ngx_http_north_fields_error(f, "email", "must be an e-mail address");
+    }
+
+    return NGX_OK;
 }
 
 
@@ -1669,6 +1797,9 @@ ngx_http_north_privacy_part_t  north_auth_privacy[] = {
 ngx_http_north_route_t  north_auth_routes[] = {
 
     { ngx_string("auth.register"), NGX_HTTP_POST, north_auth_register },
+
+    { ngx_string("auth.register_verify"), NGX_HTTP_POST,
+      north_auth_register_verify },
 
     { ngx_string("auth.login"), NGX_HTTP_POST, north_auth_login },
 

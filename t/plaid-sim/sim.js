@@ -3,6 +3,8 @@
 // § Plaid): the same paths, fields, cursors, errors and ES256-signed
 // webhooks, for Canadian institutions. The gateway does not know it is not
 // Plaid. Endpoints under /__sim/ are the tests' switches and its truth.
+// It also plays the mail relay North's mail.send job posts to (/__mail/send,
+// the mails read back through /__sim/mail).
 //
 //   node sim.js [port]          (NORTH_PLAID_SIM_PORT, default 8090)
 'use strict';
@@ -14,6 +16,7 @@ const crypto = require('crypto');
 const port = Number(process.argv[2] || process.env.NORTH_PLAID_SIM_PORT || 8090);
 const CLIENT_ID = process.env.PLAID_CLIENT_ID || 'north-sim-client';
 const SECRET = process.env.PLAID_SECRET || 'north-sim-secret';
+const MAIL_KEY = process.env.MAIL_API_KEY || 'north-sim-mail-key';
 
 // --- state ------------------------------------------------------------------
 
@@ -46,6 +49,7 @@ const byToken = new Map();       // access_token -> item_id
 const linkTokens = [];           // requests made, for the suites
 const calls = [];                // every call: {path, body}
 const failures = [];             // injected: {path, status, error, times}
+const mails = [];                // received as the mail relay
 let latency = 0;
 let keyWithoutAlg = false;       // the key endpoint leaves out "alg"
 let initialTransactions = 120;
@@ -332,7 +336,21 @@ const routes = {
     reply(res, 200, { reset_login: true, request_id: id('req-'), delivery: r });
   },
 
+  // --- the mail relay (north_mail_url) ---
+  '/__mail/send': (b, res) => {
+    const f = failures.find((x) => x.path === '/__mail/send' && x.times > 0);
+    if (f) {
+      f.times--;
+      return reply(res, f.status, { error: 'failing as asked' });
+    }
+    mails.push({ ...b, at: Date.now() });
+    reply(res, 202, { id: id('mail-') });
+  },
+
   // --- the suites' switches and the truth ---
+  '/__sim/mail': (b, res) => {
+    reply(res, 200, { mails: mails.filter((m) => !b.to || m.to.toLowerCase() === b.to.toLowerCase()) });
+  },
   '/__sim/config': (b, res) => {
     if (b.initial_transactions !== undefined) initialTransactions = b.initial_transactions;
     if (b.latency_ms !== undefined) latency = b.latency_ms;
@@ -394,7 +412,10 @@ http.createServer((req, res) => {
     try { body = raw ? JSON.parse(raw) : {}; } catch (e) {
       return plaidError(res, 400, 'INVALID_REQUEST', 'INVALID_BODY', 'body could not be parsed as JSON');
     }
-    if (!path.startsWith('/__sim/')) {
+    if (path.startsWith('/__mail/')) {
+      // the relay's own key, not Plaid's
+      if (req.headers.authorization !== `Bearer ${MAIL_KEY}`) return reply(res, 401, { error: 'bad key' });
+    } else if (!path.startsWith('/__sim/')) {
       calls.push({ path, at: Date.now(), body: { ...body, secret: body.secret ? '***' : undefined } });
       const cid = body.client_id || req.headers['plaid-client-id'];
       const sec = body.secret || req.headers['plaid-secret'];

@@ -22,7 +22,8 @@ use JSON::PP ();
 our @EXPORT = qw(north_root north_stack north_http_config north_nginx
     north_http psql jwt jwt_secret new_session session_token es256_key
     es256_public_pem problem_ok fields_of plaid_sim plaid_link wait_for
-    nginx_faults audit_key_sql psql_owner nginx_master nginx_workers redis_cli);
+    nginx_faults audit_key_sql psql_owner nginx_master nginx_workers redis_cli
+    north_register mailed);
 
 my $Root = abs_path(dirname(__FILE__) . '/../../..');
 
@@ -41,6 +42,7 @@ sub north_stack {
     # the URLs nginx is given are derived by build.sh, not inputs to it
     local %ENV = %ENV;
     delete @ENV{qw(LD_PRELOAD DATABASE_URL DATABASE_OWNER_URL REDIS_URL PLAID_CLIENT_ID PLAID_SECRET
+                   MAIL_URL MAIL_API_KEY
                    NORTH_ENV_LOADED)};
     system("$Root/build.sh", $cmd, @args) == 0
         or die "build.sh $cmd failed\n";
@@ -205,6 +207,8 @@ env DATABASE_URL;
 env REDIS_URL;
 env PLAID_CLIENT_ID;
 env PLAID_SECRET;
+env MAIL_URL;
+env MAIL_API_KEY;
 thread_pool north threads=2;
 events { worker_connections 256; }
 http {
@@ -224,6 +228,8 @@ http {
     north_plaid_secret env=PLAID_SECRET;
     north_plaid_base_url http://127.0.0.1:$ENV{NORTH_PLAID_SIM_PORT};
     north_plaid_webhook http://127.0.0.1:$port/v1/webhooks/plaid;
+    north_mail_url env=MAIL_URL;
+    north_mail_key env=MAIL_API_KEY;
     $http
     server {
         listen 127.0.0.1:$port;
@@ -389,6 +395,32 @@ sub wait_for {
         sleep 0.1;
     }
     return $v;
+}
+
+# The mails the simulated relay took for an address (all, unless given).
+sub mailed {
+    my ($to) = @_;
+    return @{ plaid_sim('/__sim/mail', { ($to ? (to => $to) : ()) })->{mails} };
+}
+
+# Registers an account through nginx on port as the app does: the code
+# e-mailed to the address (read back from the simulated relay), then
+# /v1/auth/register/verify, with the device if the fields name one.
+# Returns verify's answer, or register's when it is not 202.
+sub north_register {
+    my ($port, $fields) = @_;
+    my %body = %$fields;
+    my $device = delete $body{device};
+    my $before = () = mailed($body{email});
+    my $r = north_http($port, POST => '/v1/auth/register', json => \%body);
+    return $r unless $r->{code} == 202;
+    my @new;
+    wait_for(10, sub { @new = mailed($r->{json}{email}); @new > $before })
+        or die "no mail came for $body{email}\n";
+    my ($code) = $new[-1]{text} =~ /: (\d{6})\n/
+        or die "the mail to $body{email} holds no code: $new[-1]{text}\n";
+    return north_http($port, POST => '/v1/auth/register/verify', json => {
+        email => $body{email}, code => $code, ($device ? (device => $device) : ()) });
 }
 
 # Links institution (ins_43 unless given) for token's user through nginx on
