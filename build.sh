@@ -12,8 +12,10 @@ BUILD=$ROOT/build
 NGINX_SRC=/usr/share/nginx/src
 
 PG_BIN=/usr/lib/postgresql/15/bin
-PG_PORT=${NORTH_PG_PORT:-55432}
-REDIS_PORT=${NORTH_REDIS_PORT:-56379}
+# every default port lies below Linux's ephemeral range (32768-60999), where
+# an outgoing connection could hold it
+PG_PORT=${NORTH_PG_PORT:-15432}
+REDIS_PORT=${NORTH_REDIS_PORT:-16379}
 HTTP_PORT=${NORTH_HTTP_PORT:-8080}
 HTTPS_PORT=${NORTH_HTTPS_PORT:-8443}
 LISTEN_ADDR=${NORTH_LISTEN_ADDR:-127.0.0.1}
@@ -26,7 +28,8 @@ PACKAGES=(build-essential nginx-core nginx-dev libpcre3-dev zlib1g-dev
     libcurl4-openssl-dev nodejs
     postgresql-15 postgresql-client-15 redis-server openssl curl wrk
     libtest-base-perl libtext-diff-perl libtest-longstring-perl
-    libipc-run-perl liburi-perl libwww-perl)
+    libipc-run-perl liburi-perl libwww-perl liblist-moreutils-perl
+    libhttp-message-perl procps iproute2)
 
 say() { printf '%s\n' "north: $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -186,6 +189,16 @@ pg_running() {
         && as_pg "$PG_BIN/pg_ctl" -D "$VAR/pg/data" status >/dev/null 2>&1
 }
 
+# A port the stack is to listen on must be free: else an error naming it
+# and the variable that moves it (not a daemon's own failure to bind).
+port_free() {   # PORT NAME (PG_PORT: NORTH_PG_PORT, NORTH_TEST_PG_PORT for tests)
+    local who
+    # a listener, or a connection's end (TIME-WAIT does not stop a bind)
+    who=$(ss -Htanp exclude time-wait "sport = :$1" 2>/dev/null | head -1)
+    [ -z "$who" ] && return 0
+    die "port $1 is taken ($(echo "$who" | awk '{print $1, $4, $6}')): set NORTH_$2 (NORTH_TEST_$2 for the test stack, BENCH_$2 for the benches) to a free port"
+}
+
 cmd_pg_start() {
     load_env
     [ $EMBEDDED_PG -eq 1 ] || return 0
@@ -205,6 +218,7 @@ cmd_pg_start() {
     # terse: an error's DETAIL (a conflicting key, so an e-mail) stays out
     # of the server log; on RDS set the same in the parameter group
     if ! pg_running; then
+        port_free "$PG_PORT" PG_PORT
         as_pg "$PG_BIN/pg_ctl" -D "$VAR/pg/data" -l "$VAR/pg/postgresql.log" -w \
             -o "-p $PG_PORT -k $VAR/pg/run -c listen_addresses=127.0.0.1 -c max_connections=200 -c log_error_verbosity=terse" \
             start >/dev/null \
@@ -234,6 +248,7 @@ cmd_redis_start() {
     load_env
     [ $EMBEDDED_REDIS -eq 1 ] || return 0
     redis_running && return 0
+    port_free "$REDIS_PORT" REDIS_PORT
     mkdir -p "$VAR/redis"
     ( umask 077
       printf '%s\n' "bind 127.0.0.1" "port $REDIS_PORT" "daemonize yes" \
@@ -266,6 +281,7 @@ cmd_plaid_sim_start() {
     load_env
     [ $EMBEDDED_PLAID -eq 1 ] || [ $EMBEDDED_MAIL -eq 1 ] || return 0
     plaid_sim_running && return 0
+    port_free "$PLAID_SIM_PORT" PLAID_SIM_PORT
     mkdir -p "$VAR"
     PLAID_CLIENT_ID=$PLAID_CLIENT_ID PLAID_SECRET=$PLAID_SECRET \
         MAIL_API_KEY=$MAIL_API_KEY \
@@ -474,6 +490,22 @@ cmd_catalog() {
     say "wrote sql/catalog.sql"
 }
 
+# What a run of the suites says: each file's count of assertions (a file
+# that stops early shows), every failed assertion with its diagnostics, and
+# prove's summary. The whole verbose output stays in the file $1.
+test_report() {
+    awk '
+        function count() { if (file != "") printf "%-22s %5d assertions\n", file, n }
+        /^t\/.*\.t \.+ *$/ { count(); file = $1; n = 0; show = 0; next }
+        /^(not )?ok [0-9]+/ { n++; show = 0 }
+        /^not ok/ { print file ": " $0; show = 1; next }
+        show && /^#/ { print }
+        /^(Test Summary Report|All tests successful)/ { count(); file = ""; tail = 1 }
+        tail { print }
+    ' "$1"
+    echo "(the whole output: $1)"
+}
+
 cmd_test() {
     local asan=0 rc=0
     [ "${1:-}" = "--asan" ] && asan=1
@@ -494,15 +526,20 @@ cmd_test() {
     cmd_unit
     export TEST_NGINX_BINARY=${TEST_NGINX_BINARY:-/usr/sbin/nginx}
     # the suites' own stack, apart from the one `up` runs
-    export NORTH_VAR=$ROOT/t/var NORTH_PG_PORT=55433 NORTH_REDIS_PORT=56380 \
-        NORTH_PLAID_SIM_PORT=18090
+    # the suites' own stack, apart from the one `up` runs (NORTH_TEST_* move
+    # it: two checkouts can run their suites side by side)
+    export NORTH_VAR=${NORTH_TEST_VAR:-$ROOT/t/var} \
+        NORTH_PG_PORT=${NORTH_TEST_PG_PORT:-15433} \
+        NORTH_REDIS_PORT=${NORTH_TEST_REDIS_PORT:-16380} \
+        NORTH_PLAID_SIM_PORT=${NORTH_TEST_PLAID_SIM_PORT:-18090}
     # every run starts from an empty database: no state of an earlier run
     "$0" pg-start
     "$0" psql-admin -d postgres -c "drop database if exists north" >/dev/null
     # the test stack nginx's audit spool and checkpoints were of that database
     rm -rf "$NORTH_VAR/nginx/logs/audit-spool"
     "$0" stack-up
-    (cd "$ROOT" && prove -I t/lib -r t/) || rc=$?
+    (cd "$ROOT" && prove -v -I t/lib -r t/ >"$NORTH_VAR/prove.log" 2>&1) || rc=$?
+    test_report "$NORTH_VAR/prove.log"
     "$0" stack-down || true
     if [ $asan -eq 1 ] && ls "$ROOT"/t/asan.log* >/dev/null 2>&1; then
         cat "$ROOT"/t/asan.log*; rc=1

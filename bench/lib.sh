@@ -2,8 +2,9 @@
 # wide, and the check of a bench's nginx configuration. Sourced with ROOT
 # set to the project's root.
 
-export NORTH_VAR=${BENCH_VAR:-$ROOT/bench/var} NORTH_PG_PORT=55434 \
-    NORTH_REDIS_PORT=56381 NORTH_PLAID_SIM_PORT=18091
+export NORTH_VAR=${BENCH_VAR:-$ROOT/bench/var} \
+    NORTH_PG_PORT=${BENCH_PG_PORT:-15434} NORTH_REDIS_PORT=${BENCH_REDIS_PORT:-16381} \
+    NORTH_PLAID_SIM_PORT=${BENCH_PLAID_SIM_PORT:-18091}
 MODULE=${NORTH_MODULE:-$ROOT/build/ngx_http_north_module.so}
 
 # Builds the module, brings the bench's own stack up and exports its

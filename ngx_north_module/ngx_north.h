@@ -161,6 +161,10 @@ ngx_int_t ngx_http_north_arg(ngx_http_request_t *r, const char *name,
 char *ngx_http_north_conf_value(ngx_conf_t *cf, ngx_str_t *arg,
     ngx_str_t *value, ngx_str_t *shown);
 
+/* A directive's slot for that: an ngx_str_t at cmd->offset, set once. */
+char *ngx_http_north_conf_set_value_slot(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
 /*
  * A key given in base64, as a value or env=NAME, decoded into key; an
  * error naming the directive unless it decodes to min_len bytes or more

@@ -580,6 +580,24 @@ ngx_http_north_conf_value(ngx_conf_t *cf, ngx_str_t *arg, ngx_str_t *value,
 }
 
 
+char *
+ngx_http_north_conf_set_value_slot(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_str_t  *field, *value, shown;
+
+    field = (ngx_str_t *) ((char *) conf + cmd->offset);
+
+    if (field->data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    return ngx_http_north_conf_value(cf, &value[1], field, &shown);
+}
+
+
 static ngx_int_t
 ngx_http_north_conf_param(ngx_conf_t *cf, ngx_http_north_main_conf_t *mcf,
     const char *key, const char *val)

@@ -57,16 +57,16 @@ $$;
 drop function north.job_retry(bigint, text);
 
 
--- Whether an attempt still holds its job's lease; the job's row is locked
--- for the caller's transaction, so the job cannot be claimed again before
--- that transaction ends.
+-- Whether an attempt still holds its job's lease. It locks nothing: the
+-- renewals must never wait for the work. (An item's sync is serialised by
+-- the item's row: a new attempt takes the item in plaid_sync_begin only
+-- after a page being applied by the old one is committed.)
 create function north.job_held(p_id bigint, p_attempt integer)
 returns boolean
-language sql as $$
+language sql stable as $$
     select exists (select 1 from north.jobs
                    where id = p_id and attempts = p_attempt
-                     and done_at is null and leased_until > now()
-                   for share)
+                     and done_at is null and leased_until > now())
 $$;
 
 
@@ -127,9 +127,10 @@ create function north.plaid_sync_page(p_item uuid, p_job bigint,
 returns table (has_more boolean, next_cursor text, rows integer)
 language plpgsql as $$
 begin
-    if not north.job_held(p_job, p_attempt)
-       or not exists (select 1 from north.plaid_items
-                      where id = p_item and sync_job = p_job)
+    -- the item first: a new attempt that takes it over waits for this page
+    if not exists (select 1 from north.plaid_items
+                   where id = p_item and sync_job = p_job for update)
+       or not north.job_held(p_job, p_attempt)
     then
         raise exception 'the sync of plaid item % lost its lease', p_item
             using errcode = 'lock_not_available';

@@ -5,6 +5,9 @@ use North::Test;
 use Test::Nginx::Socket 'no_plan';
 
 no_shuffle();
+# read by block 17's env=NORTH_TEST_PIPEDA when its nginx starts (before any init)
+$ENV{NORTH_TEST_PIPEDA} = 'true';
+
 run_tests();
 
 __DATA__
@@ -197,8 +200,6 @@ north_privacy_officer "Chief Privacy Officer";
 north_privacy_email privacy@north.example;
 --- main_config
 env NORTH_TEST_PIPEDA;
---- init
-$ENV{NORTH_TEST_PIPEDA} = 'true';
 --- config
 location = /me {
     north_audit off;

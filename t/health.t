@@ -65,6 +65,7 @@ Cache-Control: no-store
 --- init
 North::Test::north_stack('pg-start');
 North::Test::north_stack('redis-stop');
+North::Test::wait_answer('/readyz', qr/"detail":"redis: redis is unavailable"/);
 --- config
 location = /readyz { north_api health.ready; }
 --- request
@@ -94,6 +95,7 @@ GET /readyz
 --- init
 North::Test::north_stack('pg-start');
 North::Test::north_stack('redis-start');
+North::Test::wait_answer('/readyz', 200);
 --- config
 location = /readyz { north_api health.ready; }
 --- request

@@ -34,7 +34,7 @@ __DATA__
 --- request
 GET /p
 --- more_headers eval
-"Authorization: Bearer " . jwt(claims => { sub => $main::User, sid => $main::Sid })
+"Authorization: Bearer " . main::jwt(claims => { sub => $main::User, sid => $main::Sid })
 --- response_body eval
 "$main::User $main::Sid"
 --- no_error_log
@@ -64,18 +64,28 @@ WWW-Authenticate: Bearer realm="north", error="invalid_request"
 
 
 
-=== TEST 4: alg none is refused, signed or not
+=== TEST 4: alg none is refused, signed
 --- more_headers eval
-["Authorization: Bearer " . jwt(header => { alg => 'none', kid => 't1' }, claims => { sub => $main::User, sid => $main::Sid }),
- "Authorization: Bearer " . jwt(header => { alg => 'none', kid => 't1' }, claims => { sub => $main::User, sid => $main::Sid }, sig => '')]
---- request eval
-["GET /p", "GET /p"]
---- error_code eval
-[401, 401]
+"Authorization: Bearer " . main::jwt(header => { alg => 'none', kid => 't1' }, claims => { sub => $main::User, sid => $main::Sid })
+--- request
+GET /p
+--- error_code: 401
 --- response_headers
 WWW-Authenticate: Bearer realm="north", error="invalid_token"
 --- error_log
 north jwt: token refused: alg does not match the key
+
+
+
+=== TEST 4b: alg none is refused, unsigned
+--- more_headers eval
+"Authorization: Bearer " . main::jwt(header => { alg => 'none', kid => 't1' }, claims => { sub => $main::User, sid => $main::Sid }, sig => '')
+--- request
+GET /p
+--- error_code: 401
+--- response_headers
+WWW-Authenticate: Bearer realm="north", error="invalid_token"
+--- error_log
 north jwt: token refused: not a signed JWT (three non-empty parts)
 
 
@@ -84,7 +94,7 @@ north jwt: token refused: not a signed JWT (three non-empty parts)
 --- request
 GET /p
 --- more_headers eval
-"Authorization: Bearer " . jwt(header => { alg => 'HS256', kid => 'e1' }, claims => { sub => $main::User, sid => $main::Sid }, key => es256_public_pem())
+"Authorization: Bearer " . main::jwt(header => { alg => 'HS256', kid => 'e1' }, claims => { sub => $main::User, sid => $main::Sid }, key => main::es256_public_pem())
 --- error_code: 401
 --- error_log
 north jwt: token refused: alg does not match the key
@@ -95,7 +105,7 @@ north jwt: token refused: alg does not match the key
 --- request
 GET /p
 --- more_headers eval
-"Authorization: Bearer " . jwt(header => { alg => 'HS256', kid => 't9' }, claims => { sub => $main::User, sid => $main::Sid })
+"Authorization: Bearer " . main::jwt(header => { alg => 'HS256', kid => 't9' }, claims => { sub => $main::User, sid => $main::Sid })
 --- error_code: 401
 --- error_log
 north jwt: token refused: unknown kid
@@ -106,7 +116,7 @@ north jwt: token refused: unknown kid
 --- request
 GET /p
 --- more_headers eval
-"Authorization: Bearer " . jwt(header => { alg => 'HS256', kid => '../../../../etc/passwd' }, claims => { sub => $main::User, sid => $main::Sid })
+"Authorization: Bearer " . main::jwt(header => { alg => 'HS256', kid => '../../../../etc/passwd' }, claims => { sub => $main::User, sid => $main::Sid })
 --- error_code: 401
 --- error_log
 north jwt: token refused: unknown kid
@@ -117,8 +127,8 @@ north jwt: token refused: unknown kid
 --- request
 GET /p
 --- more_headers eval
-my ($h, $c, $s) = split /\./, jwt(claims => { sub => $main::User, sid => $main::Sid });
-my $other = (split /\./, jwt(claims => { sub => '00000000-0000-0000-0000-000000000000', sid => $main::Sid }))[1];
+my ($h, $c, $s) = split /\./, main::jwt(claims => { sub => $main::User, sid => $main::Sid });
+my $other = (split /\./, main::jwt(claims => { sub => '00000000-0000-0000-0000-000000000000', sid => $main::Sid }))[1];
 "Authorization: Bearer $h.$other.$s"
 --- error_code: 401
 --- error_log
@@ -130,7 +140,7 @@ north jwt: token refused: bad signature
 --- request
 GET /p
 --- more_headers eval
-"Authorization: Bearer " . jwt(claims => { sub => $main::User, sid => $main::Sid, iat => time - 1000, exp => time - 31 })
+"Authorization: Bearer " . main::jwt(claims => { sub => $main::User, sid => $main::Sid, iat => time - 1000, exp => time - 31 })
 --- error_code: 401
 --- error_log
 north jwt: token refused: expired
@@ -141,7 +151,7 @@ north jwt: token refused: expired
 --- request
 GET /p
 --- more_headers eval
-"Authorization: Bearer " . jwt(claims => { sub => $main::User, sid => $main::Sid, nbf => time + 300 })
+"Authorization: Bearer " . main::jwt(claims => { sub => $main::User, sid => $main::Sid, nbf => time + 300 })
 --- error_code: 401
 --- error_log
 north jwt: token refused: not yet valid (nbf)
@@ -152,7 +162,7 @@ north jwt: token refused: not yet valid (nbf)
 --- request
 GET /p
 --- more_headers eval
-"Authorization: Bearer " . jwt(claims => { sub => $main::User, sid => $main::Sid, iss => 'evil' })
+"Authorization: Bearer " . main::jwt(claims => { sub => $main::User, sid => $main::Sid, iss => 'evil' })
 --- error_code: 401
 --- error_log
 north jwt: token refused: wrong iss
@@ -163,7 +173,7 @@ north jwt: token refused: wrong iss
 --- request
 GET /p
 --- more_headers eval
-"Authorization: Bearer " . jwt(claims => { sub => $main::User, sid => $main::Sid, aud => 'other-app' })
+"Authorization: Bearer " . main::jwt(claims => { sub => $main::User, sid => $main::Sid, aud => 'other-app' })
 --- error_code: 401
 --- error_log
 north jwt: token refused: wrong aud
@@ -174,7 +184,7 @@ north jwt: token refused: wrong aud
 --- request
 GET /p
 --- more_headers eval
-"Authorization: Bearer " . jwt(claims => { sub => $main::User })
+"Authorization: Bearer " . main::jwt(claims => { sub => $main::User })
 --- error_code: 401
 --- error_log
 north jwt: token refused: sub or sid missing or not a UUID
@@ -185,7 +195,7 @@ north jwt: token refused: sub or sid missing or not a UUID
 --- request
 GET /p
 --- more_headers eval
-"Authorization: Bearer " . jwt(claims => { sub => $main::User, sid => $main::Sid, iat => time - 3600, exp => time + 600 })
+"Authorization: Bearer " . main::jwt(claims => { sub => $main::User, sid => $main::Sid, iat => time - 3600, exp => time + 600 })
 --- error_code: 401
 --- error_log
 north jwt: token refused: too old (iat)
@@ -206,7 +216,7 @@ north jwt: token refused: too old (iat)
 --- request
 GET /p
 --- more_headers eval
-"Authorization: Bearer " . jwt(claims => { sub => $main::RevokedUser, sid => $main::RevokedSid })
+"Authorization: Bearer " . main::jwt(claims => { sub => $main::RevokedUser, sid => $main::RevokedSid })
 --- error_code: 401
 --- response_body_like: "detail":"the session has ended"
 
@@ -216,7 +226,7 @@ GET /p
 --- request
 GET /p
 --- more_headers eval
-"Authorization: Bearer " . jwt(claims => { sub => $main::User, sid => '11111111-2222-3333-4444-555555555555' })
+"Authorization: Bearer " . main::jwt(claims => { sub => $main::User, sid => '11111111-2222-3333-4444-555555555555' })
 --- error_code: 401
 --- response_body_like: "detail":"the session has ended"
 
@@ -248,7 +258,7 @@ North::Test::north_stack('redis-stop');
 --- request
 GET /p
 --- more_headers eval
-"Authorization: Bearer " . jwt(claims => { sub => $main::User, sid => $main::Sid })
+"Authorization: Bearer " . main::jwt(claims => { sub => $main::User, sid => $main::Sid })
 --- response_body eval
 "$main::User $main::Sid"
 
@@ -260,7 +270,7 @@ North::Test::north_stack('pg-stop');
 --- request
 GET /p
 --- more_headers eval
-"Authorization: Bearer " . jwt(claims => { sub => $main::User, sid => $main::Sid })
+"Authorization: Bearer " . main::jwt(claims => { sub => $main::User, sid => $main::Sid })
 --- error_code: 503
 
 
@@ -269,9 +279,10 @@ GET /p
 --- init
 North::Test::north_stack('pg-start');
 North::Test::north_stack('redis-start');
+North::Test::wait_answer('/p', 200, token => main::jwt(claims => { sub => $main::User, sid => $main::Sid }));
 --- request
 GET /p
 --- more_headers eval
-"Authorization: Bearer " . jwt(claims => { sub => $main::User, sid => $main::Sid })
+"Authorization: Bearer " . main::jwt(claims => { sub => $main::User, sid => $main::Sid })
 --- response_body eval
 "$main::User $main::Sid"

@@ -199,7 +199,7 @@ for (1 .. 100) {
 }
 cmp_ok(scalar @walk, '>=', $before, 'paging walks every entry about me');
 is(scalar(grep { $walk[$_]{at} lt $walk[$_ + 1]{at} } 0 .. $#walk - 1), 0, '... newest first');
-is($walk[-1]{request}, 'POST /v1/auth/register', '... back to the registration');
+is($walk[-1]{request}, 'POST /v1/auth/register/verify', '... back to the registration (its code)');
 my $b_log = call(GET => '/v1/privacy/access-log?limit=100', token => $btok)->{json}{entries};
 ok(!grep({ $_->{request} =~ /privacy\/requests\?limit=2/ } @$b_log),
    "another user's log holds none of my entries");

@@ -43,8 +43,6 @@ typedef struct {
 } north_mail_text_t;
 
 
-static char *north_mail_value(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
 static void *north_mail_create_main_conf(ngx_conf_t *cf);
 static char *north_mail_init_main_conf(ngx_conf_t *cf, void *conf);
 static void north_mail_leave(ngx_http_north_job_t *job);
@@ -106,14 +104,14 @@ static ngx_command_t  north_mail_commands[] = {
 
     { ngx_string("north_mail_url"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      north_mail_value,
+      ngx_http_north_conf_set_value_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(north_mail_conf_t, url),
       NULL },
 
     { ngx_string("north_mail_key"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      north_mail_value,
+      ngx_http_north_conf_set_value_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(north_mail_conf_t, key),
       NULL },
@@ -195,25 +193,6 @@ north_mail_init_main_conf(ngx_conf_t *cf, void *conf)
     }
 
     return NGX_CONF_OK;
-}
-
-
-/* VALUE or env=NAME; the key never shows in a message */
-
-static char *
-north_mail_value(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_str_t  *field, *value, shown;
-
-    field = (ngx_str_t *) ((char *) conf + cmd->offset);
-
-    if (field->data) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    return ngx_http_north_conf_value(cf, &value[1], field, &shown);
 }
 
 

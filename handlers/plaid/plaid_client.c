@@ -18,8 +18,6 @@ typedef struct {
 
 static void *north_plaid_create_main_conf(ngx_conf_t *cf);
 static char *north_plaid_init_main_conf(ngx_conf_t *cf, void *conf);
-static char *north_plaid_value(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
 static char *north_plaid_env(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static void north_plaid_answer(ngx_http_north_fetch_t *f, ngx_int_t rc);
@@ -31,14 +29,14 @@ static ngx_command_t  north_plaid_commands[] = {
 
     { ngx_string("north_plaid_client_id"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      north_plaid_value,
+      ngx_http_north_conf_set_value_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(north_plaid_conf_t, client_id),
       NULL },
 
     { ngx_string("north_plaid_secret"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      north_plaid_value,
+      ngx_http_north_conf_set_value_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(north_plaid_conf_t, secret),
       NULL },
@@ -173,25 +171,6 @@ north_plaid_init_main_conf(ngx_conf_t *cf, void *conf)
     }
 
     return NGX_CONF_OK;
-}
-
-
-/* A value or env=NAME; credentials never show in messages. */
-
-static char *
-north_plaid_value(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_str_t  *field, *value, shown;
-
-    field = (ngx_str_t *) ((char *) conf + cmd->offset);
-
-    if (field->data) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    return ngx_http_north_conf_value(cf, &value[1], field, &shown);
 }
 
 

@@ -662,9 +662,12 @@ static ngx_http_north_pg_stmt_t  north_users_export_profile =
         " order by u.id limit $3::int", 3, 2);
 
 /* the user row goes last: whatever a service left behind cascades */
+/* the mail to the address goes with it (the outbox keeps no user id) */
 static ngx_http_north_pg_stmt_t  north_users_erase_profile =
     ngx_http_north_pg_stmt("north_users_erase_profile",
-        "delete from north.users where id = $1", 1, 0);
+        "with mail as (delete from north.mail_outbox m using north.users u"
+        " where u.id = $1 and lower(m.to_email) = lower(u.email))"
+        " delete from north.users where id = $1", 1, 0);
 
 static ngx_http_north_pg_stmt_t  north_users_export_changes =
     ngx_http_north_pg_stmt("north_users_export_changes",

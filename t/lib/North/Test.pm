@@ -31,9 +31,9 @@ sub north_root { $Root }
 
 # The test stack apart from the one `build.sh up` runs.
 $ENV{NORTH_VAR} ||= "$Root/t/var";
-$ENV{NORTH_PG_PORT} ||= 55433;
-$ENV{NORTH_REDIS_PORT} ||= 56380;
-$ENV{NORTH_PLAID_SIM_PORT} ||= 18090;
+$ENV{NORTH_PG_PORT} ||= $ENV{NORTH_TEST_PG_PORT} || 15433;
+$ENV{NORTH_REDIS_PORT} ||= $ENV{NORTH_TEST_REDIS_PORT} || 16380;
+$ENV{NORTH_PLAID_SIM_PORT} ||= $ENV{NORTH_TEST_PLAID_SIM_PORT} || 18090;
 
 # Runs build.sh SUBCOMMAND for the test stack: stack-up, pg-stop, pg-start,
 # redis-stop, redis-start.
@@ -395,6 +395,18 @@ sub wait_for {
         sleep 0.1;
     }
     return $v;
+}
+
+# For a block's --- init, which runs once the block's nginx is up (as
+# under OpenResty's harness): waits, 10 s at most, until GET path answers
+# want (a status, or a pattern of the body). A block then checks the state
+# the stack settles in, not a moment of its reconnecting.
+sub wait_answer {
+    my ($path, $want, %o) = @_;
+    my $port = Test::Nginx::Socket::server_port();
+    return wait_for(10, sub {
+        my $r = north_http($port, GET => $path, %o);
+        ref $want ? $r->{body} =~ $want : $r->{code} == $want });
 }
 
 # The mails the simulated relay took for an address (all, unless given).
