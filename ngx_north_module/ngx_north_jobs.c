@@ -31,6 +31,7 @@ typedef struct {
     ngx_pool_t                  *renewal;       /* of the renewal in flight */
     ngx_msec_t                   renewed;       /* the lease, last taken */
     ngx_uint_t                   lost;          /* another attempt has it */
+    ngx_msec_t                   leaving;       /* since when, or 0 */
     u_char                       lease[NGX_INT_T_LEN + sizeof(" ms")];
 } ngx_http_north_jobs_t;
 
@@ -403,6 +404,18 @@ ngx_http_north_jobs_beat(ngx_event_t *ev)
 
         if (jobs->job == NULL) {
             /* it ended at once */
+            return;
+        }
+
+        if (jobs->leaving == 0) {
+            jobs->leaving = ngx_current_msec;
+
+        } else if (ngx_current_msec - jobs->leaving >= jobs->mcf->jobs_lease) {
+            /* the worker is not held forever: the lease brings the job back */
+            ngx_log_error(NGX_LOG_ERR, jobs->log, 0,
+                          "north jobs: job %V did not end within its lease "
+                          "as its worker left; it runs again elsewhere",
+                          &job->id);
             return;
         }
     }
