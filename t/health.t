@@ -88,6 +88,10 @@ location = /readyz { north_api health.ready; }
 GET /readyz
 --- error_code: 503
 --- response_body_like: "detail":"postgresql: the database is unavailable; redis: redis is unavailable"
+--- no_error_log
+[alert]
+[emerg]
+
 
 
 
@@ -101,3 +105,7 @@ location = /readyz { north_api health.ready; }
 --- request
 GET /readyz
 --- response_body_like: "status":"ready"
+--- no_error_log
+[alert]
+[emerg]
+

@@ -95,6 +95,9 @@ Content-Type: application/json
 --- response_headers
 Content-Type: application/problem+json
 --- response_body_like: "type":"https://north.ca/problems/payload-too-large"
+--- error_log
+client intended to send too large body
+
 
 
 

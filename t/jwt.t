@@ -261,6 +261,10 @@ GET /p
 "Authorization: Bearer " . main::jwt(claims => { sub => $main::User, sid => $main::Sid })
 --- response_body eval
 "$main::User $main::Sid"
+--- no_error_log
+[alert]
+[emerg]
+
 
 
 
@@ -272,6 +276,10 @@ GET /p
 --- more_headers eval
 "Authorization: Bearer " . main::jwt(claims => { sub => $main::User, sid => $main::Sid })
 --- error_code: 503
+--- no_error_log
+[alert]
+[emerg]
+
 
 
 
@@ -286,3 +294,7 @@ GET /p
 "Authorization: Bearer " . main::jwt(claims => { sub => $main::User, sid => $main::Sid })
 --- response_body eval
 "$main::User $main::Sid"
+--- no_error_log
+[alert]
+[emerg]
+

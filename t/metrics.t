@@ -72,3 +72,6 @@ location = /metrics { allow 192.0.2.1; deny all; north_api platform.metrics; }
 --- request
 GET /metrics
 --- error_code: 403
+--- error_log
+access forbidden by rule
+

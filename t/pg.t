@@ -50,6 +50,10 @@ location = /sleep { north_api selftest.sleep; }
 [503, 200]
 --- response_body_like eval
 ["did not answer in time", '^\{"slept_ms":10\}$']
+--- no_error_log
+[alert]
+[emerg]
+
 
 
 

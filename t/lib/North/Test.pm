@@ -23,7 +23,7 @@ our @EXPORT = qw(north_root north_stack north_http_config north_nginx
     north_http psql jwt jwt_secret new_session session_token es256_key
     es256_public_pem problem_ok fields_of plaid_sim plaid_link wait_for
     nginx_faults audit_key_sql psql_owner nginx_master nginx_workers redis_cli
-    north_register mailed);
+    north_register mailed block_user);
 
 my $Root = abs_path(dirname(__FILE__) . '/../../..');
 
@@ -166,6 +166,37 @@ my $DataKey = 'bm9ydGgtdGVzdC1kYXRhLWtleS0wMTIzNDU2Nzg5YWI=';
 # would; and the argument north.audit_verify() takes it as.
 sub audit_key_sql { "decode('$ENV{AUDIT_CHAIN_KEY}', 'base64')" }
 
+# What the shipped routes need of the main and http levels, as the suites
+# set it: the thread pool, the test key, the shipped zones' names with room
+# for a suite's many requests, the data and chain keys, Plaid and mail
+# through the simulator (its webhook back to port).
+sub north_api_main_config {
+    return join "\n", (map { "env $_;" } qw(PLAID_CLIENT_ID PLAID_SECRET MAIL_URL MAIL_API_KEY)),
+        'thread_pool north threads=2;';
+}
+
+sub north_api_http_config {
+    my ($port) = @_;
+    return join '', map { "    $_\n" }
+        'north_thread_pool north;',
+        "north_jwt_key kid=t1 alg=HS256 secret=$JwtSecret;",
+        (map { "north_limit_zone name=$_ size=1m rate=1000r/s burst=1000;" }
+             qw(api auth_ip webhook export)),
+        "north_data_key $DataKey;",
+        "north_audit_chain_key $ENV{AUDIT_CHAIN_KEY};",
+        'north_plaid_client_id env=PLAID_CLIENT_ID;',
+        'north_plaid_secret env=PLAID_SECRET;',
+        "north_plaid_base_url http://127.0.0.1:$ENV{NORTH_PLAID_SIM_PORT};",
+        "north_plaid_webhook http://127.0.0.1:$port/v1/webhooks/plaid;",
+        'north_mail_url env=MAIL_URL;',
+        'north_mail_key env=MAIL_API_KEY;';
+}
+
+sub north_api_routes {
+    return "include $Root/nginx.conf.d/north-probes.conf;\n"
+         . "include $Root/nginx.conf.d/north-api.conf;\n";
+}
+
 # Starts nginx (master and one worker unless workers => N) with the shipped
 # routes unless api => 0, plus http and server snippets; returns its port.
 # The file fails when, at its end, this nginx's master is gone or another
@@ -189,11 +220,11 @@ sub north_nginx {
     my $modules = join '', map { "load_module $_;\n" }
         split ' ', $ENV{TEST_NGINX_LOAD_MODULES};
     my $user = $> == 0 ? 'user root;' : '';
-    my $api = ($o{api} // 1)
-        ? "include $Root/nginx.conf.d/north-probes.conf;\n"
-          . "        include $Root/nginx.conf.d/north-api.conf;" : '';
+    my $api = ($o{api} // 1) ? north_api_routes() : '';
     my $http = north_http_config($o{http} // '');
     my $server = $o{server} // '';
+    my $main = north_api_main_config();
+    my $shipped = north_api_http_config($port);
     open my $fh, '>', "$prefix/conf/nginx.conf" or die $!;
     print $fh <<"CONF";
 $modules
@@ -205,31 +236,13 @@ error_log $prefix/logs/error.log info;
 pid $prefix/logs/nginx.pid;
 env DATABASE_URL;
 env REDIS_URL;
-env PLAID_CLIENT_ID;
-env PLAID_SECRET;
-env MAIL_URL;
-env MAIL_API_KEY;
-thread_pool north threads=2;
+$main
 events { worker_connections 256; }
 http {
     access_log off;
     client_body_temp_path $prefix/body;
     client_max_body_size 16k;
-    north_thread_pool north;
-    north_jwt_key kid=t1 alg=HS256 secret=$JwtSecret;
-    # the shipped zones' names, with room for a suite's many requests
-    north_limit_zone name=api size=1m rate=1000r/s burst=1000;
-    north_limit_zone name=auth_ip size=1m rate=1000r/s burst=1000;
-    north_limit_zone name=webhook size=1m rate=1000r/s burst=1000;
-    north_limit_zone name=export size=1m rate=1000r/s burst=1000;
-    north_data_key $DataKey;
-    north_audit_chain_key $ENV{AUDIT_CHAIN_KEY};
-    north_plaid_client_id env=PLAID_CLIENT_ID;
-    north_plaid_secret env=PLAID_SECRET;
-    north_plaid_base_url http://127.0.0.1:$ENV{NORTH_PLAID_SIM_PORT};
-    north_plaid_webhook http://127.0.0.1:$port/v1/webhooks/plaid;
-    north_mail_url env=MAIL_URL;
-    north_mail_key env=MAIL_API_KEY;
+$shipped
     $http
     server {
         listen 127.0.0.1:$port;
@@ -471,17 +484,94 @@ sub problem_ok {
 # The fields a validation problem names, sorted.
 sub fields_of { [ sort map { $_->{field} } @{ $_[0]{json}{errors} // [] } ] }
 
+# A block's own section, or undef: Test::Base makes accessors only for the
+# sections some block of the file has.
+sub section {
+    my ($block, $name) = @_;
+    return $INC{'Test/Nginx/Socket/Compat.pm'} || $block->can($name)
+        ? $block->$name : undef;
+}
+
+require Test::Nginx::Socket;
+
+Test::Nginx::Socket::env_to_nginx('DATABASE_URL', 'REDIS_URL');
+
+# --- the blocks' vocabulary (t/README.md) ------------------------------------
+#
+#   --- north_api             the shipped routes, configured as north_nginx
+#                             configures them (added to --- config)
+#   --- north_user: NAME      a user of this file (made once, with a live
+#                             session): its token goes with every request,
+#                             $North::Test::Users{NAME} holds id, sid, email
+#                             and token for eval sections
+#   --- north_fixture: plaid_linked
+#                             the user's bank linked through the simulator
+#                             and its first sync done (once per user; then
+#                             $North::Test::Users{NAME}{item}); implies
+#                             north_api
+#   A block that names neither --- error_log nor --- no_error_log may log
+#   no [error], [alert], [emerg] or sanitizer report.
+
+our %Users;
+
+sub block_user {
+    my ($name) = @_;
+    return $Users{$name} //= do {
+        my $email = "$name.$$\@north.example.ca";
+        my ($id, $sid) = new_session($email);
+        { id => $id, sid => $sid, email => $email,
+          token => jwt(claims => { sub => $id, sid => $sid }) };
+    };
+}
+
+# --- init of a plaid_linked block: runs once its nginx is up
+sub block_plaid_linked {
+    my ($name) = @_;
+    my $u = block_user($name);
+    ($u->{item}) = plaid_link(Test::Nginx::Socket::server_port(), $u->{token})
+        unless $u->{item};
+}
+
 require Test::Nginx::Socket;
 
 Test::Nginx::Socket::env_to_nginx('DATABASE_URL', 'REDIS_URL');
 
 Test::Nginx::Socket::add_block_preprocessor(sub {
     my $block = shift;
+    my $fixture = section($block, 'north_fixture');
+    my $name = section($block, 'north_user');
+    if (defined section($block, 'north_api') || defined $fixture) {
+        my $port = Test::Nginx::Socket::server_port();
+        $block->set_value('main_config', north_api_main_config() . "\n"
+                                         . ($block->main_config // ''));
+        $block->set_value('http_config', north_api_http_config($port)
+                                         . ($block->http_config // ''));
+        $block->set_value('config', north_api_routes() . ($block->config // ''));
+    }
     $block->set_value('http_config',
                       north_http_config($block->http_config // ''));
+    if (defined $name) {
+        my $auth = 'Authorization: Bearer ' . block_user($name)->{token};
+        my $h = $block->more_headers;
+        $block->set_value('more_headers',
+            ref $h eq 'ARRAY' ? [ map { "$_\n$auth" } @$h ]
+            : defined $h ? "$h\n$auth" : $auth);
+    }
+    if (defined $fixture) {
+        die "--- north_fixture $fixture: unknown\n" unless $fixture eq 'plaid_linked';
+        die "--- north_fixture needs --- north_user\n" unless defined $name;
+        $block->set_value('init', "North::Test::block_plaid_linked('$name');\n"
+                                  . ($block->init // ''));
+    }
+    # a block that says nothing of its log may log no error of any kind
+    my $no = $block->no_error_log;
+    if (!defined $no && !defined $block->error_log && !defined $block->must_die) {
+        $block->set_value('no_error_log', join "\n", '[error]', '[alert]', '[emerg]',
+                          'LeakSanitizer');
+        $no = $block->no_error_log;
+    }
     # OpenResty's harness only warns of an [alert]: there a block also fails
     # on a crash in its log (the compatible harness checks the whole log)
-    my $no = $block->no_error_log;
     if (!$INC{'Test/Nginx/Socket/Compat.pm'} && !ref $no) {
         $block->set_value('no_error_log', join "\n", grep { defined }
                           $no, 'exited on signal', 'AddressSanitizer');
