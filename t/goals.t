@@ -176,17 +176,7 @@ problem_ok(call(POST => '/v1/goals/not-a-uuid/contributions', token => $tok, jso
 
 # --- bad input -------------------------------------------------------------------------
 
-$r = call(POST => '/v1/goals', token => $tok, json => {
-    name => '', kind => 'lottery', purpose => 'yacht', target_cents => 0, target_date => '2026-02-30',
-    account_id => 'x', extra => 1 });
-is_deeply(fields_of($r), [qw(account_id extra kind name purpose target_cents target_date)],
-          'a bad goal: each field named');
-is_deeply(fields_of(call(POST => '/v1/goals', token => $tok, json => {})), [qw(kind name target_cents)],
-          'an empty goal: the required fields named');
-is_deeply(fields_of(call(POST => '/v1/goals', token => $tok, json => {
-    name => 'x', kind => 'savings', target_cents => '100' })), ['target_cents'], 'cents as a string');
-is_deeply(fields_of(call(POST => '/v1/goals', token => $tok, json => {
-    name => 'x', kind => 'savings', target_cents => 1e15 })), ['target_cents'], 'cents past $1 trillion');
+# (a new goal's bad input: blocks in goals-input.t)
 is_deeply(fields_of(call(PATCH => "/v1/goals/$goal", token => $tok, json => { kind => 'savings' })),
           ['kind'], 'the kind cannot change');
 is(call(PATCH => "/v1/goals/$goal", token => $tok, json => {})->{code}, 400, 'an empty edit: 400');
@@ -198,11 +188,9 @@ is_deeply(fields_of(call(POST => "/v1/goals/$goal/contributions", token => $tok,
 problem_ok(call(POST => "/v1/goals/$goal/contributions", token => $tok,
                 json => { amount_cents => 100, date => day(2) }), 422, 'future-contribution',
            'a contribution dated after today');
-problem_ok(call(POST => '/v1/goals', token => $tok, body => '[1,', headers => { 'Content-Type' => 'application/json' }),
-           400, 'invalid-json', 'malformed JSON');
 problem_ok(call(POST => '/v1/goals', token => $tok, json => { name => 'x' x 2000000 }), 413,
            'payload-too-large', 'an oversize body');
-is(call(GET => '/v1/goals')->{code}, 401, 'no token: 401');
+
 is(psql("select count(*) from north.goals where user_id = :'a0'", $uid), 4, 'no bad goal was kept');
 
 # --- deletion, PostgreSQL down -----------------------------------------------------------
