@@ -366,8 +366,7 @@ ngx_http_north_idempotency_stored(ngx_http_north_pg_op_t *op, PGresult *res,
     if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
         ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                       "north idempotency: a response was not stored: %s",
-                      res ? PQresultErrorMessage(res)
-                          : ngx_http_north_pg_status_text(status));
+                      ngx_http_north_pg_why(res, status));
     }
 
     ngx_destroy_pool(op->data);

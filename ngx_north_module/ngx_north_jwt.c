@@ -1174,8 +1174,7 @@ ngx_http_north_jwt_revoked(ngx_http_north_pg_op_t *op, PGresult *res,
         ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                       "north jwt: revocations since Redis failed not "
                       "replayed: %s",
-                      res ? PQresultErrorMessage(res)
-                          : ngx_http_north_pg_status_text(status));
+                      ngx_http_north_pg_why(res, status));
     }
 
     for (i = 0; i < n; i++) {

@@ -1102,6 +1102,14 @@ ngx_http_north_pg_status_text(ngx_int_t status)
 }
 
 
+const char *
+ngx_http_north_pg_why(PGresult *res, ngx_int_t status)
+{
+    return res ? PQresultErrorMessage(res)
+               : ngx_http_north_pg_status_text(status);
+}
+
+
 ngx_int_t
 ngx_http_north_pg_problem(ngx_http_request_t *r, ngx_int_t status)
 {

@@ -106,6 +106,12 @@ ngx_int_t ngx_http_north_pg_problem(ngx_http_request_t *r, ngx_int_t status);
 const char *ngx_http_north_pg_status_text(ngx_int_t status);
 
 /*
+ * Why an operation gave no rows, for a log line or a job's error:
+ * PostgreSQL's message when it answered (res), else the pool's status.
+ */
+const char *ngx_http_north_pg_why(PGresult *res, ngx_int_t status);
+
+/*
  * NGX_DECLINED when res holds rows (exactly rows of them, unless rows is
  * -1); else the request is answered (503 without a result, 500 for an SQL
  * error or another count) and this returns the code to finalize with.

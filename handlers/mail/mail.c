@@ -259,8 +259,7 @@ north_mail_picked(ngx_http_north_pg_op_t *op, PGresult *res, ngx_int_t status)
     north_mail_job_t  *mj = op->data;
 
     if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-        north_mail_end(mj, res ? PQresultErrorMessage(res)
-                               : ngx_http_north_pg_status_text(status));
+        north_mail_end(mj, ngx_http_north_pg_why(res, status));
         return;
     }
 
@@ -436,8 +435,7 @@ north_mail_recorded(ngx_http_north_pg_op_t *op, PGresult *res,
     north_mail_job_t  *mj = op->data;
 
     if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-        north_mail_end(mj, res ? PQresultErrorMessage(res)
-                               : ngx_http_north_pg_status_text(status));
+        north_mail_end(mj, ngx_http_north_pg_why(res, status));
         return;
     }
 

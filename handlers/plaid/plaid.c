@@ -1086,8 +1086,7 @@ north_plaid_webhook_stored(ngx_http_request_t *r, void *data, PGresult *res,
     if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "north plaid: webhook key \"%V\" not kept: %s",
-                      &ctx->kid, res ? PQresultErrorMessage(res)
-                                     : ngx_http_north_pg_status_text(status));
+                      &ctx->kid, ngx_http_north_pg_why(res, status));
     }
 
     return north_plaid_webhook_check(r, ctx, ctx->key_x, ctx->key_y);

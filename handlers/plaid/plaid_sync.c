@@ -161,8 +161,7 @@ north_plaid_sync_begun(ngx_http_north_pg_op_t *op, PGresult *res,
     if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK
         || PQntuples(res) != 1)
     {
-        ngx_http_north_job_done(pj->job, res ? PQresultErrorMessage(res)
-                                : ngx_http_north_pg_status_text(status));
+        ngx_http_north_job_done(pj->job, ngx_http_north_pg_why(res, status));
         return;
     }
 
@@ -450,8 +449,7 @@ north_plaid_sync_applied(ngx_http_north_pg_op_t *op, PGresult *res,
     if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK
         || PQntuples(res) != 1)
     {
-        north_plaid_sync_stop(pj, res ? PQresultErrorMessage(res)
-                                  : ngx_http_north_pg_status_text(status));
+        north_plaid_sync_stop(pj, ngx_http_north_pg_why(res, status));
         ngx_destroy_pool(page->pool);
         return;
     }
@@ -592,8 +590,7 @@ north_plaid_remove_next(ngx_http_north_pg_op_t *op, PGresult *res,
     north_plaid_job_t  *pj = op->data;
 
     if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-        ngx_http_north_job_done(pj->job, res ? PQresultErrorMessage(res)
-                                : ngx_http_north_pg_status_text(status));
+        ngx_http_north_job_done(pj->job, ngx_http_north_pg_why(res, status));
         return;
     }
 

@@ -350,8 +350,7 @@ north_privacy_export_rows(ngx_http_request_t *r, void *data, PGresult *res,
         /* a cut chunked stream tells the client the export is incomplete */
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "north privacy: export stopped: %s",
-                      res ? PQresultErrorMessage(res)
-                          : ngx_http_north_pg_status_text(status));
+                      ngx_http_north_pg_why(res, status));
         return NGX_ERROR;
     }
 
@@ -975,8 +974,7 @@ north_privacy_erase_finished(ngx_http_north_pg_op_t *op, PGresult *res,
     ngx_http_north_job_t  *job = op->data;
 
     if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-        ngx_http_north_job_done(job, res ? PQresultErrorMessage(res)
-                                 : ngx_http_north_pg_status_text(status));
+        ngx_http_north_job_done(job, ngx_http_north_pg_why(res, status));
         return;
     }
 
