@@ -40,7 +40,7 @@ my $r = north_http($port, POST => "/v1/auth/register?password=hunter2&token=abc"
               consents => ['terms', 'privacy_policy'] },
     headers => { 'X-Request-Id' => "$tag-reg" });
 is($r->{code}, 202, 'register');
-my ($code) = wait_for(10, sub { (map { $_->{text} =~ /: (\d{6})\n/ } mailed($email))[-1] });
+my $code = wait_for(10, sub { mail_code((mailed($email))[-1]) });
 $r = north_http($port, POST => "/v1/auth/register/verify?code=$code",
     json => { email => $email, code => $code }, headers => { 'X-Request-Id' => "$tag-code" });
 is($r->{code}, 201, '... and its code');

@@ -37,7 +37,6 @@ sub ask {
         email => $email, password => $pw, consents => $consents, %o });
 }
 sub verify_code { call(POST => '/v1/auth/register/verify', json => { @_ }) }
-sub code_of { ($_[0]{text} =~ /: (\d{6})\n/)[0] }
 
 
 
@@ -119,7 +118,7 @@ like($s0->{last_seen_at}, qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, 'sessions: RFC 
     my ($mail) = wait_for(10, sub { (mailed($first->{json}{email}))[0] });
     is($mail->{locale}, 'fr-CA', '... the mail in French for fr-CA');
     like($mail->{subject}, qr/Votre code/, '... its subject too');
-    my $code = code_of($mail);
+    my $code = mail_code($mail);
     my $wrong = sprintf '%06d', ($code + 1) % 1000000;
     my $none = verify_code(email => email(), code => "$code");
     my $bad = verify_code(email => $e, code => $wrong);
@@ -132,7 +131,7 @@ like($s0->{last_seen_at}, qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, 'sessions: RFC 
     ask($e);
     my @two;
     wait_for(10, sub { @two = mailed($first->{json}{email}); @two == 2 });
-    my $second = code_of($two[1]);
+    my $second = mail_code($two[1]);
     problem_ok(verify_code(email => $e, code => "$code"), 401, 'invalid-code', 'asked again: the first code is spent')
         unless $second eq $code;
     $r = verify_code(email => uc $e, code => $second);
@@ -144,7 +143,7 @@ like($s0->{last_seen_at}, qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, 'sessions: RFC 
     my $e = email();
     ask($e);
     my ($mail) = wait_for(10, sub { (mailed($e))[0] });
-    my $code = code_of($mail);
+    my $code = mail_code($mail);
     my $wrong = sprintf '%06d', ($code + 1) % 1000000;
     problem_ok(verify_code(email => $e, code => $wrong), 401, 'invalid-code', "wrong code $_ of 5") for 1 .. 5;
     problem_ok(verify_code(email => $e, code => "$code"), 401, 'invalid-code',
@@ -155,7 +154,7 @@ like($s0->{last_seen_at}, qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, 'sessions: RFC 
     ask($e);
     my ($mail) = wait_for(10, sub { (mailed($e))[0] });
     psql("update north.registrations set expires_at = now() where lower(email) = lower(:'a0')", $e);
-    problem_ok(verify_code(email => $e, code => code_of($mail)), 401, 'invalid-code', 'an expired code: 401');
+    problem_ok(verify_code(email => $e, code => mail_code($mail)), 401, 'invalid-code', 'an expired code: 401');
 }
 {
     my $e = email();
