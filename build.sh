@@ -115,6 +115,18 @@ as_pg() {
 
 secret() { openssl rand -hex 24; }
 
+# PostgreSQL and Redis listen on Unix-domain sockets under $VAR (faster, and
+# no port to collide) when a socket's path fits in sun_path (108 bytes),
+# needs no escaping in a URL, and nginx's workers (nobody, when started as
+# root) can reach it; else on TCP ports of 127.0.0.1. NORTH_SOCKETS=off
+# forces TCP.
+sockets_usable() {
+    [ "${NORTH_SOCKETS:-on}" != off ] || return 1
+    [ ${#VAR} -le 80 ] || return 1
+    [[ $VAR =~ ^/[A-Za-z0-9/._-]*$ ]] || return 1
+    [ "$(id -u)" -ne 0 ] || runuser -u nobody -- test -x "$VAR"
+}
+
 # Secrets of the embedded stack, made once and kept in $VAR/env (0600).
 load_env() {
     [ -n "${NORTH_ENV_LOADED:-}" ] && return 0
@@ -134,18 +146,23 @@ load_env() {
         || echo "AUDIT_CHAIN_KEY=$(openssl rand -base64 32)" >> "$VAR/env"
     # shellcheck disable=SC1091
     . "$VAR/env"
-    EMBEDDED_PG=0; EMBEDDED_REDIS=0
+    EMBEDDED_PG=0; EMBEDDED_REDIS=0; SOCKETS=0
+    if sockets_usable; then SOCKETS=1; fi
     # two roles: nginx runs as north_app (DATABASE_URL), which cannot change
     # the audit log; migrations run as its owner north (DATABASE_OWNER_URL)
     if [ -z "${DATABASE_URL:-}" ]; then
         EMBEDDED_PG=1
-        DATABASE_URL="postgresql://north_app:$NORTH_APP_PG_PASSWORD@127.0.0.1:$PG_PORT/north"
-        DATABASE_OWNER_URL="postgresql://north:$NORTH_PG_PASSWORD@127.0.0.1:$PG_PORT/north"
+        local at="127.0.0.1:$PG_PORT/north"
+        [ $SOCKETS -eq 1 ] && at="/north?host=$VAR/pg/run&port=$PG_PORT"
+        DATABASE_URL="postgresql://north_app:$NORTH_APP_PG_PASSWORD@$at"
+        DATABASE_OWNER_URL="postgresql://north:$NORTH_PG_PASSWORD@$at"
     fi
     DATABASE_OWNER_URL=${DATABASE_OWNER_URL:-$DATABASE_URL}
     if [ -z "${REDIS_URL:-}" ]; then
         EMBEDDED_REDIS=1
         REDIS_URL="redis://:$NORTH_REDIS_PASSWORD@127.0.0.1:$REDIS_PORT/0"
+        [ $SOCKETS -eq 1 ] \
+            && REDIS_URL="unix://:$NORTH_REDIS_PASSWORD@$VAR/redis/redis.sock?db=0"
     fi
     # no Plaid credentials: the local simulator stands in for Plaid's sandbox
     EMBEDDED_PLAID=0
@@ -167,7 +184,7 @@ load_env() {
     export DATA_REGION=${DATA_REGION:-ca-central-1}
     export PIPEDA_COMPLIANCE=${PIPEDA_COMPLIANCE:-true}
     export PLAID_ENV=${PLAID_ENV:-sandbox}
-    export NORTH_ENV_LOADED=1 EMBEDDED_PG EMBEDDED_REDIS
+    export NORTH_ENV_LOADED=1 EMBEDDED_PG EMBEDDED_REDIS SOCKETS
 }
 
 psql_admin() {
@@ -207,7 +224,8 @@ cmd_pg_start() {
     fi
     mkdir -p "$VAR/pg/run"
     if [ "$(id -u)" -eq 0 ]; then chown -R "$PG_USER" "$VAR/pg"; fi
-    chmod 0700 "$VAR/pg/run"
+    # workers pass through to the socket; pg_hba.conf decides who gets in
+    chmod 0711 "$VAR/pg/run"
     if [ ! -f "$VAR/pg/data/PG_VERSION" ]; then
         say "initdb $VAR/pg/data"
         as_pg "$PG_BIN/initdb" -D "$VAR/pg/data" -U postgres -E UTF8 \
@@ -217,10 +235,14 @@ cmd_pg_start() {
     fi
     # terse: an error's DETAIL (a conflicting key, so an e-mail) stays out
     # of the server log; on RDS set the same in the parameter group
-    if ! pg_running; then
-        port_free "$PG_PORT" PG_PORT
+    pg_hba
+    if pg_running; then
+        as_pg "$PG_BIN/pg_ctl" -D "$VAR/pg/data" reload >/dev/null
+    else
+        local tcp=127.0.0.1
+        if [ $SOCKETS -eq 1 ]; then tcp="''"; else port_free "$PG_PORT" PG_PORT; fi
         as_pg "$PG_BIN/pg_ctl" -D "$VAR/pg/data" -l "$VAR/pg/postgresql.log" -w \
-            -o "-p $PG_PORT -k $VAR/pg/run -c listen_addresses=127.0.0.1 -c max_connections=200 -c log_error_verbosity=terse" \
+            -o "-p $PG_PORT -k $VAR/pg/run -c listen_addresses=$tcp -c max_connections=200 -c log_error_verbosity=terse" \
             start >/dev/null \
             || { tail -20 "$VAR/pg/postgresql.log"; die "PostgreSQL did not start"; }
     fi
@@ -231,6 +253,21 @@ cmd_pg_start() {
         || psql_admin -d postgres -c "create role north_app login password '$NORTH_APP_PG_PASSWORD'"
     psql_admin -d postgres -tAc "select 1 from pg_database where datname = 'north'" | grep -q 1 \
         || psql_admin -d postgres -c "create database north owner north"
+}
+
+# Who may connect, rewritten at every start: the administrator as the
+# cluster's own system user (peer), North's two roles by password.
+pg_hba() {
+    local os_user=$PG_USER
+    [ "$(id -u)" -eq 0 ] || os_user=$(id -un)
+    printf '%s\n' "# written by build.sh at every start" \
+        "local  all  postgres         peer  map=north_admin" \
+        "local  all  north,north_app  scram-sha-256" \
+        "host   all  north,north_app  127.0.0.1/32  scram-sha-256" \
+        "host   all  north,north_app  ::1/128       scram-sha-256" \
+        | as_pg tee "$VAR/pg/data/pg_hba.conf" >/dev/null
+    echo "north_admin $os_user postgres" \
+        | as_pg tee "$VAR/pg/data/pg_ident.conf" >/dev/null
 }
 
 cmd_pg_stop() {
@@ -247,17 +284,27 @@ redis_running() {
 cmd_redis_start() {
     load_env
     [ $EMBEDDED_REDIS -eq 1 ] || return 0
-    redis_running && return 0
-    port_free "$REDIS_PORT" REDIS_PORT
+    if redis_running; then
+        [ $SOCKETS -eq 0 ] || [ -S "$VAR/redis/redis.sock" ] && return 0
+        cmd_redis_stop   # started on a port before: move it to its socket
+    fi
+    local listen=("bind 127.0.0.1" "port $REDIS_PORT") at=(-p "$REDIS_PORT")
+    if [ $SOCKETS -eq 1 ]; then
+        # the password guards the socket, as it guards the port
+        listen=("port 0" "unixsocket $VAR/redis/redis.sock" "unixsocketperm 777")
+        at=(-s "$VAR/redis/redis.sock")
+    else
+        port_free "$REDIS_PORT" REDIS_PORT
+    fi
     mkdir -p "$VAR/redis"
     ( umask 077
-      printf '%s\n' "bind 127.0.0.1" "port $REDIS_PORT" "daemonize yes" \
+      printf '%s\n' "${listen[@]}" "daemonize yes" \
         "pidfile $VAR/redis/redis.pid" "logfile $VAR/redis/redis.log" \
         "dir $VAR/redis" "requirepass $NORTH_REDIS_PASSWORD" 'save ""' \
         "appendonly no" > "$VAR/redis/redis.conf" )
     redis-server "$VAR/redis/redis.conf"
     for _ in $(seq 50); do
-        redis-cli -p "$REDIS_PORT" --no-auth-warning -a "$NORTH_REDIS_PASSWORD" ping \
+        redis-cli "${at[@]}" --no-auth-warning -a "$NORTH_REDIS_PASSWORD" ping \
             2>/dev/null | grep -q PONG && return 0
         sleep 0.1
     done

@@ -35,6 +35,9 @@ static char *ngx_http_north_database(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_north_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_north_redis_password(ngx_conf_t *cf,
+    ngx_http_north_main_conf_t *mcf, u_char *start, u_char *end,
+    ngx_str_t *shown);
 static char *ngx_http_north_api(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_north_pipeda(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -775,15 +778,17 @@ ngx_http_north_database(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* redis://[:password@]host[:port][/db] or unix:/path/to/socket */
+/*
+ * redis://[:PASSWORD@]HOST[:PORT][/DB], unix://[:PASSWORD@]/PATH[?db=DB]
+ * or unix:/PATH
+ */
 
 static char *
 ngx_http_north_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_north_main_conf_t  *mcf = conf;
 
-    u_char     *p, *last, *at, *slash, *colon;
-    ngx_int_t   db;
+    u_char     *p, *last, *end, *db;
     ngx_str_t  *value, shown, rest;
     ngx_url_t   u;
 
@@ -801,63 +806,84 @@ ngx_http_north_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     p = mcf->redis.data;
     last = p + mcf->redis.len;
+    db = NULL;
 
-    if (mcf->redis.len > 5 && ngx_strncmp(p, "unix:", 5) == 0) {
+    if (mcf->redis.len > 7 && ngx_strncmp(p, "unix://", 7) == 0) {
+
+        /* the password ends where the path begins: at the first "/" */
+        end = ngx_strlchr(p + 7, last, '/');
+        if (end == NULL) {
+            goto invalid;
+        }
+
+        if (ngx_http_north_redis_password(cf, mcf, p + 7, end, &shown)
+            != NGX_CONF_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+
+        p = end;
+        end = ngx_strlchr(p, last, '?');
+
+        if (end) {
+            if (last - end < 5 || ngx_strncmp(end, "?db=", 4) != 0) {
+                goto invalid;
+            }
+            db = end + 4;
+            last = end;
+        }
+
+        /* ngx_parse_url() takes "unix:/PATH" */
+        rest.len = 5 + (last - p);
+        rest.data = ngx_pnalloc(cf->pool, rest.len);
+        if (rest.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+        ngx_memcpy(ngx_cpymem(rest.data, "unix:", 5), p, last - p);
+
+    } else if (mcf->redis.len > 5 && ngx_strncmp(p, "unix:", 5) == 0) {
         rest = mcf->redis;
 
     } else if (mcf->redis.len > 8 && ngx_strncmp(p, "redis://", 8) == 0) {
         p += 8;
 
-        slash = ngx_strlchr(p, last, '/');
-        if (slash == NULL) {
-            slash = last;
+        end = ngx_strlchr(p, last, '/');
+        if (end == NULL) {
+            end = last;
         }
 
-        at = NULL;
-        for (colon = p; colon < slash; colon++) {
-            if (*colon == '@') {
-                at = colon;
-            }
+        if (end < last) {
+            db = end + 1;
         }
 
-        if (at) {
-            colon = ngx_strlchr(p, at, ':');
-
-            if (colon == NULL || colon > p) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid URL \"%V\" in \"north_redis\": "
-                                   "give a password as redis://:PASSWORD@HOST",
-                                   &shown);
-                return NGX_CONF_ERROR;
-            }
-
-            mcf->redis_password.data = colon + 1;
-            mcf->redis_password.len = at - colon - 1;
-            p = at + 1;
+        /* the password ends at the last "@" before the database */
+        for (rest.data = end; rest.data > p && rest.data[-1] != '@'; rest.data--)
+        {
+            /* void */
         }
 
-        if (slash < last) {
-            db = ngx_atoi(slash + 1, last - slash - 1);
-
-            if (db == NGX_ERROR || db > 65535) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid database number in \"%V\" of "
-                                   "\"north_redis\"", &shown);
-                return NGX_CONF_ERROR;
-            }
-
-            mcf->redis_db = db;
+        if (ngx_http_north_redis_password(cf, mcf, p, rest.data, &shown)
+            != NGX_CONF_OK)
+        {
+            return NGX_CONF_ERROR;
         }
 
-        rest.data = p;
-        rest.len = slash - p;
+        rest.len = end - rest.data;
 
     } else {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid URL \"%V\" in \"north_redis\": expected "
-                           "redis://HOST[:PORT][/DB] or unix:PATH "
-                           "(TLS is not supported)", &shown);
-        return NGX_CONF_ERROR;
+        goto invalid;
+    }
+
+    if (db) {
+        last = mcf->redis.data + mcf->redis.len;
+        mcf->redis_db = ngx_atoi(db, last - db);
+
+        if (mcf->redis_db == (ngx_uint_t) NGX_ERROR || mcf->redis_db > 65535) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid database number in \"%V\" of "
+                               "\"north_redis\"", &shown);
+            return NGX_CONF_ERROR;
+        }
     }
 
     ngx_memzero(&u, sizeof(ngx_url_t));
@@ -872,6 +898,40 @@ ngx_http_north_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     mcf->redis_addr = &u.addrs[0];
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid URL \"%V\" in \"north_redis\": expected "
+                       "redis://[:PASSWORD@]HOST[:PORT][/DB], "
+                       "unix://[:PASSWORD@]/PATH[?db=DB] or unix:/PATH "
+                       "(TLS is not supported)", &shown);
+    return NGX_CONF_ERROR;
+}
+
+
+/* the user part of a Redis URL, from start to its "@": ":PASSWORD" or none */
+
+static char *
+ngx_http_north_redis_password(ngx_conf_t *cf, ngx_http_north_main_conf_t *mcf,
+    u_char *start, u_char *end, ngx_str_t *shown)
+{
+    if (start == end) {
+        return NGX_CONF_OK;
+    }
+
+    if (end - start < 2 || start[0] != ':' || end[-1] != '@') {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid URL \"%V\" in \"north_redis\": "
+                           "give a password as :PASSWORD@ before the host "
+                           "or path", shown);
+        return NGX_CONF_ERROR;
+    }
+
+    mcf->redis_password.data = start + 1;
+    mcf->redis_password.len = end - start - 2;
 
     return NGX_CONF_OK;
 }

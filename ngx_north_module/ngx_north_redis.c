@@ -173,6 +173,23 @@ ngx_http_north_redis_connect(ngx_http_north_redis_t *rd)
 
     rd->state = NGX_HTTP_NORTH_REDIS_CONNECTING;
 
+#if (NGX_HAVE_UNIX_DOMAIN)
+
+    /*
+     * A stopped Redis takes its socket away: say so, instead of nginx's
+     * [crit] for a connect() that finds no file
+     */
+    if (rd->peer.sockaddr->sa_family == AF_UNIX
+        && access(((struct sockaddr_un *) rd->peer.sockaddr)->sun_path, F_OK)
+           != 0)
+    {
+        ngx_http_north_redis_reset(rd, "no socket (is Redis running?)",
+                                   NGX_HTTP_NORTH_REDIS_UNAVAILABLE);
+        return;
+    }
+
+#endif
+
     rc = ngx_event_connect_peer(&rd->peer);
 
     if (rc == NGX_ERROR || rc == NGX_BUSY || rc == NGX_DECLINED) {

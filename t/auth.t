@@ -381,7 +381,7 @@ problem_ok(verify($c), 401, 'invalid-challenge', '... and that challenge is spen
 $c = challenge(undef, 'ipad')->{json}{challenge};
 problem_ok(verify($c), 401, 'invalid-challenge', 'verify a challenge of another device');
 $c = challenge()->{json}{challenge};
-my ($rpass) = $ENV{REDIS_URL} =~ m{^redis://:([^@]*)@};
+my ($rpass) = redis_password();
 sub redis { redis_cli($rpass, @_) }
 my $ttl = redis('TTL', "north:{$buid}:bio:$c");
 ok($ttl > 0 && $ttl <= 60, "challenge: stored single-use for at most 60 s ($ttl)");

@@ -74,11 +74,48 @@ north_redis rediss://127.0.0.1:6380;
 location = /healthz { north_api health.live; }
 --- must_die
 --- error_log
-invalid URL "rediss://127.0.0.1:6380" in "north_redis": expected redis://HOST[:PORT][/DB] or unix:PATH (TLS is not supported)
+invalid URL "rediss://127.0.0.1:6380" in "north_redis": expected redis://[:PASSWORD@]HOST[:PORT][/DB], unix://[:PASSWORD@]/PATH[?db=DB] or unix:/PATH (TLS is not supported)
 
 
 
-=== TEST 7: a Redis URL with a missing variable
+=== TEST 7: a Redis socket URL whose password lacks its colon
+--- http_config
+north_redis unix://s3cret@/run/redis/redis.sock;
+--- config
+location = /healthz { north_api health.live; }
+--- must_die
+--- error_log
+invalid URL "(a value with credentials)" in "north_redis": give a password as :PASSWORD@ before the host or path
+--- no_error_log
+s3cret
+
+
+
+=== TEST 8: a Redis socket URL names its database as ?db=
+--- http_config
+north_redis unix:///run/redis/redis.sock?database=2;
+--- config
+location = /healthz { north_api health.live; }
+--- must_die
+--- error_log
+invalid URL "unix:///run/redis/redis.sock?database=2" in "north_redis": expected
+
+
+
+=== TEST 9: a Redis database number out of range
+--- http_config
+north_redis unix://:s3cret@/run/redis/redis.sock?db=65536;
+--- config
+location = /healthz { north_api health.live; }
+--- must_die
+--- error_log
+invalid database number in "(a value with credentials)" of "north_redis"
+--- no_error_log
+s3cret
+
+
+
+=== TEST 10: a Redis URL with a missing variable
 --- http_config
 north_redis env=NORTH_NO_SUCH_REDIS;
 --- config
@@ -89,7 +126,7 @@ location = /healthz { north_api health.live; }
 
 
 
-=== TEST 8: a pool size out of bounds
+=== TEST 11: a pool size out of bounds
 --- http_config
 north_database_pool_size 0;
 --- config
@@ -100,7 +137,7 @@ value must be between 1 and 256
 
 
 
-=== TEST 9: an undeclared thread pool
+=== TEST 12: an undeclared thread pool
 --- http_config
 north_thread_pool nowhere;
 --- config
@@ -111,7 +148,7 @@ unknown thread pool "nowhere"
 
 
 
-=== TEST 10: north_jwt on without any key
+=== TEST 13: north_jwt on without any key
 --- config
 location = /p { north_jwt on; return 204; }
 --- must_die
@@ -120,7 +157,7 @@ location = /p { north_jwt on; return 204; }
 
 
 
-=== TEST 11: an HS256 secret shorter than 32 bytes
+=== TEST 14: an HS256 secret shorter than 32 bytes
 --- http_config
 north_jwt_key kid=k1 alg=HS256 secret=short;
 --- config
@@ -131,7 +168,7 @@ the HS256 secret of kid "k1" in "north_jwt_key" is 5 bytes: 32 or more are neede
 
 
 
-=== TEST 12: a JWT secret from a missing environment variable
+=== TEST 15: a JWT secret from a missing environment variable
 --- http_config
 north_jwt_key kid=k1 alg=HS256 env=NORTH_NO_SUCH_SECRET;
 --- config
@@ -142,7 +179,7 @@ location = /p { north_jwt on; return 204; }
 
 
 
-=== TEST 13: an ES256 key that is not P-256
+=== TEST 16: an ES256 key that is not P-256
 --- http_config
 north_jwt_key kid=e1 alg=ES256 file=/etc/hostname;
 --- config
@@ -153,7 +190,7 @@ location = /p { north_jwt on; return 204; }
 
 
 
-=== TEST 14: PIPEDA compliance refuses a region outside Canada
+=== TEST 17: PIPEDA compliance refuses a region outside Canada
 --- http_config
 north_pipeda_compliance on;
 north_data_region us-east-1;
@@ -167,7 +204,7 @@ PIPEDA compliance is on but the data region "us-east-1" is not in Canada (ca-cen
 
 
 
-=== TEST 15: PIPEDA compliance refuses a missing data key
+=== TEST 18: PIPEDA compliance refuses a missing data key
 --- http_config
 north_pipeda_compliance on;
 north_data_region ca-west-1;
@@ -179,7 +216,7 @@ PIPEDA compliance is on but no data encryption key ("north_data_key") is set
 
 
 
-=== TEST 16: a data key that is not 32 bytes
+=== TEST 19: a data key that is not 32 bytes
 --- http_config
 north_data_key c2hvcnQ=;
 --- config
@@ -190,7 +227,7 @@ the key of "north_data_key" must be 32 bytes in base64
 
 
 
-=== TEST 17: PIPEDA compliance refuses an unaudited personal-data route
+=== TEST 20: PIPEDA compliance refuses an unaudited personal-data route
 --- http_config
 north_pipeda_compliance env=NORTH_TEST_PIPEDA;
 north_data_region ca-central-1;
@@ -212,7 +249,7 @@ PIPEDA compliance is on but "north_audit off" covers a location that touches per
 
 
 
-=== TEST 18: a compliant configuration starts
+=== TEST 21: a compliant configuration starts
 --- http_config
 north_pipeda_compliance on;
 north_data_region ca-central-1;
@@ -232,7 +269,7 @@ GET /me
 
 
 
-=== TEST 19: test-only handlers are refused where PIPEDA compliance is on
+=== TEST 22: test-only handlers are refused where PIPEDA compliance is on
 --- http_config
 north_pipeda_compliance on;
 north_data_region ca-central-1;
@@ -248,7 +285,7 @@ handler "selftest.echo" in "north_api" is for tests only and PIPEDA compliance i
 
 
 
-=== TEST 20: PIPEDA compliance refuses a configuration that names no privacy officer
+=== TEST 23: PIPEDA compliance refuses a configuration that names no privacy officer
 --- http_config
 north_pipeda_compliance on;
 north_data_region ca-central-1;
@@ -263,7 +300,7 @@ PIPEDA compliance is on but no privacy officer ("north_privacy_officer" and "nor
 
 
 
-=== TEST 21: PIPEDA compliance refuses an audit log without a chain key
+=== TEST 24: PIPEDA compliance refuses an audit log without a chain key
 --- http_config
 north_pipeda_compliance on;
 north_data_region ca-central-1;
@@ -278,7 +315,7 @@ PIPEDA compliance is on but the audit log has no chain key ("north_audit_chain_k
 
 
 
-=== TEST 22: an audit chain key shorter than 32 bytes
+=== TEST 25: an audit chain key shorter than 32 bytes
 --- http_config
 north_audit_chain_key c2hvcnQ=;
 --- config
@@ -289,7 +326,7 @@ the key of "north_audit_chain_key" must be 32 bytes or more in base64
 
 
 
-=== TEST 23: north_plaid_env names one of Plaid's environments
+=== TEST 26: north_plaid_env names one of Plaid's environments
 --- http_config
 north_plaid_env staging;
 --- config
@@ -300,7 +337,7 @@ invalid value "staging" in "north_plaid_env": sandbox, development or production
 
 
 
-=== TEST 24: Link shows at most 30 characters of our name
+=== TEST 27: Link shows at most 30 characters of our name
 --- http_config
 north_plaid_client_name "North Financial Incorporated of Canada";
 --- config
@@ -311,7 +348,7 @@ location = /healthz { north_api health.live; }
 
 
 
-=== TEST 25: a Plaid secret from an unset variable fails nginx -t
+=== TEST 28: a Plaid secret from an unset variable fails nginx -t
 --- http_config
 north_plaid_secret env=NORTH_TEST_UNSET_PLAID_SECRET;
 --- config

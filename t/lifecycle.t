@@ -70,7 +70,7 @@ ok(ready_again(), 'ready again after Redis returns, nginx untouched');
 # is a failed connection, tried again with backoff, not a link that answers
 # NOAUTH to every command until a reload
 {
-    my ($pass) = $ENV{REDIS_URL} =~ m{^redis://:([^@]*)@};
+    my ($pass) = redis_password();
     redis_cli($pass, qw(CONFIG SET requirepass rotated-password));
     redis_cli('rotated-password', qw(CLIENT KILL TYPE normal));
     ($code, $body) = get('/readyz');

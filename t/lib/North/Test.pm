@@ -23,7 +23,7 @@ our @EXPORT = qw(north_root north_stack north_http_config north_nginx
     north_http psql jwt jwt_secret new_session session_token es256_key
     es256_public_pem problem_ok fields_of plaid_sim plaid_link wait_for
     nginx_faults audit_key_sql psql_owner nginx_master nginx_workers redis_cli
-    north_register mailed mail_code block_user);
+    north_register mailed mail_code block_user redis_password);
 
 my $Root = abs_path(dirname(__FILE__) . '/../../..');
 
@@ -285,13 +285,18 @@ sub nginx_workers {
     return sort { $a <=> $b } `ps -o pid= --ppid $master` =~ /(\d+)/g;
 }
 
+# The password in REDIS_URL (redis://:PASSWORD@HOST or unix://:PASSWORD@/PATH).
+sub redis_password { $ENV{REDIS_URL} =~ m{^\w+://:([^@]*)@} ? $1 : undef }
+
 # redis-cli on the test stack's Redis as password auth; its output, chomped.
 sub redis_cli {
     my ($auth, @cmd) = @_;
-    my ($host, $port) = $ENV{REDIS_URL} =~ m{@([^:/]+):(\d+)};
+    my @at = $ENV{REDIS_URL} =~ m{^unix://[^/]*(/[^?]+)} ? ('-s', $1)
+           : $ENV{REDIS_URL} =~ m{@([^:/]+):(\d+)} ? ('-h', $1, '-p', $2)
+           : die "REDIS_URL: neither a socket nor a host\n";
     local $ENV{LD_PRELOAD};
     delete $ENV{LD_PRELOAD};
-    open my $fh, '-|', 'redis-cli', '-h', $host, '-p', $port, '-a', $auth,
+    open my $fh, '-|', 'redis-cli', @at, '-a', $auth,
         '--no-auth-warning', @cmd or die "redis-cli: $!";
     my $out = do { local $/; <$fh> } // '';
     close $fh or die "redis-cli @cmd failed\n";
