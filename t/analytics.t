@@ -2,7 +2,9 @@
 # the SQL that applies them agree), "apply to similar" applied to the past,
 # transfers between own accounts, spending for a period against the one
 # before, net worth with credit, loans, USD and manual items, its history
-# without gaps, manual items, other users' ids, bad input, PostgreSQL down.
+# without gaps, manual items, other users' ids, PostgreSQL down: flows over
+# one user's data, which a block (one request and its checks, on a fresh
+# nginx) cannot build. Bad input is a block each, in analytics-input.t.
 use strict;
 use warnings;
 use lib 't/lib';
@@ -208,9 +210,6 @@ is(call(GET => "/v1/analytics/spending?period=month&date=$month", token => $otok
 $r = call(GET => '/v1/analytics/spending?period=week', token => $tok);
 is($r->{code}, 200, 'a week, today by default');
 is(psql("select extract(isodow from :'a0'::date)", $r->{json}{start}), 1, '... from a Monday');
-$r = call(GET => '/v1/analytics/spending?period=decade&date=2026-02-30', token => $tok);
-problem_ok($r, 400, 'validation-failed', 'a bad period and date');
-is_deeply(fields_of($r), [qw(date period)], '... each named');
 
 # --- net worth -------------------------------------------------------------------------
 
@@ -253,25 +252,9 @@ problem_ok(call(PATCH => "/v1/analytics/manual-items/$house", token => $otok, js
            404, 'not-found', "... cannot be changed");
 problem_ok(call(DELETE => "/v1/analytics/manual-items/$house", token => $otok), 404, 'not-found',
            "... nor deleted");
-problem_ok(call(GET => '/v1/analytics/manual-items/not-a-uuid', token => $tok), 404, 'not-found',
-           'a malformed id');
-$r = call(POST => '/v1/analytics/manual-items', token => $tok,
-          json => { name => '', type => 'yacht', value_cents => -5, currency => 'EUR', extra => 1 });
-is_deeply(fields_of($r), [qw(currency extra name type value_cents)], 'bad item: each field named');
-is_deeply(fields_of(call(POST => '/v1/analytics/manual-items', token => $tok, json => {})),
-          [qw(name type value_cents)], 'missing fields named');
-is_deeply(fields_of(call(POST => '/v1/analytics/manual-items', token => $tok,
-                         json => { name => 'x', type => 'cash', value_cents => '5' })),
-          ['value_cents'], 'a string for cents');
-is(scalar @{ call(GET => '/v1/analytics/manual-items', token => $tok)->{json}{items} }, 2,
-   '... and no bad item was kept');
-problem_ok(call(POST => '/v1/analytics/manual-items', token => $tok, body => '{"name":',
-                headers => { 'Content-Type' => 'application/json' }),
-           400, 'invalid-json', 'malformed JSON');
 problem_ok(call(POST => '/v1/analytics/manual-items', token => $tok,
                 json => { name => 'x' x 2000000, type => 'cash', value_cents => 1 }),
            413, 'payload-too-large', 'an oversize body');
-is(call(GET => '/v1/analytics/manual-items')->{code}, 401, 'no token: 401');
 is(call(DELETE => "/v1/analytics/manual-items/$car_loan", token => $tok)->{code}, 204, 'deleted: 204');
 problem_ok(call(DELETE => "/v1/analytics/manual-items/$car_loan", token => $tok), 404, 'not-found', '... once');
 
@@ -298,9 +281,7 @@ is(psql("select count(*) from north.balance_snapshots where user_id = :'a0' and 
 is(psql("select north.balance_snapshots_daily() >= 0 and not exists (select 1 from north.accounts a
          where a.user_id = :'a0' and not exists (select 1 from north.balance_snapshots s
          where s.source_id = a.id and s.day = :'a1'))", $uid, $today), 't', '... once');
-problem_ok(call(GET => '/v1/analytics/net-worth?range=5y', token => $tok), 400, 'validation-failed', 'a bad range');
 is(call(GET => '/v1/analytics/net-worth', token => $otok)->{json}{net_worth}, 0, "another user's is theirs");
-is(call(GET => '/v1/analytics/net-worth')->{code}, 401, 'no token: 401');
 
 # the export holds the new tables; snapshots page by (source, day)
 psql("insert into north.balance_snapshots (source_id, day, user_id, manual_item_id, liability, cents,

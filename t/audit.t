@@ -1,6 +1,8 @@
 # The PIPEDA audit log: a record per personal-information request with the
 # right fields and no secrets; append-only; hash chains that expose an
 # edited or removed row; spool and exact replay while PostgreSQL is down.
+# Plain Test::More: records are checked across requests, with PostgreSQL
+# stopped and a worker killed under one nginx.
 use strict;
 use warnings;
 use lib 't/lib';

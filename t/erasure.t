@@ -2,7 +2,8 @@
 # login, ends every session at once and queues the job; the job erases every
 # table's rows of the user through the registry, keeps the audit rows (their
 # chains still verify) and records completion; a job cut short by a dead
-# worker is taken over and finishes; PostgreSQL down.
+# worker is taken over and finishes; PostgreSQL down. Plain Test::More: a
+# job across requests, a worker killed, PostgreSQL stopped.
 use strict;
 use utf8;
 use warnings;

@@ -1,7 +1,9 @@
 # Goals: savings by contributions, savings on an account, debt payoff on a
 # credit card; progress, the monthly amount, the projection from the last
 # 90 days, status, milestones recorded once each; edits, deletion, other
-# users' ids, bad input, PostgreSQL down.
+# users' ids, bad input to an existing goal, PostgreSQL down: flows over one
+# user's goals and transactions, which a block cannot build (a new goal's
+# bad input is a block each, in goals-input.t).
 use strict;
 use warnings;
 use lib 't/lib';

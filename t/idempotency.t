@@ -1,6 +1,8 @@
 # Idempotency-Key on the API's POSTs: the same key and body replay the
 # stored response, another body is a 422, a request still running a 409;
 # keys expire after 24 hours; server errors and credentials are not kept.
+# Plain Test::More: a replay compares two answers, and a 409 needs a request
+# still running while another arrives.
 use strict;
 use warnings;
 use lib 't/lib';

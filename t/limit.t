@@ -1,6 +1,7 @@
 # Rate limits: exact counts and headers, per user vs per address, refill,
 # a global limit shared by two nginx on one Redis, and the local fallback
-# when Redis is down.
+# when Redis is down. Plain Test::More: two nginx at once, and Redis stopped
+# under a running one.
 use strict;
 use warnings;
 use lib 't/lib';

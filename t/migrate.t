@@ -1,5 +1,6 @@
 # Migrations: applied once each, in order; a failing one leaves the schema as
-# it was and says which file and line.
+# it was and says which file and line. Plain Test::More: it drives
+# `build.sh migrate` on scratch databases; there is no request.
 use strict;
 use warnings;
 use lib 't/lib';

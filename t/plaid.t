@@ -3,7 +3,9 @@
 # to posted, removals, user edits kept, one sync at a time, a sync longer
 # than its lease, a worker killed or reloaded mid-sync, a lease lost),
 # verified webhooks, item health, unlinking, other users' ids, the access
-# token sealed, and Plaid or PostgreSQL away.
+# token sealed, and Plaid or PostgreSQL away. Plain Test::More: syncs span
+# requests, jobs and killed or reloaded workers (reading a linked bank is a
+# block each, in banking.t).
 use strict;
 use warnings;
 use lib 't/lib';

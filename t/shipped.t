@@ -1,5 +1,6 @@
 # The shipped configuration (nginx.conf.d/) as `build.sh up` runs it, on the
 # test stack: `nginx -t`, HTTPS, the HTTP redirect and the health probes.
+# Plain Test::More: the nginx is build.sh's, not one the harness writes.
 use strict;
 use warnings;
 use lib 't/lib';

@@ -4,7 +4,8 @@
 # stretch (SOAK_SECONDS, 60 by default), then a reload, then a second stretch
 # (a third of the first). No process may die of a signal, the master stays
 # the same, every request is answered on its connection, worker memory and
-# PostgreSQL connections stay flat, and the audit chains verify.
+# PostgreSQL connections stay flat, and the audit chains verify. Plain
+# Test::More: one nginx for the whole run, and a reload in it.
 use strict;
 use warnings;
 use lib 't/lib';

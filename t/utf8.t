@@ -3,7 +3,8 @@
 # and UTF-8 takes up to four a character. At the limit the answer is never
 # a 5xx and no worker dies (the AddressSanitizer suite sees any overflow);
 # one past it, a 400 naming the field. Then the biometric verify that once
-# overflowed the heap, many times over.
+# overflowed the heap, many times over. Plain Test::More: the cases are made
+# from the API's field table, on one nginx whose workers must all survive.
 use strict;
 use warnings;
 use lib 't/lib';

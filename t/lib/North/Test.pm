@@ -521,7 +521,7 @@ Test::Nginx::Socket::env_to_nginx('DATABASE_URL', 'REDIS_URL');
 #                             $North::Test::Users{NAME}{item}); implies
 #                             north_api
 #   A block that names neither --- error_log nor --- no_error_log may log
-#   no [error], [alert], [emerg] or sanitizer report.
+#   no [error], [crit], [alert], [emerg] or sanitizer report.
 
 our %Users;
 
@@ -542,10 +542,6 @@ sub block_plaid_linked {
     ($u->{item}) = plaid_link(Test::Nginx::Socket::server_port(), $u->{token})
         unless $u->{item};
 }
-
-require Test::Nginx::Socket;
-
-Test::Nginx::Socket::env_to_nginx('DATABASE_URL', 'REDIS_URL');
 
 Test::Nginx::Socket::add_block_preprocessor(sub {
     my $block = shift;
@@ -577,8 +573,8 @@ Test::Nginx::Socket::add_block_preprocessor(sub {
     # a block that says nothing of its log may log no error of any kind
     my $no = $block->no_error_log;
     if (!defined $no && !defined $block->error_log && !defined $block->must_die) {
-        $block->set_value('no_error_log', join "\n", '[error]', '[alert]', '[emerg]',
-                          'LeakSanitizer');
+        $block->set_value('no_error_log', join "\n", '[error]', '[crit]', '[alert]',
+                          '[emerg]', 'LeakSanitizer');
         $no = $block->no_error_log;
     }
     # OpenResty's harness only warns of an [alert]: there a block also fails
