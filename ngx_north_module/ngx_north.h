@@ -75,6 +75,8 @@ typedef struct {
     ngx_msec_t                   jobs_sweep;    /* between minute sweeps */
     ngx_msec_t                   jobs_lease;    /* a running job's, renewed */
 
+    time_t                       cache_ttl;     /* 0: no cached reads */
+
     ngx_http_north_pg_pool_t    *pg;            /* this worker's pool */
     ngx_http_north_redis_t      *rd;            /* this worker's link */
 } ngx_http_north_main_conf_t;

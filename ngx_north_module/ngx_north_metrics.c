@@ -54,7 +54,11 @@ static struct {
     { "north_audit_records_spooled_total", "counter",
       "Audit records kept in the spool while PostgreSQL was away" },
     { "north_audit_records_replayed_total", "counter",
-      "Audit records stored from the spool" }
+      "Audit records stored from the spool" },
+    { "north_cache_hits_total", "counter",
+      "Reads answered from the Redis cache" },
+    { "north_cache_misses_total", "counter",
+      "Cached reads that went to PostgreSQL" }
 };
 
 

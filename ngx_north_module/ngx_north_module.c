@@ -6,6 +6,7 @@
 #include "ngx_north.h"
 #include "ngx_north_pg.h"
 #include "ngx_north_redis.h"
+#include "ngx_north_cache.h"
 #include "ngx_north_jwt.h"
 #include "ngx_north_jobs.h"
 #include "ngx_north_fetch.h"
@@ -29,6 +30,8 @@ static void *ngx_http_north_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_north_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_north_create_loc_conf(ngx_conf_t *cf);
 static ngx_int_t ngx_http_north_init_process(ngx_cycle_t *cycle);
+static void ngx_http_north_redis_recovered(ngx_http_north_main_conf_t *mcf,
+    time_t since);
 static void ngx_http_north_exit_process(ngx_cycle_t *cycle);
 
 static char *ngx_http_north_database(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -221,6 +224,13 @@ static ngx_command_t  ngx_http_north_commands[] = {
       offsetof(ngx_http_north_main_conf_t, jobs_lease),
       NULL },
 
+    { ngx_string("north_cache_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_north_main_conf_t, cache_ttl),
+      NULL },
+
     { ngx_string("north_api"),
       NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_north_api,
@@ -398,6 +408,7 @@ ngx_http_north_create_main_conf(ngx_conf_t *cf)
     mcf->jobs_interval = NGX_CONF_UNSET_MSEC;
     mcf->jobs_sweep = NGX_CONF_UNSET_MSEC;
     mcf->jobs_lease = NGX_CONF_UNSET_MSEC;
+    mcf->cache_ttl = NGX_CONF_UNSET;
 
     return mcf;
 }
@@ -420,6 +431,7 @@ ngx_http_north_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(mcf->jobs_interval, 1000);
     ngx_conf_init_msec_value(mcf->jobs_sweep, 60000);
     ngx_conf_init_msec_value(mcf->jobs_lease, 30000);
+    ngx_conf_init_value(mcf->cache_ttl, 300);
 
     if (mcf->jobs_sweep == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -1138,10 +1150,9 @@ ngx_http_north_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    /* logouts that Redis missed while it was away are written to it after */
     if (mcf->rd) {
         ngx_http_north_redis_on_recovery(mcf->rd,
-                                         ngx_http_north_jwt_redis_recovered);
+                                         ngx_http_north_redis_recovered);
     }
 
     if (mcf->database_keys
@@ -1155,6 +1166,19 @@ ngx_http_north_init_process(ngx_cycle_t *cycle)
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * The Redis link is back: what Redis missed while it was away is written
+ * to it, the logouts and the cache's invalidations.
+ */
+
+static void
+ngx_http_north_redis_recovered(ngx_http_north_main_conf_t *mcf, time_t since)
+{
+    ngx_http_north_jwt_redis_recovered(mcf, since);
+    ngx_http_north_cache_redis_recovered(mcf, since);
 }
 
 

@@ -7,6 +7,7 @@
 
 #include "ngx_north.h"
 #include "ngx_north_pg.h"
+#include "ngx_north_cache.h"
 #include "ngx_north_redis.h"
 #include "ngx_north_json.h"
 #include "ngx_north_task.h"
@@ -115,6 +116,7 @@ static ngx_int_t north_auth_password_user(ngx_http_request_t *r, void *data,
     PGresult *res, ngx_int_t status);
 static ngx_int_t north_auth_password_checked(ngx_http_request_t *r,
     void *data);
+static ngx_int_t north_auth_no_content(ngx_http_request_t *r, void *data);
 static ngx_int_t north_auth_password_done(ngx_http_request_t *r, void *data,
     PGresult *res, ngx_int_t status);
 static ngx_int_t north_auth_enroll_body(ngx_http_request_t *r, json_t *body);
@@ -1024,6 +1026,15 @@ north_auth_password_done(ngx_http_request_t *r, void *data, PGresult *res,
         ngx_http_north_session_cache(r, &ctx->user_id, &sid, 0);
     }
 
+    /* the profile's updated_at moved: its cached copy is stale */
+    return ngx_http_north_cache_invalidate(r, &ctx->user_id,
+                                           north_auth_no_content, NULL);
+}
+
+
+static ngx_int_t
+north_auth_no_content(ngx_http_request_t *r, void *data)
+{
     return ngx_http_north_json_send_text(r, NGX_HTTP_NO_CONTENT, NULL, 0);
 }
 

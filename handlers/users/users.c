@@ -6,6 +6,7 @@
 
 #include "ngx_north.h"
 #include "ngx_north_pg.h"
+#include "ngx_north_cache.h"
 #include "ngx_north_json.h"
 #include "ngx_north_jwt.h"
 #include "ngx_north_crypto.h"
@@ -21,10 +22,14 @@ typedef struct {
     json_t                      *changes;     /* the profile's new values */
     const char                  *password;
     const char                  *reauth;      /* password | biometric */
+    ngx_str_t                    etag;        /* the profile written */
+    ngx_str_t                    profile;
 } north_users_ctx_t;
 
 
 static ngx_int_t north_users_get(ngx_http_request_t *r);
+static ngx_int_t north_users_get_cached(ngx_http_request_t *r,
+    ngx_http_north_cache_t *c);
 static ngx_int_t north_users_get_done(ngx_http_request_t *r, void *data,
     PGresult *res, ngx_int_t status);
 static ngx_int_t north_users_patch_body(ngx_http_request_t *r, json_t *body);
@@ -34,6 +39,7 @@ static ngx_int_t north_users_patch_checked(ngx_http_request_t *r,
     void *data);
 static ngx_int_t north_users_patch_send(ngx_http_request_t *r,
     north_users_ctx_t *ctx);
+static ngx_int_t north_users_patched(ngx_http_request_t *r, void *data);
 static ngx_int_t north_users_patch_done(ngx_http_request_t *r, void *data,
     PGresult *res, ngx_int_t status);
 static ngx_int_t north_users_delete_body(ngx_http_request_t *r,
@@ -47,11 +53,18 @@ static ngx_int_t north_users_delete_send(ngx_http_request_t *r,
 static ngx_int_t north_users_delete_done(ngx_http_request_t *r, void *data,
     PGresult *res, ngx_int_t status);
 static north_users_ctx_t *north_users_ctx(ngx_http_request_t *r);
+static ngx_int_t north_users_send(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *etag, ngx_str_t *profile);
+static ngx_int_t north_users_copy(ngx_http_request_t *r, PGresult *res,
+    int col, ngx_str_t *s);
 static ngx_int_t north_users_profile(ngx_http_request_t *r,
     ngx_uint_t status, PGresult *res);
 static ngx_table_elt_t *north_users_header(ngx_http_request_t *r,
-    const char *name, const char *value);
+    const char *name, ngx_str_t *value);
 
+
+/* the profile's entry in the user's cache: "ETAG\nPROFILE" */
+static ngx_str_t  north_users_entry = ngx_string("profile");
 
 static const char *const  north_users_locales[] = { "en-CA", "fr-CA", NULL };
 
@@ -123,12 +136,11 @@ north_users_me(ngx_http_request_t *r)
 }
 
 
-/* GET /v1/me */
+/* GET /v1/me: from the user's cache, else from PostgreSQL and cached */
 
 static ngx_int_t
 north_users_get(ngx_http_request_t *r)
 {
-    const char                 *values[1];
     ngx_http_north_identity_t  *id;
 
     id = ngx_http_north_jwt_identity(r);
@@ -136,10 +148,36 @@ north_users_get(ngx_http_request_t *r)
         return NGX_HTTP_UNAUTHORIZED;
     }
 
-    values[0] = (char *) id->user_id.data;
+    return ngx_http_north_cache_get(r, &id->user_id, &north_users_entry,
+                                    north_users_get_cached);
+}
+
+
+static ngx_int_t
+north_users_get_cached(ngx_http_request_t *r, ngx_http_north_cache_t *c)
+{
+    u_char     *nl, *end;
+    ngx_str_t   etag, profile;
+    const char *values[1];
+
+    if (c->value.data) {
+        end = c->value.data + c->value.len;
+        nl = ngx_strlchr(c->value.data, end, '\n');
+
+        if (nl) {
+            etag.data = c->value.data;
+            etag.len = nl - c->value.data;
+            profile.data = nl + 1;
+            profile.len = end - nl - 1;
+
+            return north_users_send(r, NGX_HTTP_OK, &etag, &profile);
+        }
+    }
+
+    values[0] = (char *) ngx_http_north_jwt_identity(r)->user_id.data;
 
     return ngx_http_north_pg_query(r, &north_users_get_stmt, values,
-                                   north_users_get_done, NULL);
+                                   north_users_get_done, c);
 }
 
 
@@ -147,14 +185,38 @@ static ngx_int_t
 north_users_get_done(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_int_t status)
 {
-    ngx_int_t  rc;
+    ngx_http_north_cache_t *c = data;
+
+    u_char     *entry, *p;
+    ngx_int_t   rc;
+    ngx_str_t   etag, profile;
 
     rc = ngx_http_north_pg_result(r, res, status, -1);
     if (rc != NGX_DECLINED) {
         return rc;
     }
 
-    return north_users_profile(r, NGX_HTTP_OK, res);
+    if (PQntuples(res) == 0) {
+        return north_users_profile(r, NGX_HTTP_OK, res);
+    }
+
+    if (north_users_copy(r, res, 0, &profile) != NGX_OK
+        || north_users_copy(r, res, 1, &etag) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    entry = ngx_pnalloc(r->pool, etag.len + 1 + profile.len);
+    if (entry == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_cpymem(ngx_cpymem(entry, etag.data, etag.len), "\n", 1);
+    p = ngx_cpymem(p, profile.data, profile.len);
+
+    ngx_http_north_cache_set(r, c, entry, p - entry);
+
+    return north_users_send(r, NGX_HTTP_OK, &etag, &profile);
 }
 
 
@@ -386,6 +448,8 @@ north_users_patch_done(ngx_http_request_t *r, void *data, PGresult *res,
 {
     char                     *outcome;
     ngx_int_t                 rc;
+    ngx_str_t                 etag;
+    north_users_ctx_t        *ctx;
     ngx_http_north_fields_t   f;
 
     rc = ngx_http_north_pg_result(r, res, status, 1);
@@ -396,11 +460,25 @@ north_users_patch_done(ngx_http_request_t *r, void *data, PGresult *res,
     outcome = PQgetvalue(res, 0, 0);
 
     if (ngx_strcmp(outcome, "ok") == 0) {
-        return north_users_profile(r, NGX_HTTP_OK, res);
+        ctx = north_users_ctx(r);
+
+        if (ctx == NULL
+            || north_users_copy(r, res, 1, &ctx->profile) != NGX_OK
+            || north_users_copy(r, res, 2, &ctx->etag) != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        /* no read that follows the answer sees the old profile */
+        return ngx_http_north_cache_invalidate(r,
+                   &ngx_http_north_jwt_identity(r)->user_id,
+                   north_users_patched, ctx);
     }
 
     if (ngx_strcmp(outcome, "precondition_failed") == 0) {
-        if (north_users_header(r, "ETag", PQgetvalue(res, 0, 2)) == NULL) {
+        if (north_users_copy(r, res, 2, &etag) != NGX_OK
+            || north_users_header(r, "ETag", &etag) == NULL)
+        {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
@@ -431,6 +509,15 @@ north_users_patch_done(ngx_http_request_t *r, void *data, PGresult *res,
 
     return ngx_http_north_problem(r, NGX_HTTP_NOT_FOUND, "not-found",
                                   "Not found", "no such user", NULL);
+}
+
+
+static ngx_int_t
+north_users_patched(ngx_http_request_t *r, void *data)
+{
+    north_users_ctx_t *ctx = data;
+
+    return north_users_send(r, NGX_HTTP_OK, &ctx->etag, &ctx->profile);
 }
 
 
@@ -567,6 +654,9 @@ north_users_delete_done(ngx_http_request_t *r, void *data, PGresult *res,
 
     ngx_http_north_jobs_wake();
 
+    /* what the cache holds of the user goes now, not when it expires */
+    ngx_http_north_cache_erase(&id->user_id);
+
     /* every session ends at the edge on its next request, this one too */
     for (i = 0; i < PQntuples(res); i++) {
         if (PQgetisnull(res, i, 0)) {
@@ -607,7 +697,8 @@ north_users_ctx(ngx_http_request_t *r)
 static ngx_int_t
 north_users_profile(ngx_http_request_t *r, ngx_uint_t status, PGresult *res)
 {
-    int  col;
+    int        col;
+    ngx_str_t  etag, profile;
 
     if (PQntuples(res) == 0) {
         return ngx_http_north_problem(r, NGX_HTTP_NOT_FOUND, "not-found",
@@ -616,19 +707,54 @@ north_users_profile(ngx_http_request_t *r, ngx_uint_t status, PGresult *res)
 
     col = PQnfields(res) - 2;
 
+    if (north_users_copy(r, res, col, &profile) != NGX_OK
+        || north_users_copy(r, res, col + 1, &etag) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return north_users_send(r, status, &etag, &profile);
+}
+
+
+/* The profile (in r->pool) with its ETag. */
+
+static ngx_int_t
+north_users_send(ngx_http_request_t *r, ngx_uint_t status, ngx_str_t *etag,
+    ngx_str_t *profile)
+{
     /* a GET with a matching If-None-Match gets a 304 from nginx */
-    r->headers_out.etag = north_users_header(r, "ETag",
-                                             PQgetvalue(res, 0, col + 1));
+    r->headers_out.etag = north_users_header(r, "ETag", etag);
     if (r->headers_out.etag == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_north_pg_json(r, status, res, col);
+    return ngx_http_north_json_send_text(r, status, profile->data,
+                                         profile->len);
 }
 
 
+/* A value of the first row, copied into r->pool: it outlives res. */
+
+static ngx_int_t
+north_users_copy(ngx_http_request_t *r, PGresult *res, int col, ngx_str_t *s)
+{
+    s->len = PQgetlength(res, 0, col);
+    s->data = ngx_pnalloc(r->pool, s->len + 1);
+    if (s->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(s->data, PQgetvalue(res, 0, col), s->len + 1);
+
+    return NGX_OK;
+}
+
+
+/* A response header whose value lives in r->pool. */
+
 static ngx_table_elt_t *
-north_users_header(ngx_http_request_t *r, const char *name, const char *value)
+north_users_header(ngx_http_request_t *r, const char *name, ngx_str_t *value)
 {
     ngx_table_elt_t  *h;
 
@@ -640,13 +766,7 @@ north_users_header(ngx_http_request_t *r, const char *name, const char *value)
     h->hash = 1;
     h->key.data = (u_char *) name;
     h->key.len = ngx_strlen(name);
-    h->value.len = ngx_strlen(value);
-    h->value.data = ngx_pnalloc(r->pool, h->value.len);
-    if (h->value.data == NULL) {
-        return NULL;
-    }
-
-    ngx_memcpy(h->value.data, value, h->value.len);
+    h->value = *value;
 
     return h;
 }
