@@ -39,30 +39,6 @@ static ngx_uint_t    ngx_http_north_cache_lost;
 
 
 ngx_int_t
-ngx_http_north_user_key(ngx_pool_t *pool, ngx_str_t *user_id,
-    const char *kind, ngx_str_t *name, ngx_str_t *key)
-{
-    size_t  len;
-
-    len = sizeof("north:{}::") + user_id->len + ngx_strlen(kind)
-          + (name ? name->len : 0);
-
-    key->data = ngx_pnalloc(pool, len);
-    if (key->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    key->len = (name ? ngx_sprintf(key->data, "north:{%V}:%s:%V%Z", user_id,
-                                   kind, name)
-                     : ngx_sprintf(key->data, "north:{%V}:%s%Z", user_id,
-                                   kind))
-               - key->data - 1;
-
-    return NGX_OK;
-}
-
-
-ngx_int_t
 ngx_http_north_cache_get(ngx_http_request_t *r, ngx_str_t *user_id,
     ngx_str_t *name, ngx_http_north_cache_done_pt done)
 {

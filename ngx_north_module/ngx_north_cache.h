@@ -1,8 +1,7 @@
 /*
  * North's cache of a user's reads in Redis, in front of PostgreSQL.
  *
- * Keys: every key North keeps of a user is north:{USER}:KIND[:NAME] (the
- * tag keeps a user's keys on one Redis Cluster shard). The user's cached
+ * The user's cached
  * reads are the fields of one hash, north:{USER}:cache: "gen", the user's
  * generation, and one field per read, holding "GEN EXPIRES\n" and the bytes
  * cached. An entry is valid while the generation is still GEN and until
@@ -24,6 +23,7 @@
 
 
 #include "ngx_north.h"
+#include "ngx_north_redis.h"
 
 
 typedef struct {
@@ -42,10 +42,6 @@ typedef ngx_int_t (*ngx_http_north_cache_done_pt)(ngx_http_request_t *r,
 typedef ngx_int_t (*ngx_http_north_cache_then_pt)(ngx_http_request_t *r,
     void *data);
 
-
-/* north:{USER}:KIND, or north:{USER}:KIND:NAME when name is not NULL. */
-ngx_int_t ngx_http_north_user_key(ngx_pool_t *pool, ngx_str_t *user_id,
-    const char *kind, ngx_str_t *name, ngx_str_t *key);
 
 /*
  * Reads the user's entry name: done(r, c) follows, with c->value on a hit;

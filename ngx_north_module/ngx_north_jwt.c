@@ -1049,23 +1049,13 @@ ngx_http_north_jwt_refresh_ttl(ngx_http_request_t *r)
 }
 
 
-/* north:{USER}:session:SID, tagged so a Redis Cluster keeps a user's keys
- * on one shard */
+/* north:{USER}:session:SID */
 
 static ngx_int_t
 ngx_http_north_session_key(ngx_pool_t *pool, ngx_str_t *user_id,
     ngx_str_t *session_id, ngx_str_t *key)
 {
-    key->data = ngx_pnalloc(pool, sizeof("north:{}:session:")
-                                  + user_id->len + session_id->len);
-    if (key->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    key->len = ngx_sprintf(key->data, "north:{%V}:session:%V%Z", user_id,
-                           session_id) - key->data - 1;
-
-    return NGX_OK;
+    return ngx_http_north_user_key(pool, user_id, "session", session_id, key);
 }
 
 

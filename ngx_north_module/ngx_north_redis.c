@@ -851,3 +851,27 @@ ngx_http_north_redis_status_text(ngx_int_t status)
         return "the redis connection was lost";
     }
 }
+
+
+ngx_int_t
+ngx_http_north_user_key(ngx_pool_t *pool, ngx_str_t *user_id,
+    const char *kind, ngx_str_t *name, ngx_str_t *key)
+{
+    size_t  len;
+
+    len = sizeof("north:{}::") + user_id->len + ngx_strlen(kind)
+          + (name ? name->len : 0);
+
+    key->data = ngx_pnalloc(pool, len);
+    if (key->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    key->len = (name ? ngx_sprintf(key->data, "north:{%V}:%s:%V%Z", user_id,
+                                   kind, name)
+                     : ngx_sprintf(key->data, "north:{%V}:%s%Z", user_id,
+                                   kind))
+               - key->data - 1;
+
+    return NGX_OK;
+}

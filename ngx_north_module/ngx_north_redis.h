@@ -58,5 +58,14 @@ ngx_int_t ngx_http_north_redis_query(ngx_http_request_t *r, int argc,
 
 const char *ngx_http_north_redis_status_text(ngx_int_t status);
 
+/*
+ * The name of a key of a user's, and the one rule for them all:
+ * north:{USER}:KIND, or north:{USER}:KIND:NAME when name is not NULL. The
+ * tag keeps a user's keys on one Redis Cluster shard. Sized from byte
+ * lengths, NUL-terminated, in pool.
+ */
+ngx_int_t ngx_http_north_user_key(ngx_pool_t *pool, ngx_str_t *user_id,
+    const char *kind, ngx_str_t *name, ngx_str_t *key);
+
 
 #endif /* _NGX_NORTH_REDIS_H_INCLUDED_ */

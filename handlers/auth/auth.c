@@ -1170,7 +1170,7 @@ north_auth_challenge(ngx_http_request_t *r)
 static ngx_int_t
 north_auth_challenge_body(ngx_http_request_t *r, json_t *body)
 {
-    u_char                   *key;
+    ngx_str_t                 key;
     size_t                    n;
     const char               *argv[6];
     size_t                    argvlen[6];
@@ -1195,10 +1195,8 @@ north_auth_challenge_body(ngx_http_request_t *r, json_t *body)
     }
 
     challenge = ngx_pnalloc(r->pool, 44);
-    key = ngx_pnalloc(r->pool, sizeof("north:{}:bio:") + ctx->user_id.len
-                               + 43);
 
-    if (challenge == NULL || key == NULL || RAND_bytes(rnd, 32) != 1) {
+    if (challenge == NULL || RAND_bytes(rnd, 32) != 1) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -1207,14 +1205,20 @@ north_auth_challenge_body(ngx_http_request_t *r, json_t *body)
     ctx->challenge.data = (u_char *) challenge;
     ctx->challenge.len = n;
 
+    if (ngx_http_north_user_key(r->pool, &ctx->user_id, "bio",
+                                &ctx->challenge, &key)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     /*
      * Single use: verify takes it with GETDEL. Given whether or not the
      * device exists, so that the answer tells nothing about accounts.
      */
     argv[0] = "SET";
-    argv[1] = (char *) key;
-    argvlen[1] = ngx_sprintf(key, "north:{%V}:bio:%s", &ctx->user_id,
-                             challenge) - key;
+    argv[1] = (char *) key.data;
+    argvlen[1] = key.len;
     argv[2] = (char *) ctx->device_id.data;
     argv[3] = "EX";
     argv[4] = "60";
@@ -1264,7 +1268,7 @@ north_auth_verify(ngx_http_request_t *r)
 static ngx_int_t
 north_auth_verify_body(ngx_http_request_t *r, json_t *body)
 {
-    u_char                   *key;
+    ngx_str_t                 key;
     const char               *argv[2];
     size_t                    argvlen[2];
     north_auth_ctx_t         *ctx;
@@ -1292,18 +1296,18 @@ north_auth_verify_body(ngx_http_request_t *r, json_t *body)
     }
 
     /* sized by what came, in bytes: 43 characters may be 172 of them */
-    key = ngx_pnalloc(r->pool, sizeof("north:{}:bio:") - 1 + ctx->user_id.len
-                               + ctx->challenge.len);
-    if (key == NULL) {
+    if (ngx_http_north_user_key(r->pool, &ctx->user_id, "bio",
+                                &ctx->challenge, &key)
+        != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     /* take the challenge: a second use finds nothing */
     argv[0] = "GETDEL";
     argvlen[0] = 6;
-    argv[1] = (char *) key;
-    argvlen[1] = ngx_sprintf(key, "north:{%V}:bio:%V", &ctx->user_id,
-                             &ctx->challenge) - key;
+    argv[1] = (char *) key.data;
+    argvlen[1] = key.len;
 
     return ngx_http_north_redis_query(r, 2, argv, argvlen,
                                       north_auth_verify_claimed, ctx);
