@@ -14,7 +14,8 @@ bench_stack() {
     [ -n "${BENCH_CONFIG_TEST:-}" ] && return 0
     "$ROOT/build.sh" build >/dev/null
     "$ROOT/build.sh" stack-up >/dev/null
-    eval "$("$ROOT/build.sh" env | sed 's/^/export /')"
+    local k v   # values hold "?" and "&" (a socket's URL): never eval them
+    while IFS='=' read -r k v; do export "$k=$v"; done < <("$ROOT/build.sh" env)
 }
 
 # The shipped zones (nginx.conf.d/north-limits.conf), every one of them, with
