@@ -5,6 +5,7 @@
 #include "ngx_north_cache.h"
 #include "ngx_north_redis.h"
 #include "ngx_north_metrics.h"
+#include "ngx_north_json.h"
 
 
 /* invalidations kept per worker while Redis is away */
@@ -22,11 +23,19 @@ typedef struct {
     void                          *data;
 } ngx_http_north_cache_write_t;
 
+typedef struct {
+    ngx_uint_t                     status;
+    u_char                        *text;
+    size_t                         len;
+} ngx_http_north_cache_answer_t;
+
 
 static ngx_int_t ngx_http_north_cache_got(ngx_http_request_t *r, void *data,
     redisReply *reply, ngx_int_t status);
 static ngx_int_t ngx_http_north_cache_bumped(ngx_http_request_t *r,
     void *data, redisReply *reply, ngx_int_t status);
+static ngx_int_t ngx_http_north_cache_answer(ngx_http_request_t *r,
+    void *data);
 static ngx_int_t ngx_http_north_cache_command(ngx_str_t *user_id,
     ngx_uint_t erase);
 static void ngx_http_north_cache_pend(ngx_str_t *user_id);
@@ -40,7 +49,7 @@ static ngx_uint_t    ngx_http_north_cache_lost;
 
 ngx_int_t
 ngx_http_north_cache_get(ngx_http_request_t *r, ngx_str_t *user_id,
-    ngx_str_t *name, ngx_http_north_cache_done_pt done)
+    ngx_str_t *name, ngx_http_north_cache_done_pt done, void *data)
 {
     const char                   *argv[4];
     size_t                        argvlen[4];
@@ -56,6 +65,7 @@ ngx_http_north_cache_get(ngx_http_request_t *r, ngx_str_t *user_id,
 
     rd->done = done;
     rd->c.name = *name;
+    rd->c.data = data;
 
     if (mcf->cache_ttl == 0 || mcf->rd == NULL) {
         return done(r, &rd->c);
@@ -263,6 +273,35 @@ ngx_http_north_cache_bumped(ngx_http_request_t *r, void *data,
     }
 
     return w->then(r, w->data);
+}
+
+
+ngx_int_t
+ngx_http_north_cache_send(ngx_http_request_t *r, ngx_str_t *user_id,
+    ngx_uint_t status, u_char *text, size_t len)
+{
+    ngx_http_north_cache_answer_t  *a;
+
+    a = ngx_palloc(r->pool, sizeof(ngx_http_north_cache_answer_t));
+    if (a == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    a->status = status;
+    a->text = text;
+    a->len = len;
+
+    return ngx_http_north_cache_invalidate(r, user_id,
+                                           ngx_http_north_cache_answer, a);
+}
+
+
+static ngx_int_t
+ngx_http_north_cache_answer(ngx_http_request_t *r, void *data)
+{
+    ngx_http_north_cache_answer_t *a = data;
+
+    return ngx_http_north_json_send_text(r, a->status, a->text, a->len);
 }
 
 

@@ -32,6 +32,7 @@ typedef struct {
     ngx_str_t                    gen;      /* read with the entry: "0" none */
     ngx_str_t                    value;    /* a hit: the bytes; else NULL */
     ngx_uint_t                   usable;   /* Redis answered the read */
+    void                        *data;     /* the caller's */
 } ngx_http_north_cache_t;
 
 /* Continuation of a cached read: a hit when c->value.data is not NULL. */
@@ -44,12 +45,13 @@ typedef ngx_int_t (*ngx_http_north_cache_then_pt)(ngx_http_request_t *r,
 
 
 /*
- * Reads the user's entry name: done(r, c) follows, with c->value on a hit;
- * a miss, Redis down or caching off (north_cache_ttl 0) are all a miss. As
- * ngx_http_north_pg_query(): NGX_DONE, or what done returned.
+ * Reads the user's entry name (in r->pool): done(r, c) follows, with
+ * c->value on a hit and c->data = data; a miss, Redis down or caching off
+ * (north_cache_ttl 0) are all a miss. As ngx_http_north_pg_query():
+ * NGX_DONE, or what done returned.
  */
 ngx_int_t ngx_http_north_cache_get(ngx_http_request_t *r, ngx_str_t *user_id,
-    ngx_str_t *name, ngx_http_north_cache_done_pt done);
+    ngx_str_t *name, ngx_http_north_cache_done_pt done, void *data);
 
 /* Stores value as the entry c was read for, under the generation read. */
 void ngx_http_north_cache_set(ngx_http_request_t *r, ngx_http_north_cache_t *c,
@@ -63,6 +65,13 @@ void ngx_http_north_cache_set(ngx_http_request_t *r, ngx_http_north_cache_t *c,
  */
 ngx_int_t ngx_http_north_cache_invalidate(ngx_http_request_t *r,
     ngx_str_t *user_id, ngx_http_north_cache_then_pt then, void *data);
+
+/*
+ * The common case of the above: the write's answer, JSON text in r->pool
+ * (or none, len 0), sent with status once the user's entries are stale.
+ */
+ngx_int_t ngx_http_north_cache_send(ngx_http_request_t *r,
+    ngx_str_t *user_id, ngx_uint_t status, u_char *text, size_t len);
 
 /* The same for a write with no request to answer (a job). */
 void ngx_http_north_cache_invalidate_user(ngx_str_t *user_id);

@@ -1143,22 +1143,33 @@ ngx_http_north_pg_result(ngx_http_request_t *r, PGresult *res,
 
 
 ngx_int_t
+ngx_http_north_pg_copy(ngx_http_request_t *r, PGresult *res, int col,
+    ngx_str_t *s)
+{
+    s->len = PQgetlength(res, 0, col);
+    s->data = ngx_pnalloc(r->pool, s->len + 1);
+    if (s->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(s->data, PQgetvalue(res, 0, col), s->len + 1);
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
 ngx_http_north_pg_json(ngx_http_request_t *r, ngx_uint_t status,
     PGresult *res, int col)
 {
-    size_t   len;
-    u_char  *text;
+    ngx_str_t  text;
 
     /* the result is freed once the continuation returns */
-    len = PQgetlength(res, 0, col);
-    text = ngx_pnalloc(r->pool, len);
-    if (text == NULL) {
+    if (ngx_http_north_pg_copy(r, res, col, &text) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_memcpy(text, PQgetvalue(res, 0, col), len);
-
-    return ngx_http_north_json_send_text(r, status, text, len);
+    return ngx_http_north_json_send_text(r, status, text.data, text.len);
 }
 
 

@@ -119,6 +119,10 @@ const char *ngx_http_north_pg_why(PGresult *res, ngx_int_t status);
 ngx_int_t ngx_http_north_pg_result(ngx_http_request_t *r, PGresult *res,
     ngx_int_t status, int rows);
 
+/* Column col of res's first row, copied NUL-terminated into r->pool. */
+ngx_int_t ngx_http_north_pg_copy(ngx_http_request_t *r, PGresult *res,
+    int col, ngx_str_t *s);
+
 /* Sends column col of res's first row, a JSON text PostgreSQL rendered. */
 ngx_int_t ngx_http_north_pg_json(ngx_http_request_t *r, ngx_uint_t status,
     PGresult *res, int col);

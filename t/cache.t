@@ -1,8 +1,10 @@
-# The cache of a user's reads in Redis, through GET /v1/me: a read caches
-# the profile, the next is answered from Redis with the same body and ETag;
+# The cache of a user's reads in Redis, through GET /v1/me and the net
+# worth: a read caches the profile, the next is answered from Redis with the
+# same body and ETag;
 # a write (PATCH, a password change) is never followed by a stale read, on
 # either of two workers; Redis refusing North is a pass-through to
 # PostgreSQL, and the invalidation it missed is made when the link is back;
+# the net worth follows manual items, a bank's sync (a job) and its unlinking;
 # an erasure deletes what the cache holds; north_cache_ttl 0 caches nothing.
 # Plain Test::More: one nginx of two workers across writes and a Redis
 # outage.
@@ -99,6 +101,25 @@ ok(wait_for(10, sub { call(GET => '/readyz')->{code} == 200 }), 'Redis takes Nor
 is_deeply(\@names, [('while away') x 8],
           '... and the old entry is never served: the missed invalidation was made');
 ok(wait_for(5, sub { entry($uid) =~ /"while away"/ }), '... and the profile cached anew');
+
+# --- net worth: manual items and a bank's sync invalidate it -------------------------
+
+my $nw = call(GET => '/v1/analytics/net-worth', token => $tok);
+is("$nw->{code} $nw->{json}{net_worth}", '200 0', 'net worth: 0 without accounts');
+like(redis_cli($pass, 'HKEYS', "north:{$uid}:cache"), qr/^net-worth:1m:\d{4}-\d\d-\d\d$/m,
+     '... cached for its range and day');
+is(call(POST => '/v1/analytics/manual-items', token => $tok,
+        json => { name => 'Cash', type => 'cash', value_cents => 12345 })->{code}, 201,
+   'a manual item: 201');
+is(call(GET => '/v1/analytics/net-worth', token => $tok)->{json}{net_worth}, 12345,
+   '... counts at once');
+my ($item) = plaid_link($port, $tok);
+# the job has no answer to hold back: its invalidation follows its commit
+ok(wait_for(5, sub { call(GET => '/v1/analytics/net-worth', token => $tok)->{json}{net_worth} != 12345 }),
+   'a bank linked and synced by a job: counts once the job is done');
+is(call(DELETE => "/v1/plaid/items/$item", token => $tok)->{code}, 204, 'the bank unlinked: 204');
+is(call(GET => '/v1/analytics/net-worth', token => $tok)->{json}{net_worth}, 12345,
+   '... and it no longer counts');
 
 # --- erasure -----------------------------------------------------------------------
 

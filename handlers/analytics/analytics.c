@@ -7,6 +7,7 @@
 
 #include "ngx_north.h"
 #include "ngx_north_pg.h"
+#include "ngx_north_cache.h"
 #include "ngx_north_json.h"
 #include "ngx_north_jwt.h"
 #include "ngx_north_jobs.h"
@@ -21,6 +22,10 @@
 
 
 static ngx_int_t north_analytics_net_worth(ngx_http_request_t *r);
+static ngx_int_t north_analytics_net_worth_cached(ngx_http_request_t *r,
+    ngx_http_north_cache_t *c);
+static ngx_int_t north_analytics_net_worth_done(ngx_http_request_t *r,
+    void *data, PGresult *res, ngx_int_t status);
 static ngx_int_t north_analytics_spending(ngx_http_request_t *r);
 static ngx_int_t north_analytics_categories(ngx_http_request_t *r);
 static ngx_int_t north_analytics_rules(ngx_http_request_t *r);
@@ -37,6 +42,8 @@ static ngx_int_t north_analytics_manual_update(ngx_http_request_t *r,
     json_t *body);
 static ngx_int_t north_analytics_manual_done(ngx_http_request_t *r,
     void *data, PGresult *res, ngx_int_t status);
+static ngx_int_t north_analytics_written(ngx_http_request_t *r,
+    ngx_uint_t status, PGresult *res);
 static ngx_int_t north_analytics_manual_fields(ngx_http_request_t *r,
     json_t *body, ngx_uint_t create);
 static ngx_int_t north_analytics_item_query(ngx_http_request_t *r,
@@ -143,7 +150,10 @@ static ngx_http_north_pg_stmt_t  north_analytics_manual_delete_stmt =
 static ngx_int_t
 north_analytics_net_worth(ngx_http_request_t *r)
 {
-    const char                 *values[2];
+    time_t                      tm;
+    ngx_tm_t                    gmt;
+    ngx_str_t                   name;
+    const char                 *range;
     ngx_http_north_fields_t     f;
     ngx_http_north_identity_t  *id;
 
@@ -154,7 +164,7 @@ north_analytics_net_worth(ngx_http_request_t *r)
     }
 
     if (north_analytics_choice(r, &f, "range", north_analytics_ranges,
-                               "must be 1m, 3m, 1y or all", &values[1])
+                               "must be 1m, 3m, 1y or all", &range)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -164,10 +174,64 @@ north_analytics_net_worth(ngx_http_request_t *r)
         return ngx_http_north_fields_problem(r, &f);
     }
 
-    values[0] = (char *) id->user_id.data;
+    /* the entry of a range and of a day: a new day adds a point */
+    tm = ngx_cached_time->sec;
+    ngx_gmtime(tm, &gmt);
+
+    name.data = ngx_pnalloc(r->pool, sizeof("net-worth::YYYY-MM-DD")
+                                     + ngx_strlen(range));
+    if (name.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    name.len = ngx_sprintf(name.data, "net-worth:%s:%4d-%02d-%02d%Z", range,
+                           gmt.ngx_tm_year, gmt.ngx_tm_mon, gmt.ngx_tm_mday)
+               - name.data - 1;
+
+    return ngx_http_north_cache_get(r, &id->user_id, &name,
+                                    north_analytics_net_worth_cached,
+                                    (void *) range);
+}
+
+
+static ngx_int_t
+north_analytics_net_worth_cached(ngx_http_request_t *r,
+    ngx_http_north_cache_t *c)
+{
+    const char  *values[2];
+
+    if (c->value.data) {
+        return ngx_http_north_json_send_text(r, NGX_HTTP_OK, c->value.data,
+                                             c->value.len);
+    }
+
+    values[0] = (char *) ngx_http_north_jwt_identity(r)->user_id.data;
+    values[1] = c->data;
 
     return ngx_http_north_pg_query(r, &north_analytics_net_worth_stmt,
-                                   values, ngx_http_north_pg_json_done, NULL);
+                                   values, north_analytics_net_worth_done, c);
+}
+
+
+static ngx_int_t
+north_analytics_net_worth_done(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status)
+{
+    ngx_int_t   rc;
+    ngx_str_t   text;
+
+    rc = ngx_http_north_pg_result(r, res, status, 1);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    if (ngx_http_north_pg_copy(r, res, 0, &text) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_north_cache_set(r, data, text.data, text.len);
+
+    return ngx_http_north_json_send_text(r, NGX_HTTP_OK, text.data, text.len);
 }
 
 
@@ -368,7 +432,7 @@ north_analytics_manual_created(ngx_http_request_t *r, void *data,
                                       "hand", NULL);
     }
 
-    return ngx_http_north_pg_json(r, NGX_HTTP_CREATED, res, 0);
+    return north_analytics_written(r, NGX_HTTP_CREATED, res);
 }
 
 
@@ -434,11 +498,37 @@ north_analytics_manual_done(ngx_http_request_t *r, void *data,
         return north_analytics_not_found(r, "no such manual item");
     }
 
-    if (PQgetisnull(res, 0, 0)) {
-        return ngx_http_north_json_send_text(r, NGX_HTTP_NO_CONTENT, NULL, 0);
+    if (r->method == NGX_HTTP_GET) {
+        return ngx_http_north_pg_json(r, NGX_HTTP_OK, res, 0);
     }
 
-    return ngx_http_north_pg_json(r, NGX_HTTP_OK, res, 0);
+    return north_analytics_written(r, PQgetisnull(res, 0, 0)
+                                      ? NGX_HTTP_NO_CONTENT : NGX_HTTP_OK,
+                                   res);
+}
+
+
+/*
+ * A manual item written (its JSON in res, none for a 204): answered once
+ * the user's cached net worth is stale.
+ */
+static ngx_int_t
+north_analytics_written(ngx_http_request_t *r, ngx_uint_t status,
+    PGresult *res)
+{
+    ngx_str_t  text;
+
+    ngx_str_null(&text);
+
+    if (status != NGX_HTTP_NO_CONTENT
+        && ngx_http_north_pg_copy(r, res, 0, &text) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_north_cache_send(r,
+                                     &ngx_http_north_jwt_identity(r)->user_id,
+                                     status, text.data, text.len);
 }
 
 

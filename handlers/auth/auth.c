@@ -116,7 +116,6 @@ static ngx_int_t north_auth_password_user(ngx_http_request_t *r, void *data,
     PGresult *res, ngx_int_t status);
 static ngx_int_t north_auth_password_checked(ngx_http_request_t *r,
     void *data);
-static ngx_int_t north_auth_no_content(ngx_http_request_t *r, void *data);
 static ngx_int_t north_auth_password_done(ngx_http_request_t *r, void *data,
     PGresult *res, ngx_int_t status);
 static ngx_int_t north_auth_enroll_body(ngx_http_request_t *r, json_t *body);
@@ -1027,15 +1026,8 @@ north_auth_password_done(ngx_http_request_t *r, void *data, PGresult *res,
     }
 
     /* the profile's updated_at moved: its cached copy is stale */
-    return ngx_http_north_cache_invalidate(r, &ctx->user_id,
-                                           north_auth_no_content, NULL);
-}
-
-
-static ngx_int_t
-north_auth_no_content(ngx_http_request_t *r, void *data)
-{
-    return ngx_http_north_json_send_text(r, NGX_HTTP_NO_CONTENT, NULL, 0);
+    return ngx_http_north_cache_send(r, &ctx->user_id, NGX_HTTP_NO_CONTENT,
+                                     NULL, 0);
 }
 
 

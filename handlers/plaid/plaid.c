@@ -7,6 +7,7 @@
 
 #include "ngx_north.h"
 #include "ngx_north_pg.h"
+#include "ngx_north_cache.h"
 #include "ngx_north_json.h"
 #include "ngx_north_jwt.h"
 #include "ngx_north_jobs.h"
@@ -577,7 +578,10 @@ north_plaid_item_done(ngx_http_request_t *r, void *data, PGresult *res,
 
     ngx_http_north_jobs_wake();
 
-    return ngx_http_north_json_send_text(r, NGX_HTTP_NO_CONTENT, NULL, 0);
+    /* its accounts went with it: the user's cached net worth is stale */
+    return ngx_http_north_cache_send(r,
+                                     &ngx_http_north_jwt_identity(r)->user_id,
+                                     NGX_HTTP_NO_CONTENT, NULL, 0);
 }
 
 

@@ -8,6 +8,7 @@
 
 #include "ngx_north.h"
 #include "ngx_north_pg.h"
+#include "ngx_north_cache.h"
 #include "ngx_north_jobs.h"
 #include "ngx_north_crypto.h"
 #include "north_check.h"
@@ -94,7 +95,8 @@ static ngx_http_north_pg_stmt_t  north_plaid_sync_apply_stmt =
 static ngx_http_north_pg_stmt_t  north_plaid_sync_release_stmt =
     ngx_http_north_pg_stmt("north_plaid_sync_release",
         "select north.plaid_sync_end($1::uuid, $2::bigint, $3::integer,"
-        " $4, $5)", 5, 1);
+        " $4, $5), (select user_id from north.plaid_items"
+        "           where id = $1::uuid)", 5, 2);
 
 static ngx_http_north_pg_stmt_t  north_plaid_remove_next_stmt =
     ngx_http_north_pg_stmt("north_plaid_remove_next",
@@ -542,7 +544,22 @@ static void
 north_plaid_sync_released(ngx_http_north_pg_op_t *op, PGresult *res,
     ngx_int_t status)
 {
-    north_plaid_sync_finish(op->data);
+    north_plaid_job_t  *pj = op->data;
+
+    ngx_str_t  user_id;
+
+    /* balances and accounts changed: the user's cached reads are stale */
+    if (pj->pages && res && PQresultStatus(res) == PGRES_TUPLES_OK
+        && PQntuples(res) == 1 && PQnfields(res) == 2
+        && !PQgetisnull(res, 0, 1))
+    {
+        user_id.data = (u_char *) PQgetvalue(res, 0, 1);
+        user_id.len = PQgetlength(res, 0, 1);
+
+        ngx_http_north_cache_invalidate_user(&user_id);
+    }
+
+    north_plaid_sync_finish(pj);
 }
 
 

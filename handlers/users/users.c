@@ -22,8 +22,6 @@ typedef struct {
     json_t                      *changes;     /* the profile's new values */
     const char                  *password;
     const char                  *reauth;      /* password | biometric */
-    ngx_str_t                    etag;        /* the profile written */
-    ngx_str_t                    profile;
 } north_users_ctx_t;
 
 
@@ -39,7 +37,6 @@ static ngx_int_t north_users_patch_checked(ngx_http_request_t *r,
     void *data);
 static ngx_int_t north_users_patch_send(ngx_http_request_t *r,
     north_users_ctx_t *ctx);
-static ngx_int_t north_users_patched(ngx_http_request_t *r, void *data);
 static ngx_int_t north_users_patch_done(ngx_http_request_t *r, void *data,
     PGresult *res, ngx_int_t status);
 static ngx_int_t north_users_delete_body(ngx_http_request_t *r,
@@ -55,8 +52,6 @@ static ngx_int_t north_users_delete_done(ngx_http_request_t *r, void *data,
 static north_users_ctx_t *north_users_ctx(ngx_http_request_t *r);
 static ngx_int_t north_users_send(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *etag, ngx_str_t *profile);
-static ngx_int_t north_users_copy(ngx_http_request_t *r, PGresult *res,
-    int col, ngx_str_t *s);
 static ngx_int_t north_users_profile(ngx_http_request_t *r,
     ngx_uint_t status, PGresult *res);
 static ngx_table_elt_t *north_users_header(ngx_http_request_t *r,
@@ -149,7 +144,7 @@ north_users_get(ngx_http_request_t *r)
     }
 
     return ngx_http_north_cache_get(r, &id->user_id, &north_users_entry,
-                                    north_users_get_cached);
+                                    north_users_get_cached, NULL);
 }
 
 
@@ -200,8 +195,8 @@ north_users_get_done(ngx_http_request_t *r, void *data, PGresult *res,
         return north_users_profile(r, NGX_HTTP_OK, res);
     }
 
-    if (north_users_copy(r, res, 0, &profile) != NGX_OK
-        || north_users_copy(r, res, 1, &etag) != NGX_OK)
+    if (ngx_http_north_pg_copy(r, res, 0, &profile) != NGX_OK
+        || ngx_http_north_pg_copy(r, res, 1, &etag) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -448,8 +443,7 @@ north_users_patch_done(ngx_http_request_t *r, void *data, PGresult *res,
 {
     char                     *outcome;
     ngx_int_t                 rc;
-    ngx_str_t                 etag;
-    north_users_ctx_t        *ctx;
+    ngx_str_t                 etag, profile;
     ngx_http_north_fields_t   f;
 
     rc = ngx_http_north_pg_result(r, res, status, 1);
@@ -460,23 +454,25 @@ north_users_patch_done(ngx_http_request_t *r, void *data, PGresult *res,
     outcome = PQgetvalue(res, 0, 0);
 
     if (ngx_strcmp(outcome, "ok") == 0) {
-        ctx = north_users_ctx(r);
-
-        if (ctx == NULL
-            || north_users_copy(r, res, 1, &ctx->profile) != NGX_OK
-            || north_users_copy(r, res, 2, &ctx->etag) != NGX_OK)
+        if (ngx_http_north_pg_copy(r, res, 1, &profile) != NGX_OK
+            || ngx_http_north_pg_copy(r, res, 2, &etag) != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
+        r->headers_out.etag = north_users_header(r, "ETag", &etag);
+        if (r->headers_out.etag == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
         /* no read that follows the answer sees the old profile */
-        return ngx_http_north_cache_invalidate(r,
-                   &ngx_http_north_jwt_identity(r)->user_id,
-                   north_users_patched, ctx);
+        return ngx_http_north_cache_send(r,
+                   &ngx_http_north_jwt_identity(r)->user_id, NGX_HTTP_OK,
+                   profile.data, profile.len);
     }
 
     if (ngx_strcmp(outcome, "precondition_failed") == 0) {
-        if (north_users_copy(r, res, 2, &etag) != NGX_OK
+        if (ngx_http_north_pg_copy(r, res, 2, &etag) != NGX_OK
             || north_users_header(r, "ETag", &etag) == NULL)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -509,15 +505,6 @@ north_users_patch_done(ngx_http_request_t *r, void *data, PGresult *res,
 
     return ngx_http_north_problem(r, NGX_HTTP_NOT_FOUND, "not-found",
                                   "Not found", "no such user", NULL);
-}
-
-
-static ngx_int_t
-north_users_patched(ngx_http_request_t *r, void *data)
-{
-    north_users_ctx_t *ctx = data;
-
-    return north_users_send(r, NGX_HTTP_OK, &ctx->etag, &ctx->profile);
 }
 
 
@@ -707,8 +694,8 @@ north_users_profile(ngx_http_request_t *r, ngx_uint_t status, PGresult *res)
 
     col = PQnfields(res) - 2;
 
-    if (north_users_copy(r, res, col, &profile) != NGX_OK
-        || north_users_copy(r, res, col + 1, &etag) != NGX_OK)
+    if (ngx_http_north_pg_copy(r, res, col, &profile) != NGX_OK
+        || ngx_http_north_pg_copy(r, res, col + 1, &etag) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -731,23 +718,6 @@ north_users_send(ngx_http_request_t *r, ngx_uint_t status, ngx_str_t *etag,
 
     return ngx_http_north_json_send_text(r, status, profile->data,
                                          profile->len);
-}
-
-
-/* A value of the first row, copied into r->pool: it outlives res. */
-
-static ngx_int_t
-north_users_copy(ngx_http_request_t *r, PGresult *res, int col, ngx_str_t *s)
-{
-    s->len = PQgetlength(res, 0, col);
-    s->data = ngx_pnalloc(r->pool, s->len + 1);
-    if (s->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(s->data, PQgetvalue(res, 0, col), s->len + 1);
-
-    return NGX_OK;
 }
 
 
