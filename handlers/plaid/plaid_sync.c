@@ -95,8 +95,7 @@ static ngx_http_north_pg_stmt_t  north_plaid_sync_apply_stmt =
 static ngx_http_north_pg_stmt_t  north_plaid_sync_release_stmt =
     ngx_http_north_pg_stmt("north_plaid_sync_release",
         "select north.plaid_sync_end($1::uuid, $2::bigint, $3::integer,"
-        " $4, $5), (select user_id from north.plaid_items"
-        "           where id = $1::uuid)", 5, 2);
+        " $4, $5)", 5, 1);
 
 static ngx_http_north_pg_stmt_t  north_plaid_remove_next_stmt =
     ngx_http_north_pg_stmt("north_plaid_remove_next",
@@ -546,17 +545,9 @@ north_plaid_sync_released(ngx_http_north_pg_op_t *op, PGresult *res,
 {
     north_plaid_job_t  *pj = op->data;
 
-    ngx_str_t  user_id;
-
     /* balances and accounts changed: the user's cached reads are stale */
-    if (pj->pages && res && PQresultStatus(res) == PGRES_TUPLES_OK
-        && PQntuples(res) == 1 && PQnfields(res) == 2
-        && !PQgetisnull(res, 0, 1))
-    {
-        user_id.data = (u_char *) PQgetvalue(res, 0, 1);
-        user_id.len = PQgetlength(res, 0, 1);
-
-        ngx_http_north_cache_invalidate_user(&user_id);
+    if (pj->pages && pj->job->user_id.len) {
+        ngx_http_north_cache_invalidate_user(&pj->job->user_id);
     }
 
     north_plaid_sync_finish(pj);
