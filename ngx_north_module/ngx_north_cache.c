@@ -29,6 +29,11 @@ typedef struct {
     size_t                         len;
 } ngx_http_north_cache_answer_t;
 
+typedef struct {
+    ngx_http_north_pg_stmt_t      *stmt;
+    const char                   **values;
+} ngx_http_north_cache_query_t;
+
 
 static ngx_int_t ngx_http_north_cache_got(ngx_http_request_t *r, void *data,
     redisReply *reply, ngx_int_t status);
@@ -36,6 +41,10 @@ static ngx_int_t ngx_http_north_cache_bumped(ngx_http_request_t *r,
     void *data, redisReply *reply, ngx_int_t status);
 static ngx_int_t ngx_http_north_cache_answer(ngx_http_request_t *r,
     void *data);
+static ngx_int_t ngx_http_north_cache_json_cached(ngx_http_request_t *r,
+    ngx_http_north_cache_t *c);
+static ngx_int_t ngx_http_north_cache_json_done(ngx_http_request_t *r,
+    void *data, PGresult *res, ngx_int_t status);
 static ngx_int_t ngx_http_north_cache_command(ngx_str_t *user_id,
     ngx_uint_t erase);
 static void ngx_http_north_cache_pend(ngx_str_t *user_id);
@@ -163,6 +172,69 @@ ngx_http_north_cache_got(ngx_http_request_t *r, void *data,
 
     ngx_http_north_metric_add(NGX_HTTP_NORTH_M_CACHE_MISSES, 1);
     return rd->done(r, c);
+}
+
+
+ngx_int_t
+ngx_http_north_cache_json(ngx_http_request_t *r, ngx_str_t *user_id,
+    ngx_str_t *name, ngx_http_north_pg_stmt_t *stmt, const char **values)
+{
+    ngx_http_north_cache_query_t  *q;
+
+    q = ngx_palloc(r->pool, sizeof(ngx_http_north_cache_query_t));
+    if (q == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the array is the caller's, on its stack: copied */
+    q->stmt = stmt;
+    q->values = ngx_palloc(r->pool, stmt->nparams * sizeof(char *));
+    if (q->values == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(q->values, values, stmt->nparams * sizeof(char *));
+
+    return ngx_http_north_cache_get(r, user_id, name,
+                                    ngx_http_north_cache_json_cached, q);
+}
+
+
+static ngx_int_t
+ngx_http_north_cache_json_cached(ngx_http_request_t *r,
+    ngx_http_north_cache_t *c)
+{
+    ngx_http_north_cache_query_t *q = c->data;
+
+    if (c->value.data) {
+        return ngx_http_north_json_send_text(r, NGX_HTTP_OK, c->value.data,
+                                             c->value.len);
+    }
+
+    return ngx_http_north_pg_query(r, q->stmt, q->values,
+                                   ngx_http_north_cache_json_done, c);
+}
+
+
+static ngx_int_t
+ngx_http_north_cache_json_done(ngx_http_request_t *r, void *data,
+    PGresult *res, ngx_int_t status)
+{
+    ngx_int_t  rc;
+    ngx_str_t  text;
+
+    rc = ngx_http_north_pg_result(r, res, status, 1);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    if (ngx_http_north_pg_copy(r, res, 0, &text) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_north_cache_set(r, data, text.data, text.len);
+
+    return ngx_http_north_json_send_text(r, NGX_HTTP_OK, text.data, text.len);
 }
 
 

@@ -24,6 +24,7 @@
 
 #include "ngx_north.h"
 #include "ngx_north_redis.h"
+#include "ngx_north_pg.h"
 
 
 typedef struct {
@@ -52,6 +53,14 @@ typedef ngx_int_t (*ngx_http_north_cache_then_pt)(ngx_http_request_t *r,
  */
 ngx_int_t ngx_http_north_cache_get(ngx_http_request_t *r, ngx_str_t *user_id,
     ngx_str_t *name, ngx_http_north_cache_done_pt done, void *data);
+
+/*
+ * The common read-through: the entry name, else stmt (one row, one column:
+ * a JSON text PostgreSQL rendered) with values (pointers that live as long
+ * as r), cached and sent with 200.
+ */
+ngx_int_t ngx_http_north_cache_json(ngx_http_request_t *r, ngx_str_t *user_id,
+    ngx_str_t *name, ngx_http_north_pg_stmt_t *stmt, const char **values);
 
 /* Stores value as the entry c was read for, under the generation read. */
 void ngx_http_north_cache_set(ngx_http_request_t *r, ngx_http_north_cache_t *c,

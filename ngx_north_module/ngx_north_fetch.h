@@ -1,6 +1,6 @@
 /*
  * North outbound HTTPS: libcurl's multi interface driven by nginx events
- * and timers (ARCHITECTURE §4), one per worker: TLS verified, connections
+ * and timers (docs/architecture.md), one per worker: TLS verified, connections
  * reused, a timeout per call; from a request or a background job alike.
  */
 

@@ -1,7 +1,7 @@
 /*
  * North background jobs: per-worker timers claim due rows of north.jobs
  * (leased, FOR UPDATE SKIP LOCKED) and run each kind's handler, so that any
- * number of workers and nodes share the queue (ARCHITECTURE §4); a running
+ * number of workers and nodes share the queue (docs/architecture.md); a running
  * job's lease is renewed by its worker until it ends. Also the
  * registry of personal data that export and erasure walk.
  */

@@ -869,9 +869,10 @@ ngx_http_north_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
 
         /* the password ends at the last "@" before the database */
-        for (rest.data = end; rest.data > p && rest.data[-1] != '@'; rest.data--)
-        {
-            /* void */
+        rest.data = end;
+
+        while (rest.data > p && rest.data[-1] != '@') {
+            rest.data--;
         }
 
         if (ngx_http_north_redis_password(cf, mcf, p, rest.data, &shown)

@@ -1,6 +1,6 @@
 /*
  * North async PostgreSQL: a per-worker pool of non-blocking libpq
- * connections driven by nginx events (ARCHITECTURE §4).
+ * connections driven by nginx events (docs/architecture.md).
  */
 
 #ifndef _NGX_NORTH_PG_H_INCLUDED_

@@ -1,6 +1,6 @@
 /*
  * North async Redis: one pipelined connection per worker, owned by nginx;
- * hiredis only formats commands and parses replies (ARCHITECTURE §4).
+ * hiredis only formats commands and parses replies (docs/architecture.md).
  */
 
 #ifndef _NGX_NORTH_REDIS_H_INCLUDED_

@@ -1,6 +1,6 @@
 /*
  * North thread-pool offload: CPU-heavy work (password hashing) runs in an
- * nginx thread pool, off the event loop (ARCHITECTURE §4).
+ * nginx thread pool, off the event loop (docs/architecture.md).
  */
 
 #ifndef _NGX_NORTH_TASK_H_INCLUDED_

@@ -22,10 +22,6 @@
 
 
 static ngx_int_t north_analytics_net_worth(ngx_http_request_t *r);
-static ngx_int_t north_analytics_net_worth_cached(ngx_http_request_t *r,
-    ngx_http_north_cache_t *c);
-static ngx_int_t north_analytics_net_worth_done(ngx_http_request_t *r,
-    void *data, PGresult *res, ngx_int_t status);
 static ngx_int_t north_analytics_spending(ngx_http_request_t *r);
 static ngx_int_t north_analytics_categories(ngx_http_request_t *r);
 static ngx_int_t north_analytics_rules(ngx_http_request_t *r);
@@ -153,7 +149,7 @@ north_analytics_net_worth(ngx_http_request_t *r)
     time_t                      tm;
     ngx_tm_t                    gmt;
     ngx_str_t                   name;
-    const char                 *range;
+    const char                 *range, *values[2];
     ngx_http_north_fields_t     f;
     ngx_http_north_identity_t  *id;
 
@@ -188,50 +184,11 @@ north_analytics_net_worth(ngx_http_request_t *r)
                            gmt.ngx_tm_year, gmt.ngx_tm_mon, gmt.ngx_tm_mday)
                - name.data - 1;
 
-    return ngx_http_north_cache_get(r, &id->user_id, &name,
-                                    north_analytics_net_worth_cached,
-                                    (void *) range);
-}
+    values[0] = (char *) id->user_id.data;
+    values[1] = range;
 
-
-static ngx_int_t
-north_analytics_net_worth_cached(ngx_http_request_t *r,
-    ngx_http_north_cache_t *c)
-{
-    const char  *values[2];
-
-    if (c->value.data) {
-        return ngx_http_north_json_send_text(r, NGX_HTTP_OK, c->value.data,
-                                             c->value.len);
-    }
-
-    values[0] = (char *) ngx_http_north_jwt_identity(r)->user_id.data;
-    values[1] = c->data;
-
-    return ngx_http_north_pg_query(r, &north_analytics_net_worth_stmt,
-                                   values, north_analytics_net_worth_done, c);
-}
-
-
-static ngx_int_t
-north_analytics_net_worth_done(ngx_http_request_t *r, void *data,
-    PGresult *res, ngx_int_t status)
-{
-    ngx_int_t   rc;
-    ngx_str_t   text;
-
-    rc = ngx_http_north_pg_result(r, res, status, 1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
-
-    if (ngx_http_north_pg_copy(r, res, 0, &text) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_http_north_cache_set(r, data, text.data, text.len);
-
-    return ngx_http_north_json_send_text(r, NGX_HTTP_OK, text.data, text.len);
+    return ngx_http_north_cache_json(r, &id->user_id, &name,
+                                     &north_analytics_net_worth_stmt, values);
 }
 
 
