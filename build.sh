@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # North: dependencies, build, the local stack, migrations and tests.
 # Usage: ./build.sh {deps|build [--test|--asan]|up|down|migrate|audit-verify|check|
-#          test [--asan]|unit|catalog|stack-up|stack-down|pg-start|pg-stop|
+#          test [--asan]|lint-openapi|unit|catalog|stack-up|stack-down|pg-start|pg-stop|
 #          redis-start|redis-stop|plaid-sim-start|plaid-sim-stop|
 #          psql-admin [psql args]}
 set -euo pipefail
@@ -553,6 +553,40 @@ test_report() {
     echo "(the whole output: $1)"
 }
 
+# docs/openapi.yaml under Redocly's recommended rules and Spectral's OAS
+# ruleset (.spectral.yaml): any error or warning fails. The linters, pinned,
+# come from the npm registry into build/npm, once; without the registry the
+# check is skipped with a message.
+OPENAPI_LINTERS="@redocly/cli@2.77.0 @stoplight/spectral-cli@6.16.3"
+
+cmd_lint_openapi() {
+    local dir=$BUILD/npm problems
+    if [ "$(cat "$dir/pinned" 2>/dev/null)" != "$OPENAPI_LINTERS" ]; then
+        rm -rf "$dir"; mkdir -p "$dir"
+        # shellcheck disable=SC2086
+        if ! command -v npm >/dev/null \
+            || ! (cd "$dir" && npm install --no-audit --no-fund --prefix . \
+                  $OPENAPI_LINTERS) >"$dir/install.log" 2>&1; then
+            say "OpenAPI lint skipped: npm could not install $OPENAPI_LINTERS (see $dir/install.log)"
+            return 0
+        fi
+        echo "$OPENAPI_LINTERS" > "$dir/pinned"
+    fi
+    problems=$(cd "$ROOT" && {
+        REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+            "$dir/node_modules/.bin/redocly" lint docs/openapi.yaml \
+            --extends recommended --format stylish 2>&1
+        "$dir/node_modules/.bin/spectral" lint docs/openapi.yaml \
+            --fail-severity warn 2>&1
+    } | grep -E '^ *[0-9]+:[0-9]+ +(error|warning) ' || true)
+    if [ -n "$problems" ]; then
+        say "docs/openapi.yaml: $(echo "$problems" | wc -l) problems"
+        echo "$problems" >&2
+        return 1
+    fi
+    say "docs/openapi.yaml: Redocly (recommended) and Spectral (oas) find nothing"
+}
+
 cmd_test() {
     local asan=0 rc=0
     [ "${1:-}" = "--asan" ] && asan=1
@@ -572,7 +606,7 @@ cmd_test() {
     fi
     cmd_unit
     export TEST_NGINX_BINARY=${TEST_NGINX_BINARY:-/usr/sbin/nginx}
-    # the suites' own stack, apart from the one `up` runs
+    cmd_lint_openapi || rc=1
     # the suites' own stack, apart from the one `up` runs (NORTH_TEST_* move
     # it: two checkouts can run their suites side by side)
     export NORTH_VAR=${NORTH_TEST_VAR:-$ROOT/t/var} \
@@ -604,6 +638,7 @@ case "${1:-}" in
     psql-admin)  shift; load_env; psql_admin -d north "$@" ;;
     check)       cmd_check ;;
     test)        shift; cmd_test "$@" ;;
+    lint-openapi) cmd_lint_openapi ;;
     unit)        cmd_unit ;;
     catalog)     cmd_catalog ;;
     stack-up)    cmd_stack_up ;;
