@@ -1044,6 +1044,23 @@ ngx_http_north_pg_query(ngx_http_request_t *r, ngx_http_north_pg_stmt_t *stmt,
 
 
 ngx_int_t
+ngx_http_north_pg_query_sized(ngx_http_request_t *r,
+    ngx_http_north_pg_stmt_t *stmt, const char **values, size_t size,
+    ngx_http_north_pg_done_pt done, void *data)
+{
+    if (size != stmt->nparams * sizeof(const char *)) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "north pg: statement \"%s\" takes %d parameters, "
+                      "given %uz", stmt->name, stmt->nparams,
+                      size / sizeof(const char *));
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_north_pg_query(r, stmt, values, done, data);
+}
+
+
+ngx_int_t
 ngx_http_north_pg_query_path(ngx_http_request_t *r, ngx_uint_t from_end,
     ngx_http_north_pg_stmt_t *stmt, const char *extra,
     ngx_http_north_pg_done_pt done, void *data)

@@ -91,6 +91,26 @@ ngx_int_t ngx_http_north_pg_query(ngx_http_request_t *r,
     ngx_http_north_pg_done_pt done, void *data);
 
 /*
+ * The same with the parameters by name: params points to a struct whose
+ * members are all `const char *`, in the order of $1, $2, ... (nested
+ * structs of them too), so that no caller counts positions:
+ *
+ *     struct { const char *email, *code; north_auth_device_t device; } p;
+ *     p.email = ...;
+ *     return ngx_http_north_pg_query_named(r, &stmt, &p, done, ctx);
+ *
+ * A struct of another size than the statement's parameters is refused
+ * with an alert and a 500 before anything is sent.
+ */
+#define ngx_http_north_pg_query_named(r, stmt, params, done, data)           \
+    ngx_http_north_pg_query_sized(r, stmt, (const char **) (void *) (params),\
+                                  sizeof(*(params)), done, data)
+
+ngx_int_t ngx_http_north_pg_query_sized(ngx_http_request_t *r,
+    ngx_http_north_pg_stmt_t *stmt, const char **values, size_t size,
+    ngx_http_north_pg_done_pt done, void *data);
+
+/*
  * stmt run for the signed-in caller: $1 their user id, $2 the UUID from_end
  * segments from the URI's end (/goals/{id}/contributions: 1), $3 extra when
  * stmt takes it. NGX_DECLINED, nothing sent, when that segment is no UUID:

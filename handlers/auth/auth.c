@@ -61,6 +61,16 @@ typedef struct {
     ngx_uint_t                 known;          /* the e-mail has a user */
 } north_auth_ctx_t;
 
+/* The parameters of a new session, by name, in the order SQL takes them. */
+typedef struct {
+    const char                *ip;
+    const char                *device_id;
+    const char                *device_name;
+    const char                *platform;
+    const char                *refresh_hash;
+    const char                *refresh_ttl;
+} north_auth_session_params_t;
+
 
 static ngx_int_t north_auth_new_refresh(ngx_http_request_t *r,
     north_auth_ctx_t *ctx);
@@ -70,8 +80,8 @@ static ngx_int_t north_auth_tokens(ngx_http_request_t *r, ngx_uint_t status,
 static ngx_int_t north_auth_device(ngx_http_north_fields_t *f,
     north_auth_ctx_t *ctx);
 static const char *north_auth_ip(ngx_http_request_t *r);
-static void north_auth_session_values(ngx_http_request_t *r,
-    north_auth_ctx_t *ctx, const char **values);
+static void north_auth_session_params(ngx_http_request_t *r,
+    north_auth_ctx_t *ctx, north_auth_session_params_t *session);
 static const char *north_auth_ttl(ngx_http_request_t *r, time_t ttl);
 static north_auth_ctx_t *north_auth_ctx(ngx_http_request_t *r);
 static north_auth_ctx_t *north_auth_fields(ngx_http_request_t *r,
@@ -356,7 +366,10 @@ north_auth_register_hashed(ngx_http_request_t *r, void *data)
     ngx_http_north_hash_t  *h = data;
 
     uint32_t                     n;
-    const char                  *values[7];
+    struct {
+        const char              *email, *hash, *consents, *policy_version,
+                                *locale, *province, *code;
+    } p;
     north_auth_ctx_t            *ctx;
     ngx_http_north_main_conf_t  *mcf;
 
@@ -378,16 +391,16 @@ north_auth_register_hashed(ngx_http_request_t *r, void *data)
 
     ngx_sprintf((u_char *) ctx->code, "%06uD%Z", (uint32_t) (n % 1000000));
 
-    values[0] = ctx->email;
-    values[1] = ctx->hash;
-    values[2] = ctx->consents;
-    values[3] = (char *) mcf->policy_version.data;
-    values[4] = ctx->locale;
-    values[5] = ctx->province;
-    values[6] = ctx->code;
+    p.email = ctx->email;
+    p.hash = ctx->hash;
+    p.consents = ctx->consents;
+    p.policy_version = (char *) mcf->policy_version.data;
+    p.locale = ctx->locale;
+    p.province = ctx->province;
+    p.code = ctx->code;
 
-    return ngx_http_north_pg_query(r, &north_auth_register_stmt, values,
-                                   north_auth_register_done, ctx);
+    return ngx_http_north_pg_query_named(r, &north_auth_register_stmt, &p,
+                                         north_auth_register_done, ctx);
 }
 
 
@@ -431,9 +444,13 @@ north_auth_verify_code_body(ngx_http_request_t *r, json_t *body)
 {
     size_t                    i;
     ngx_str_t                 code;
-    const char               *values[8];
     north_auth_ctx_t         *ctx;
     ngx_http_north_fields_t   f;
+
+    struct {
+        const char                   *email, *code;
+        north_auth_session_params_t   session;
+    } p;
 
     static const char *const  fields[] = { "email", "code", "device", NULL };
 
@@ -465,12 +482,12 @@ north_auth_verify_code_body(ngx_http_request_t *r, json_t *body)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    values[0] = ctx->email;
-    values[1] = (char *) code.data;
-    north_auth_session_values(r, ctx, &values[2]);
+    p.email = ctx->email;
+    p.code = (char *) code.data;
+    north_auth_session_params(r, ctx, &p.session);
 
-    return ngx_http_north_pg_query(r, &north_auth_register_verify_stmt, values,
-                                   north_auth_verify_code_done, ctx);
+    return ngx_http_north_pg_query_named(r, &north_auth_register_verify_stmt,
+                                         &p, north_auth_verify_code_done, ctx);
 }
 
 
@@ -640,8 +657,12 @@ north_auth_login_checked(ngx_http_request_t *r, void *data)
 {
     ngx_http_north_hash_t  *h = data;
 
-    const char        *values[9];
     north_auth_ctx_t  *ctx;
+
+    struct {
+        const char                   *email, *user_id, *verified;
+        north_auth_session_params_t   session;
+    } p;
 
     ctx = north_auth_ctx(r);
 
@@ -650,13 +671,13 @@ north_auth_login_checked(ngx_http_request_t *r, void *data)
     }
 
     /* an unknown address fails the same way, and counts the same */
-    values[0] = ctx->email;
-    values[1] = ctx->known ? (char *) ctx->user_id.data : NULL;
-    values[2] = ctx->known && h->verified ? "true" : "false";
-    north_auth_session_values(r, ctx, &values[3]);
+    p.email = ctx->email;
+    p.user_id = ctx->known ? (char *) ctx->user_id.data : NULL;
+    p.verified = ctx->known && h->verified ? "true" : "false";
+    north_auth_session_params(r, ctx, &p.session);
 
-    return ngx_http_north_pg_query(r, &north_auth_login_stmt, values,
-                                   north_auth_login_done, ctx);
+    return ngx_http_north_pg_query_named(r, &north_auth_login_stmt, &p,
+                                         north_auth_login_done, ctx);
 }
 
 
@@ -1354,7 +1375,11 @@ north_auth_verify_key(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_str_t      b64, sig;
     EVP_MD_CTX    *md;
     const u_char  *dp;
-    const char    *values[7];
+
+    struct {
+        const char                   *user_id;
+        north_auth_session_params_t   session;
+    } p;
 
     rc = ngx_http_north_pg_result(r, res, status, -1);
     if (rc != NGX_DECLINED) {
@@ -1405,11 +1430,11 @@ north_auth_verify_key(ngx_http_request_t *r, void *data, PGresult *res,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    values[0] = (char *) ctx->user_id.data;
-    north_auth_session_values(r, ctx, &values[1]);
+    p.user_id = (char *) ctx->user_id.data;
+    north_auth_session_params(r, ctx, &p.session);
 
-    return ngx_http_north_pg_query(r, &north_auth_bio_session_stmt, values,
-                                   north_auth_verify_done, ctx);
+    return ngx_http_north_pg_query_named(r, &north_auth_bio_session_stmt, &p,
+                                         north_auth_verify_done, ctx);
 }
 
 
@@ -1678,15 +1703,15 @@ north_auth_tokens(ngx_http_request_t *r, ngx_uint_t status,
 /* A new session's parameters, as north.auth_session_open() takes them. */
 
 static void
-north_auth_session_values(ngx_http_request_t *r, north_auth_ctx_t *ctx,
-    const char **values)
+north_auth_session_params(ngx_http_request_t *r, north_auth_ctx_t *ctx,
+    north_auth_session_params_t *session)
 {
-    values[0] = north_auth_ip(r);
-    values[1] = (char *) ctx->device_id.data;
-    values[2] = ctx->device_name;
-    values[3] = ctx->platform;
-    values[4] = ctx->refresh_hash;
-    values[5] = north_auth_ttl(r, ngx_http_north_jwt_refresh_ttl(r));
+    session->ip = north_auth_ip(r);
+    session->device_id = (char *) ctx->device_id.data;
+    session->device_name = ctx->device_name;
+    session->platform = ctx->platform;
+    session->refresh_hash = ctx->refresh_hash;
+    session->refresh_ttl = north_auth_ttl(r, ngx_http_north_jwt_refresh_ttl(r));
 }
 
 
