@@ -128,6 +128,16 @@ void ngx_http_north_async_end(ngx_http_request_t *r, ngx_int_t rc);
 
 ngx_str_t *ngx_http_north_request_id(ngx_http_request_t *r);
 
+/*
+ * A link that was refused (PostgreSQL, Redis) is tried again after a
+ * backoff: 100 ms, doubled at each refusal, 5 s at most. Sets *backoff
+ * (0 before the first) to the next delay and arms ev with it.
+ */
+#define NGX_HTTP_NORTH_BACKOFF_MIN  100
+#define NGX_HTTP_NORTH_BACKOFF_MAX  5000
+
+void ngx_http_north_backoff(ngx_event_t *ev, ngx_msec_t *backoff);
+
 /* A NUL-terminated copy of s in pool, or NULL. */
 char *ngx_http_north_strdup(ngx_pool_t *pool, ngx_str_t *s);
 

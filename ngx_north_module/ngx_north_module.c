@@ -1674,6 +1674,16 @@ ngx_http_north_async_end(ngx_http_request_t *r, ngx_int_t rc)
 }
 
 
+void
+ngx_http_north_backoff(ngx_event_t *ev, ngx_msec_t *backoff)
+{
+    *backoff = *backoff ? ngx_min(*backoff * 2, NGX_HTTP_NORTH_BACKOFF_MAX)
+                        : NGX_HTTP_NORTH_BACKOFF_MIN;
+
+    ngx_add_timer(ev, *backoff);
+}
+
+
 #if (NORTH_ASAN_PALLOC)
 
 void *

@@ -15,9 +15,6 @@
 #define NGX_HTTP_NORTH_PG_PREPARING   3
 #define NGX_HTTP_NORTH_PG_QUERYING    4
 
-#define NGX_HTTP_NORTH_PG_BACKOFF_MIN 100
-#define NGX_HTTP_NORTH_PG_BACKOFF_MAX 5000
-
 
 typedef struct {
     ngx_http_north_pg_pool_t    *pool;
@@ -522,7 +519,7 @@ ngx_http_north_pg_send(ngx_http_north_pg_pool_t *pg, ngx_pool_t *pool,
 
             if (pc->state == NGX_HTTP_NORTH_PG_DOWN
                 && ngx_current_msec - pc->attempted
-                   >= NGX_HTTP_NORTH_PG_BACKOFF_MIN)
+                   >= NGX_HTTP_NORTH_BACKOFF_MIN)
             {
                 if (pc->retry.timer_set) {
                     ngx_del_timer(&pc->retry);
@@ -824,12 +821,7 @@ ngx_http_north_pg_fail(ngx_http_north_pg_conn_t *pc, const char *what,
     if (!(ngx_exiting || ngx_terminate || ngx_quit)) {
 
         if (connecting) {
-            pc->backoff = pc->backoff
-                          ? ngx_min(pc->backoff * 2,
-                                    NGX_HTTP_NORTH_PG_BACKOFF_MAX)
-                          : NGX_HTTP_NORTH_PG_BACKOFF_MIN;
-
-            ngx_add_timer(&pc->retry, pc->backoff);
+            ngx_http_north_backoff(&pc->retry, &pc->backoff);
 
         } else {
             ngx_http_north_pg_connect(pc);

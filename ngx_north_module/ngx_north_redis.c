@@ -11,9 +11,6 @@
 #define NGX_HTTP_NORTH_REDIS_CONNECTING  1
 #define NGX_HTTP_NORTH_REDIS_READY       2
 
-#define NGX_HTTP_NORTH_REDIS_BACKOFF_MIN 100
-#define NGX_HTTP_NORTH_REDIS_BACKOFF_MAX 5000
-
 
 /* Heap-allocated: it stays in the FIFO after its request is gone. */
 struct ngx_http_north_redis_cmd_s {
@@ -673,12 +670,7 @@ ngx_http_north_redis_reset(ngx_http_north_redis_t *rd, const char *why,
     if (!(ngx_exiting || ngx_terminate || ngx_quit)) {
 
         if (connecting) {
-            rd->backoff = rd->backoff
-                          ? ngx_min(rd->backoff * 2,
-                                    NGX_HTTP_NORTH_REDIS_BACKOFF_MAX)
-                          : NGX_HTTP_NORTH_REDIS_BACKOFF_MIN;
-
-            ngx_add_timer(&rd->retry, rd->backoff);
+            ngx_http_north_backoff(&rd->retry, &rd->backoff);
 
         } else {
             ngx_http_north_redis_connect(rd);
@@ -738,7 +730,7 @@ ngx_http_north_redis_send(ngx_http_north_redis_t *rd, ngx_pool_t *pool,
 
         /* Redis was down: try now rather than at the next backoff */
         if (ngx_current_msec - rd->attempted
-            < NGX_HTTP_NORTH_REDIS_BACKOFF_MIN)
+            < NGX_HTTP_NORTH_BACKOFF_MIN)
         {
             return NGX_HTTP_NORTH_REDIS_UNAVAILABLE;
         }
