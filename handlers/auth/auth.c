@@ -1,17 +1,12 @@
 /*
  * Authentication API: registration (confirmed by a code e-mailed to the
- * address), login, refresh-token rotation, logout, sessions, password
- * change and biometric (P-256) login. Passwords are hashed with Argon2id in
- * the thread pool; every write is one SQL function.
+ * address), login, refresh-token rotation, logout and sessions, and the
+ * helpers the password change (auth_password.c) and biometric login
+ * (auth_biometric.c) share. Passwords are hashed with Argon2id in the
+ * thread pool; every write is one SQL function.
  */
 
-#include "ngx_north.h"
-#include "ngx_north_pg.h"
-#include "ngx_north_cache.h"
-#include "ngx_north_redis.h"
-#include "ngx_north_json.h"
-#include "ngx_north_task.h"
-#include "ngx_north_crypto.h"
+#include "auth.h"
 #include "ngx_north_jobs.h"
 #include "ngx_north_jwt.h"
 #include "ngx_north_audit.h"
@@ -19,83 +14,19 @@
 #include "north_jwt.h"
 #include "north_password.h"
 
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
-#include <openssl/x509.h>
-#include <openssl/core_names.h>
 
 
-#define NORTH_AUTH_CHALLENGE_TTL   60
-
-/* a registration waits this long for its code (sql/0010_registration.sql) */
-#define NORTH_AUTH_CODE_TTL        900
-#define NORTH_AUTH_CODE_DIGITS     6
-
-/* verified against when an e-mail is unknown, so that it takes as long */
-#define NORTH_AUTH_DUMMY_HASH                                                 \
-    "$argon2id$v=19$m=19456,t=2,p=1$bm9ydGgtZHVtbXktc2FsdA"                 \
-    "$aaKeMLWUMFyDYSy4MnuBHhy4et1VzQvT/imeqVaSiR8"
-
-
-/* A request's state across its continuations. */
-typedef struct {
-    json_t                    *body;
-    const char                *email;
-    const char                *password;
-    const char                *new_password;
-    const char                *consents;       /* a text[] literal */
-    const char                *locale;
-    const char                *province;
-    ngx_str_t                  device_id;
-    const char                *device_name;
-    const char                *platform;
-    ngx_str_t                  challenge;
-    ngx_str_t                  signature;
-    ngx_str_t                  user_id;
-    ngx_str_t                  session_id;
-    ngx_str_t                  refresh;        /* the token handed out */
-    char                       refresh_hash[2 + 64 + 1];   /* \x + hex */
-    char                       hash[NGX_HTTP_NORTH_HASH_LEN];
-    char                       code[NORTH_AUTH_CODE_DIGITS + 1];
-    ngx_uint_t                 known;          /* the e-mail has a user */
-} north_auth_ctx_t;
-
-/* The parameters of a new session, by name, in the order SQL takes them. */
-typedef struct {
-    const char                *ip;
-    const char                *device_id;
-    const char                *device_name;
-    const char                *platform;
-    const char                *refresh_hash;
-    const char                *refresh_ttl;
-} north_auth_session_params_t;
-
-
-static ngx_int_t north_auth_new_refresh(ngx_http_request_t *r,
-    north_auth_ctx_t *ctx);
 static void north_auth_hash_hex(const u_char *token, size_t len, char *out);
-static ngx_int_t north_auth_tokens(ngx_http_request_t *r, ngx_uint_t status,
-    north_auth_ctx_t *ctx);
 static ngx_int_t north_auth_device(ngx_http_north_fields_t *f,
     north_auth_ctx_t *ctx);
 static const char *north_auth_ip(ngx_http_request_t *r);
-static void north_auth_session_params(ngx_http_request_t *r,
-    north_auth_ctx_t *ctx, north_auth_session_params_t *session);
 static const char *north_auth_ttl(ngx_http_request_t *r, time_t ttl);
-static north_auth_ctx_t *north_auth_ctx(ngx_http_request_t *r);
-static north_auth_ctx_t *north_auth_fields(ngx_http_request_t *r,
-    json_t *body, ngx_http_north_fields_t *f, const char *const *allowed);
-static ngx_int_t north_auth_problem(ngx_http_request_t *r, ngx_uint_t status,
-    const char *type, const char *title, const char *detail);
 static ngx_int_t north_auth_retry_after(ngx_http_request_t *r,
     const char *seconds);
-static void north_auth_strn(ngx_http_request_t *r, ngx_str_t *s,
-    u_char *data, size_t len);
-static void north_auth_str(ngx_http_request_t *r, ngx_str_t *s,
-    const char *v);
-static char *north_auth_dup(ngx_http_request_t *r, const char *v);
-
+static ngx_int_t north_auth_email(ngx_http_request_t *r,
+    ngx_http_north_fields_t *f, north_auth_ctx_t *ctx);
 static ngx_int_t north_auth_register_body(ngx_http_request_t *r,
     json_t *body);
 static ngx_int_t north_auth_register_hashed(ngx_http_request_t *r,
@@ -107,8 +38,6 @@ static ngx_int_t north_auth_verify_code_body(ngx_http_request_t *r,
     json_t *body);
 static ngx_int_t north_auth_verify_code_done(ngx_http_request_t *r,
     void *data, PGresult *res, ngx_int_t status);
-static ngx_int_t north_auth_email(ngx_http_request_t *r,
-    ngx_http_north_fields_t *f, north_auth_ctx_t *ctx);
 static ngx_int_t north_auth_login_body(ngx_http_request_t *r, json_t *body);
 static ngx_int_t north_auth_login_user(ngx_http_request_t *r, void *data,
     PGresult *res, ngx_int_t status);
@@ -120,33 +49,9 @@ static ngx_int_t north_auth_refresh_done(ngx_http_request_t *r, void *data,
     PGresult *res, ngx_int_t status);
 static ngx_int_t north_auth_revoked(ngx_http_request_t *r, void *data,
     PGresult *res, ngx_int_t status);
-static ngx_int_t north_auth_password_body(ngx_http_request_t *r,
-    json_t *body);
-static ngx_int_t north_auth_password_user(ngx_http_request_t *r, void *data,
-    PGresult *res, ngx_int_t status);
-static ngx_int_t north_auth_password_checked(ngx_http_request_t *r,
-    void *data);
-static ngx_int_t north_auth_password_done(ngx_http_request_t *r, void *data,
-    PGresult *res, ngx_int_t status);
-static ngx_int_t north_auth_enroll_body(ngx_http_request_t *r, json_t *body);
-static ngx_int_t north_auth_enroll_done(ngx_http_request_t *r, void *data,
-    PGresult *res, ngx_int_t status);
-static ngx_int_t north_auth_challenge_body(ngx_http_request_t *r,
-    json_t *body);
-static ngx_int_t north_auth_challenge_done(ngx_http_request_t *r, void *data,
-    redisReply *reply, ngx_int_t status);
-static ngx_int_t north_auth_verify_body(ngx_http_request_t *r, json_t *body);
-static ngx_int_t north_auth_verify_claimed(ngx_http_request_t *r, void *data,
-    redisReply *reply, ngx_int_t status);
-static ngx_int_t north_auth_verify_key(ngx_http_request_t *r, void *data,
-    PGresult *res, ngx_int_t status);
-static ngx_int_t north_auth_verify_done(ngx_http_request_t *r, void *data,
-    PGresult *res, ngx_int_t status);
-static ngx_int_t north_auth_remove_done(ngx_http_request_t *r, void *data,
-    PGresult *res, ngx_int_t status);
 
 
-static const char *const  north_auth_platforms[] = {
+const char *const  north_auth_platforms[] = {
     "ios", "android", "web", NULL
 };
 
@@ -208,42 +113,6 @@ static ngx_http_north_pg_stmt_t  north_auth_sessions_stmt =
         "                     where t.session_id = s.id and t.used_at is null"
         "                       and t.expires_at > now())"
         "       order by s.created_at desc limit 100) s", 2, 1);
-
-static ngx_http_north_pg_stmt_t  north_auth_password_user_stmt =
-    ngx_http_north_pg_stmt("north_auth_password_user",
-        "select email, password_hash from north.users where id = $1", 1, 2);
-
-static ngx_http_north_pg_stmt_t  north_auth_password_stmt =
-    ngx_http_north_pg_stmt("north_auth_password",
-        "select revoked_session from north.auth_password_change($1, $2, $3)",
-        3, 1);
-
-static ngx_http_north_pg_stmt_t  north_auth_enroll_stmt =
-    ngx_http_north_pg_stmt("north_auth_enroll",
-        "insert into north.devices (user_id, device_id, name, platform,"
-        " public_key) values ($1, $2, $3, $4, $5::bytea)"
-        " on conflict (user_id, device_id) do update"
-        " set public_key = excluded.public_key, name = excluded.name,"
-        "     platform = excluded.platform, enrolled_at = now()"
-        " returning to_char(enrolled_at at time zone 'UTC',"
-        "                   'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')", 5, 1);
-
-static ngx_http_north_pg_stmt_t  north_auth_device_key_stmt =
-    ngx_http_north_pg_stmt("north_auth_device_key",
-        "select d.public_key, d.name, d.platform, u.email"
-        " from north.devices d join north.users u on u.id = d.user_id"
-        " where d.user_id = $1 and d.device_id = $2", 2, 4);
-
-static ngx_http_north_pg_stmt_t  north_auth_bio_session_stmt =
-    ngx_http_north_pg_stmt("north_auth_bio_session",
-        "select north.auth_session_open($1, 'biometric', $2::inet, $3, $4, $5,"
-        " $6::bytea, $7::interval)", 7, 1);
-
-static ngx_http_north_pg_stmt_t  north_auth_remove_stmt =
-    ngx_http_north_pg_stmt("north_auth_remove",
-        "delete from north.devices where user_id = $1 and device_id = $2"
-        " returning 1", 2, 1);
-
 
 /* POST /v1/auth/register */
 
@@ -908,613 +777,9 @@ north_auth_session_delete(ngx_http_request_t *r)
 }
 
 
-/* POST /v1/auth/password */
-
-static ngx_int_t
-north_auth_password(ngx_http_request_t *r)
-{
-    return ngx_http_north_json_read(r, north_auth_password_body);
-}
-
-
-static ngx_int_t
-north_auth_password_body(ngx_http_request_t *r, json_t *body)
-{
-    ngx_str_t                   password, new_password;
-    const char                 *values[1];
-    north_auth_ctx_t           *ctx;
-    ngx_http_north_fields_t     f;
-    ngx_http_north_identity_t  *id;
-
-    static const char *const  fields[] = {
-        "current_password", "new_password", NULL
-    };
-
-    id = ngx_http_north_jwt_identity(r);
-    ctx = north_auth_fields(r, body, &f, fields);
-
-    if (id == NULL || ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-    (void) ngx_http_north_field_string(&f, "current_password", 1, 1,
-                                       NGX_HTTP_NORTH_PASSWORD_CHARS,
-                                       &password);
-    (void) ngx_http_north_field_string(&f, "new_password", 1, 0,
-                                       NGX_HTTP_NORTH_PASSWORD_CHARS,
-                                       &new_password);
-
-    if (ngx_http_north_fields_failed(&f)) {
-        return ngx_http_north_fields_problem(r, &f);
-    }
-
-    ctx->password = (char *) password.data;
-    ctx->new_password = (char *) new_password.data;
-
-    ctx->user_id = id->user_id;
-    ctx->session_id = id->session_id;
-
-    values[0] = (char *) id->user_id.data;
-
-    return ngx_http_north_pg_query(r, &north_auth_password_user_stmt, values,
-                                   north_auth_password_user, ctx);
-}
-
-
-static ngx_int_t
-north_auth_password_user(ngx_http_request_t *r, void *data, PGresult *res,
-    ngx_int_t status)
-{
-    north_auth_ctx_t  *ctx = data;
-
-    const char              *why;
-    ngx_http_north_fields_t  f;
-    ngx_int_t                rc;
-
-    rc = ngx_http_north_pg_result(r, res, status, 1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
-
-    why = north_password_check(ctx->new_password,
-                               ngx_strlen(ctx->new_password),
-                               PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0));
-    if (why) {
-        if (ngx_http_north_fields_init(&f, r, json_object()) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        ngx_http_north_fields_error(&f, "new_password", why);
-
-        return ngx_http_north_fields_problem(r, &f);
-    }
-
-    return ngx_http_north_hash_post(r, ctx->password, PQgetvalue(res, 0, 1),
-                             ctx->new_password,
-                                    north_auth_password_checked);
-}
-
-
-static ngx_int_t
-north_auth_password_checked(ngx_http_request_t *r, void *data)
-{
-    ngx_http_north_hash_t  *h = data;
-
-    const char        *values[3];
-    north_auth_ctx_t  *ctx;
-
-    ctx = north_auth_ctx(r);
-
-    if (!h->verified) {
-        return north_auth_problem(r, NGX_HTTP_FORBIDDEN,
-                                  "invalid-credentials", "Wrong password",
-                                  "the current password is wrong");
-    }
-
-    if (!h->hashed) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_memcpy(ctx->hash, h->hash, sizeof(ctx->hash));
-
-    values[0] = (char *) ctx->user_id.data;
-    values[1] = (char *) ctx->session_id.data;
-    values[2] = ctx->hash;
-
-    return ngx_http_north_pg_query(r, &north_auth_password_stmt, values,
-                                   north_auth_password_done, ctx);
-}
-
-
-static ngx_int_t
-north_auth_password_done(ngx_http_request_t *r, void *data, PGresult *res,
-    ngx_int_t status)
-{
-    north_auth_ctx_t  *ctx = data;
-
-    int        i;
-    ngx_str_t  sid;
-    ngx_int_t  rc;
-
-    rc = ngx_http_north_pg_result(r, res, status, -1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
-
-    /* the other sessions end at the edge on their next request */
-    for (i = 0; i < PQntuples(res); i++) {
-        north_auth_str(r, &sid, PQgetvalue(res, i, 0));
-        ngx_http_north_session_cache(r, &ctx->user_id, &sid, 0);
-    }
-
-    /* the profile's updated_at moved: its cached copy is stale */
-    return ngx_http_north_cache_send(r, &ctx->user_id, NGX_HTTP_NO_CONTENT,
-                                     NULL, 0);
-}
-
-
-/* POST /v1/auth/biometric/enroll */
-
-static ngx_int_t
-north_auth_enroll(ngx_http_request_t *r)
-{
-    return ngx_http_north_json_read(r, north_auth_enroll_body);
-}
-
-
-static ngx_int_t
-north_auth_enroll_body(ngx_http_request_t *r, json_t *body)
-{
-    u_char                     *hex, *p;
-    const char                 *values[5];
-    size_t                      i;
-    EVP_PKEY                   *pkey;
-    ngx_str_t                   b64, der, name;
-    north_auth_ctx_t           *ctx;
-    ngx_http_north_fields_t     f;
-    ngx_http_north_identity_t  *id;
-    const u_char               *dp;
-    char                        group[64];
-    size_t                      glen;
-
-    static const char *const  fields[] = {
-        "device_id", "public_key", "name", "platform", NULL
-    };
-
-    ngx_str_null(&der);
-
-    id = ngx_http_north_jwt_identity(r);
-    ctx = north_auth_fields(r, body, &f, fields);
-
-    if (id == NULL || ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-    (void) ngx_http_north_field_string(&f, "device_id", 1, 1, 128,
-                                       &ctx->device_id);
-    (void) ngx_http_north_field_string(&f, "name", 0, 0, 128, &name);
-    ctx->device_name = (char *) name.data;
-    ctx->platform = ngx_http_north_field_enum(&f, "platform", 0,
-                                              north_auth_platforms);
-
-    if (ngx_http_north_field_string(&f, "public_key", 1, 1, 1024, &b64)
-        == NGX_OK)
-    {
-        der.data = ngx_pnalloc(r->pool, ngx_base64_decoded_length(b64.len));
-        if (der.data == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        pkey = NULL;
-
-        if (ngx_decode_base64(&der, &b64) == NGX_OK) {
-            dp = der.data;
-            pkey = d2i_PUBKEY(NULL, &dp, der.len);
-        }
-
-        if (pkey == NULL || EVP_PKEY_get_base_id(pkey) != EVP_PKEY_EC
-            || !EVP_PKEY_get_utf8_string_param(pkey,
-                                               OSSL_PKEY_PARAM_GROUP_NAME,
-                                               group, sizeof(group), &glen)
-            || ngx_strcmp(group, "prime256v1") != 0)
-        {
-            ngx_http_north_fields_error(&f, "public_key",
-                                        "must be a base64 P-256 "
-                                        "SubjectPublicKeyInfo");
-        }
-
-        EVP_PKEY_free(pkey);
-    }
-
-    if (ngx_http_north_fields_failed(&f)) {
-        return ngx_http_north_fields_problem(r, &f);
-    }
-
-    /* bytea in hex: \x and two digits a byte */
-    hex = ngx_pnalloc(r->pool, 2 + der.len * 2 + 1);
-    if (hex == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    p = ngx_cpymem(hex, "\\x", 2);
-    for (i = 0; i < der.len; i++) {
-        p = ngx_sprintf(p, "%02xd", der.data[i]);
-    }
-    *p = '\0';
-
-    values[0] = (char *) id->user_id.data;
-    values[1] = (char *) ctx->device_id.data;
-    values[2] = ctx->device_name;
-    values[3] = ctx->platform;
-    values[4] = (char *) hex;
-
-    return ngx_http_north_pg_query(r, &north_auth_enroll_stmt, values,
-                                   north_auth_enroll_done, ctx);
-}
-
-
-static ngx_int_t
-north_auth_enroll_done(ngx_http_request_t *r, void *data, PGresult *res,
-    ngx_int_t status)
-{
-    north_auth_ctx_t  *ctx = data;
-
-    ngx_int_t  rc;
-
-    rc = ngx_http_north_pg_result(r, res, status, 1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
-
-    return ngx_http_north_json_send(r, NGX_HTTP_CREATED,
-               json_pack("{s:s, s:s}", "device_id",
-                         (char *) ctx->device_id.data,
-                         "enrolled_at", PQgetvalue(res, 0, 0)));
-}
-
-
-/* POST /v1/auth/biometric/challenge */
-
-static ngx_int_t
-north_auth_challenge(ngx_http_request_t *r)
-{
-    return ngx_http_north_json_read(r, north_auth_challenge_body);
-}
-
-
-static ngx_int_t
-north_auth_challenge_body(ngx_http_request_t *r, json_t *body)
-{
-    ngx_str_t                 key;
-    size_t                    n;
-    const char               *argv[6];
-    size_t                    argvlen[6];
-    north_auth_ctx_t         *ctx;
-    ngx_http_north_fields_t   f;
-    u_char                    rnd[32];
-    char                     *challenge;
-
-    static const char *const  fields[] = { "user_id", "device_id", NULL };
-
-    ctx = north_auth_fields(r, body, &f, fields);
-    if (ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-    north_auth_str(r, &ctx->user_id,
-                   ngx_http_north_field_uuid(&f, "user_id", 1));
-    (void) ngx_http_north_field_string(&f, "device_id", 1, 1, 128,
-                                       &ctx->device_id);
-
-    if (ngx_http_north_fields_failed(&f)) {
-        return ngx_http_north_fields_problem(r, &f);
-    }
-
-    challenge = ngx_pnalloc(r->pool, 44);
-
-    if (challenge == NULL || RAND_bytes(rnd, 32) != 1) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    n = north_b64url_encode(rnd, 32, challenge);
-    challenge[n] = '\0';
-    ctx->challenge.data = (u_char *) challenge;
-    ctx->challenge.len = n;
-
-    if (ngx_http_north_user_key(r->pool, &ctx->user_id, "bio",
-                                &ctx->challenge, &key)
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    /*
-     * Single use: verify takes it with GETDEL. Given whether or not the
-     * device exists, so that the answer tells nothing about accounts.
-     */
-    argv[0] = "SET";
-    argv[1] = (char *) key.data;
-    argvlen[1] = key.len;
-    argv[2] = (char *) ctx->device_id.data;
-    argv[3] = "EX";
-    argv[4] = "60";
-    argv[5] = "NX";
-
-    argvlen[0] = 3;
-    argvlen[2] = ctx->device_id.len;
-    argvlen[3] = 2;
-    argvlen[4] = 2;
-    argvlen[5] = 2;
-
-    return ngx_http_north_redis_query(r, 6, argv, argvlen,
-                                      north_auth_challenge_done, ctx);
-}
-
-
-static ngx_int_t
-north_auth_challenge_done(ngx_http_request_t *r, void *data,
-    redisReply *reply, ngx_int_t status)
-{
-    north_auth_ctx_t  *ctx = data;
-
-    if (reply == NULL || reply->type != REDIS_REPLY_STATUS) {
-        return north_auth_problem(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                  "unavailable",
-                                  "Service temporarily unavailable",
-                                  reply ? "the challenge was not stored"
-                                  : ngx_http_north_redis_status_text(status));
-    }
-
-    return ngx_http_north_json_send(r, NGX_HTTP_OK,
-               json_pack("{s:s, s:i}", "challenge",
-                         (char *) ctx->challenge.data,
-                         "expires_in", NORTH_AUTH_CHALLENGE_TTL));
-}
-
-
-/* POST /v1/auth/biometric/verify */
-
-static ngx_int_t
-north_auth_verify(ngx_http_request_t *r)
-{
-    return ngx_http_north_json_read(r, north_auth_verify_body);
-}
-
-
-static ngx_int_t
-north_auth_verify_body(ngx_http_request_t *r, json_t *body)
-{
-    ngx_str_t                 key;
-    const char               *argv[2];
-    size_t                    argvlen[2];
-    north_auth_ctx_t         *ctx;
-    ngx_http_north_fields_t   f;
-
-    static const char *const  fields[] = {
-        "user_id", "device_id", "challenge", "signature", NULL
-    };
-
-    ctx = north_auth_fields(r, body, &f, fields);
-    if (ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-    north_auth_str(r, &ctx->user_id,
-                   ngx_http_north_field_uuid(&f, "user_id", 1));
-    (void) ngx_http_north_field_string(&f, "device_id", 1, 1, 128,
-                                       &ctx->device_id);
-    (void) ngx_http_north_field_string(&f, "challenge", 1, 43, 43,
-                                       &ctx->challenge);
-    (void) ngx_http_north_field_string(&f, "signature", 1, 1, 256,
-                                       &ctx->signature);
-
-    if (ngx_http_north_fields_failed(&f)) {
-        return ngx_http_north_fields_problem(r, &f);
-    }
-
-    /* sized by what came, in bytes: 43 characters may be 172 of them */
-    if (ngx_http_north_user_key(r->pool, &ctx->user_id, "bio",
-                                &ctx->challenge, &key)
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    /* take the challenge: a second use finds nothing */
-    argv[0] = "GETDEL";
-    argvlen[0] = 6;
-    argv[1] = (char *) key.data;
-    argvlen[1] = key.len;
-
-    return ngx_http_north_redis_query(r, 2, argv, argvlen,
-                                      north_auth_verify_claimed, ctx);
-}
-
-
-static ngx_int_t
-north_auth_verify_claimed(ngx_http_request_t *r, void *data,
-    redisReply *reply, ngx_int_t status)
-{
-    north_auth_ctx_t  *ctx = data;
-
-    const char  *values[2];
-
-    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        return north_auth_problem(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                  "unavailable",
-                                  "Service temporarily unavailable",
-                                  reply ? "the challenge could not be read"
-                                  : ngx_http_north_redis_status_text(status));
-    }
-
-    if (reply->type != REDIS_REPLY_STRING
-        || reply->len != ctx->device_id.len
-        || ngx_strncmp(reply->str, ctx->device_id.data, reply->len) != 0)
-    {
-        return north_auth_problem(r, NGX_HTTP_UNAUTHORIZED,
-                                  "invalid-challenge", "Biometric login failed",
-                                  "the challenge is unknown, used, expired or "
-                                  "for another device");
-    }
-
-    values[0] = (char *) ctx->user_id.data;
-    values[1] = (char *) ctx->device_id.data;
-
-    return ngx_http_north_pg_query(r, &north_auth_device_key_stmt, values,
-                                   north_auth_verify_key, ctx);
-}
-
-
-static ngx_int_t
-north_auth_verify_key(ngx_http_request_t *r, void *data, PGresult *res,
-    ngx_int_t status)
-{
-    north_auth_ctx_t  *ctx = data;
-
-    int            ok;
-    size_t         len;
-    u_char        *der;
-    EVP_PKEY      *pkey;
-    ngx_int_t      rc;
-    ngx_str_t      b64, sig;
-    EVP_MD_CTX    *md;
-    const u_char  *dp;
-
-    struct {
-        const char                   *user_id;
-        north_auth_session_params_t   session;
-    } p;
-
-    rc = ngx_http_north_pg_result(r, res, status, -1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
-
-    ok = 0;
-
-    if (PQntuples(res) == 1) {
-        der = PQunescapeBytea((u_char *) PQgetvalue(res, 0, 0), &len);
-        dp = der;
-        pkey = der ? d2i_PUBKEY(NULL, &dp, len) : NULL;
-        PQfreemem(der);
-
-        b64 = ctx->signature;
-        sig.data = ngx_pnalloc(r->pool, ngx_base64_decoded_length(b64.len));
-
-        /* ECDSA P-256 over the challenge's text, SHA-256, DER signature */
-        if (pkey != NULL && sig.data != NULL
-            && ngx_decode_base64(&sig, &b64) == NGX_OK)
-        {
-            md = EVP_MD_CTX_new();
-            ok = md != NULL
-                 && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pkey)
-                    == 1
-                 && EVP_DigestVerify(md, sig.data, sig.len,
-                                     ctx->challenge.data,
-                                     ctx->challenge.len) == 1;
-            EVP_MD_CTX_free(md);
-        }
-
-        EVP_PKEY_free(pkey);
-    }
-
-    if (!ok) {
-        return north_auth_problem(r, NGX_HTTP_UNAUTHORIZED,
-                                  "invalid-signature", "Biometric login failed",
-                                  "the signature does not verify");
-    }
-
-    ctx->device_name = PQgetisnull(res, 0, 1)
-                       ? NULL : north_auth_dup(r, PQgetvalue(res, 0, 1));
-    ctx->platform = PQgetisnull(res, 0, 2)
-                    ? NULL : north_auth_dup(r, PQgetvalue(res, 0, 2));
-    ctx->email = north_auth_dup(r, PQgetvalue(res, 0, 3));
-
-    if (ctx->email == NULL || north_auth_new_refresh(r, ctx) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    p.user_id = (char *) ctx->user_id.data;
-    north_auth_session_params(r, ctx, &p.session);
-
-    return ngx_http_north_pg_query_named(r, &north_auth_bio_session_stmt, &p,
-                                         north_auth_verify_done, ctx);
-}
-
-
-static ngx_int_t
-north_auth_verify_done(ngx_http_request_t *r, void *data, PGresult *res,
-    ngx_int_t status)
-{
-    north_auth_ctx_t  *ctx = data;
-
-    ngx_int_t  rc;
-
-    rc = ngx_http_north_pg_result(r, res, status, 1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
-
-    north_auth_str(r, &ctx->session_id, PQgetvalue(res, 0, 0));
-
-    return north_auth_tokens(r, NGX_HTTP_OK, ctx);
-}
-
-
-/* DELETE /v1/auth/biometric/{device_id} */
-
-static ngx_int_t
-north_auth_remove(ngx_http_request_t *r)
-{
-    ngx_str_t                   device;
-    const char                 *values[2];
-    ngx_http_north_identity_t  *id;
-
-    id = ngx_http_north_jwt_identity(r);
-    if (id == NULL) {
-        return NGX_HTTP_UNAUTHORIZED;
-    }
-
-    ngx_http_north_path_id(r, &device);
-
-    if (device.len == 0 || device.len > 128) {
-        return north_auth_problem(r, NGX_HTTP_NOT_FOUND, "not-found",
-                                  "Not found", "no such device");
-    }
-
-    north_auth_strn(r, &device, device.data, device.len);
-
-    values[0] = (char *) id->user_id.data;
-    values[1] = (char *) device.data;
-
-    if (values[1] == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_north_pg_query(r, &north_auth_remove_stmt, values,
-                                   north_auth_remove_done, NULL);
-}
-
-
-static ngx_int_t
-north_auth_remove_done(ngx_http_request_t *r, void *data, PGresult *res,
-    ngx_int_t status)
-{
-    ngx_int_t  rc;
-
-    rc = ngx_http_north_pg_result(r, res, status, -1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
-
-    if (PQntuples(res) == 0) {
-        return north_auth_problem(r, NGX_HTTP_NOT_FOUND, "not-found",
-                                  "Not found", "no such device");
-    }
-
-    return ngx_http_north_json_send_text(r, NGX_HTTP_NO_CONTENT, NULL, 0);
-}
-
-
 /* --- shared by the endpoints above --------------------------------------- */
 
-static north_auth_ctx_t *
+north_auth_ctx_t *
 north_auth_ctx(ngx_http_request_t *r)
 {
     return ngx_http_north_service(r, sizeof(north_auth_ctx_t));
@@ -1523,7 +788,7 @@ north_auth_ctx(ngx_http_request_t *r)
 
 /* The request's state, with its body's members checked against allowed. */
 
-static north_auth_ctx_t *
+north_auth_ctx_t *
 north_auth_fields(ngx_http_request_t *r, json_t *body,
     ngx_http_north_fields_t *f, const char *const *allowed)
 {
@@ -1543,7 +808,7 @@ north_auth_fields(ngx_http_request_t *r, json_t *body,
 
 /* NUL-terminated copies in r->pool; a NULL v gives an empty string. */
 
-static void
+void
 north_auth_strn(ngx_http_request_t *r, ngx_str_t *s, u_char *data, size_t len)
 {
     s->data = ngx_pnalloc(r->pool, len + 1);
@@ -1559,14 +824,14 @@ north_auth_strn(ngx_http_request_t *r, ngx_str_t *s, u_char *data, size_t len)
 }
 
 
-static void
+void
 north_auth_str(ngx_http_request_t *r, ngx_str_t *s, const char *v)
 {
     north_auth_strn(r, s, (u_char *) v, v ? ngx_strlen(v) : 0);
 }
 
 
-static char *
+char *
 north_auth_dup(ngx_http_request_t *r, const char *v)
 {
     ngx_str_t  s;
@@ -1633,7 +898,7 @@ north_auth_device(ngx_http_north_fields_t *f, north_auth_ctx_t *ctx)
 
 /* 256 random bits for the client, their SHA-256 (bytea hex) for us. */
 
-static ngx_int_t
+ngx_int_t
 north_auth_new_refresh(ngx_http_request_t *r, north_auth_ctx_t *ctx)
 {
     u_char  rnd[32];
@@ -1673,7 +938,7 @@ north_auth_hash_hex(const u_char *token, size_t len, char *out)
 }
 
 
-static ngx_int_t
+ngx_int_t
 north_auth_tokens(ngx_http_request_t *r, ngx_uint_t status,
     north_auth_ctx_t *ctx)
 {
@@ -1702,7 +967,7 @@ north_auth_tokens(ngx_http_request_t *r, ngx_uint_t status,
 
 /* A new session's parameters, as north.auth_session_open() takes them. */
 
-static void
+void
 north_auth_session_params(ngx_http_request_t *r, north_auth_ctx_t *ctx,
     north_auth_session_params_t *session)
 {
@@ -1738,7 +1003,7 @@ north_auth_ttl(ngx_http_request_t *r, time_t ttl)
 }
 
 
-static ngx_int_t
+ngx_int_t
 north_auth_problem(ngx_http_request_t *r, ngx_uint_t status, const char *type,
     const char *title, const char *detail)
 {
