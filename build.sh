@@ -371,9 +371,43 @@ cmd_migrate() {
         fi
         say "applied $name"
     done
+    migrate_functions "${NORTH_SQL:-$ROOT/sql}/functions"
     # the categorisation catalog: idempotent, so on every run
     psql_owner -q -f "${NORTH_SQL:-$ROOT/sql}/catalog.sql" >/dev/null \
         || die "loading sql/catalog.sql failed"
+}
+
+# Each SQL function has one file, sql/functions/NAME.sql (with its
+# triggers and grants), applied after the migrations whenever it changed:
+# its SHA-256 is not the one recorded in north.schema_functions. One
+# transaction each; bodies are checked when called (check_function_bodies
+# off), so the files need no order. A function whose file goes is dropped
+# by a migration.
+migrate_functions() {   # DIR
+    local f name sum
+    declare -A applied=()
+    psql_owner -c "create table if not exists north.schema_functions (
+                file       text primary key,
+                sha256     text not null,
+                applied_at timestamptz not null default now())" >/dev/null
+    while read -r name sum; do
+        [ -n "$name" ] && applied[$name]=$sum
+    done < <(psql_owner -tA -F ' ' -c "select file, sha256 from north.schema_functions")
+    for f in "$1"/*.sql; do
+        [ -e "$f" ] || continue
+        name=$(basename "$f")
+        sum=$(sha256sum "$f" | cut -d' ' -f1)
+        [ "${applied[$name]:-}" = "$sum" ] && continue
+        if ! PGOPTIONS="-c client_min_messages=warning -c check_function_bodies=off" \
+            psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_OWNER_URL" -1 -f "$f" \
+                -c "insert into north.schema_functions (file, sha256)
+                    values ('$name', '$sum') on conflict (file) do update
+                    set sha256 = excluded.sha256, applied_at = now()" >/dev/null
+        then
+            die "function file functions/$name failed (file and line above); the function is unchanged"
+        fi
+        say "applied functions/$name"
+    done
 }
 
 # Walks the audit log's chains, keyed ones by AUDIT_CHAIN_KEY, and checks

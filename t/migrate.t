@@ -1,5 +1,6 @@
 # Migrations: applied once each, in order; a failing one leaves the schema as
-# it was and says which file and line. Plain Test::More: it drives
+# it was and says which file and line. Function files: applied when they
+# change, once; a failing one leaves its function as it was. Plain Test::More: it drives
 # `build.sh migrate` on scratch databases; there is no request.
 use strict;
 use warnings;
@@ -8,9 +9,12 @@ use North::Test;
 use Test::More;
 use File::Temp qw(tempdir);
 use File::Copy qw(copy);
+use File::Path qw(make_path);
 
 my $dir = tempdir(CLEANUP => 1);
 copy($_, $dir) or die $! for glob(north_root() . '/sql/*.sql');
+make_path("$dir/functions");
+copy($_, "$dir/functions") or die $! for glob(north_root() . '/sql/functions/*.sql');
 
 sub migrate {
     local $ENV{NORTH_SQL} = $dir;
@@ -49,5 +53,38 @@ is(psql("select count(*) from north.schema_migrations where version = :'a0'", "9
    1, '... recorded once');
 psql_owner("drop table north.$t; delete from north.schema_migrations where version = :'a0'",
      "9999_broken_$$.sql");
+
+# --- function files ---------------------------------------------------------------
+
+my $fn = "mig_probe_$$";
+sub function_file {
+    open my $f, '>', "$dir/functions/$fn.sql" or die $!;
+    print $f @_;
+    close $f;
+}
+function_file("create or replace function north.$fn() returns int\n"
+              . "language sql as \$\$ select 1 \$\$;\n");
+($rc, $out) = migrate();
+is($rc, 0, 'a new function file: success');
+like($out, qr{applied functions/$fn\.sql}, '... applied');
+is(psql("select north.$fn()"), 1, '... and its function is there');
+($rc, $out) = migrate();
+unlike($out, qr/applied/, 'unchanged: not applied again');
+
+function_file("create or replace function north.$fn() returns int\n"
+              . "language sql as \$\$ select 2 \$\$;\n");
+($rc, $out) = migrate();
+like($out, qr{applied functions/$fn\.sql}, 'changed: applied again');
+is(psql("select north.$fn()"), 2, '... with the new body');
+
+function_file("create or replace function north.$fn() returns int\n"
+              . "language sql as \$\$ select 3 \$\$;\nselect no_such_function();\n");
+($rc, $out) = migrate();
+isnt($rc, 0, 'a failing function file fails the command');
+like($out, qr{$fn\.sql:3: ERROR}, '... naming its file and line');
+is(psql("select north.$fn()"), 2, '... and the function is as it was');
+unlink "$dir/functions/$fn.sql";
+psql_owner("drop function north.$fn(); delete from north.schema_functions where file = :'a0'",
+           "$fn.sql");
 
 done_testing();

@@ -2,7 +2,8 @@
  * Analytics API: net worth with its history, spending by category for a
  * period, the category tree and the user's categorisation rules, and the
  * manual assets and liabilities that count in net worth. PostgreSQL
- * renders each answer (sql/0006_analytics.sql); this file checks input.
+ * renders each answer (the _json functions of sql/functions); this file
+ * checks input.
  */
 
 #include "ngx_north.h"

@@ -74,7 +74,7 @@ static ngx_http_north_pg_stmt_t  north_auth_register_verify_stmt =
         " from north.registration_verify($1, $2, $3::inet, $4, $5, $6,"
         " $7::bytea, $8::interval)", 8, 4);
 
-/* the throttling is by address, known or not (sql/0007_security.sql) */
+/* the throttling is by address, known or not (auth_login_gate.sql) */
 static ngx_http_north_pg_stmt_t  north_auth_user_stmt =
     ngx_http_north_pg_stmt("north_auth_user",
         "select user_id, email, password_hash, wait"

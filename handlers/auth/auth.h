@@ -17,7 +17,7 @@
 
 #define NORTH_AUTH_CHALLENGE_TTL   60
 
-/* a registration waits this long for its code (sql/0010_registration.sql) */
+/* a registration waits this long for its code (registration_start.sql) */
 #define NORTH_AUTH_CODE_TTL        900
 #define NORTH_AUTH_CODE_DIGITS     6
 

@@ -1,0 +1,24 @@
+-- The profile as the API shows it.
+create or replace function north.profile_json(u north.users)
+returns jsonb
+language sql stable as $$
+    select jsonb_build_object(
+        'id', u.id,
+        'email', u.email,
+        'display_name', u.display_name,
+        'province', u.province,
+        'time_zone', coalesce(u.time_zone,
+                              north.province_time_zone(u.province),
+                              'America/Toronto'),
+        'time_zone_source', case when u.time_zone is not null then 'user'
+                                 when u.province is not null then 'province'
+                                 else 'default' end,
+        'locale', u.locale,
+        'birth_year', u.birth_year,
+        'annual_income_cents', u.annual_income_cents,
+        'employment_status', u.employment_status,
+        'created_at', to_char(u.created_at at time zone 'UTC',
+                              'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+        'updated_at', to_char(u.updated_at at time zone 'UTC',
+                              'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
+$$;
