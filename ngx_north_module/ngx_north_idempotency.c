@@ -309,8 +309,12 @@ ngx_http_north_idempotency_log(ngx_http_request_t *r)
     idem = ctx->idem;
     status = r->headers_out.status;
 
-    /* the request's pool is going: the statement gets a pool of its own */
-    pool = ngx_create_pool(1024, r->connection->log);
+    /*
+     * the request's pool is going: the statement gets a pool of its own,
+     * with the cycle's log, as the connection's (and its log) may be gone
+     * before the statement ends, and nginx logs a pool's destruction
+     */
+    pool = ngx_create_pool(1024, ngx_cycle->log);
     if (pool == NULL) {
         return;
     }
@@ -322,8 +326,9 @@ ngx_http_north_idempotency_log(ngx_http_request_t *r)
     if (idem->overflow || status < 200 || status >= 500
         || status == NGX_HTTP_TOO_MANY_REQUESTS || r->connection->error)
     {
-        if (ngx_http_north_pg_send(mcf->pg, pool, &ngx_http_north_idem_release_stmt, values,
-                ngx_http_north_idempotency_stored, pool)
+        if (ngx_http_north_pg_send(mcf->pg, pool,
+                                   &ngx_http_north_idem_release_stmt, values,
+                                   ngx_http_north_idempotency_stored, pool)
             != NGX_OK)
         {
             ngx_destroy_pool(pool);
@@ -349,8 +354,9 @@ ngx_http_north_idempotency_log(ngx_http_request_t *r)
     p = ngx_cpymem(p, idem->body, idem->len);
     *p = '\0';
 
-    if (ngx_http_north_pg_send(mcf->pg, pool, &ngx_http_north_idem_store_stmt, values,
-            ngx_http_north_idempotency_stored, pool)
+    if (ngx_http_north_pg_send(mcf->pg, pool,
+                               &ngx_http_north_idem_store_stmt, values,
+                               ngx_http_north_idempotency_stored, pool)
         != NGX_OK)
     {
         /* the claim goes stale in 5 minutes and is taken over */
