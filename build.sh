@@ -384,7 +384,7 @@ cmd_migrate() {
 # off), so the files need no order. A function whose file goes is dropped
 # by a migration.
 migrate_functions() {   # DIR
-    local f name sum
+    local f name sum done=()
     declare -A applied=()
     psql_owner -c "create table if not exists north.schema_functions (
                 file       text primary key,
@@ -406,8 +406,14 @@ migrate_functions() {   # DIR
         then
             die "function file functions/$name failed (file and line above); the function is unchanged"
         fi
-        say "applied functions/$name"
+        done+=("$name")
     done
+    # a new database takes them all: one line then
+    if [ ${#done[@]} -gt 5 ]; then
+        say "applied ${#done[@]} function files"
+    elif [ ${#done[@]} -gt 0 ]; then
+        say "applied $(printf 'functions/%s ' "${done[@]}")"
+    fi
 }
 
 # Walks the audit log's chains, keyed ones by AUDIT_CHAIN_KEY, and checks
