@@ -53,6 +53,7 @@ is(psql("select count(*) from north.schema_migrations where version = :'a0'", "9
    1, '... recorded once');
 psql_owner("drop table north.$t; delete from north.schema_migrations where version = :'a0'",
      "9999_broken_$$.sql");
+unlink "$dir/9999_broken_$$.sql";
 
 # --- function files ---------------------------------------------------------------
 
