@@ -138,6 +138,16 @@ ngx_str_t *ngx_http_north_request_id(ngx_http_request_t *r);
 
 void ngx_http_north_backoff(ngx_event_t *ev, ngx_msec_t *backoff);
 
+/*
+ * The one form of an instant on the wire, as north.rfc3339() renders it in
+ * SQL: RFC 3339 in UTC, to the millisecond (2026-11-29T23:53:59.761Z).
+ * Writes the cached time into buf, NGX_HTTP_NORTH_RFC3339_LEN bytes and a
+ * NUL; returns buf.
+ */
+#define NGX_HTTP_NORTH_RFC3339_LEN  (sizeof("2026-11-29T23:53:59.761Z") - 1)
+
+u_char *ngx_http_north_rfc3339_now(u_char *buf);
+
 /* A NUL-terminated copy of s in pool, or NULL. */
 char *ngx_http_north_strdup(ngx_pool_t *pool, ngx_str_t *s);
 

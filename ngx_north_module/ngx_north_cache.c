@@ -34,6 +34,18 @@ typedef struct {
     const char                   **values;
 } ngx_http_north_cache_query_t;
 
+/* A replay of the invalidations Redis missed, until its last reply. */
+typedef struct {
+    ngx_pool_t                    *pool;
+    ngx_uint_t                     waiting;
+    ngx_uint_t                     share;
+} ngx_http_north_cache_replay_t;
+
+typedef struct {
+    ngx_http_north_cache_replay_t *replay;
+    ngx_str_t                      user_id;
+} ngx_http_north_cache_redo_t;
+
 
 static ngx_int_t ngx_http_north_cache_got(ngx_http_request_t *r, void *data,
     redisReply *reply, ngx_int_t status);
@@ -47,13 +59,27 @@ static ngx_int_t ngx_http_north_cache_json_done(ngx_http_request_t *r,
     void *data, PGresult *res, ngx_int_t status);
 static ngx_int_t ngx_http_north_cache_command(ngx_str_t *user_id,
     ngx_uint_t erase);
+static ngx_int_t ngx_http_north_cache_gen(ngx_pool_t *pool,
+    ngx_str_t *user_id, ngx_uint_t erase,
+    ngx_http_north_redis_handler_pt handler, void *data);
+static void ngx_http_north_cache_redone(void *data, redisReply *reply,
+    ngx_int_t status);
+static void ngx_http_north_cache_replayed(
+    ngx_http_north_cache_replay_t *replay);
 static void ngx_http_north_cache_pend(ngx_str_t *user_id);
 
 
-/* this worker's invalidations that Redis did not take */
+/*
+ * This worker's invalidations that Redis did not take. While any worker
+ * has one, the shared gauge NGX_HTTP_NORTH_M_CACHE_PENDING is above 0 and
+ * every worker reads from PostgreSQL: an entry that should be stale is
+ * never served by a worker whose link came back first.
+ */
 static ngx_pool_t   *ngx_http_north_cache_pending_pool;
 static ngx_array_t  *ngx_http_north_cache_pending;     /* ngx_str_t */
 static ngx_uint_t    ngx_http_north_cache_lost;
+static ngx_uint_t    ngx_http_north_cache_share;       /* in the gauge */
+static ngx_uint_t    ngx_http_north_cache_replaying;   /* in the gauge */
 
 
 ngx_int_t
@@ -77,6 +103,12 @@ ngx_http_north_cache_get(ngx_http_request_t *r, ngx_str_t *user_id,
     rd->c.data = data;
 
     if (mcf->cache_ttl == 0 || mcf->rd == NULL) {
+        return done(r, &rd->c);
+    }
+
+    /* an invalidation waits for Redis somewhere: PostgreSQL answers */
+    if (ngx_http_north_metric_get(NGX_HTTP_NORTH_M_CACHE_PENDING) > 0) {
+        ngx_http_north_metric_add(NGX_HTTP_NORTH_M_CACHE_MISSES, 1);
         return done(r, &rd->c);
     }
 
@@ -404,10 +436,15 @@ void
 ngx_http_north_cache_redis_recovered(ngx_http_north_main_conf_t *mcf,
     time_t since)
 {
-    ngx_str_t    *ids;
-    ngx_uint_t    i, n;
-    ngx_pool_t   *pool;
-    ngx_array_t  *pending;
+    ngx_str_t                      *ids;
+    ngx_uint_t                      i, n;
+    ngx_array_t                    *pending;
+    ngx_http_north_cache_redo_t    *redo;
+    ngx_http_north_cache_replay_t  *replay;
+
+    if (ngx_http_north_cache_share == 0) {
+        return;
+    }
 
     if (ngx_http_north_cache_lost) {
         ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
@@ -418,30 +455,115 @@ ngx_http_north_cache_redis_recovered(ngx_http_north_main_conf_t *mcf,
     }
 
     pending = ngx_http_north_cache_pending;
-    pool = ngx_http_north_cache_pending_pool;
+    n = pending ? pending->nelts : 0;
 
-    if (pending == NULL) {
+    /* none could be kept: a pool for the replay all the same */
+    if (ngx_http_north_cache_pending_pool == NULL) {
+        ngx_http_north_cache_pending_pool = ngx_create_pool(512,
+                                                            ngx_cycle->log);
+        if (ngx_http_north_cache_pending_pool == NULL) {
+            return;
+        }
+    }
+
+    /* the replay takes the list, its pool and this worker's share */
+    replay = ngx_pcalloc(ngx_http_north_cache_pending_pool,
+                         sizeof(ngx_http_north_cache_replay_t));
+    if (replay == NULL) {
         return;
     }
 
-    /* a new list for what fails again */
+    replay->pool = ngx_http_north_cache_pending_pool;
+    replay->share = ngx_http_north_cache_share;
+
     ngx_http_north_cache_pending = NULL;
     ngx_http_north_cache_pending_pool = NULL;
+    ngx_http_north_cache_share = 0;
+    ngx_http_north_cache_replaying += replay->share;
 
-    ids = pending->elts;
-    n = pending->nelts;
+    ids = n ? pending->elts : NULL;
 
     for (i = 0; i < n; i++) {
-        if (ngx_http_north_cache_command(&ids[i], 0) != NGX_OK) {
+        redo = ngx_palloc(replay->pool, sizeof(ngx_http_north_cache_redo_t));
+        if (redo == NULL) {
             ngx_http_north_cache_pend(&ids[i]);
+            continue;
         }
+
+        redo->replay = replay;
+        redo->user_id = ids[i];
+
+        if (ngx_http_north_cache_gen(replay->pool, &ids[i], 0,
+                                     ngx_http_north_cache_redone, redo)
+            != NGX_OK)
+        {
+            ngx_http_north_cache_pend(&ids[i]);
+            continue;
+        }
+
+        replay->waiting++;
     }
 
     ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
                   "north cache: %ui invalidations made after Redis was away",
-                  n);
+                  replay->waiting);
 
-    ngx_destroy_pool(pool);
+    if (replay->waiting == 0) {
+        ngx_http_north_cache_replayed(replay);
+    }
+}
+
+
+static void
+ngx_http_north_cache_redone(void *data, redisReply *reply, ngx_int_t status)
+{
+    ngx_http_north_cache_redo_t *redo = data;
+
+    ngx_http_north_cache_replay_t  *replay;
+
+    replay = redo->replay;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_INTEGER) {
+        ngx_http_north_cache_pend(&redo->user_id);
+    }
+
+    if (--replay->waiting == 0) {
+        ngx_http_north_cache_replayed(replay);
+    }
+}
+
+
+/* Every replayed invalidation is in Redis: the cache may be read again. */
+
+static void
+ngx_http_north_cache_replayed(ngx_http_north_cache_replay_t *replay)
+{
+    ngx_http_north_metric_add(NGX_HTTP_NORTH_M_CACHE_PENDING,
+                              - (ngx_int_t) replay->share);
+    ngx_http_north_cache_replaying -= replay->share;
+
+    ngx_destroy_pool(replay->pool);
+}
+
+
+void
+ngx_http_north_cache_exit_process(void)
+{
+    ngx_uint_t  left;
+
+    left = ngx_http_north_cache_share + ngx_http_north_cache_replaying;
+
+    if (left == 0) {
+        return;
+    }
+
+    /* the other workers may read the cache again; what it missed expires */
+    ngx_http_north_metric_add(NGX_HTTP_NORTH_M_CACHE_PENDING,
+                              - (ngx_int_t) left);
+
+    ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                  "north cache: %ui invalidations left with this worker: "
+                  "entries may be stale until they expire", left);
 }
 
 
@@ -455,10 +577,7 @@ static ngx_int_t
 ngx_http_north_cache_command(ngx_str_t *user_id, ngx_uint_t erase)
 {
     ngx_int_t                    rc;
-    ngx_str_t                    key;
     ngx_pool_t                  *pool;
-    const char                  *argv[4];
-    size_t                       argvlen[4];
     ngx_http_north_main_conf_t  *mcf;
 
     mcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
@@ -473,27 +592,47 @@ ngx_http_north_cache_command(ngx_str_t *user_id, ngx_uint_t erase)
         return NGX_ERROR;
     }
 
-    rc = ngx_http_north_user_key(pool, user_id, "cache", NULL, &key);
-
-    if (rc == NGX_OK) {
-        argv[0] = erase ? "DEL" : "HINCRBY";
-        argv[1] = (char *) key.data;
-        argv[2] = "gen";
-        argv[3] = "1";
-
-        argvlen[0] = erase ? 3 : 7;
-        argvlen[1] = key.len;
-        argvlen[2] = 3;
-        argvlen[3] = 1;
-
-        rc = ngx_http_north_redis_send(mcf->rd, pool, erase ? 2 : 4, argv,
-                                       argvlen, NULL, NULL);
-    }
+    rc = ngx_http_north_cache_gen(pool, user_id, erase, NULL, NULL);
 
     /* the command is in the link's buffer: it runs without its pool */
     ngx_destroy_pool(pool);
 
     return rc;
+}
+
+
+/* The command itself, its reply to handler while pool lives. */
+
+static ngx_int_t
+ngx_http_north_cache_gen(ngx_pool_t *pool, ngx_str_t *user_id,
+    ngx_uint_t erase, ngx_http_north_redis_handler_pt handler, void *data)
+{
+    ngx_str_t                    key;
+    const char                  *argv[4];
+    size_t                       argvlen[4];
+    ngx_http_north_main_conf_t  *mcf;
+
+    mcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                              ngx_http_north_module);
+
+    if (ngx_http_north_user_key(pool, user_id, "cache", NULL, &key)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    argv[0] = erase ? "DEL" : "HINCRBY";
+    argv[1] = (char *) key.data;
+    argv[2] = "gen";
+    argv[3] = "1";
+
+    argvlen[0] = erase ? 3 : 7;
+    argvlen[1] = key.len;
+    argvlen[2] = 3;
+    argvlen[3] = 1;
+
+    return ngx_http_north_redis_send(mcf->rd, pool, erase ? 2 : 4, argv,
+                                     argvlen, handler, data);
 }
 
 
@@ -503,6 +642,11 @@ static void
 ngx_http_north_cache_pend(ngx_str_t *user_id)
 {
     ngx_str_t  *id;
+
+    /* counted even when it cannot be kept: the cache is bypassed until
+     * this worker's link is back */
+    ngx_http_north_metric_add(NGX_HTTP_NORTH_M_CACHE_PENDING, 1);
+    ngx_http_north_cache_share++;
 
     if (ngx_http_north_cache_pending == NULL) {
         ngx_http_north_cache_pending_pool = ngx_create_pool(4096,

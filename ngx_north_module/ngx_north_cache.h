@@ -15,7 +15,10 @@
  * an erasure deletes it.
  *
  * Redis away: a read goes to PostgreSQL and caches nothing; an invalidation
- * that could not be made is made when this worker's link is back.
+ * that could not be made is made when this worker's link is back, and until
+ * Redis has taken it every worker reads from PostgreSQL (a shared gauge,
+ * north_cache_invalidations_pending), so a worker whose link came back
+ * first never serves the entry it left stale.
  */
 
 #ifndef _NGX_NORTH_CACHE_H_INCLUDED_
@@ -88,9 +91,15 @@ void ngx_http_north_cache_invalidate_user(ngx_str_t *user_id);
 /* Every entry of the user deleted (an erasure), not waited for. */
 void ngx_http_north_cache_erase(ngx_str_t *user_id);
 
-/* The link is back: the invalidations that failed meanwhile are made. */
+/*
+ * The link is back: the invalidations that failed meanwhile are made, and
+ * the cache is read again once Redis has taken them all.
+ */
 void ngx_http_north_cache_redis_recovered(ngx_http_north_main_conf_t *mcf,
     time_t since);
+
+/* A leaving worker gives up the invalidations it still holds. */
+void ngx_http_north_cache_exit_process(void);
 
 
 #endif /* _NGX_NORTH_CACHE_H_INCLUDED_ */

@@ -58,7 +58,9 @@ static struct {
     { "north_cache_hits_total", "counter",
       "Reads answered from the Redis cache" },
     { "north_cache_misses_total", "counter",
-      "Cached reads that went to PostgreSQL" }
+      "Cached reads that went to PostgreSQL" },
+    { "north_cache_invalidations_pending", "gauge",
+      "Invalidations waiting for Redis; the cache is bypassed meanwhile" }
 };
 
 
@@ -123,6 +125,14 @@ ngx_http_north_metric_add(ngx_http_north_metric_e m, ngx_int_t n)
     if (ngx_http_north_metrics) {
         (void) ngx_atomic_fetch_add(&ngx_http_north_metrics->metric[m], n);
     }
+}
+
+
+ngx_atomic_int_t
+ngx_http_north_metric_get(ngx_http_north_metric_e m)
+{
+    return ngx_http_north_metrics
+           ? (ngx_atomic_int_t) ngx_http_north_metrics->metric[m] : 0;
 }
 
 

@@ -23,12 +23,16 @@ typedef enum {
     NGX_HTTP_NORTH_M_AUDIT_REPLAYED,
     NGX_HTTP_NORTH_M_CACHE_HITS,
     NGX_HTTP_NORTH_M_CACHE_MISSES,
+    NGX_HTTP_NORTH_M_CACHE_PENDING,    /* gauge */
     NGX_HTTP_NORTH_M_COUNT
 } ngx_http_north_metric_e;
 
 
 ngx_int_t ngx_http_north_metrics_zone(ngx_conf_t *cf);
 void ngx_http_north_metric_add(ngx_http_north_metric_e m, ngx_int_t n);
+
+/* Its value now, all workers (0 before the zone exists). */
+ngx_atomic_int_t ngx_http_north_metric_get(ngx_http_north_metric_e m);
 
 /* Counts r by route and status class, and its latency. */
 void ngx_http_north_metrics_request(ngx_http_request_t *r, ngx_uint_t route);

@@ -672,6 +672,7 @@ ngx_http_north_exit_process(ngx_cycle_t *cycle)
     ngx_http_north_jobs_exit_process();
     ngx_http_north_fetch_exit_process();
     ngx_http_north_pg_exit_process(mcf);
+    ngx_http_north_cache_exit_process();
     ngx_http_north_redis_exit_process(mcf);
 }
 

@@ -202,6 +202,24 @@ ngx_http_north_backoff(ngx_event_t *ev, ngx_msec_t *backoff)
 }
 
 
+u_char *
+ngx_http_north_rfc3339_now(u_char *buf)
+{
+    ngx_tm_t     gmt;
+    ngx_time_t  *tp;
+
+    tp = ngx_timeofday();
+    ngx_gmtime(tp->sec, &gmt);
+
+    (void) ngx_sprintf(buf, "%4d-%02d-%02dT%02d:%02d:%02d.%03MZ%Z",
+                       gmt.ngx_tm_year, gmt.ngx_tm_mon, gmt.ngx_tm_mday,
+                       gmt.ngx_tm_hour, gmt.ngx_tm_min, gmt.ngx_tm_sec,
+                       tp->msec);
+
+    return buf;
+}
+
+
 #if (NORTH_ASAN_PALLOC)
 
 void *

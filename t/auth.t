@@ -68,7 +68,7 @@ ok($s0->{current}, 'sessions: marks the current one');
 is_deeply($s0->{device}, { id => 'phone-1', name => 'Pixel', platform => 'android' },
           'sessions: the device');
 is($s0->{ip}, '127.0.0.1', 'sessions: the address');
-like($s0->{last_seen_at}, qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, 'sessions: RFC 3339 UTC');
+like($s0->{last_seen_at}, qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, 'sessions: RFC 3339 UTC, milliseconds');
 
 {
     my ($mail) = mailed($normal);

@@ -100,7 +100,11 @@ ok(wait_for(10, sub { call(GET => '/readyz')->{code} == 200 }), 'Redis takes Nor
 @names = map { call(GET => '/v1/me', token => $tok)->{json}{display_name} // '' } 1 .. 8;
 is_deeply(\@names, [('while away') x 8],
           '... and the old entry is never served: the missed invalidation was made');
-ok(wait_for(5, sub { entry($uid) =~ /"while away"/ }), '... and the profile cached anew');
+# once each worker's link is back (a request, or its backoff of 5 s at most)
+ok(wait_for(12, sub { call(GET => '/v1/me', token => $tok); entry($uid) =~ /"while away"/ }),
+   '... and the profile cached anew');
+is(call(GET => '/metrics')->{body} =~ /^north_cache_invalidations_pending 0$/m ? 1 : 0, 1,
+   '... no invalidation left waiting');
 
 # --- net worth: manual items and a bank's sync invalidate it -------------------------
 

@@ -596,7 +596,7 @@ north_analytics_not_found(ngx_http_request_t *r, const char *what)
 
 static ngx_http_north_pg_stmt_t  north_analytics_export_rules =
     ngx_http_north_pg_stmt("north_analytics_export_rules",
-        "select r.id::text, to_jsonb(r)::text"
+        "select r.id::text, north.json_times(to_jsonb(r))::text"
         " from north.category_user_rules r"
         " where r.user_id = $1 and ($2::uuid is null or r.id > $2::uuid)"
         " order by r.id limit $3::int", 3, 2);
@@ -607,7 +607,8 @@ static ngx_http_north_pg_stmt_t  north_analytics_erase_rules =
 
 static ngx_http_north_pg_stmt_t  north_analytics_export_manual =
     ngx_http_north_pg_stmt("north_analytics_export_manual",
-        "select m.id::text, to_jsonb(m)::text from north.manual_items m"
+        "select m.id::text,"
+        " north.json_times(to_jsonb(m))::text from north.manual_items m"
         " where m.user_id = $1 and ($2::uuid is null or m.id > $2::uuid)"
         " order by m.id limit $3::int", 3, 2);
 
@@ -618,7 +619,8 @@ static ngx_http_north_pg_stmt_t  north_analytics_erase_manual =
 /* keyed by source and day: "uuid/YYYY-MM-DD" */
 static ngx_http_north_pg_stmt_t  north_analytics_export_snapshots =
     ngx_http_north_pg_stmt("north_analytics_export_snapshots",
-        "select s.source_id::text || '/' || s.day::text, to_jsonb(s)::text"
+        "select s.source_id::text || '/' || s.day::text,"
+        " north.json_times(to_jsonb(s))::text"
         " from north.balance_snapshots s"
         " where s.user_id = $1 and ($2::text is null"
         "   or (s.source_id, s.day) > (split_part($2, '/', 1)::uuid,"

@@ -101,10 +101,8 @@ static ngx_http_north_pg_stmt_t  north_auth_sessions_stmt =
         "  'device', json_build_object('id', device_id, 'name', device_name,"
         "                              'platform', platform),"
         "  'ip', host(ip),"
-        "  'created_at', to_char(created_at at time zone 'UTC',"
-        "                        'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-        "  'last_seen_at', to_char(last_seen_at at time zone 'UTC',"
-        "                          'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+        "  'created_at', north.rfc3339(created_at),"
+        "  'last_seen_at', north.rfc3339(last_seen_at),"
         "  'current', id = $2)"
         " order by created_at desc), '[]'))"
         " from (select * from north.sessions s"
@@ -1042,7 +1040,8 @@ north_auth_retry_after(ngx_http_request_t *r, const char *seconds)
 
 static ngx_http_north_pg_stmt_t  north_auth_export_sessions =
     ngx_http_north_pg_stmt("north_auth_export_sessions",
-        "select id::text, to_jsonb(s)::text from north.sessions s"
+        "select id::text,"
+        " north.json_times(to_jsonb(s))::text from north.sessions s"
         " where user_id = $1 and ($2::uuid is null or id > $2::uuid)"
         " order by s.id limit $3::int", 3, 2);
 
@@ -1054,7 +1053,7 @@ static ngx_http_north_pg_stmt_t  north_auth_erase_sessions =
 static ngx_http_north_pg_stmt_t  north_auth_export_refresh =
     ngx_http_north_pg_stmt("north_auth_export_refresh",
         "select encode(t.token_hash, 'hex'),"
-        " (to_jsonb(t) - 'token_hash')::text"
+        " north.json_times(to_jsonb(t) - 'token_hash')::text"
         " from north.refresh_tokens t"
         " join north.sessions s on s.id = t.session_id"
         " where s.user_id = $1"
@@ -1068,7 +1067,7 @@ static ngx_http_north_pg_stmt_t  north_auth_erase_refresh =
 
 static ngx_http_north_pg_stmt_t  north_auth_export_devices =
     ngx_http_north_pg_stmt("north_auth_export_devices",
-        "select device_id, (to_jsonb(d) - 'public_key'"
+        "select device_id, north.json_times(to_jsonb(d) - 'public_key'"
         " || jsonb_build_object('public_key',"
         "                       encode(public_key, 'base64')))::text"
         " from north.devices d"

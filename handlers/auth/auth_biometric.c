@@ -40,8 +40,7 @@ static ngx_http_north_pg_stmt_t  north_auth_enroll_stmt =
         " on conflict (user_id, device_id) do update"
         " set public_key = excluded.public_key, name = excluded.name,"
         "     platform = excluded.platform, enrolled_at = now()"
-        " returning to_char(enrolled_at at time zone 'UTC',"
-        "                   'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')", 5, 1);
+        " returning north.rfc3339(enrolled_at)", 5, 1);
 
 static ngx_http_north_pg_stmt_t  north_auth_device_key_stmt =
     ngx_http_north_pg_stmt("north_auth_device_key",

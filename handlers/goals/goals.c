@@ -582,6 +582,7 @@ north_goals_progress(ngx_http_request_t *r, PGresult *res, int row,
     json_t *ids, json_t *pcts)
 {
     size_t            i;
+    u_char            now[NGX_HTTP_NORTH_RFC3339_LEN + 1];
     json_t           *goal, *milestones, *m, *progress;
     unsigned          recorded, k;
     json_error_t      err;
@@ -634,10 +635,9 @@ north_goals_progress(ngx_http_request_t *r, PGresult *res, int row,
                                    json_integer(north_goal_milestones[k]))
                != 0
             || json_array_append_new(milestones,
-                   json_pack("{s:i, s:s#}", "percent",
+                   json_pack("{s:i, s:s}", "percent",
                              (int) north_goal_milestones[k], "reached_at",
-                             ngx_cached_http_log_iso8601.data,
-                             (int) ngx_cached_http_log_iso8601.len))
+                             ngx_http_north_rfc3339_now(now)))
                != 0)
         {
             goto failed;
@@ -765,7 +765,8 @@ north_goals_not_found(ngx_http_request_t *r)
 
 static ngx_http_north_pg_stmt_t  north_goals_export_goals =
     ngx_http_north_pg_stmt("north_goals_export_goals",
-        "select g.id::text, to_jsonb(g)::text from north.goals g"
+        "select g.id::text,"
+        " north.json_times(to_jsonb(g))::text from north.goals g"
         " where g.user_id = $1 and ($2::uuid is null or g.id > $2::uuid)"
         " order by g.id limit $3::int", 3, 2);
 
@@ -775,7 +776,8 @@ static ngx_http_north_pg_stmt_t  north_goals_erase_goals =
 
 static ngx_http_north_pg_stmt_t  north_goals_export_contributions =
     ngx_http_north_pg_stmt("north_goals_export_contributions",
-        "select c.id::text, to_jsonb(c)::text from north.goal_contributions c"
+        "select c.id::text,"
+        " north.json_times(to_jsonb(c))::text from north.goal_contributions c"
         " where c.user_id = $1 and ($2::uuid is null or c.id > $2::uuid)"
         " order by c.id limit $3::int", 3, 2);
 
@@ -786,7 +788,8 @@ static ngx_http_north_pg_stmt_t  north_goals_erase_contributions =
 /* keyed by goal and percent: "uuid/25" */
 static ngx_http_north_pg_stmt_t  north_goals_export_milestones =
     ngx_http_north_pg_stmt("north_goals_export_milestones",
-        "select m.goal_id::text || '/' || m.percent, to_jsonb(m)::text"
+        "select m.goal_id::text || '/' || m.percent,"
+        " north.json_times(to_jsonb(m))::text"
         " from north.goal_milestones m"
         " where m.user_id = $1 and ($2::text is null"
         "   or (m.goal_id, m.percent) > (split_part($2, '/', 1)::uuid,"

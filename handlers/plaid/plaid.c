@@ -109,8 +109,7 @@ static ngx_http_north_pg_stmt_t  north_plaid_item_stmt =
         "select json_build_object("
         " 'item', json_build_object('id', i.id,"
         "   'institution_id', i.institution_id, 'health', i.health,"
-        "   'created_at', to_char(i.created_at at time zone 'UTC',"
-        "                         'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')),"
+        "   'created_at', north.rfc3339(i.created_at)),"
         " 'accounts', coalesce((select json_agg(json_build_object("
         "     'id', a.id, 'name', a.name, 'official_name', a.official_name,"
         "     'type', a.type, 'subtype', a.subtype, 'mask', a.mask,"
@@ -126,10 +125,8 @@ static ngx_http_north_pg_stmt_t  north_plaid_items_stmt =
         " json_build_object('id', i.id, 'institution_id', i.institution_id,"
         "  'health', i.health, 'health_detail', i.health_detail,"
         "  'syncing', north.plaid_syncing(i.sync_job),"
-        "  'last_synced_at', to_char(i.last_synced_at at time zone 'UTC',"
-        "                            'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-        "  'created_at', to_char(i.created_at at time zone 'UTC',"
-        "                        'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+        "  'last_synced_at', north.rfc3339(i.last_synced_at),"
+        "  'created_at', north.rfc3339(i.created_at),"
         "  'accounts', (select count(*) from north.accounts a"
         "               where a.item_id = i.id))"
         " order by i.created_at), '[]'))"
@@ -156,8 +153,7 @@ static ngx_http_north_pg_stmt_t  north_plaid_accounts_stmt =
         "  'balance_cents', a.balance_cents,"
         "  'available_cents', a.available_cents,"
         "  'limit_cents', a.limit_cents,"
-        "  'balance_updated_at', to_char(a.balance_updated_at"
-        "      at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))"
+        "  'balance_updated_at', north.rfc3339(a.balance_updated_at))"
         " order by i.institution_id, a.type, a.name), '[]'))"
         " from north.accounts a"
         " left join north.plaid_items i on i.id = a.item_id"
@@ -1300,7 +1296,7 @@ north_plaid_ctx(ngx_http_request_t *r)
 static ngx_http_north_pg_stmt_t  north_plaid_export_items =
     ngx_http_north_pg_stmt("north_plaid_export_items",
         "select i.id::text,"
-        " (to_jsonb(i) - 'access_token' - 'token_key_id')::text"
+        " north.json_times(to_jsonb(i) - 'access_token' - 'token_key_id')::text"
         " from north.plaid_items i"
         " where i.user_id = $1 and ($2::uuid is null or i.id > $2::uuid)"
         " order by i.id limit $3::int", 3, 2);
@@ -1312,7 +1308,8 @@ static ngx_http_north_pg_stmt_t  north_plaid_erase_items =
 
 static ngx_http_north_pg_stmt_t  north_plaid_export_accounts =
     ngx_http_north_pg_stmt("north_plaid_export_accounts",
-        "select a.id::text, to_jsonb(a)::text from north.accounts a"
+        "select a.id::text,"
+        " north.json_times(to_jsonb(a))::text from north.accounts a"
         " where a.user_id = $1 and ($2::uuid is null or a.id > $2::uuid)"
         " order by a.id limit $3::int", 3, 2);
 
@@ -1322,7 +1319,8 @@ static ngx_http_north_pg_stmt_t  north_plaid_erase_accounts =
 
 static ngx_http_north_pg_stmt_t  north_plaid_export_transactions =
     ngx_http_north_pg_stmt("north_plaid_export_transactions",
-        "select t.id::text, to_jsonb(t)::text from north.transactions t"
+        "select t.id::text,"
+        " north.json_times(to_jsonb(t))::text from north.transactions t"
         " where t.user_id = $1 and ($2::uuid is null or t.id > $2::uuid)"
         " order by t.id limit $3::int", 3, 2);
 

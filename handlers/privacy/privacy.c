@@ -95,8 +95,7 @@ static ngx_http_north_pg_stmt_t  north_privacy_access_log_stmt =
         "  order by a.id desc limit $3::int + 1)"
         " select json_build_object("
         "  'entries', coalesce(json_agg(json_build_object("
-        "    'at', to_char(p.at at time zone 'UTC',"
-        "                  'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
+        "    'at', north.rfc3339(p.at),"
         "    'accessed_by', case when p.actor = 'user:' || $1 then 'you'"
         "                        when p.actor like 'system:%' then 'north'"
         "                        when p.actor = 'anonymous' then 'anonymous'"
@@ -330,6 +329,7 @@ north_privacy_export_rows(ngx_http_request_t *r, void *data, PGresult *res,
     u_char                         *p;
     size_t                          len;
     ngx_int_t                       rc;
+    u_char                          now[NGX_HTTP_NORTH_RFC3339_LEN + 1];
     ngx_uint_t                      done;
     ngx_http_north_identity_t      *id;
     ngx_http_north_privacy_part_t  *part;
@@ -381,9 +381,9 @@ north_privacy_export_rows(ngx_http_request_t *r, void *data, PGresult *res,
     if (ex->svc + ex->part + ex->rows == 0) {
         id = ngx_http_north_jwt_identity(r);
         p = ngx_sprintf(p, "{\"format\":\"north.export/1\","
-                           "\"generated_at\":\"%V\",\"user_id\":\"%V\","
+                           "\"generated_at\":\"%s\",\"user_id\":\"%V\","
                            "\"sections\":{",
-                        &ngx_cached_http_log_iso8601, &id->user_id);
+                        ngx_http_north_rfc3339_now(now), &id->user_id);
     }
 
     if (ex->rows == 0) {
@@ -989,7 +989,8 @@ north_privacy_erase_finished(ngx_http_north_pg_op_t *op, PGresult *res,
 
 static ngx_http_north_pg_stmt_t  north_privacy_export_consents =
     ngx_http_north_pg_stmt("north_privacy_export_consents",
-        "select id::text, to_jsonb(c)::text from north.consents c"
+        "select id::text,"
+        " north.json_times(to_jsonb(c))::text from north.consents c"
         " where user_id = $1 and ($2::bigint is null or id > $2::bigint)"
         " order by c.id limit $3::int", 3, 2);
 
@@ -999,7 +1000,8 @@ static ngx_http_north_pg_stmt_t  north_privacy_erase_consents =
 
 static ngx_http_north_pg_stmt_t  north_privacy_export_requests =
     ngx_http_north_pg_stmt("north_privacy_export_requests",
-        "select id::text, to_jsonb(q)::text from north.privacy_requests q"
+        "select id::text,"
+        " north.json_times(to_jsonb(q))::text from north.privacy_requests q"
         " where user_id = $1 and ($2::uuid is null or id > $2::uuid)"
         " order by q.id limit $3::int", 3, 2);
 
@@ -1009,7 +1011,8 @@ static ngx_http_north_pg_stmt_t  north_privacy_erase_requests =
 
 static ngx_http_north_pg_stmt_t  north_privacy_export_idempotency =
     ngx_http_north_pg_stmt("north_privacy_export_idempotency",
-        "select key, to_jsonb(k)::text from north.idempotency_keys k"
+        "select key,"
+        " north.json_times(to_jsonb(k))::text from north.idempotency_keys k"
         " where user_id = $1 and ($2::text is null or key > $2::text)"
         " order by k.key limit $3::int", 3, 2);
 
@@ -1019,7 +1022,7 @@ static ngx_http_north_pg_stmt_t  north_privacy_erase_idempotency =
 
 static ngx_http_north_pg_stmt_t  north_privacy_export_jobs =
     ngx_http_north_pg_stmt("north_privacy_export_jobs",
-        "select id::text, to_jsonb(j)::text from north.jobs j"
+        "select id::text, north.json_times(to_jsonb(j))::text from north.jobs j"
         " where user_id = $1 and ($2::bigint is null or id > $2::bigint)"
         " order by j.id limit $3::int", 3, 2);
 
@@ -1030,7 +1033,8 @@ static ngx_http_north_pg_stmt_t  north_privacy_erase_jobs =
 
 static ngx_http_north_pg_stmt_t  north_privacy_export_erasures =
     ngx_http_north_pg_stmt("north_privacy_export_erasures",
-        "select user_id::text, to_jsonb(e)::text from north.erasures e"
+        "select user_id::text,"
+        " north.json_times(to_jsonb(e))::text from north.erasures e"
         " where user_id = $1 and ($2::uuid is null or user_id > $2::uuid)"
         " order by e.user_id limit $3::int", 3, 2);
 
@@ -1038,7 +1042,7 @@ static ngx_http_north_pg_stmt_t  north_privacy_export_erasures =
 static ngx_http_north_pg_stmt_t  north_privacy_export_audit =
     ngx_http_north_pg_stmt("north_privacy_export_audit",
         "select id::text,"
-        " (to_jsonb(a) - 'record' - 'hash' - 'prev_hash')::text"
+        " north.json_times(to_jsonb(a) - 'record' - 'hash' - 'prev_hash')::text"
         " from north.audit_log a"
         " where subject = $1 and ($2::bigint is null or id > $2::bigint)"
         " order by a.subject, a.id limit $3::int", 3, 2);

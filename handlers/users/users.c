@@ -103,8 +103,7 @@ static ngx_http_north_pg_stmt_t  north_users_reauth_stmt =
 
 static ngx_http_north_pg_stmt_t  north_users_erase_stmt =
     ngx_http_north_pg_stmt("north_users_erase",
-        "select revoked_session, to_char(requested_at at time zone 'UTC',"
-        " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+        "select revoked_session, north.rfc3339(requested_at)"
         " from north.erasure_request($1, $2)", 2, 2);
 
 
@@ -746,7 +745,7 @@ north_users_header(ngx_http_request_t *r, const char *name, ngx_str_t *value)
 
 static ngx_http_north_pg_stmt_t  north_users_export_profile =
     ngx_http_north_pg_stmt("north_users_export_profile",
-        "select id::text, (to_jsonb(u) - 'password_hash')::text"
+        "select id::text, north.json_times(to_jsonb(u) - 'password_hash')::text"
         " from north.users u"
         " where id = $1 and ($2::uuid is null or id > $2::uuid)"
         " order by u.id limit $3::int", 3, 2);
@@ -761,7 +760,8 @@ static ngx_http_north_pg_stmt_t  north_users_erase_profile =
 
 static ngx_http_north_pg_stmt_t  north_users_export_changes =
     ngx_http_north_pg_stmt("north_users_export_changes",
-        "select id::text, to_jsonb(c)::text from north.profile_changes c"
+        "select id::text,"
+        " north.json_times(to_jsonb(c))::text from north.profile_changes c"
         " where user_id = $1 and ($2::bigint is null or id > $2::bigint)"
         " order by c.id limit $3::int", 3, 2);
 

@@ -4,7 +4,7 @@ returns json
 language sql stable as $$
     select json_build_object('rules', coalesce(json_agg(json_build_object(
                'id', r.id, 'pattern', r.pattern, 'category', r.category,
-               'created_at', r.created_at)
+               'created_at', north.rfc3339(r.created_at))
                order by r.created_at desc, r.id), '[]'))
     from north.category_user_rules r where r.user_id = p_user
 $$;

@@ -10,15 +10,13 @@ language sql stable as $$
             'granted', coalesce(cur.granted, false),
             'policy_version', cur.policy_version,
             'current_policy', cur.policy_version is not distinct from p_policy,
-            'updated_at', to_char(cur.created_at at time zone 'UTC',
-                                  'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+            'updated_at', north.rfc3339(cur.created_at),
             'withdrawal_stops', p.effect,
             'history', coalesce((
                 select json_agg(json_build_object(
                     'granted', h.granted,
                     'policy_version', h.policy_version,
-                    'at', to_char(h.created_at at time zone 'UTC',
-                                  'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                    'at', north.rfc3339(h.created_at),
                     'ip', host(h.ip)) order by h.id desc)
                 from north.consents h
                 where h.user_id = p_user and h.purpose = p.purpose), '[]'))

@@ -10,12 +10,12 @@ language sql stable as $$
     select json_build_object('id', g.id, 'name', g.name, 'kind', g.kind,
                'purpose', g.purpose, 'target_cents', g.target_cents,
                'target_date', g.target_date, 'account_id', g.account_id,
-               'tracking', g.tracking, 'created_at', g.created_at,
-               'updated_at', g.updated_at),
+               'tracking', g.tracking, 'created_at', north.rfc3339(g.created_at),
+               'updated_at', north.rfc3339(g.updated_at)),
            s.saved, g.target_cents, w.today, g.target_date,
            s.saved - s.before, w.days,
            coalesce((select json_agg(json_build_object('percent', m.percent,
-                                     'reached_at', m.reached_at)
+                                     'reached_at', north.rfc3339(m.reached_at))
                                      order by m.percent)
                      from north.goal_milestones m where m.goal_id = g.id),
                     '[]')

@@ -4,5 +4,6 @@ language sql stable as $$
     select jsonb_build_object('id', m.id, 'name', m.name, 'kind', m.kind,
         'type', m.type, 'value_cents', m.value_cents,
         'currency', m.currency, 'notes', m.notes,
-        'created_at', m.created_at, 'updated_at', m.updated_at)
+        'created_at', north.rfc3339(m.created_at),
+        'updated_at', north.rfc3339(m.updated_at))
 $$;

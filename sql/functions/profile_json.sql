@@ -17,8 +17,6 @@ language sql stable as $$
         'birth_year', u.birth_year,
         'annual_income_cents', u.annual_income_cents,
         'employment_status', u.employment_status,
-        'created_at', to_char(u.created_at at time zone 'UTC',
-                              'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-        'updated_at', to_char(u.updated_at at time zone 'UTC',
-                              'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
+        'created_at', north.rfc3339(u.created_at),
+        'updated_at', north.rfc3339(u.updated_at))
 $$;
