@@ -178,9 +178,10 @@ is(psql("select (done_at is not null)::text || ' ' || coalesce(last_error, 'ok')
 my ($ctok, $cuid) = register();
 fill($ctok, $cuid);
 # a worker claimed it, erased part of it, and died: its lease holds for now
-psql("select north.erasure_request(:'a0', 'password')", $cuid);
-psql("update north.jobs set leased_until = now() + interval '1 hour', attempts = 1
-      where kind = 'privacy.erase' and user_id = :'a0'", $cuid);
+# (queued and leased in one transaction: no worker can claim it between)
+psql("begin; select north.erasure_request(:'a0', 'password');
+      update north.jobs set leased_until = now() + interval '1 hour', attempts = 1
+      where kind = 'privacy.erase' and user_id = :'a0'; commit", $cuid);
 psql("delete from north.consents where user_id = :'a0'", $cuid);
 psql("delete from north.sessions where user_id = :'a0'", $cuid);
 sleep 2;
