@@ -965,6 +965,17 @@ ngx_http_north_jwt_identity(ngx_http_request_t *r)
 }
 
 
+char *
+ngx_http_north_caller(ngx_http_request_t *r)
+{
+    ngx_http_north_identity_t  *id;
+
+    id = ngx_http_north_jwt_identity(r);
+
+    return id ? (char *) id->user_id.data : NULL;
+}
+
+
 static ngx_int_t
 ngx_http_north_jwt_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)

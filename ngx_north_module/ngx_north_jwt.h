@@ -19,6 +19,12 @@ typedef struct {
 /* The verified caller of r, or NULL (no token on an optional location). */
 ngx_http_north_identity_t *ngx_http_north_jwt_identity(ngx_http_request_t *r);
 
+/*
+ * The caller's user id, NUL-terminated: most statements' $1. NULL without
+ * a verified token: the handler answers 401.
+ */
+char *ngx_http_north_caller(ngx_http_request_t *r);
+
 /* Signs an access token for user and session into r->pool. */
 ngx_int_t ngx_http_north_jwt_issue(ngx_http_request_t *r, ngx_str_t *user_id,
     ngx_str_t *session_id, ngx_str_t *token);

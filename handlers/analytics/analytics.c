@@ -203,11 +203,12 @@ north_analytics_spending(ngx_http_request_t *r)
     ngx_str_t                   date;
     const char                 *values[4];
     ngx_http_north_fields_t     f;
-    ngx_http_north_identity_t  *id;
 
-    id = ngx_http_north_jwt_identity(r);
+    values[0] = ngx_http_north_caller(r);
 
-    if (id == NULL || ngx_http_north_fields_init(&f, r, NULL) != NGX_OK) {
+    if (values[0] == NULL
+        || ngx_http_north_fields_init(&f, r, NULL) != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -234,7 +235,6 @@ north_analytics_spending(ngx_http_request_t *r)
         return ngx_http_north_fields_problem(r, &f);
     }
 
-    values[0] = (char *) id->user_id.data;
     values[3] = ngx_http_north_french(r) ? "true" : "false";
 
     return ngx_http_north_pg_query(r, &north_analytics_spending_stmt,
@@ -262,14 +262,11 @@ static ngx_int_t
 north_analytics_rules(ngx_http_request_t *r)
 {
     const char                 *values[1];
-    ngx_http_north_identity_t  *id;
 
-    id = ngx_http_north_jwt_identity(r);
-    if (id == NULL) {
+    values[0] = ngx_http_north_caller(r);
+    if (values[0] == NULL) {
         return NGX_HTTP_UNAUTHORIZED;
     }
-
-    values[0] = (char *) id->user_id.data;
 
     return ngx_http_north_pg_query(r, &north_analytics_rules_stmt, values,
                                    ngx_http_north_pg_json_done, NULL);
@@ -317,18 +314,15 @@ static ngx_int_t
 north_analytics_manual_items(ngx_http_request_t *r)
 {
     const char                 *values[1];
-    ngx_http_north_identity_t  *id;
 
     if (r->method == NGX_HTTP_POST) {
         return ngx_http_north_json_read(r, north_analytics_manual_create);
     }
 
-    id = ngx_http_north_jwt_identity(r);
-    if (id == NULL) {
+    values[0] = ngx_http_north_caller(r);
+    if (values[0] == NULL) {
         return NGX_HTTP_UNAUTHORIZED;
     }
-
-    values[0] = (char *) id->user_id.data;
 
     return ngx_http_north_pg_query(r, &north_analytics_manual_list_stmt,
                                    values, ngx_http_north_pg_json_done, NULL);
@@ -341,10 +335,9 @@ north_analytics_manual_create(ngx_http_request_t *r, json_t *body)
     char                       *json;
     ngx_int_t                   rc;
     const char                 *values[3];
-    ngx_http_north_identity_t  *id;
 
-    id = ngx_http_north_jwt_identity(r);
-    if (id == NULL) {
+    values[0] = ngx_http_north_caller(r);
+    if (values[0] == NULL) {
         return NGX_HTTP_UNAUTHORIZED;
     }
 
@@ -358,7 +351,6 @@ north_analytics_manual_create(ngx_http_request_t *r, json_t *body)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    values[0] = (char *) id->user_id.data;
     values[1] = NULL;
     values[2] = json;
 

@@ -745,10 +745,9 @@ north_auth_session_delete(ngx_http_request_t *r)
 {
     const char                 *values[3];
     ngx_str_t                  *session, segment;
-    ngx_http_north_identity_t  *id;
 
-    id = ngx_http_north_jwt_identity(r);
-    if (id == NULL) {
+    values[0] = ngx_http_north_caller(r);
+    if (values[0] == NULL) {
         return NGX_HTTP_UNAUTHORIZED;
     }
 
@@ -766,7 +765,6 @@ north_auth_session_delete(ngx_http_request_t *r)
 
     north_auth_strn(r, session, segment.data, segment.len);
 
-    values[0] = (char *) id->user_id.data;
     values[1] = (char *) session->data;
     values[2] = "revoked_by_user";
 

@@ -78,7 +78,6 @@ north_auth_enroll_body(ngx_http_request_t *r, json_t *body)
     ngx_str_t                   b64, der, name;
     north_auth_ctx_t           *ctx;
     ngx_http_north_fields_t     f;
-    ngx_http_north_identity_t  *id;
     const u_char               *dp;
     char                        group[64];
     size_t                      glen;
@@ -89,10 +88,10 @@ north_auth_enroll_body(ngx_http_request_t *r, json_t *body)
 
     ngx_str_null(&der);
 
-    id = ngx_http_north_jwt_identity(r);
+    values[0] = ngx_http_north_caller(r);
     ctx = north_auth_fields(r, body, &f, fields);
 
-    if (id == NULL || ctx == NULL) {
+    if (values[0] == NULL || ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
     (void) ngx_http_north_field_string(&f, "device_id", 1, 1, 128,
@@ -147,7 +146,6 @@ north_auth_enroll_body(ngx_http_request_t *r, json_t *body)
     }
     *p = '\0';
 
-    values[0] = (char *) id->user_id.data;
     values[1] = (char *) ctx->device_id.data;
     values[2] = ctx->device_name;
     values[3] = ctx->platform;
@@ -471,10 +469,9 @@ north_auth_remove(ngx_http_request_t *r)
 {
     ngx_str_t                   device;
     const char                 *values[2];
-    ngx_http_north_identity_t  *id;
 
-    id = ngx_http_north_jwt_identity(r);
-    if (id == NULL) {
+    values[0] = ngx_http_north_caller(r);
+    if (values[0] == NULL) {
         return NGX_HTTP_UNAUTHORIZED;
     }
 
@@ -487,7 +484,6 @@ north_auth_remove(ngx_http_request_t *r)
 
     north_auth_strn(r, &device, device.data, device.len);
 
-    values[0] = (char *) id->user_id.data;
     values[1] = (char *) device.data;
 
     if (values[1] == NULL) {

@@ -122,16 +122,17 @@ north_goals_create(ngx_http_request_t *r, json_t *body)
     json_int_t                  cents;
     const char                 *kind, *account, *values[2];
     ngx_http_north_fields_t     f;
-    ngx_http_north_identity_t  *id;
 
     static const char *const  fields[] = {
         "name", "kind", "purpose", "target_cents", "target_date",
         "account_id", NULL
     };
 
-    id = ngx_http_north_jwt_identity(r);
+    values[0] = ngx_http_north_caller(r);
 
-    if (id == NULL || ngx_http_north_fields_init(&f, r, body) != NGX_OK) {
+    if (values[0] == NULL
+        || ngx_http_north_fields_init(&f, r, body) != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -159,7 +160,6 @@ north_goals_create(ngx_http_request_t *r, json_t *body)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    values[0] = (char *) id->user_id.data;
     values[1] = json;
 
     rc = ngx_http_north_pg_query(r, &north_goals_create_stmt, values,
@@ -448,19 +448,17 @@ north_goals_read(ngx_http_request_t *r, const char *goal, ngx_uint_t status)
 {
     const char                 *values[2];
     north_goals_ctx_t          *ctx;
-    ngx_http_north_identity_t  *id;
 
-    id = ngx_http_north_jwt_identity(r);
+    values[0] = ngx_http_north_caller(r);
     ctx = ngx_http_north_service(r, sizeof(north_goals_ctx_t));
 
-    if (id == NULL || ctx == NULL) {
+    if (values[0] == NULL || ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     ctx->status = status;
     ctx->one = goal != NULL;
 
-    values[0] = (char *) id->user_id.data;
     values[1] = goal;
 
     return ngx_http_north_pg_query(r, &north_goals_rows_stmt, values,
@@ -487,7 +485,6 @@ north_goals_rows(ngx_http_request_t *r, void *data, PGresult *res,
     const char                 *values[3];
     north_goals_ctx_t          *ctx;
     ngx_pool_cleanup_t         *cln;
-    ngx_http_north_identity_t  *id;
 
     ctx = data;
 
@@ -538,19 +535,18 @@ north_goals_rows(ngx_http_request_t *r, void *data, PGresult *res,
         return north_goals_send(r, ctx);
     }
 
-    id = ngx_http_north_jwt_identity(r);
+    values[0] = ngx_http_north_caller(r);
     ids_sql = north_goals_array(ids);
     pcts_sql = north_goals_array(pcts);
     json_decref(ids);
     json_decref(pcts);
 
-    if (id == NULL || ids_sql == NULL || pcts_sql == NULL) {
+    if (values[0] == NULL || ids_sql == NULL || pcts_sql == NULL) {
         free(ids_sql);
         free(pcts_sql);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    values[0] = (char *) id->user_id.data;
     values[1] = ids_sql;
     values[2] = pcts_sql;
 

@@ -221,23 +221,20 @@ north_plaid_link_body(ngx_http_request_t *r, json_t *body)
     const char                 *values[2];
     north_plaid_ctx_t          *ctx;
     ngx_http_north_fields_t     f;
-    ngx_http_north_identity_t  *id;
 
     static const char *const  link_token_fields[] = { "item_id", NULL };
     static const char *const  item_fields[] = {
         "public_token", "institution_id", NULL
     };
 
-    id = ngx_http_north_jwt_identity(r);
+    values[0] = ngx_http_north_caller(r);
     ctx = north_plaid_ctx(r);
 
-    if (id == NULL || ctx == NULL
+    if (values[0] == NULL || ctx == NULL
         || ngx_http_north_fields_init(&f, r, body) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    values[0] = (char *) id->user_id.data;
 
     /* the two endpoints share their first steps */
     if (ngx_strncmp(r->uri.data + r->uri.len - 10, "link-token", 10) == 0) {
@@ -450,7 +447,6 @@ north_plaid_link_accounts(ngx_http_request_t *r, north_plaid_call_t *call)
     ngx_str_t                    sealed, key_id;
     const char                  *values[6], *institution;
     north_plaid_ctx_t           *ctx;
-    ngx_http_north_identity_t   *id;
     ngx_http_north_main_conf_t  *mcf;
 
     if (call->error_code) {
@@ -458,7 +454,7 @@ north_plaid_link_accounts(ngx_http_request_t *r, north_plaid_call_t *call)
     }
 
     ctx = north_plaid_ctx(r);
-    id = ngx_http_north_jwt_identity(r);
+    values[0] = ngx_http_north_caller(r);
     mcf = ngx_http_get_module_main_conf(r, ngx_http_north_module);
 
     institution = json_string_value(json_object_get(
@@ -480,7 +476,6 @@ north_plaid_link_accounts(ngx_http_request_t *r, north_plaid_call_t *call)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    values[0] = (char *) id->user_id.data;
     values[1] = ngx_http_north_strdup(r->pool, &ctx->plaid_item_id);
     values[2] = institution ? institution
                 : ctx->institution_id ? ctx->institution_id : "unknown";
@@ -529,18 +524,15 @@ static ngx_int_t
 north_plaid_items(ngx_http_request_t *r)
 {
     const char                 *values[1];
-    ngx_http_north_identity_t  *id;
 
-    id = ngx_http_north_jwt_identity(r);
-    if (id == NULL) {
+    values[0] = ngx_http_north_caller(r);
+    if (values[0] == NULL) {
         return NGX_HTTP_UNAUTHORIZED;
     }
 
     if (r->method == NGX_HTTP_POST) {
         return ngx_http_north_json_read(r, north_plaid_link_body);
     }
-
-    values[0] = (char *) id->user_id.data;
 
     return ngx_http_north_pg_query(r, &north_plaid_items_stmt, values,
                                    ngx_http_north_pg_json_done, NULL);
@@ -627,14 +619,11 @@ static ngx_int_t
 north_plaid_accounts(ngx_http_request_t *r)
 {
     const char                 *values[1];
-    ngx_http_north_identity_t  *id;
 
-    id = ngx_http_north_jwt_identity(r);
-    if (id == NULL) {
+    values[0] = ngx_http_north_caller(r);
+    if (values[0] == NULL) {
         return NGX_HTTP_UNAUTHORIZED;
     }
-
-    values[0] = (char *) id->user_id.data;
 
     return ngx_http_north_pg_query(r, &north_plaid_accounts_stmt, values,
                                    ngx_http_north_pg_json_done, NULL);
@@ -651,10 +640,9 @@ north_plaid_transactions(ngx_http_request_t *r)
 {
     ngx_int_t                   rc;
     const char                 *values[10];
-    ngx_http_north_identity_t  *id;
 
-    id = ngx_http_north_jwt_identity(r);
-    if (id == NULL) {
+    values[0] = ngx_http_north_caller(r);
+    if (values[0] == NULL) {
         return NGX_HTTP_UNAUTHORIZED;
     }
 
@@ -662,8 +650,6 @@ north_plaid_transactions(ngx_http_request_t *r)
     if (rc != NGX_OK) {
         return rc;
     }
-
-    values[0] = (char *) id->user_id.data;
 
     return ngx_http_north_pg_query(r, &north_plaid_transactions_stmt, values,
                                    ngx_http_north_pg_json_done, NULL);
@@ -810,15 +796,16 @@ north_plaid_tx_body(ngx_http_request_t *r, json_t *body)
     ngx_str_t                   category;
     const char                 *values[4];
     ngx_http_north_fields_t     f;
-    ngx_http_north_identity_t  *id;
 
     static const char *const  fields[] = {
         "category", "notes", "hidden", "apply_to_similar", NULL
     };
 
-    id = ngx_http_north_jwt_identity(r);
+    values[0] = ngx_http_north_caller(r);
 
-    if (id == NULL || ngx_http_north_fields_init(&f, r, body) != NGX_OK) {
+    if (values[0] == NULL
+        || ngx_http_north_fields_init(&f, r, body) != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -874,7 +861,6 @@ north_plaid_tx_body(ngx_http_request_t *r, json_t *body)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    values[0] = (char *) id->user_id.data;
     values[1] = ngx_http_north_strdup(r->pool, &tx);
     values[2] = changes;
     values[3] = json_is_true(similar) ? "true" : "false";

@@ -145,17 +145,15 @@ static ngx_int_t
 north_privacy_consents(ngx_http_request_t *r)
 {
     const char                  *values[2];
-    ngx_http_north_identity_t   *id;
     ngx_http_north_main_conf_t  *mcf;
 
-    id = ngx_http_north_jwt_identity(r);
-    if (id == NULL) {
+    values[0] = ngx_http_north_caller(r);
+    if (values[0] == NULL) {
         return NGX_HTTP_UNAUTHORIZED;
     }
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_north_module);
 
-    values[0] = (char *) id->user_id.data;
     values[1] = (char *) mcf->policy_version.data;
 
     return ngx_http_north_pg_query(r, &north_privacy_consents_stmt, values,
@@ -196,15 +194,16 @@ north_privacy_consent_body(ngx_http_request_t *r, json_t *body)
     ngx_str_t                    purpose;
     const char                  *values[5];
     ngx_http_north_fields_t      f;
-    ngx_http_north_identity_t   *id;
     ngx_http_north_main_conf_t  *mcf;
 
     static const char *const  fields[] = { "granted", NULL };
 
-    id = ngx_http_north_jwt_identity(r);
+    values[0] = ngx_http_north_caller(r);
     mcf = ngx_http_get_module_main_conf(r, ngx_http_north_module);
 
-    if (id == NULL || ngx_http_north_fields_init(&f, r, body) != NGX_OK) {
+    if (values[0] == NULL
+        || ngx_http_north_fields_init(&f, r, body) != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -225,7 +224,6 @@ north_privacy_consent_body(ngx_http_request_t *r, json_t *body)
 
     ngx_http_north_path_id(r, &purpose);
 
-    values[0] = (char *) id->user_id.data;
     values[1] = ngx_http_north_strdup(r->pool, &purpose);
     values[2] = json_is_true(granted) ? "true" : "false";
     values[3] = (char *) mcf->policy_version.data;
@@ -304,13 +302,11 @@ static ngx_int_t
 north_privacy_export_page(ngx_http_request_t *r, north_privacy_export_t *ex)
 {
     const char                     *values[3];
-    ngx_http_north_identity_t      *id;
     ngx_http_north_privacy_part_t  *part;
 
-    id = ngx_http_north_jwt_identity(r);
+    values[0] = ngx_http_north_caller(r);
     part = north_privacy_part(ex->svc, ex->part);
 
-    values[0] = (char *) id->user_id.data;
     values[1] = ex->rows ? (char *) ex->after.data : NULL;
     values[2] = NORTH_PRIVACY_PAGE;
 
@@ -683,18 +679,18 @@ north_privacy_request_body(ngx_http_request_t *r, json_t *body)
     ngx_str_t                   details;
     const char                 *values[3];
     ngx_http_north_fields_t     f;
-    ngx_http_north_identity_t  *id;
 
     static const char *const  fields[] = { "kind", "details", NULL };
 
-    id = ngx_http_north_jwt_identity(r);
+    values[0] = ngx_http_north_caller(r);
 
-    if (id == NULL || ngx_http_north_fields_init(&f, r, body) != NGX_OK) {
+    if (values[0] == NULL
+        || ngx_http_north_fields_init(&f, r, body) != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     ngx_http_north_fields_only(&f, fields);
-    values[0] = (char *) id->user_id.data;
     values[1] = ngx_http_north_field_enum(&f, "kind", 1,
                                           north_privacy_request_kinds);
     (void) ngx_http_north_field_string(&f, "details", 0, 1, 4000, &details);

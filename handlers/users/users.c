@@ -227,7 +227,6 @@ north_users_patch_body(ngx_http_request_t *r, json_t *body)
     const char                 *email, *values[1];
     north_users_ctx_t          *ctx;
     ngx_http_north_fields_t     f;
-    ngx_http_north_identity_t  *id;
 
     static const char *const  fields[] = {
         "display_name", "email", "password", "province", "time_zone",
@@ -238,10 +237,10 @@ north_users_patch_body(ngx_http_request_t *r, json_t *body)
     static const char *const  not_null[] = { "email", "locale", NULL };
     const char *const        *nn;
 
-    id = ngx_http_north_jwt_identity(r);
+    values[0] = ngx_http_north_caller(r);
     ctx = north_users_ctx(r);
 
-    if (id == NULL || ctx == NULL
+    if (values[0] == NULL || ctx == NULL
         || ngx_http_north_fields_init(&f, r, body) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -335,8 +334,6 @@ north_users_patch_body(ngx_http_request_t *r, json_t *body)
     (void) json_object_del(body, "password");
     (void) json_object_set_new(body, "email", json_string(email));
 
-    values[0] = (char *) id->user_id.data;
-
     return ngx_http_north_pg_query(r, &north_users_password_stmt, values,
                                    north_users_patch_user, ctx);
 }
@@ -383,9 +380,8 @@ north_users_patch_send(ngx_http_request_t *r, north_users_ctx_t *ctx)
     ngx_int_t                   rc;
     const char                 *values[4];
     ngx_table_elt_t            *h;
-    ngx_http_north_identity_t  *id;
 
-    id = ngx_http_north_jwt_identity(r);
+    values[0] = ngx_http_north_caller(r);
 
     changes = json_dumps(ctx->changes, JSON_COMPACT);
     ip = ngx_http_north_strdup(r->pool, &r->connection->addr_text);
@@ -422,7 +418,6 @@ north_users_patch_send(ngx_http_request_t *r, north_users_ctx_t *ctx)
         r->headers_in.if_match = NULL;
     }
 
-    values[0] = (char *) id->user_id.data;
     values[1] = (char *) match;
     values[2] = changes;
     values[3] = (char *) ip;
@@ -610,11 +605,9 @@ static ngx_int_t
 north_users_delete_send(ngx_http_request_t *r, north_users_ctx_t *ctx)
 {
     const char                 *values[2];
-    ngx_http_north_identity_t  *id;
 
-    id = ngx_http_north_jwt_identity(r);
+    values[0] = ngx_http_north_caller(r);
 
-    values[0] = (char *) id->user_id.data;
     values[1] = ctx->reauth;
 
     return ngx_http_north_pg_query(r, &north_users_erase_stmt, values,
