@@ -448,32 +448,13 @@ ngx_http_north_problem(ngx_http_request_t *r, ngx_uint_t status,
 ngx_uint_t
 ngx_http_north_french(ngx_http_request_t *r)
 {
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
 
-    part = &r->headers_in.headers.part;
-    h = part->elts;
+    static ngx_str_t  accept_language = ngx_string("Accept-Language");
 
-    for (i = 0; /* void */; i++) {
+    h = ngx_http_north_header_in(r, &accept_language);
 
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return 0;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == sizeof("Accept-Language") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "Accept-Language",
-                               h[i].key.len) == 0)
-        {
-            return north_i18n_prefers_fr(h[i].value.data, h[i].value.len);
-        }
-    }
+    return h ? north_i18n_prefers_fr(h->value.data, h->value.len) : 0;
 }
 
 
