@@ -62,6 +62,8 @@ static ngx_int_t ngx_http_north_cache_command(ngx_str_t *user_id,
 static ngx_int_t ngx_http_north_cache_gen(ngx_pool_t *pool,
     ngx_str_t *user_id, ngx_uint_t erase,
     ngx_http_north_redis_handler_pt handler, void *data);
+static int ngx_http_north_cache_gen_argv(ngx_pool_t *pool, ngx_str_t *user_id,
+    ngx_uint_t erase, const char **argv, size_t *argvlen);
 static void ngx_http_north_cache_redone(void *data, redisReply *reply,
     ngx_int_t status);
 static void ngx_http_north_cache_replayed(
@@ -326,7 +328,7 @@ ngx_int_t
 ngx_http_north_cache_invalidate(ngx_http_request_t *r, ngx_str_t *user_id,
     ngx_http_north_cache_then_pt then, void *data)
 {
-    ngx_str_t                      key;
+    int                            argc;
     const char                    *argv[4];
     size_t                         argvlen[4];
     ngx_http_north_main_conf_t    *mcf;
@@ -339,10 +341,9 @@ ngx_http_north_cache_invalidate(ngx_http_request_t *r, ngx_str_t *user_id,
     }
 
     w = ngx_palloc(r->pool, sizeof(ngx_http_north_cache_write_t));
-    if (w == NULL
-        || ngx_http_north_user_key(r->pool, user_id, "cache", NULL, &key)
-           != NGX_OK)
-    {
+    argc = ngx_http_north_cache_gen_argv(r->pool, user_id, 0, argv, argvlen);
+
+    if (w == NULL || argc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -350,17 +351,7 @@ ngx_http_north_cache_invalidate(ngx_http_request_t *r, ngx_str_t *user_id,
     w->then = then;
     w->data = data;
 
-    argv[0] = "HINCRBY";
-    argv[1] = (char *) key.data;
-    argv[2] = "gen";
-    argv[3] = "1";
-
-    argvlen[0] = 7;
-    argvlen[1] = key.len;
-    argvlen[2] = 3;
-    argvlen[3] = 1;
-
-    return ngx_http_north_redis_query(r, 4, argv, argvlen,
+    return ngx_http_north_redis_query(r, argc, argv, argvlen,
                                       ngx_http_north_cache_bumped, w);
 }
 
@@ -607,13 +598,35 @@ static ngx_int_t
 ngx_http_north_cache_gen(ngx_pool_t *pool, ngx_str_t *user_id,
     ngx_uint_t erase, ngx_http_north_redis_handler_pt handler, void *data)
 {
-    ngx_str_t                    key;
+    int                          argc;
     const char                  *argv[4];
     size_t                       argvlen[4];
     ngx_http_north_main_conf_t  *mcf;
 
     mcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
                                               ngx_http_north_module);
+
+    argc = ngx_http_north_cache_gen_argv(pool, user_id, erase, argv, argvlen);
+    if (argc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_north_redis_send(mcf->rd, pool, argc, argv, argvlen,
+                                     handler, data);
+}
+
+
+/*
+ * What makes every entry of the user stale, into argv: HINCRBY
+ * north:{USER}:cache gen 1, or DEL north:{USER}:cache when erase. Its
+ * argc, or NGX_ERROR.
+ */
+
+static int
+ngx_http_north_cache_gen_argv(ngx_pool_t *pool, ngx_str_t *user_id,
+    ngx_uint_t erase, const char **argv, size_t *argvlen)
+{
+    ngx_str_t  key;
 
     if (ngx_http_north_user_key(pool, user_id, "cache", NULL, &key)
         != NGX_OK)
@@ -631,8 +644,7 @@ ngx_http_north_cache_gen(ngx_pool_t *pool, ngx_str_t *user_id,
     argvlen[2] = 3;
     argvlen[3] = 1;
 
-    return ngx_http_north_redis_send(mcf->rd, pool, erase ? 2 : 4, argv,
-                                     argvlen, handler, data);
+    return erase ? 2 : 4;
 }
 
 
