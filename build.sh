@@ -196,8 +196,8 @@ psql_app() {
         psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" "$@"
 }
 
-psql_owner() {
-    PGOPTIONS="-c client_min_messages=warning" \
+psql_owner() {   # a caller's PGOPTIONS come after ours
+    PGOPTIONS="-c client_min_messages=warning ${PGOPTIONS:-}" \
         psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_OWNER_URL" "$@"
 }
 
@@ -398,8 +398,7 @@ migrate_functions() {   # DIR
         name=$(basename "$f")
         sum=$(sha256sum "$f" | cut -d' ' -f1)
         [ "${applied[$name]:-}" = "$sum" ] && continue
-        if ! PGOPTIONS="-c client_min_messages=warning -c check_function_bodies=off" \
-            psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_OWNER_URL" -1 -f "$f" \
+        if ! PGOPTIONS="-c check_function_bodies=off" psql_owner -1 -f "$f" \
                 -c "insert into north.schema_functions (file, sha256)
                     values ('$name', '$sum') on conflict (file) do update
                     set sha256 = excluded.sha256, applied_at = now()" >/dev/null
