@@ -129,14 +129,17 @@ void ngx_http_north_async_end(ngx_http_request_t *r, ngx_int_t rc);
 ngx_str_t *ngx_http_north_request_id(ngx_http_request_t *r);
 
 /*
- * A link that was refused (PostgreSQL, Redis) is tried again after a
- * backoff: 100 ms, doubled at each refusal, 5 s at most. Sets *backoff
- * (0 before the first) to the next delay and arms ev with it.
+ * A link (PostgreSQL, Redis) that failed is tried again by its retry
+ * event, whose handler connects: at once after a link was lost, after a
+ * backoff when a connect was refused (100 ms, doubled at each refusal,
+ * 5 s at most; *backoff is 0 before the first). Nothing while the worker
+ * exits.
  */
 #define NGX_HTTP_NORTH_BACKOFF_MIN  100
 #define NGX_HTTP_NORTH_BACKOFF_MAX  5000
 
-void ngx_http_north_backoff(ngx_event_t *ev, ngx_msec_t *backoff);
+void ngx_http_north_reconnect(ngx_event_t *retry, ngx_msec_t *backoff,
+    ngx_uint_t refused);
 
 /*
  * The one form of an instant on the wire, as north.rfc3339() renders it in

@@ -128,7 +128,6 @@ ngx_http_north_json_parse(ngx_http_request_t *r)
     size_t                       len;
     json_t                      *body;
     json_error_t                 err;
-    ngx_pool_cleanup_t          *cln;
     ngx_http_north_ctx_t        *ctx;
     ngx_http_north_main_conf_t  *mcf;
     u_char                       detail[JSON_ERROR_TEXT_LENGTH + 64];
@@ -182,14 +181,9 @@ ngx_http_north_json_parse(ngx_http_request_t *r)
                                       "Malformed JSON", (char *) detail, NULL);
     }
 
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        json_decref(body);
+    if (ngx_http_north_json_keep(r->pool, body) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    cln->handler = ngx_http_north_json_cleanup;
-    cln->data = body;
 
     if (!json_is_object(body)) {
         return ngx_http_north_problem(r, NGX_HTTP_BAD_REQUEST, "invalid-json",
@@ -264,6 +258,48 @@ static void
 ngx_http_north_json_cleanup(void *data)
 {
     json_decref(data);
+}
+
+
+char *
+ngx_http_north_json_text(ngx_pool_t *pool, json_t *json)
+{
+    char                *text;
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    /* a cleanup without a handler is skipped when the pool goes */
+    text = json_dumps(json, JSON_COMPACT);
+    if (text == NULL) {
+        return NULL;
+    }
+
+    cln->handler = free;
+    cln->data = text;
+
+    return text;
+}
+
+
+ngx_int_t
+ngx_http_north_json_keep(ngx_pool_t *pool, json_t *json)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(pool, 0);
+    if (cln == NULL) {
+        json_decref(json);
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_north_json_cleanup;
+    cln->data = json;
+
+    return NGX_OK;
 }
 
 
@@ -462,8 +498,6 @@ ngx_int_t
 ngx_http_north_fields_init(ngx_http_north_fields_t *f, ngx_http_request_t *r,
     json_t *object)
 {
-    ngx_pool_cleanup_t  *cln;
-
     f->object = object;
     f->errors = json_array();
     f->fr = ngx_http_north_french(r);
@@ -472,16 +506,7 @@ ngx_http_north_fields_init(ngx_http_north_fields_t *f, ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        json_decref(f->errors);
-        return NGX_ERROR;
-    }
-
-    cln->handler = ngx_http_north_json_cleanup;
-    cln->data = f->errors;
-
-    return NGX_OK;
+    return ngx_http_north_json_keep(r->pool, f->errors);
 }
 
 

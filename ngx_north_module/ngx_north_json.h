@@ -28,6 +28,15 @@ u_char *ngx_http_north_body_text(ngx_http_request_t *r, size_t *len);
 ngx_int_t ngx_http_north_json_send(ngx_http_request_t *r, ngx_uint_t status,
     json_t *body);
 
+/*
+ * json's compact text, freed with pool; NULL on failure. A statement's
+ * parameter made this way needs no free() on each of the caller's paths.
+ */
+char *ngx_http_north_json_text(ngx_pool_t *pool, json_t *json);
+
+/* Hands json (one reference) to pool, which drops it when destroyed. */
+ngx_int_t ngx_http_north_json_keep(ngx_pool_t *pool, json_t *json);
+
 /* 1 when r's Accept-Language puts French first (fr-CA). */
 ngx_uint_t ngx_http_north_french(ngx_http_request_t *r);
 

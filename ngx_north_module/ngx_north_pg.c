@@ -817,16 +817,7 @@ ngx_http_north_pg_fail(ngx_http_north_pg_conn_t *pc, const char *what,
                   pc->pg ? PQerrorMessage(pc->pg) : "out of memory");
 
     ngx_http_north_pg_close(pc);
-
-    if (!(ngx_exiting || ngx_terminate || ngx_quit)) {
-
-        if (connecting) {
-            ngx_http_north_backoff(&pc->retry, &pc->backoff);
-
-        } else {
-            ngx_http_north_pg_connect(pc);
-        }
-    }
+    ngx_http_north_reconnect(&pc->retry, &pc->backoff, connecting);
 
     /* the handlers may queue new work: the pool is consistent by now */
 

@@ -667,15 +667,7 @@ ngx_http_north_redis_reset(ngx_http_north_redis_t *rd, const char *why,
     rd->out_len = 0;
     rd->out_sent = 0;
 
-    if (!(ngx_exiting || ngx_terminate || ngx_quit)) {
-
-        if (connecting) {
-            ngx_http_north_backoff(&rd->retry, &rd->backoff);
-
-        } else {
-            ngx_http_north_redis_connect(rd);
-        }
-    }
+    ngx_http_north_reconnect(&rd->retry, &rd->backoff, connecting);
 
     while (!ngx_queue_empty(&failed)) {
         q = ngx_queue_head(&failed);

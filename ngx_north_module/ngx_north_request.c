@@ -193,12 +193,22 @@ ngx_http_north_async_end(ngx_http_request_t *r, ngx_int_t rc)
 
 
 void
-ngx_http_north_backoff(ngx_event_t *ev, ngx_msec_t *backoff)
+ngx_http_north_reconnect(ngx_event_t *retry, ngx_msec_t *backoff,
+    ngx_uint_t refused)
 {
+    if (ngx_exiting || ngx_terminate || ngx_quit) {
+        return;
+    }
+
+    if (!refused) {
+        retry->handler(retry);
+        return;
+    }
+
     *backoff = *backoff ? ngx_min(*backoff * 2, NGX_HTTP_NORTH_BACKOFF_MAX)
                         : NGX_HTTP_NORTH_BACKOFF_MIN;
 
-    ngx_add_timer(ev, *backoff);
+    ngx_add_timer(retry, *backoff);
 }
 
 

@@ -332,7 +332,6 @@ north_analytics_manual_items(ngx_http_request_t *r)
 static ngx_int_t
 north_analytics_manual_create(ngx_http_request_t *r, json_t *body)
 {
-    char                       *json;
     ngx_int_t                   rc;
     const char                 *values[3];
 
@@ -346,20 +345,15 @@ north_analytics_manual_create(ngx_http_request_t *r, json_t *body)
         return rc;
     }
 
-    json = json_dumps(body, JSON_COMPACT);
-    if (json == NULL) {
+    values[1] = NULL;
+    values[2] = ngx_http_north_json_text(r->pool, body);
+    if (values[2] == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    values[1] = NULL;
-    values[2] = json;
-
-    rc = ngx_http_north_pg_query(r, &north_analytics_manual_create_stmt,
-                                 values, north_analytics_manual_created,
-                                 NULL);
-    free(json);
-
-    return rc;
+    return ngx_http_north_pg_query(r, &north_analytics_manual_create_stmt,
+                                   values, north_analytics_manual_created,
+                                   NULL);
 }
 
 
@@ -419,16 +413,13 @@ north_analytics_manual_update(ngx_http_request_t *r, json_t *body)
         return rc;
     }
 
-    json = json_dumps(body, JSON_COMPACT);
+    json = ngx_http_north_json_text(r->pool, body);
     if (json == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = north_analytics_item_query(r, &north_analytics_manual_update_stmt,
-                                    json, north_analytics_manual_done);
-    free(json);
-
-    return rc;
+    return north_analytics_item_query(r, &north_analytics_manual_update_stmt,
+                                      json, north_analytics_manual_done);
 }
 
 

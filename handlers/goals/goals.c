@@ -48,7 +48,7 @@ static ngx_int_t north_goals_rows(ngx_http_request_t *r, void *data,
     PGresult *res, ngx_int_t status);
 static json_t *north_goals_progress(ngx_http_request_t *r, PGresult *res,
     int row, json_t *ids, json_t *pcts);
-static char *north_goals_array(json_t *a);
+static char *north_goals_array(ngx_pool_t *pool, json_t *a);
 static ngx_int_t north_goals_recorded(ngx_http_request_t *r, void *data,
     PGresult *res, ngx_int_t status);
 static ngx_int_t north_goals_send(ngx_http_request_t *r,
@@ -117,8 +117,6 @@ north_goals_list(ngx_http_request_t *r)
 static ngx_int_t
 north_goals_create(ngx_http_request_t *r, json_t *body)
 {
-    char                       *json;
-    ngx_int_t                   rc;
     json_int_t                  cents;
     const char                 *kind, *account, *values[2];
     ngx_http_north_fields_t     f;
@@ -155,18 +153,13 @@ north_goals_create(ngx_http_request_t *r, json_t *body)
         return ngx_http_north_fields_problem(r, &f);
     }
 
-    json = json_dumps(body, JSON_COMPACT);
-    if (json == NULL) {
+    values[1] = ngx_http_north_json_text(r->pool, body);
+    if (values[1] == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    values[1] = json;
-
-    rc = ngx_http_north_pg_query(r, &north_goals_create_stmt, values,
-                                 north_goals_created, NULL);
-    free(json);
-
-    return rc;
+    return ngx_http_north_pg_query(r, &north_goals_create_stmt, values,
+                                   north_goals_created, NULL);
 }
 
 
@@ -235,7 +228,6 @@ static ngx_int_t
 north_goals_update(ngx_http_request_t *r, json_t *body)
 {
     char                     *json;
-    ngx_int_t                 rc;
     json_int_t                cents;
     ngx_http_north_fields_t   f;
 
@@ -265,16 +257,13 @@ north_goals_update(ngx_http_request_t *r, json_t *body)
         return ngx_http_north_fields_problem(r, &f);
     }
 
-    json = json_dumps(body, JSON_COMPACT);
+    json = ngx_http_north_json_text(r->pool, body);
     if (json == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = north_goals_query(r, 0, &north_goals_update_stmt, json,
-                           north_goals_updated);
-    free(json);
-
-    return rc;
+    return north_goals_query(r, 0, &north_goals_update_stmt, json,
+                             north_goals_updated);
 }
 
 
@@ -333,7 +322,6 @@ static ngx_int_t
 north_goals_contribute(ngx_http_request_t *r, json_t *body)
 {
     char                     *json;
-    ngx_int_t                 rc;
     json_int_t                cents;
     ngx_http_north_fields_t   f;
 
@@ -364,16 +352,13 @@ north_goals_contribute(ngx_http_request_t *r, json_t *body)
         return ngx_http_north_fields_problem(r, &f);
     }
 
-    json = json_dumps(body, JSON_COMPACT);
+    json = ngx_http_north_json_text(r->pool, body);
     if (json == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = north_goals_query(r, 1, &north_goals_contribute_stmt, json,
-                           north_goals_contributed);
-    free(json);
-
-    return rc;
+    return north_goals_query(r, 1, &north_goals_contribute_stmt, json,
+                             north_goals_contributed);
 }
 
 
@@ -466,25 +451,16 @@ north_goals_read(ngx_http_request_t *r, const char *goal, ngx_uint_t status)
 }
 
 
-static void
-north_goals_answer_free(void *data)
-{
-    json_decref(data);
-}
-
-
 /* Each goal's progress; milestones newly reached are recorded first. */
 static ngx_int_t
 north_goals_rows(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_int_t status)
 {
     int                         row, n;
-    char                       *ids_sql, *pcts_sql;
     json_t                     *goals, *goal, *answer, *ids, *pcts;
     ngx_int_t                   rc;
     const char                 *values[3];
     north_goals_ctx_t          *ctx;
-    ngx_pool_cleanup_t         *cln;
 
     ctx = data;
 
@@ -499,7 +475,6 @@ north_goals_rows(ngx_http_request_t *r, void *data, PGresult *res,
         return north_goals_not_found(r);
     }
 
-    answer = NULL;
     goals = json_array();
     ids = json_array();
     pcts = json_array();
@@ -518,16 +493,16 @@ north_goals_rows(ngx_http_request_t *r, void *data, PGresult *res,
 
     answer = ctx->one ? json_incref(json_array_get(goals, 0))
                       : json_pack("{s:O}", "goals", goals);
-    cln = ngx_pool_cleanup_add(r->pool, 0);
+    json_decref(goals);
+    goals = NULL;
 
-    if (answer == NULL || cln == NULL) {
+    if (answer == NULL
+        || ngx_http_north_json_keep(r->pool, answer) != NGX_OK)
+    {
         goto failed;
     }
 
-    cln->handler = north_goals_answer_free;
-    cln->data = answer;
     ctx->answer = answer;
-    json_decref(goals);
 
     if (json_array_size(ids) == 0) {
         json_decref(ids);
@@ -536,30 +511,20 @@ north_goals_rows(ngx_http_request_t *r, void *data, PGresult *res,
     }
 
     values[0] = ngx_http_north_caller(r);
-    ids_sql = north_goals_array(ids);
-    pcts_sql = north_goals_array(pcts);
+    values[1] = north_goals_array(r->pool, ids);
+    values[2] = north_goals_array(r->pool, pcts);
     json_decref(ids);
     json_decref(pcts);
 
-    if (values[0] == NULL || ids_sql == NULL || pcts_sql == NULL) {
-        free(ids_sql);
-        free(pcts_sql);
+    if (values[0] == NULL || values[1] == NULL || values[2] == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    values[1] = ids_sql;
-    values[2] = pcts_sql;
-
-    rc = ngx_http_north_pg_query(r, &north_goals_record_stmt, values,
-                                 north_goals_recorded, ctx);
-    free(ids_sql);
-    free(pcts_sql);
-
-    return rc;
+    return ngx_http_north_pg_query(r, &north_goals_record_stmt, values,
+                                   north_goals_recorded, ctx);
 
 failed:
 
-    json_decref(answer);
     json_decref(goals);
     json_decref(ids);
     json_decref(pcts);
@@ -678,11 +643,11 @@ failed:
 
 /* A JSON array as a PostgreSQL array literal: ["a",1] is {"a",1}. */
 static char *
-north_goals_array(json_t *a)
+north_goals_array(ngx_pool_t *pool, json_t *a)
 {
     char  *s;
 
-    s = json_dumps(a, JSON_COMPACT);
+    s = ngx_http_north_json_text(pool, a);
 
     if (s != NULL) {
         s[0] = '{';

@@ -443,7 +443,6 @@ static ngx_int_t
 north_plaid_link_accounts(ngx_http_request_t *r, north_plaid_call_t *call)
 {
     char                        *accounts;
-    ngx_int_t                    rc;
     ngx_str_t                    sealed, key_id;
     const char                  *values[6], *institution;
     north_plaid_ctx_t           *ctx;
@@ -470,8 +469,9 @@ north_plaid_link_accounts(ngx_http_request_t *r, north_plaid_call_t *call)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    accounts = json_dumps(json_object_get(call->json, "accounts"),
-                          JSON_COMPACT);
+    accounts = ngx_http_north_json_text(r->pool,
+                                        json_object_get(call->json,
+                                                        "accounts"));
     if (accounts == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -483,11 +483,8 @@ north_plaid_link_accounts(ngx_http_request_t *r, north_plaid_call_t *call)
     values[4] = ngx_http_north_strdup(r->pool, &key_id);
     values[5] = accounts;
 
-    rc = ngx_http_north_pg_query(r, &north_plaid_link_stmt, values,
-                                 north_plaid_link_stored, ctx);
-    free(accounts);
-
-    return rc;
+    return ngx_http_north_pg_query(r, &north_plaid_link_stmt, values,
+                                   north_plaid_link_stored, ctx);
 }
 
 
@@ -791,7 +788,6 @@ north_plaid_tx_body(ngx_http_request_t *r, json_t *body)
 {
     char                       *changes;
     json_t                     *v, *similar;
-    ngx_int_t                   rc;
     ngx_str_t                   tx;
     ngx_str_t                   category;
     const char                 *values[4];
@@ -856,7 +852,7 @@ north_plaid_tx_body(ngx_http_request_t *r, json_t *body)
         return north_plaid_not_found(r, "no such transaction");
     }
 
-    changes = json_dumps(body, JSON_COMPACT);
+    changes = ngx_http_north_json_text(r->pool, body);
     if (changes == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -865,11 +861,8 @@ north_plaid_tx_body(ngx_http_request_t *r, json_t *body)
     values[2] = changes;
     values[3] = json_is_true(similar) ? "true" : "false";
 
-    rc = ngx_http_north_pg_query(r, &north_plaid_tx_update_stmt, values,
-                                 north_plaid_tx_done, NULL);
-    free(changes);
-
-    return rc;
+    return ngx_http_north_pg_query(r, &north_plaid_tx_update_stmt, values,
+                                   north_plaid_tx_done, NULL);
 }
 
 

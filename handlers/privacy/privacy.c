@@ -513,22 +513,19 @@ north_privacy_export_write(ngx_http_request_t *r, north_privacy_export_t *ex,
     out[0].next = NULL;
 
     if (last) {
-        manifest = json_dumps(ex->manifest, JSON_COMPACT);
+        manifest = ngx_http_north_json_text(r->pool, ex->manifest);
         m = ngx_calloc_buf(r->pool);
         if (manifest == NULL || m == NULL) {
-            free(manifest);
             return NGX_ERROR;
         }
 
         len = ngx_strlen(manifest);
         m->pos = ngx_pnalloc(r->pool, len + sizeof("},\"manifest\":}"));
         if (m->pos == NULL) {
-            free(manifest);
             return NGX_ERROR;
         }
 
         m->last = ngx_sprintf(m->pos, "},\"manifest\":%*s}", len, manifest);
-        free(manifest);
 
         m->memory = 1;
         m->last_buf = 1;

@@ -377,17 +377,15 @@ north_users_patch_send(ngx_http_request_t *r, north_users_ctx_t *ctx)
 {
     char                       *changes, *ip, *match;
     size_t                      i;
-    ngx_int_t                   rc;
     const char                 *values[4];
     ngx_table_elt_t            *h;
 
     values[0] = ngx_http_north_caller(r);
 
-    changes = json_dumps(ctx->changes, JSON_COMPACT);
+    changes = ngx_http_north_json_text(r->pool, ctx->changes);
     ip = ngx_http_north_strdup(r->pool, &r->connection->addr_text);
 
     if (changes == NULL || ip == NULL) {
-        free(changes);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -398,7 +396,6 @@ north_users_patch_send(ngx_http_request_t *r, north_users_ctx_t *ctx)
         /* an entity tag is visible ASCII: anything else matches nothing */
         for (i = 0; i < h->value.len; i++) {
             if (h->value.data[i] < 0x20 || h->value.data[i] > 0x7e) {
-                free(changes);
                 return ngx_http_north_problem(r,
                                               NGX_HTTP_PRECONDITION_FAILED,
                                               "precondition-failed",
@@ -410,7 +407,6 @@ north_users_patch_send(ngx_http_request_t *r, north_users_ctx_t *ctx)
 
         match = ngx_http_north_strdup(r->pool, &h->value);
         if (match == NULL) {
-            free(changes);
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
@@ -422,12 +418,8 @@ north_users_patch_send(ngx_http_request_t *r, north_users_ctx_t *ctx)
     values[2] = changes;
     values[3] = (char *) ip;
 
-    /* the values are copied: the text can go */
-    rc = ngx_http_north_pg_query(r, &north_users_update_stmt, values,
-                                 north_users_patch_done, ctx);
-    free(changes);
-
-    return rc;
+    return ngx_http_north_pg_query(r, &north_users_update_stmt, values,
+                                   north_users_patch_done, ctx);
 }
 
 
