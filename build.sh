@@ -26,7 +26,7 @@ PG_USER=north_pg          # the unprivileged owner of the embedded cluster
 PACKAGES=(build-essential nginx-core nginx-dev libpcre3-dev zlib1g-dev
     libssl-dev libpq-dev libjansson-dev libhiredis-dev libcmocka-dev libargon2-dev
     libcurl4-openssl-dev nodejs
-    postgresql-15 postgresql-client-15 redis-server openssl curl wrk
+    postgresql-15 postgresql-client-15 redis-server openssl curl wrk python3
     libtest-base-perl libtext-diff-perl libtest-longstring-perl
     libipc-run-perl liburi-perl libwww-perl liblist-moreutils-perl
     libhttp-message-perl procps iproute2)

@@ -2,7 +2,7 @@
 # Prints the SQL of a statement the module prepares, as its C source spells
 # it (ngx_http_north_pg_stmt("NAME", "..." "...", nparams, ncols)), with
 # $1..$n as pgbench's :p1..:pn: a pgbench run of exactly what a handler
-# sends. Usage: bench/stmt NAME
+# sends. Usage: bench/stmt.py NAME
 import ast, pathlib, re, sys
 
 root = pathlib.Path(__file__).resolve().parent.parent
@@ -15,4 +15,4 @@ for src in sorted(root.glob('handlers/**/*.c')) + sorted(root.glob('ngx_north_mo
         sql = ''.join(ast.literal_eval(s) for s in re.findall(r'"(?:[^"\\]|\\.)*"', m.group(1)))
         print(re.sub(r'\$(\d+)', r':p\1', sql) + ';')
         sys.exit(0)
-sys.exit('bench/stmt: no statement named ' + name)
+sys.exit('bench/stmt.py: no statement named ' + name)
