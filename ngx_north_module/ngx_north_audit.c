@@ -34,6 +34,7 @@ typedef struct {
     ngx_str_t                    spool;        /* directory */
     ngx_msec_t                   flush;        /* longest a record waits */
     ngx_str_t                    chain_key;    /* HMAC key, decoded */
+    time_t                       retention;    /* 0: kept for ever */
     ngx_uint_t                   used;
 } ngx_http_north_audit_main_conf_t;
 
@@ -160,6 +161,13 @@ static ngx_command_t  ngx_http_north_audit_commands[] = {
       offsetof(ngx_http_north_audit_main_conf_t, flush),
       NULL },
 
+    { ngx_string("north_audit_retention"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_north_audit_main_conf_t, retention),
+      NULL },
+
     { ngx_string("north_audit_chain_key"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_north_audit_chain_key,
@@ -260,6 +268,7 @@ ngx_http_north_audit_create_main_conf(ngx_conf_t *cf)
      */
 
     amcf->flush = NGX_CONF_UNSET_MSEC;
+    amcf->retention = NGX_CONF_UNSET;
 
     return amcf;
 }
@@ -281,6 +290,7 @@ ngx_http_north_audit_init_main_conf(ngx_conf_t *cf, void *conf)
     }
 
     ngx_conf_init_msec_value(amcf->flush, 200);
+    ngx_conf_init_value(amcf->retention, 0);
 
     /* PIPEDA accountability: an audit log nobody can rewrite unseen */
     mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_north_module);
@@ -524,6 +534,18 @@ ngx_http_north_audit_exit_process(ngx_cycle_t *cycle)
     }
 
     ngx_http_north_audit_writer = NULL;
+}
+
+
+time_t
+ngx_http_north_audit_retention(ngx_cycle_t *cycle)
+{
+    ngx_http_north_audit_main_conf_t  *amcf;
+
+    amcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_north_audit_module);
+
+    return amcf ? amcf->retention : 0;
 }
 
 

@@ -7,12 +7,14 @@
  * shutdown) until its job has ended or, if the job can stop early, handed
  * itself back. The same timer sweeps every north_jobs_sweep: it expires
  * idempotency keys, unverified registrations and old mail, wakes the mail
- * sender for mail due again, and takes the day's balance snapshots.
+ * sender for mail due again, takes the day's balance snapshots and removes
+ * the audit records past north_audit_retention.
  */
 
 #include "ngx_north.h"
 #include "ngx_north_pg.h"
 #include "ngx_north_jobs.h"
+#include "ngx_north_audit.h"
 
 
 /* how soon a leaving worker's job hears of it */
@@ -33,11 +35,15 @@ typedef struct {
     ngx_uint_t                   lost;          /* another attempt has it */
     ngx_msec_t                   leaving;       /* since when, or 0 */
     u_char                       lease[NGX_INT_T_LEN + sizeof(" ms")];
+    time_t                       retain;        /* north_audit_retention */
+    u_char                       retention[NGX_TIME_T_LEN + sizeof(" s")];
 } ngx_http_north_jobs_t;
 
 
 static void ngx_http_north_jobs_tick(ngx_event_t *ev);
 static void ngx_http_north_jobs_claimed(ngx_http_north_pg_op_t *op,
+    PGresult *res, ngx_int_t status);
+static void ngx_http_north_jobs_retired(ngx_http_north_pg_op_t *op,
     PGresult *res, ngx_int_t status);
 static void ngx_http_north_jobs_swept(ngx_http_north_pg_op_t *op,
     PGresult *res, ngx_int_t status);
@@ -81,6 +87,10 @@ static ngx_http_north_pg_stmt_t  ngx_http_north_jobs_sweep_stmt =
         " where coalesce(sent_at, failed_at) < now() - interval '1 day')"
         " select north.balance_snapshots_daily(), north.mail_wake()", 0, 2);
 
+static ngx_http_north_pg_stmt_t  ngx_http_north_jobs_retire_stmt =
+    ngx_http_north_pg_stmt("north_jobs_retire",
+        "select north.audit_retire($1::interval)", 1, 1);
+
 
 static ngx_http_north_jobs_t  *ngx_http_north_jobs;
 
@@ -114,6 +124,8 @@ ngx_http_north_jobs_init_process(ngx_cycle_t *cycle,
     jobs->beat.log = cycle->log;
 
     ngx_sprintf(jobs->lease, "%M ms%Z", mcf->jobs_lease);
+    jobs->retain = ngx_http_north_audit_retention(cycle);
+    ngx_sprintf(jobs->retention, "%T s%Z", jobs->retain);
 
     ngx_http_north_jobs = jobs;
 
@@ -199,6 +211,8 @@ ngx_http_north_jobs_swept(ngx_http_north_pg_op_t *op, PGresult *res,
 {
     ngx_http_north_jobs_t  *jobs = op->data;
 
+    const char  *values[1];
+
     if (res == NULL) {
         ngx_http_north_jobs_rest(jobs, jobs->mcf->jobs_interval);
         return;
@@ -210,8 +224,46 @@ ngx_http_north_jobs_swept(ngx_http_north_pg_op_t *op, PGresult *res,
                       PQresultErrorMessage(res));
     }
 
+    /* a statement apart: its failure holds nothing of the sweep back */
+    if (jobs->retain) {
+        values[0] = (char *) jobs->retention;
+
+        if (ngx_http_north_pg_send(jobs->mcf->pg, jobs->pool,
+                                   &ngx_http_north_jobs_retire_stmt, values,
+                                   ngx_http_north_jobs_retired, jobs)
+            == NGX_OK)
+        {
+            return;
+        }
+    }
+
     /* claim on the next tick */
     ngx_http_north_jobs_rest(jobs, 0);
+}
+
+
+/* The audit records past north_audit_retention removed, or why not. */
+
+static void
+ngx_http_north_jobs_retired(ngx_http_north_pg_op_t *op, PGresult *res,
+    ngx_int_t status)
+{
+    ngx_http_north_jobs_t  *jobs = op->data;
+
+    if (res != NULL && PQresultStatus(res) != PGRES_TUPLES_OK) {
+        ngx_log_error(NGX_LOG_ERR, jobs->log, 0,
+                      "north jobs: audit retention failed: %s",
+                      PQresultErrorMessage(res));
+
+    } else if (res != NULL && PQntuples(res) == 1
+               && ngx_strcmp(PQgetvalue(res, 0, 0), "0") != 0)
+    {
+        ngx_log_error(NGX_LOG_INFO, jobs->log, 0,
+                      "north jobs: %s audit records past retention removed",
+                      PQgetvalue(res, 0, 0));
+    }
+
+    ngx_http_north_jobs_rest(jobs, res ? 0 : jobs->mcf->jobs_interval);
 }
 
 
