@@ -2,7 +2,12 @@
 -- other): those whose category ranks below a transfer are worked out again
 create or replace function north.transactions_twins()
 returns trigger
-language plpgsql as $$
+language plpgsql
+-- each twin one index probe (user, amount, date): the plan is kept for the
+-- connection, and one made while the statistics said the table was empty,
+-- as at a first sync, scanned every transaction for each added row
+set enable_seqscan = off
+as $$
 begin
     update north.transactions o set category_source = 'unset'
     from added n
