@@ -254,13 +254,7 @@ static ngx_int_t
 ngx_http_north_cache_json_done(ngx_http_request_t *r, void *data,
     PGresult *res, ngx_int_t status)
 {
-    ngx_int_t  rc;
     ngx_str_t  text;
-
-    rc = ngx_http_north_pg_result(r, res, status, 1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
 
     if (ngx_http_north_pg_copy(r, res, 0, &text) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

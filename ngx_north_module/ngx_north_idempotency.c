@@ -163,13 +163,7 @@ ngx_http_north_idempotency_claimed(ngx_http_request_t *r, void *data,
     ngx_http_north_idem_t  *idem = data;
 
     char             *outcome;
-    ngx_int_t         rc;
     ngx_table_elt_t  *h;
-
-    rc = ngx_http_north_pg_result(r, res, status, 1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
 
     outcome = PQgetvalue(res, 0, 0);
 

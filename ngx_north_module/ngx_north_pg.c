@@ -7,6 +7,7 @@
 #include "ngx_north_json.h"
 #include "ngx_north_jwt.h"
 #include "ngx_north_metrics.h"
+#include "north_check.h"
 
 
 #define NGX_HTTP_NORTH_PG_DOWN        0
@@ -47,6 +48,7 @@ typedef struct {
     ngx_http_request_t          *request;
     ngx_http_north_pg_done_pt    done;
     void                        *data;
+    int                          rows;      /* checked before done */
 } ngx_http_north_pg_request_t;
 
 
@@ -76,6 +78,11 @@ static ngx_http_north_pg_op_t *ngx_http_north_pg_dequeue(
 static void ngx_http_north_pg_wait_timeout(ngx_event_t *ev);
 static void ngx_http_north_pg_cancel(void *data);
 static void ngx_http_north_pg_request_handler(ngx_http_north_pg_op_t *op,
+    PGresult *res, ngx_int_t status);
+static ngx_int_t ngx_http_north_pg_request(ngx_http_request_t *r,
+    ngx_http_north_pg_stmt_t *stmt, const char **values, int rows,
+    ngx_http_north_pg_done_pt done, void *data);
+static ngx_int_t ngx_http_north_pg_continue(ngx_http_north_pg_request_t *pr,
     PGresult *res, ngx_int_t status);
 
 
@@ -995,6 +1002,25 @@ ngx_int_t
 ngx_http_north_pg_query(ngx_http_request_t *r, ngx_http_north_pg_stmt_t *stmt,
     const char **values, ngx_http_north_pg_done_pt done, void *data)
 {
+    return ngx_http_north_pg_request(r, stmt, values, stmt->rows, done,
+                                     data);
+}
+
+
+ngx_int_t
+ngx_http_north_pg_stream(ngx_http_request_t *r, ngx_http_north_pg_stmt_t *stmt,
+    const char **values, ngx_http_north_pg_done_pt done, void *data)
+{
+    return ngx_http_north_pg_request(r, stmt, values, NGX_HTTP_NORTH_PG_RAW,
+                                     done, data);
+}
+
+
+static ngx_int_t
+ngx_http_north_pg_request(ngx_http_request_t *r,
+    ngx_http_north_pg_stmt_t *stmt, const char **values, int rows,
+    ngx_http_north_pg_done_pt done, void *data)
+{
     ngx_int_t                     rc;
     ngx_http_north_pg_request_t  *pr;
     ngx_http_north_main_conf_t   *mcf;
@@ -1009,6 +1035,7 @@ ngx_http_north_pg_query(ngx_http_request_t *r, ngx_http_north_pg_stmt_t *stmt,
     pr->request = r;
     pr->done = done;
     pr->data = data;
+    pr->rows = rows;
 
     rc = ngx_http_north_pg_send(mcf->pg, r->pool, stmt, values,
                                 ngx_http_north_pg_request_handler, pr);
@@ -1022,7 +1049,7 @@ ngx_http_north_pg_query(ngx_http_request_t *r, ngx_http_north_pg_stmt_t *stmt,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return done(r, data, NULL, rc);
+    return ngx_http_north_pg_continue(pr, NULL, rc);
 }
 
 
@@ -1073,6 +1100,89 @@ ngx_http_north_pg_query_path(ngx_http_request_t *r, ngx_uint_t from_end,
 }
 
 
+ngx_int_t
+ngx_http_north_pg_query_page(ngx_http_request_t *r,
+    ngx_http_north_pg_stmt_t *stmt, ngx_uint_t max,
+    ngx_uint_t (*check)(ngx_str_t *cursor), const char *extra)
+{
+    u_char                     *p;
+    ngx_int_t                   n;
+    ngx_str_t                   v;
+    const char                 *values[4];
+    ngx_http_north_fields_t     f;
+    ngx_http_north_identity_t  *id;
+
+    id = ngx_http_north_jwt_identity(r);
+    if (id == NULL) {
+        return NGX_HTTP_UNAUTHORIZED;
+    }
+
+    if (ngx_http_north_fields_init(&f, r, NULL) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    values[0] = (char *) id->user_id.data;
+    values[1] = NULL;
+    values[2] = "50";
+    values[3] = extra;
+
+    if (ngx_http_arg(r, (u_char *) "limit", 5, &v) == NGX_OK) {
+        n = ngx_atoi(v.data, v.len);
+
+        if (n < 1 || (ngx_uint_t) n > max) {
+            p = ngx_pnalloc(r->pool, sizeof("must be between 1 and ")
+                                     + NGX_INT_T_LEN);
+            if (p == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            ngx_sprintf(p, "must be between 1 and %ui%Z", max);
+            ngx_http_north_fields_error(&f, "limit", (char *) p);
+
+        } else {
+            values[2] = ngx_http_north_strdup(r->pool, &v);
+            if (values[2] == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+        }
+    }
+
+    if (ngx_http_arg(r, (u_char *) "cursor", 6, &v) == NGX_OK) {
+        if (!check(&v)) {
+            ngx_http_north_fields_error(&f, "cursor",
+                                        "is not a cursor this list gave");
+        } else {
+            values[1] = ngx_http_north_strdup(r->pool, &v);
+            if (values[1] == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+        }
+    }
+
+    if (ngx_http_north_fields_failed(&f)) {
+        return ngx_http_north_fields_problem(r, &f);
+    }
+
+    return ngx_http_north_pg_query(r, stmt, values,
+                                   ngx_http_north_pg_json_done, NULL);
+}
+
+
+ngx_uint_t
+ngx_http_north_cursor_id(ngx_str_t *cursor)
+{
+    return cursor->len > 0 && cursor->len <= 18
+           && ngx_atoi(cursor->data, cursor->len) > 0;
+}
+
+
+ngx_uint_t
+ngx_http_north_cursor_uuid(ngx_str_t *cursor)
+{
+    return north_check_uuid(cursor->data, cursor->len);
+}
+
+
 static void
 ngx_http_north_pg_request_handler(ngx_http_north_pg_op_t *op, PGresult *res,
     ngx_int_t status)
@@ -1080,7 +1190,24 @@ ngx_http_north_pg_request_handler(ngx_http_north_pg_op_t *op, PGresult *res,
     ngx_http_north_pg_request_t  *pr = op->data;
 
     ngx_http_north_async_end(pr->request,
-                             pr->done(pr->request, pr->data, res, status));
+                             ngx_http_north_pg_continue(pr, res, status));
+}
+
+
+static ngx_int_t
+ngx_http_north_pg_continue(ngx_http_north_pg_request_t *pr, PGresult *res,
+    ngx_int_t status)
+{
+    ngx_int_t  rc;
+
+    if (pr->rows != NGX_HTTP_NORTH_PG_RAW) {
+        rc = ngx_http_north_pg_result(pr->request, res, status, pr->rows);
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+    }
+
+    return pr->done(pr->request, pr->data, res, status);
 }
 
 
@@ -1177,13 +1304,6 @@ ngx_int_t
 ngx_http_north_pg_json_done(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_int_t status)
 {
-    ngx_int_t  rc;
-
-    rc = ngx_http_north_pg_result(r, res, status, 1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
-
     return ngx_http_north_pg_json(r, data ? (uintptr_t) data : NGX_HTTP_OK,
                                   res, PQnfields(res) - 1);
 }

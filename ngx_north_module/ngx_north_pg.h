@@ -20,17 +20,41 @@
  * columns never reaches a continuation (it ends as
  * NGX_HTTP_NORTH_PG_MISSHAPEN, with an alert), so a continuation may read
  * columns 0 .. ncols - 1 of any row by position.
+ *
+ * rows is how many rows a request's continuation expects, and the platform
+ * checks it before calling one (ngx_http_north_pg_query and its kin): an
+ * outage is answered 503, an SQL error or another count 500, and the
+ * continuation is called only with res holding those rows, status NGX_OK.
+ *
+ *     ngx_http_north_pg_stmt        exactly one row
+ *     ngx_http_north_pg_stmt_rows   any number of rows
+ *     ngx_http_north_pg_stmt_raw    no check: the continuation sees every
+ *                                   outcome, res NULL included (a probe that
+ *                                   reports an outage)
+ *
+ * A background job's handler (ngx_http_north_pg_send) always sees every
+ * outcome.
  */
 typedef struct {
     const char                  *name;
     const char                  *sql;
     int                          nparams;
     int                          ncols;
+    int                          rows;
     ngx_uint_t                   index;     /* assigned on first use */
 } ngx_http_north_pg_stmt_t;
 
+#define NGX_HTTP_NORTH_PG_ANY_ROWS    -1
+#define NGX_HTTP_NORTH_PG_RAW         -2
+
 #define ngx_http_north_pg_stmt(name, sql, nparams, ncols)                    \
-    { name, sql, nparams, ncols, 0 }
+    { name, sql, nparams, ncols, 1, 0 }
+
+#define ngx_http_north_pg_stmt_rows(name, sql, nparams, ncols)               \
+    { name, sql, nparams, ncols, NGX_HTTP_NORTH_PG_ANY_ROWS, 0 }
+
+#define ngx_http_north_pg_stmt_raw(name, sql, nparams, ncols)                \
+    { name, sql, nparams, ncols, NGX_HTTP_NORTH_PG_RAW, 0 }
 
 
 /*
@@ -46,7 +70,10 @@ typedef struct {
 
 typedef struct ngx_http_north_pg_op_s  ngx_http_north_pg_op_t;
 
-/* Request-scoped continuation; the result is cleared after it returns. */
+/*
+ * Request-scoped continuation; the result is cleared after it returns.
+ * Unless the statement is raw, res holds the rows the statement promises.
+ */
 typedef ngx_int_t (*ngx_http_north_pg_done_pt)(ngx_http_request_t *r,
     void *data, PGresult *res, ngx_int_t status);
 
@@ -91,6 +118,15 @@ ngx_int_t ngx_http_north_pg_query(ngx_http_request_t *r,
     ngx_http_north_pg_done_pt done, void *data);
 
 /*
+ * The same for a continuation that sees every outcome whatever the
+ * statement promises: one that has begun a streamed answer and must end it
+ * itself (the privacy export's pages).
+ */
+ngx_int_t ngx_http_north_pg_stream(ngx_http_request_t *r,
+    ngx_http_north_pg_stmt_t *stmt, const char **values,
+    ngx_http_north_pg_done_pt done, void *data);
+
+/*
  * The same with the parameters by name: params points to a struct whose
  * members are all `const char *`, in the order of $1, $2, ... (nested
  * structs of them too), so that no caller counts positions:
@@ -120,6 +156,21 @@ ngx_int_t ngx_http_north_pg_query_path(ngx_http_request_t *r,
     ngx_uint_t from_end, ngx_http_north_pg_stmt_t *stmt, const char *extra,
     ngx_http_north_pg_done_pt done, void *data);
 
+/*
+ * A page of the caller's list, its one row a JSON text: ?limit= (1 to max,
+ * 50 when absent) and ?cursor= (which check accepts) are read, then stmt
+ * runs with $1 the caller, $2 the cursor (NULL: the first page), $3 the
+ * limit and, when it takes a fourth, $4 extra. A bad argument is answered
+ * 400, naming it.
+ */
+ngx_int_t ngx_http_north_pg_query_page(ngx_http_request_t *r,
+    ngx_http_north_pg_stmt_t *stmt, ngx_uint_t max,
+    ngx_uint_t (*check)(ngx_str_t *cursor), const char *extra);
+
+/* Cursor checks for it: a row's positive integer id; a row's UUID. */
+ngx_uint_t ngx_http_north_cursor_id(ngx_str_t *cursor);
+ngx_uint_t ngx_http_north_cursor_uuid(ngx_str_t *cursor);
+
 /* A problem+json 503 (500 when misshapen) for an operation with no result. */
 ngx_int_t ngx_http_north_pg_problem(ngx_http_request_t *r, ngx_int_t status);
 
@@ -132,8 +183,9 @@ const char *ngx_http_north_pg_status_text(ngx_int_t status);
 const char *ngx_http_north_pg_why(PGresult *res, ngx_int_t status);
 
 /*
+ * The check made before a continuation, for a raw statement's own use:
  * NGX_DECLINED when res holds rows (exactly rows of them, unless rows is
- * -1); else the request is answered (503 without a result, 500 for an SQL
+ * NGX_HTTP_NORTH_PG_ANY_ROWS); else the request is answered (503 without a result, 500 for an SQL
  * error or another count) and this returns the code to finalize with.
  */
 ngx_int_t ngx_http_north_pg_result(ngx_http_request_t *r, PGresult *res,

@@ -105,7 +105,7 @@ static ngx_http_north_pg_stmt_t  north_analytics_manual_list_stmt =
         " from north.manual_items m where m.user_id = $1", 1, 1);
 
 static ngx_http_north_pg_stmt_t  north_analytics_manual_create_stmt =
-    ngx_http_north_pg_stmt("north_analytics_manual_create",
+    ngx_http_north_pg_stmt_rows("north_analytics_manual_create",
         "insert into north.manual_items as m (user_id, name, kind, type,"
         " value_cents, currency, notes)"
         " select $1, $3::jsonb->>'name', " NORTH_ANALYTICS_KIND ","
@@ -116,12 +116,12 @@ static ngx_http_north_pg_stmt_t  north_analytics_manual_create_stmt =
         " returning north.manual_item_json(m)::text", 3, 1);
 
 static ngx_http_north_pg_stmt_t  north_analytics_manual_get_stmt =
-    ngx_http_north_pg_stmt("north_analytics_manual_get",
+    ngx_http_north_pg_stmt_rows("north_analytics_manual_get",
         "select north.manual_item_json(m)::text from north.manual_items m"
         " where m.user_id = $1 and m.id = $2::uuid", 2, 1);
 
 static ngx_http_north_pg_stmt_t  north_analytics_manual_update_stmt =
-    ngx_http_north_pg_stmt("north_analytics_manual_update",
+    ngx_http_north_pg_stmt_rows("north_analytics_manual_update",
         "update north.manual_items m set"
         " name = coalesce($3::jsonb->>'name', m.name),"
         " type = coalesce($3::jsonb->>'type', m.type),"
@@ -137,7 +137,7 @@ static ngx_http_north_pg_stmt_t  north_analytics_manual_update_stmt =
         " returning north.manual_item_json(m)::text", 3, 1);
 
 static ngx_http_north_pg_stmt_t  north_analytics_manual_delete_stmt =
-    ngx_http_north_pg_stmt("north_analytics_manual_delete",
+    ngx_http_north_pg_stmt_rows("north_analytics_manual_delete",
         "delete from north.manual_items m"
         " where m.user_id = $1 and m.id = $2::uuid returning null", 2, 1);
 
@@ -293,13 +293,6 @@ static ngx_int_t
 north_analytics_rule_deleted(ngx_http_request_t *r, void *data,
     PGresult *res, ngx_int_t status)
 {
-    ngx_int_t  rc;
-
-    rc = ngx_http_north_pg_result(r, res, status, 1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
-
     if (PQgetisnull(res, 0, 0)) {
         return north_analytics_not_found(r, "no such rule");
     }
@@ -361,13 +354,6 @@ static ngx_int_t
 north_analytics_manual_created(ngx_http_request_t *r, void *data,
     PGresult *res, ngx_int_t status)
 {
-    ngx_int_t  rc;
-
-    rc = ngx_http_north_pg_result(r, res, status, -1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
-
     if (PQntuples(res) == 0) {
         return ngx_http_north_problem(r, NGX_HTTP_CONFLICT, "too-many-items",
                                       "Too many manual items",
@@ -428,13 +414,6 @@ static ngx_int_t
 north_analytics_manual_done(ngx_http_request_t *r, void *data,
     PGresult *res, ngx_int_t status)
 {
-    ngx_int_t  rc;
-
-    rc = ngx_http_north_pg_result(r, res, status, -1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
-
     if (PQntuples(res) == 0) {
         return north_analytics_not_found(r, "no such manual item");
     }
@@ -578,7 +557,7 @@ north_analytics_not_found(ngx_http_request_t *r, const char *what)
 /* what the user holds here, for the export and the erasure */
 
 static ngx_http_north_pg_stmt_t  north_analytics_export_rules =
-    ngx_http_north_pg_stmt("north_analytics_export_rules",
+    ngx_http_north_pg_stmt_rows("north_analytics_export_rules",
         "select r.id::text, north.json_times(to_jsonb(r))::text"
         " from north.category_user_rules r"
         " where r.user_id = $1 and ($2::uuid is null or r.id > $2::uuid)"
@@ -589,7 +568,7 @@ static ngx_http_north_pg_stmt_t  north_analytics_erase_rules =
         "delete from north.category_user_rules where user_id = $1", 1, 0);
 
 static ngx_http_north_pg_stmt_t  north_analytics_export_manual =
-    ngx_http_north_pg_stmt("north_analytics_export_manual",
+    ngx_http_north_pg_stmt_rows("north_analytics_export_manual",
         "select m.id::text,"
         " north.json_times(to_jsonb(m))::text from north.manual_items m"
         " where m.user_id = $1 and ($2::uuid is null or m.id > $2::uuid)"
@@ -601,7 +580,7 @@ static ngx_http_north_pg_stmt_t  north_analytics_erase_manual =
 
 /* keyed by source and day: "uuid/YYYY-MM-DD" */
 static ngx_http_north_pg_stmt_t  north_analytics_export_snapshots =
-    ngx_http_north_pg_stmt("north_analytics_export_snapshots",
+    ngx_http_north_pg_stmt_rows("north_analytics_export_snapshots",
         "select s.source_id::text || '/' || s.day::text,"
         " north.json_times(to_jsonb(s))::text"
         " from north.balance_snapshots s"

@@ -33,6 +33,7 @@ static ngx_int_t north_auth_register_hashed(ngx_http_request_t *r,
     void *data);
 static ngx_int_t north_auth_register_done(ngx_http_request_t *r, void *data,
     PGresult *res, ngx_int_t status);
+static void north_auth_forget_code(void *data);
 static ngx_int_t north_auth_register_verify(ngx_http_request_t *r);
 static ngx_int_t north_auth_verify_code_body(ngx_http_request_t *r,
     json_t *body);
@@ -238,6 +239,7 @@ north_auth_register_hashed(ngx_http_request_t *r, void *data)
                                 *locale, *province, *code;
     } p;
     north_auth_ctx_t            *ctx;
+    ngx_pool_cleanup_t          *cln;
     ngx_http_north_main_conf_t  *mcf;
 
     ctx = north_auth_ctx(r);
@@ -255,6 +257,15 @@ north_auth_register_hashed(ngx_http_request_t *r, void *data)
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
     } while (n >= 4294000000U);
+
+    /* the code is the user's secret: cleared when the request ends */
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln->handler = north_auth_forget_code;
+    cln->data = ctx;
 
     ngx_sprintf((u_char *) ctx->code, "%06uD%Z", (uint32_t) (n % 1000000));
 
@@ -277,15 +288,6 @@ north_auth_register_done(ngx_http_request_t *r, void *data, PGresult *res,
 {
     north_auth_ctx_t  *ctx = data;
 
-    ngx_int_t  rc;
-
-    ngx_explicit_memzero(ctx->code, sizeof(ctx->code));
-
-    rc = ngx_http_north_pg_result(r, res, status, 1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
-
     /* the mail, if any, goes now */
     ngx_http_north_jobs_wake();
 
@@ -294,6 +296,15 @@ north_auth_register_done(ngx_http_request_t *r, void *data, PGresult *res,
                          "status", "verification-sent",
                          "email", ctx->email,
                          "expires_in", NORTH_AUTH_CODE_TTL));
+}
+
+
+static void
+north_auth_forget_code(void *data)
+{
+    north_auth_ctx_t  *ctx = data;
+
+    ngx_explicit_memzero(ctx->code, sizeof(ctx->code));
 }
 
 
@@ -363,13 +374,6 @@ north_auth_verify_code_done(ngx_http_request_t *r, void *data,
     PGresult *res, ngx_int_t status)
 {
     north_auth_ctx_t  *ctx = data;
-
-    ngx_int_t  rc;
-
-    rc = ngx_http_north_pg_result(r, res, status, 1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
 
     /* unknown, expired or wrong: one answer */
     if (ngx_strcmp(PQgetvalue(res, 0, 0), "ok") != 0) {
@@ -483,12 +487,6 @@ north_auth_login_user(ngx_http_request_t *r, void *data, PGresult *res,
 
     char               *wait;
     const char         *check;
-    ngx_int_t           rc;
-
-    rc = ngx_http_north_pg_result(r, res, status, 1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
 
     /* held back: the same answer whether or not the address has an account */
     wait = PQgetvalue(res, 0, 3);
@@ -555,12 +553,6 @@ north_auth_login_done(ngx_http_request_t *r, void *data, PGresult *res,
     north_auth_ctx_t  *ctx = data;
 
     char      *outcome;
-    ngx_int_t  rc;
-
-    rc = ngx_http_north_pg_result(r, res, status, 1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
 
     outcome = PQgetvalue(res, 0, 0);
 
@@ -634,12 +626,6 @@ north_auth_refresh_done(ngx_http_request_t *r, void *data, PGresult *res,
     north_auth_ctx_t  *ctx = data;
 
     char      *outcome;
-    ngx_int_t  rc;
-
-    rc = ngx_http_north_pg_result(r, res, status, 1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
 
     outcome = PQgetvalue(res, 0, 0);
 
@@ -697,13 +683,7 @@ north_auth_revoked(ngx_http_request_t *r, void *data, PGresult *res,
 {
     ngx_str_t                  *session = data;
 
-    ngx_int_t                   rc;
     ngx_http_north_identity_t  *id;
-
-    rc = ngx_http_north_pg_result(r, res, status, 1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
 
     if (PQgetvalue(res, 0, 0)[0] != 't') {
         return north_auth_problem(r, NGX_HTTP_NOT_FOUND, "not-found",
@@ -1037,7 +1017,7 @@ north_auth_retry_after(ngx_http_request_t *r, const char *seconds)
 /* --- what this service holds of a user ----------------------------------- */
 
 static ngx_http_north_pg_stmt_t  north_auth_export_sessions =
-    ngx_http_north_pg_stmt("north_auth_export_sessions",
+    ngx_http_north_pg_stmt_rows("north_auth_export_sessions",
         "select id::text,"
         " north.json_times(to_jsonb(s))::text from north.sessions s"
         " where user_id = $1 and ($2::uuid is null or id > $2::uuid)"
@@ -1049,7 +1029,7 @@ static ngx_http_north_pg_stmt_t  north_auth_erase_sessions =
 
 /* the tokens' hashes are credentials, not the user's data: left out */
 static ngx_http_north_pg_stmt_t  north_auth_export_refresh =
-    ngx_http_north_pg_stmt("north_auth_export_refresh",
+    ngx_http_north_pg_stmt_rows("north_auth_export_refresh",
         "select encode(t.token_hash, 'hex'),"
         " north.json_times(to_jsonb(t) - 'token_hash')::text"
         " from north.refresh_tokens t"
@@ -1064,7 +1044,7 @@ static ngx_http_north_pg_stmt_t  north_auth_erase_refresh =
         " (select id from north.sessions where user_id = $1)", 1, 0);
 
 static ngx_http_north_pg_stmt_t  north_auth_export_devices =
-    ngx_http_north_pg_stmt("north_auth_export_devices",
+    ngx_http_north_pg_stmt_rows("north_auth_export_devices",
         "select device_id, north.json_times(to_jsonb(d) - 'public_key'"
         " || jsonb_build_object('public_key',"
         "                       encode(public_key, 'base64')))::text"

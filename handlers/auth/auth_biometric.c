@@ -43,7 +43,7 @@ static ngx_http_north_pg_stmt_t  north_auth_enroll_stmt =
         " returning north.rfc3339(enrolled_at)", 5, 1);
 
 static ngx_http_north_pg_stmt_t  north_auth_device_key_stmt =
-    ngx_http_north_pg_stmt("north_auth_device_key",
+    ngx_http_north_pg_stmt_rows("north_auth_device_key",
         "select d.public_key, d.name, d.platform, u.email"
         " from north.devices d join north.users u on u.id = d.user_id"
         " where d.user_id = $1 and d.device_id = $2", 2, 4);
@@ -54,7 +54,7 @@ static ngx_http_north_pg_stmt_t  north_auth_bio_session_stmt =
         " $6::bytea, $7::interval)", 7, 1);
 
 static ngx_http_north_pg_stmt_t  north_auth_remove_stmt =
-    ngx_http_north_pg_stmt("north_auth_remove",
+    ngx_http_north_pg_stmt_rows("north_auth_remove",
         "delete from north.devices where user_id = $1 and device_id = $2"
         " returning 1", 2, 1);
 
@@ -161,13 +161,6 @@ north_auth_enroll_done(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_int_t status)
 {
     north_auth_ctx_t  *ctx = data;
-
-    ngx_int_t  rc;
-
-    rc = ngx_http_north_pg_result(r, res, status, 1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
 
     return ngx_http_north_json_send(r, NGX_HTTP_CREATED,
                json_pack("{s:s, s:s}", "device_id",
@@ -376,7 +369,6 @@ north_auth_verify_key(ngx_http_request_t *r, void *data, PGresult *res,
     size_t         len;
     u_char        *der;
     EVP_PKEY      *pkey;
-    ngx_int_t      rc;
     ngx_str_t      b64, sig;
     EVP_MD_CTX    *md;
     const u_char  *dp;
@@ -385,11 +377,6 @@ north_auth_verify_key(ngx_http_request_t *r, void *data, PGresult *res,
         const char                   *user_id;
         north_auth_session_params_t   session;
     } p;
-
-    rc = ngx_http_north_pg_result(r, res, status, -1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
 
     ok = 0;
 
@@ -449,13 +436,6 @@ north_auth_verify_done(ngx_http_request_t *r, void *data, PGresult *res,
 {
     north_auth_ctx_t  *ctx = data;
 
-    ngx_int_t  rc;
-
-    rc = ngx_http_north_pg_result(r, res, status, 1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
-
     north_auth_str(r, &ctx->session_id, PQgetvalue(res, 0, 0));
 
     return north_auth_tokens(r, NGX_HTTP_OK, ctx);
@@ -499,13 +479,6 @@ static ngx_int_t
 north_auth_remove_done(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_int_t status)
 {
-    ngx_int_t  rc;
-
-    rc = ngx_http_north_pg_result(r, res, status, -1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
-
     if (PQntuples(res) == 0) {
         return north_auth_problem(r, NGX_HTTP_NOT_FOUND, "not-found",
                                   "Not found", "no such device");

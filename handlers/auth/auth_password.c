@@ -24,7 +24,7 @@ static ngx_http_north_pg_stmt_t  north_auth_password_user_stmt =
         "select email, password_hash from north.users where id = $1", 1, 2);
 
 static ngx_http_north_pg_stmt_t  north_auth_password_stmt =
-    ngx_http_north_pg_stmt("north_auth_password",
+    ngx_http_north_pg_stmt_rows("north_auth_password",
         "select revoked_session from north.auth_password_change($1, $2, $3)",
         3, 1);
 
@@ -89,12 +89,6 @@ north_auth_password_user(ngx_http_request_t *r, void *data, PGresult *res,
 
     const char              *why;
     ngx_http_north_fields_t  f;
-    ngx_int_t                rc;
-
-    rc = ngx_http_north_pg_result(r, res, status, 1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
 
     why = north_password_check(ctx->new_password,
                                ngx_strlen(ctx->new_password),
@@ -154,12 +148,6 @@ north_auth_password_done(ngx_http_request_t *r, void *data, PGresult *res,
 
     int        i;
     ngx_str_t  sid;
-    ngx_int_t  rc;
-
-    rc = ngx_http_north_pg_result(r, res, status, -1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
 
     /* the other sessions end at the edge on their next request */
     for (i = 0; i < PQntuples(res); i++) {

@@ -72,7 +72,7 @@ static const char *const  north_goals_purposes[] = {
 
 
 static ngx_http_north_pg_stmt_t  north_goals_rows_stmt =
-    ngx_http_north_pg_stmt("north_goals_rows",
+    ngx_http_north_pg_stmt_rows("north_goals_rows",
         "select goal::text, saved, target, today, target_date, pace,"
         " pace_days, milestones::text"
         " from north.goal_rows($1, $2::uuid)", 2, 8);
@@ -86,7 +86,7 @@ static ngx_http_north_pg_stmt_t  north_goals_update_stmt =
         "select north.goal_update($1, $2::uuid, $3::jsonb)", 3, 1);
 
 static ngx_http_north_pg_stmt_t  north_goals_delete_stmt =
-    ngx_http_north_pg_stmt("north_goals_delete",
+    ngx_http_north_pg_stmt_rows("north_goals_delete",
         "delete from north.goals where user_id = $1 and id = $2::uuid"
         " returning id", 2, 1);
 
@@ -167,13 +167,7 @@ static ngx_int_t
 north_goals_created(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_int_t status)
 {
-    ngx_int_t    rc;
     const char  *st;
-
-    rc = ngx_http_north_pg_result(r, res, status, 1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
 
     st = PQgetvalue(res, 0, 0);
 
@@ -271,13 +265,7 @@ static ngx_int_t
 north_goals_updated(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_int_t status)
 {
-    ngx_int_t  rc;
     ngx_str_t  goal;
-
-    rc = ngx_http_north_pg_result(r, res, status, 1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
 
     if (*PQgetvalue(res, 0, 0) != 't') {
         return north_goals_not_found(r);
@@ -294,13 +282,6 @@ static ngx_int_t
 north_goals_deleted(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_int_t status)
 {
-    ngx_int_t  rc;
-
-    rc = ngx_http_north_pg_result(r, res, status, -1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
-
     if (PQntuples(res) == 0) {
         return north_goals_not_found(r);
     }
@@ -366,14 +347,8 @@ static ngx_int_t
 north_goals_contributed(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_int_t status)
 {
-    ngx_int_t    rc;
     ngx_str_t    goal;
     const char  *st;
-
-    rc = ngx_http_north_pg_result(r, res, status, 1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
 
     st = PQgetvalue(res, 0, 0);
 
@@ -458,16 +433,10 @@ north_goals_rows(ngx_http_request_t *r, void *data, PGresult *res,
 {
     int                         row, n;
     json_t                     *goals, *goal, *answer, *ids, *pcts;
-    ngx_int_t                   rc;
     const char                 *values[3];
     north_goals_ctx_t          *ctx;
 
     ctx = data;
-
-    rc = ngx_http_north_pg_result(r, res, status, -1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
 
     n = PQntuples(res);
 
@@ -662,13 +631,6 @@ static ngx_int_t
 north_goals_recorded(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_int_t status)
 {
-    ngx_int_t  rc;
-
-    rc = ngx_http_north_pg_result(r, res, status, 1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
-
     return north_goals_send(r, data);
 }
 
@@ -725,7 +687,7 @@ north_goals_not_found(ngx_http_request_t *r)
 /* what the user holds here, for the export and the erasure */
 
 static ngx_http_north_pg_stmt_t  north_goals_export_goals =
-    ngx_http_north_pg_stmt("north_goals_export_goals",
+    ngx_http_north_pg_stmt_rows("north_goals_export_goals",
         "select g.id::text,"
         " north.json_times(to_jsonb(g))::text from north.goals g"
         " where g.user_id = $1 and ($2::uuid is null or g.id > $2::uuid)"
@@ -736,7 +698,7 @@ static ngx_http_north_pg_stmt_t  north_goals_erase_goals =
         "delete from north.goals where user_id = $1", 1, 0);
 
 static ngx_http_north_pg_stmt_t  north_goals_export_contributions =
-    ngx_http_north_pg_stmt("north_goals_export_contributions",
+    ngx_http_north_pg_stmt_rows("north_goals_export_contributions",
         "select c.id::text,"
         " north.json_times(to_jsonb(c))::text from north.goal_contributions c"
         " where c.user_id = $1 and ($2::uuid is null or c.id > $2::uuid)"
@@ -748,7 +710,7 @@ static ngx_http_north_pg_stmt_t  north_goals_erase_contributions =
 
 /* keyed by goal and percent: "uuid/25" */
 static ngx_http_north_pg_stmt_t  north_goals_export_milestones =
-    ngx_http_north_pg_stmt("north_goals_export_milestones",
+    ngx_http_north_pg_stmt_rows("north_goals_export_milestones",
         "select m.goal_id::text || '/' || m.percent,"
         " north.json_times(to_jsonb(m))::text"
         " from north.goal_milestones m"

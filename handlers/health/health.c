@@ -25,7 +25,7 @@ static ngx_int_t north_health_ready_done(ngx_http_request_t *r,
 
 
 static ngx_http_north_pg_stmt_t  north_health_ping =
-    ngx_http_north_pg_stmt("north_health_ping", "select 1", 0, 1);
+    ngx_http_north_pg_stmt_raw("north_health_ping", "select 1", 0, 1);
 
 
 static ngx_int_t

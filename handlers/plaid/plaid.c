@@ -133,11 +133,11 @@ static ngx_http_north_pg_stmt_t  north_plaid_items_stmt =
         " from north.plaid_items i where i.user_id = $1", 1, 1);
 
 static ngx_http_north_pg_stmt_t  north_plaid_unlink_stmt =
-    ngx_http_north_pg_stmt("north_plaid_unlink",
+    ngx_http_north_pg_stmt_rows("north_plaid_unlink",
         "select * from north.plaid_unlink($1, $2::uuid)", 2, 1);
 
 static ngx_http_north_pg_stmt_t  north_plaid_sync_stmt =
-    ngx_http_north_pg_stmt("north_plaid_sync",
+    ngx_http_north_pg_stmt_rows("north_plaid_sync",
         "select i.health, case when i.health <> 'login_required'"
         "                      then north.plaid_sync_queue(i.id)::text end"
         " from north.plaid_items i where i.id = $2::uuid and i.user_id = $1",
@@ -194,14 +194,14 @@ static ngx_http_north_pg_stmt_t  north_plaid_key_stmt =
         " from north.plaid_webhook_key($1)", 1, 4);
 
 static ngx_http_north_pg_stmt_t  north_plaid_key_store_stmt =
-    ngx_http_north_pg_stmt("north_plaid_key_store",
+    ngx_http_north_pg_stmt_raw("north_plaid_key_store",
         "insert into north.plaid_webhook_keys (kid, x, y, expired_at)"
         " values ($1, $2, $3, to_timestamp($4::bigint))"
         " on conflict (kid) do update set x = excluded.x, y = excluded.y,"
         " expired_at = excluded.expired_at, fetched_at = now()", 4, 0);
 
 static ngx_http_north_pg_stmt_t  north_plaid_webhook_stmt =
-    ngx_http_north_pg_stmt("north_plaid_webhook",
+    ngx_http_north_pg_stmt_rows("north_plaid_webhook",
         "select user_id from north.plaid_webhook($1, $2, $3, $4)", 4, 1);
 
 
@@ -272,16 +272,10 @@ north_plaid_link_token_state(ngx_http_request_t *r, void *data,
     PGresult *res, ngx_int_t status)
 {
     json_t                      *body;
-    ngx_int_t                    rc;
     ngx_str_t                    sealed, key_id, aad, token;
     north_plaid_conf_t          *pcf;
     ngx_http_north_identity_t   *id;
     ngx_http_north_main_conf_t  *mcf;
-
-    rc = ngx_http_north_pg_result(r, res, status, 1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
 
     if (PQgetvalue(res, 0, 0)[0] != 't') {
         return north_plaid_consent_problem(r);
@@ -372,13 +366,6 @@ north_plaid_link_consent(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_int_t status)
 {
     north_plaid_ctx_t  *ctx = data;
-
-    ngx_int_t  rc;
-
-    rc = ngx_http_north_pg_result(r, res, status, 1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
 
     if (PQgetvalue(res, 0, 0)[0] != 't') {
         return north_plaid_consent_problem(r);
@@ -492,13 +479,7 @@ static ngx_int_t
 north_plaid_link_stored(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_int_t status)
 {
-    ngx_int_t    rc;
     const char  *values[1];
-
-    rc = ngx_http_north_pg_result(r, res, status, 1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
 
     if (ngx_strcmp(PQgetvalue(res, 0, 0), "duplicate") == 0) {
         return north_plaid_linked_problem(r);
@@ -550,13 +531,6 @@ static ngx_int_t
 north_plaid_item_done(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_int_t status)
 {
-    ngx_int_t  rc;
-
-    rc = ngx_http_north_pg_result(r, res, status, -1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
-
     if (PQntuples(res) == 0) {
         return north_plaid_not_found(r, "no such item");
     }
@@ -588,13 +562,6 @@ static ngx_int_t
 north_plaid_sync_done(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_int_t status)
 {
-    ngx_int_t  rc;
-
-    rc = ngx_http_north_pg_result(r, res, status, -1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
-
     if (PQntuples(res) == 0) {
         return north_plaid_not_found(r, "no such item");
     }
@@ -870,13 +837,7 @@ static ngx_int_t
 north_plaid_tx_done(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_int_t status)
 {
-    ngx_int_t   rc;
     const char  *st;
-
-    rc = ngx_http_north_pg_result(r, res, status, 1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
 
     st = PQgetvalue(res, 0, 0);
 
@@ -957,13 +918,6 @@ north_plaid_webhook_key(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_int_t status)
 {
     north_plaid_ctx_t  *ctx = data;
-
-    ngx_int_t  rc;
-
-    rc = ngx_http_north_pg_result(r, res, status, 1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
 
     if (!PQgetisnull(res, 0, 0)) {
         if (PQgetvalue(res, 0, 2)[0] == 't') {
@@ -1142,13 +1096,7 @@ static ngx_int_t
 north_plaid_webhook_done(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_int_t status)
 {
-    ngx_int_t  rc;
     ngx_str_t  user;
-
-    rc = ngx_http_north_pg_result(r, res, status, -1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
 
     ngx_http_north_jobs_wake();
 
@@ -1273,7 +1221,7 @@ north_plaid_ctx(ngx_http_request_t *r)
 /* --- what this service holds of a user ----------------------------------- */
 
 static ngx_http_north_pg_stmt_t  north_plaid_export_items =
-    ngx_http_north_pg_stmt("north_plaid_export_items",
+    ngx_http_north_pg_stmt_rows("north_plaid_export_items",
         "select i.id::text,"
         " north.json_times(to_jsonb(i) - 'access_token' - 'token_key_id')::text"
         " from north.plaid_items i"
@@ -1286,7 +1234,7 @@ static ngx_http_north_pg_stmt_t  north_plaid_erase_items =
         "select * from north.plaid_unlink($1, null)", 1, 1);
 
 static ngx_http_north_pg_stmt_t  north_plaid_export_accounts =
-    ngx_http_north_pg_stmt("north_plaid_export_accounts",
+    ngx_http_north_pg_stmt_rows("north_plaid_export_accounts",
         "select a.id::text,"
         " north.json_times(to_jsonb(a))::text from north.accounts a"
         " where a.user_id = $1 and ($2::uuid is null or a.id > $2::uuid)"
@@ -1297,7 +1245,7 @@ static ngx_http_north_pg_stmt_t  north_plaid_erase_accounts =
         "delete from north.accounts where user_id = $1", 1, 0);
 
 static ngx_http_north_pg_stmt_t  north_plaid_export_transactions =
-    ngx_http_north_pg_stmt("north_plaid_export_transactions",
+    ngx_http_north_pg_stmt_rows("north_plaid_export_transactions",
         "select t.id::text,"
         " north.json_times(to_jsonb(t))::text from north.transactions t"
         " where t.user_id = $1 and ($2::uuid is null or t.id > $2::uuid)"

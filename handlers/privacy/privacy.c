@@ -57,15 +57,8 @@ static ngx_http_north_privacy_part_t *north_privacy_part(ngx_uint_t svc,
 static void north_privacy_free(void *data);
 static ngx_int_t north_privacy_request_body(ngx_http_request_t *r,
     json_t *body);
-static ngx_int_t north_privacy_list(ngx_http_request_t *r,
-    ngx_http_north_pg_stmt_t *stmt, ngx_uint_t (*check)(ngx_str_t *cursor));
-static ngx_int_t north_privacy_page_args(ngx_http_request_t *r,
-    ngx_uint_t (*check)(ngx_str_t *cursor), const char **limit,
-    const char **cursor);
 static void north_privacy_member(json_t *o, const char *name,
     ngx_str_t *value);
-static ngx_uint_t north_privacy_digits(ngx_str_t *s);
-static ngx_uint_t north_privacy_uuid(ngx_str_t *s);
 static void north_privacy_erase_step(ngx_http_north_job_t *job);
 static void north_privacy_erase_done(ngx_http_north_pg_op_t *op,
     PGresult *res, ngx_int_t status);
@@ -238,13 +231,6 @@ static ngx_int_t
 north_privacy_consent_done(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_int_t status)
 {
-    ngx_int_t  rc;
-
-    rc = ngx_http_north_pg_result(r, res, status, 1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
-
     /* a withdrawal may have queued work (unlinking banks) */
     ngx_http_north_jobs_wake();
 
@@ -310,8 +296,8 @@ north_privacy_export_page(ngx_http_request_t *r, north_privacy_export_t *ex)
     values[1] = ex->rows ? (char *) ex->after.data : NULL;
     values[2] = NORTH_PRIVACY_PAGE;
 
-    return ngx_http_north_pg_query(r, part->export, values,
-                                   north_privacy_export_rows, ex);
+    return ngx_http_north_pg_stream(r, part->export, values,
+                                    north_privacy_export_rows, ex);
 }
 
 
@@ -651,8 +637,9 @@ north_privacy_free(void *data)
 static ngx_int_t
 north_privacy_access_log(ngx_http_request_t *r)
 {
-    return north_privacy_list(r, &north_privacy_access_log_stmt,
-                              north_privacy_digits);
+    return ngx_http_north_pg_query_page(r, &north_privacy_access_log_stmt,
+                                        NORTH_PRIVACY_LIST_MAX,
+                                        ngx_http_north_cursor_id, NULL);
 }
 
 
@@ -665,8 +652,9 @@ north_privacy_requests(ngx_http_request_t *r)
         return ngx_http_north_json_read(r, north_privacy_request_body);
     }
 
-    return north_privacy_list(r, &north_privacy_requests_stmt,
-                              north_privacy_uuid);
+    return ngx_http_north_pg_query_page(r, &north_privacy_requests_stmt,
+                                        NORTH_PRIVACY_LIST_MAX,
+                                        ngx_http_north_cursor_uuid, NULL);
 }
 
 
@@ -700,36 +688,6 @@ north_privacy_request_body(ngx_http_request_t *r, json_t *body)
     return ngx_http_north_pg_query(r, &north_privacy_request_new_stmt,
                                    values, ngx_http_north_pg_json_done,
                                    (void *) NGX_HTTP_CREATED);
-}
-
-
-/*
- * A page of one of my lists: stmt takes the user, the cursor (NULL first)
- * and the page's size, and renders the page.
- */
-
-static ngx_int_t
-north_privacy_list(ngx_http_request_t *r, ngx_http_north_pg_stmt_t *stmt,
-    ngx_uint_t (*check)(ngx_str_t *cursor))
-{
-    ngx_int_t                   rc;
-    const char                 *values[3];
-    ngx_http_north_identity_t  *id;
-
-    id = ngx_http_north_jwt_identity(r);
-    if (id == NULL) {
-        return NGX_HTTP_UNAUTHORIZED;
-    }
-
-    rc = north_privacy_page_args(r, check, &values[2], &values[1]);
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    values[0] = (char *) id->user_id.data;
-
-    return ngx_http_north_pg_query(r, stmt, values,
-                                   ngx_http_north_pg_json_done, NULL);
 }
 
 
@@ -790,66 +748,6 @@ north_privacy_member(json_t *o, const char *name, ngx_str_t *value)
 
 
 /* --- shared by the endpoints above --------------------------------------- */
-
-/* ?limit=N&cursor=C of a list, or a 400 naming the bad one. */
-
-static ngx_int_t
-north_privacy_page_args(ngx_http_request_t *r,
-    ngx_uint_t (*check)(ngx_str_t *cursor), const char **limit,
-    const char **cursor)
-{
-    ngx_int_t                n;
-    ngx_str_t                v;
-    ngx_http_north_fields_t  f;
-
-    if (ngx_http_north_fields_init(&f, r, NULL) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    *limit = "50";
-    *cursor = NULL;
-
-    if (ngx_http_arg(r, (u_char *) "limit", 5, &v) == NGX_OK) {
-        n = ngx_atoi(v.data, v.len);
-
-        if (n < 1 || n > NORTH_PRIVACY_LIST_MAX) {
-            ngx_http_north_fields_error(&f, "limit",
-                                        "must be between 1 and 100");
-        } else {
-            *limit = ngx_http_north_strdup(r->pool, &v);
-        }
-    }
-
-    if (ngx_http_arg(r, (u_char *) "cursor", 6, &v) == NGX_OK) {
-        if (!check(&v)) {
-            ngx_http_north_fields_error(&f, "cursor",
-                                        "is not a cursor this list gave");
-        } else {
-            *cursor = ngx_http_north_strdup(r->pool, &v);
-        }
-    }
-
-    if (ngx_http_north_fields_failed(&f)) {
-        return ngx_http_north_fields_problem(r, &f);
-    }
-
-    return *limit ? NGX_OK : NGX_HTTP_INTERNAL_SERVER_ERROR;
-}
-
-
-static ngx_uint_t
-north_privacy_digits(ngx_str_t *s)
-{
-    return s->len > 0 && s->len <= 18 && ngx_atoi(s->data, s->len) > 0;
-}
-
-
-static ngx_uint_t
-north_privacy_uuid(ngx_str_t *s)
-{
-    return north_check_uuid(s->data, s->len);
-}
-
 
 /* --- the erasure job: every part's erase statement, last part first ------ */
 
@@ -981,7 +879,7 @@ north_privacy_erase_finished(ngx_http_north_pg_op_t *op, PGresult *res,
 /* --- what this service holds of a user ----------------------------------- */
 
 static ngx_http_north_pg_stmt_t  north_privacy_export_consents =
-    ngx_http_north_pg_stmt("north_privacy_export_consents",
+    ngx_http_north_pg_stmt_rows("north_privacy_export_consents",
         "select id::text,"
         " north.json_times(to_jsonb(c))::text from north.consents c"
         " where user_id = $1 and ($2::bigint is null or id > $2::bigint)"
@@ -992,7 +890,7 @@ static ngx_http_north_pg_stmt_t  north_privacy_erase_consents =
         "delete from north.consents where user_id = $1", 1, 0);
 
 static ngx_http_north_pg_stmt_t  north_privacy_export_requests =
-    ngx_http_north_pg_stmt("north_privacy_export_requests",
+    ngx_http_north_pg_stmt_rows("north_privacy_export_requests",
         "select id::text,"
         " north.json_times(to_jsonb(q))::text from north.privacy_requests q"
         " where user_id = $1 and ($2::uuid is null or id > $2::uuid)"
@@ -1003,7 +901,7 @@ static ngx_http_north_pg_stmt_t  north_privacy_erase_requests =
         "delete from north.privacy_requests where user_id = $1", 1, 0);
 
 static ngx_http_north_pg_stmt_t  north_privacy_export_idempotency =
-    ngx_http_north_pg_stmt("north_privacy_export_idempotency",
+    ngx_http_north_pg_stmt_rows("north_privacy_export_idempotency",
         "select key,"
         " north.json_times(to_jsonb(k))::text from north.idempotency_keys k"
         " where user_id = $1 and ($2::text is null or key > $2::text)"
@@ -1014,7 +912,7 @@ static ngx_http_north_pg_stmt_t  north_privacy_erase_idempotency =
         "delete from north.idempotency_keys where user_id = $1", 1, 0);
 
 static ngx_http_north_pg_stmt_t  north_privacy_export_jobs =
-    ngx_http_north_pg_stmt("north_privacy_export_jobs",
+    ngx_http_north_pg_stmt_rows("north_privacy_export_jobs",
         "select id::text, north.json_times(to_jsonb(j))::text from north.jobs j"
         " where user_id = $1 and ($2::bigint is null or id > $2::bigint)"
         " order by j.id limit $3::int", 3, 2);
@@ -1025,7 +923,7 @@ static ngx_http_north_pg_stmt_t  north_privacy_erase_jobs =
         " and kind <> 'privacy.erase'", 1, 0);
 
 static ngx_http_north_pg_stmt_t  north_privacy_export_erasures =
-    ngx_http_north_pg_stmt("north_privacy_export_erasures",
+    ngx_http_north_pg_stmt_rows("north_privacy_export_erasures",
         "select user_id::text,"
         " north.json_times(to_jsonb(e))::text from north.erasures e"
         " where user_id = $1 and ($2::uuid is null or user_id > $2::uuid)"
@@ -1033,7 +931,7 @@ static ngx_http_north_pg_stmt_t  north_privacy_export_erasures =
 
 /* the audit rows are kept, whose subject is then an id nothing maps */
 static ngx_http_north_pg_stmt_t  north_privacy_export_audit =
-    ngx_http_north_pg_stmt("north_privacy_export_audit",
+    ngx_http_north_pg_stmt_rows("north_privacy_export_audit",
         "select id::text,"
         " north.json_times(to_jsonb(a) - 'record' - 'hash' - 'prev_hash')::text"
         " from north.audit_log a"

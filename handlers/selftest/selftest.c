@@ -98,13 +98,6 @@ static ngx_int_t
 north_selftest_sleep_done(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_int_t status)
 {
-    ngx_int_t  rc;
-
-    rc = ngx_http_north_pg_result(r, res, status, 1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
-
     return ngx_http_north_json_send(r, NGX_HTTP_OK,
                json_pack("{s:i}", "slept_ms", atoi(PQgetvalue(res, 0, 0))));
 }

@@ -75,7 +75,7 @@ static const char *const  north_users_employment[] = {
 
 
 static ngx_http_north_pg_stmt_t  north_users_get_stmt =
-    ngx_http_north_pg_stmt("north_users_get",
+    ngx_http_north_pg_stmt_rows("north_users_get",
         "select north.profile_json(u)::text,"
         " north.profile_etag(north.profile_json(u))"
         " from north.users u"
@@ -102,7 +102,7 @@ static ngx_http_north_pg_stmt_t  north_users_reauth_stmt =
         2, 2);
 
 static ngx_http_north_pg_stmt_t  north_users_erase_stmt =
-    ngx_http_north_pg_stmt("north_users_erase",
+    ngx_http_north_pg_stmt_rows("north_users_erase",
         "select revoked_session, north.rfc3339(requested_at)"
         " from north.erasure_request($1, $2)", 2, 2);
 
@@ -182,13 +182,7 @@ north_users_get_done(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_http_north_cache_t *c = data;
 
     u_char     *entry, *p;
-    ngx_int_t   rc;
     ngx_str_t   etag, profile;
-
-    rc = ngx_http_north_pg_result(r, res, status, -1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
 
     if (PQntuples(res) == 0) {
         return north_users_profile(r, NGX_HTTP_OK, res);
@@ -345,13 +339,6 @@ north_users_patch_user(ngx_http_request_t *r, void *data, PGresult *res,
 {
     north_users_ctx_t  *ctx = data;
 
-    ngx_int_t  rc;
-
-    rc = ngx_http_north_pg_result(r, res, status, 1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
-
     return ngx_http_north_hash_post(r, ctx->password, PQgetvalue(res, 0, 0),
                                     NULL, north_users_patch_checked);
 }
@@ -428,14 +415,8 @@ north_users_patch_done(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_int_t status)
 {
     char                     *outcome;
-    ngx_int_t                 rc;
     ngx_str_t                 etag, profile;
     ngx_http_north_fields_t   f;
-
-    rc = ngx_http_north_pg_result(r, res, status, 1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
 
     outcome = PQgetvalue(res, 0, 0);
 
@@ -545,13 +526,6 @@ north_users_delete_user(ngx_http_request_t *r, void *data, PGresult *res,
 {
     north_users_ctx_t  *ctx = data;
 
-    ngx_int_t  rc;
-
-    rc = ngx_http_north_pg_result(r, res, status, 1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
-
     if (ctx->password) {
         return ngx_http_north_hash_post(r, ctx->password,
                                         PQgetvalue(res, 0, 0), NULL,
@@ -613,13 +587,7 @@ north_users_delete_done(ngx_http_request_t *r, void *data, PGresult *res,
 {
     int                         i;
     ngx_str_t                   sid;
-    ngx_int_t                   rc;
     ngx_http_north_identity_t  *id;
-
-    rc = ngx_http_north_pg_result(r, res, status, -1);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
 
     id = ngx_http_north_jwt_identity(r);
 
@@ -729,7 +697,7 @@ north_users_header(ngx_http_request_t *r, const char *name, ngx_str_t *value)
 /* --- what this service holds of a user ----------------------------------- */
 
 static ngx_http_north_pg_stmt_t  north_users_export_profile =
-    ngx_http_north_pg_stmt("north_users_export_profile",
+    ngx_http_north_pg_stmt_rows("north_users_export_profile",
         "select id::text, north.json_times(to_jsonb(u) - 'password_hash')::text"
         " from north.users u"
         " where id = $1 and ($2::uuid is null or id > $2::uuid)"
@@ -744,7 +712,7 @@ static ngx_http_north_pg_stmt_t  north_users_erase_profile =
         " delete from north.users where id = $1", 1, 0);
 
 static ngx_http_north_pg_stmt_t  north_users_export_changes =
-    ngx_http_north_pg_stmt("north_users_export_changes",
+    ngx_http_north_pg_stmt_rows("north_users_export_changes",
         "select id::text,"
         " north.json_times(to_jsonb(c))::text from north.profile_changes c"
         " where user_id = $1 and ($2::bigint is null or id > $2::bigint)"
