@@ -63,3 +63,41 @@ bench_config_check() {
     nginx -t -q -p "$1/" -c "$1/conf/nginx.conf" || exit 1
     if [ -n "${BENCH_CONFIG_TEST:-}" ]; then exit 0; fi
 }
+
+# A signed access token for user $1's session $2, of the key the benches
+# configure (north_jwt_key kid=b1 ... secret=bench-secret-...).
+BENCH_JWT_SECRET=bench-secret-0123456789abcdef0123456789
+bench_token() {
+    perl -MMIME::Base64 -MDigest::SHA=hmac_sha256 -e '
+        sub b { (my $s = encode_base64($_[0], "")) =~ tr{+/}{-_}; $s =~ s/=+$//; $s }
+        my $h = b(q({"alg":"HS256","typ":"JWT","kid":"b1"}));
+        my $c = b(sprintf(q({"iss":"north","aud":"north-app","sub":"%s","sid":"%s","iat":%d,"exp":%d}),
+                          $ARGV[0], $ARGV[1], time, time + 3600));
+        print "$h.$c." . b(hmac_sha256("$h.$c", $ARGV[2]))' "$1" "$2" "$BENCH_JWT_SECRET"
+}
+
+# wrk on the bench's nginx ($PORT) with $token (none when empty): $1
+# connections, URI $2, more wrk options after; prints: req/s p50_ms p99_ms
+bench_wrk() {
+    local c=$1 uri=$2 auth=()
+    shift 2
+    [ -n "${token:-}" ] && auth=(-H "Authorization: Bearer $token")
+    wrk -t1 -c"$c" -d"$DURATION" --latency "${auth[@]}" "$@" \
+        "http://127.0.0.1:$PORT$uri" \
+        | awk 'function ms(v) { if (v ~ /us$/) { sub(/us/, "", v); return v / 1000 }
+                                if (v ~ /ms$/) { sub(/ms/, "", v); return v }
+                                sub(/s/, "", v); return v * 1000 }
+               /Requests\/sec/ {rps=$2} /^ +50%/ {p50=ms($2)} /^ +99%/ {p99=ms($2)}
+               END { printf "%s %s %s\n", rps, p50, p99 }'
+}
+
+# The median of SQL_RUNS runs of $1 through psql, as psql's \timing has it
+# (a first round warms the caches).
+bench_psql_median() {
+    { echo '\timing on'; for _ in $(seq "$SQL_RUNS"); do echo "$1;"; done; } \
+        | psql -X -q "$DATABASE_URL" 2>&1 >/dev/null | cat >/dev/null
+    { echo '\timing on'; for _ in $(seq "$SQL_RUNS"); do echo "$1;"; done; } \
+        | psql -X "$DATABASE_URL" 2>/dev/null \
+        | awk '/^Time: / {print $2}' | sort -n \
+        | awk '{v[NR]=$1} END {print v[int((NR + 1) / 2)]}'
+}

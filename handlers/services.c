@@ -15,6 +15,7 @@ extern ngx_http_north_route_t  north_privacy_routes[];
 extern ngx_http_north_route_t  north_plaid_routes[];
 extern ngx_http_north_route_t  north_analytics_routes[];
 extern ngx_http_north_route_t  north_goals_routes[];
+extern ngx_http_north_route_t  north_gamification_routes[];
 extern ngx_http_north_route_t  north_health_routes[];
 #if (NORTH_SELFTEST)
 extern ngx_http_north_route_t  north_selftest_routes[];
@@ -25,6 +26,7 @@ extern ngx_http_north_privacy_part_t  north_auth_privacy[];
 extern ngx_http_north_privacy_part_t  north_plaid_privacy[];
 extern ngx_http_north_privacy_part_t  north_analytics_privacy[];
 extern ngx_http_north_privacy_part_t  north_goals_privacy[];
+extern ngx_http_north_privacy_part_t  north_gamification_privacy[];
 extern ngx_http_north_privacy_part_t  north_privacy_parts[];
 
 extern ngx_http_north_job_kind_t  north_privacy_jobs[];
@@ -39,6 +41,7 @@ ngx_http_north_route_t  *ngx_http_north_services[] = {
     north_plaid_routes,
     north_analytics_routes,
     north_goals_routes,
+    north_gamification_routes,
     north_health_routes,
 #if (NORTH_SELFTEST)
     north_selftest_routes,          /* the test module's only */
@@ -54,6 +57,7 @@ ngx_http_north_privacy_part_t  *ngx_http_north_privacy_parts[] = {
     north_plaid_privacy,
     north_analytics_privacy,
     north_goals_privacy,
+    north_gamification_privacy,
     north_privacy_parts,
     NULL
 };

@@ -8,7 +8,8 @@
  * itself back. The same timer sweeps every north_jobs_sweep: it expires
  * idempotency keys, unverified registrations and old mail, wakes the mail
  * sender for mail due again, takes the day's balance snapshots and removes
- * the audit records past north_audit_retention.
+ * the audit records past north_audit_retention. Before each claim, it
+ * hands the domain events to their consumers (north.events_consume).
  */
 
 #include "ngx_north.h"
@@ -20,6 +21,9 @@
 /* how soon a leaving worker's job hears of it */
 #define NGX_HTTP_NORTH_JOBS_BEAT      500
 
+/* domain events handed each consumer a tick, at most */
+#define NGX_HTTP_NORTH_JOBS_EVENTS    "500"
+
 
 typedef struct {
     ngx_http_north_main_conf_t  *mcf;
@@ -28,6 +32,7 @@ typedef struct {
     ngx_pool_t                  *pool;          /* of the claim in flight */
     ngx_http_north_job_t        *job;           /* running, or NULL */
     ngx_msec_t                   swept;
+    ngx_uint_t                   backlog;       /* events left: no rest */
 
     ngx_event_t                  beat;          /* while a job runs */
     ngx_pool_t                  *renewal;       /* of the renewal in flight */
@@ -41,6 +46,8 @@ typedef struct {
 
 
 static void ngx_http_north_jobs_tick(ngx_event_t *ev);
+static void ngx_http_north_jobs_consumed(ngx_http_north_pg_op_t *op,
+    PGresult *res, ngx_int_t status);
 static void ngx_http_north_jobs_claimed(ngx_http_north_pg_op_t *op,
     PGresult *res, ngx_int_t status);
 static void ngx_http_north_jobs_retired(ngx_http_north_pg_op_t *op,
@@ -86,6 +93,10 @@ static ngx_http_north_pg_stmt_t  ngx_http_north_jobs_sweep_stmt =
         " mailed as (delete from north.mail_outbox"
         " where coalesce(sent_at, failed_at) < now() - interval '1 day')"
         " select north.balance_snapshots_daily(), north.mail_wake()", 0, 2);
+
+static ngx_http_north_pg_stmt_t  ngx_http_north_jobs_consume_stmt =
+    ngx_http_north_pg_stmt("north_jobs_consume",
+        "select north.events_consume(" NGX_HTTP_NORTH_JOBS_EVENTS ")", 0, 1);
 
 static ngx_http_north_pg_stmt_t  ngx_http_north_jobs_retire_stmt =
     ngx_http_north_pg_stmt("north_jobs_retire",
@@ -190,8 +201,8 @@ ngx_http_north_jobs_tick(ngx_event_t *ev)
         handler = ngx_http_north_jobs_swept;
 
     } else {
-        stmt = &ngx_http_north_jobs_claim_stmt;
-        handler = ngx_http_north_jobs_claimed;
+        stmt = &ngx_http_north_jobs_consume_stmt;
+        handler = ngx_http_north_jobs_consumed;
     }
 
     values[0] = (char *) jobs->lease;
@@ -267,6 +278,52 @@ ngx_http_north_jobs_retired(ngx_http_north_pg_op_t *op, PGresult *res,
 }
 
 
+/*
+ * The domain events handed to their consumers (north.events_consume); then
+ * a job is claimed. While a tick hands a whole batch, the next comes at
+ * once.
+ */
+
+static void
+ngx_http_north_jobs_consumed(ngx_http_north_pg_op_t *op, PGresult *res,
+    ngx_int_t status)
+{
+    ngx_http_north_jobs_t  *jobs = op->data;
+
+    const char  *values[1];
+
+    if (res == NULL) {
+        ngx_http_north_jobs_rest(jobs, jobs->mcf->jobs_interval);
+        return;
+    }
+
+    jobs->backlog = 0;
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+        ngx_log_error(NGX_LOG_ERR, jobs->log, 0,
+                      "north jobs: events not handed on: %s",
+                      PQresultErrorMessage(res));
+
+    } else {
+        /* the pg layer checked the shape: the events handed on */
+        jobs->backlog = ngx_atoi((u_char *) PQgetvalue(res, 0, 0),
+                                 PQgetlength(res, 0, 0))
+                        == ngx_atoi((u_char *) NGX_HTTP_NORTH_JOBS_EVENTS,
+                                    sizeof(NGX_HTTP_NORTH_JOBS_EVENTS) - 1);
+    }
+
+    values[0] = (char *) jobs->lease;
+
+    if (ngx_http_north_pg_send(jobs->mcf->pg, jobs->pool,
+                               &ngx_http_north_jobs_claim_stmt, values,
+                               ngx_http_north_jobs_claimed, jobs)
+        != NGX_OK)
+    {
+        ngx_http_north_jobs_rest(jobs, jobs->mcf->jobs_interval);
+    }
+}
+
+
 static void
 ngx_http_north_jobs_claimed(ngx_http_north_pg_op_t *op, PGresult *res,
     ngx_int_t status)
@@ -290,7 +347,8 @@ ngx_http_north_jobs_claimed(ngx_http_north_pg_op_t *op, PGresult *res,
 
     /* the pg layer checked the shape: id, kind, user_id, attempts, ref */
     if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-        ngx_http_north_jobs_rest(jobs, jobs->mcf->jobs_interval);
+        ngx_http_north_jobs_rest(jobs, jobs->backlog
+                                       ? 0 : jobs->mcf->jobs_interval);
         return;
     }
 

@@ -48,8 +48,12 @@ sub fill {
          json => { name => 'Condo', type => 'real_estate', value_cents => 40000000 });
     my $goal = call(POST => '/v1/goals', token => $tok, json => {
         name => 'Trip', kind => 'savings', target_cents => 100000 })->{json}{id};
-    call(POST => "/v1/goals/$goal/contributions", token => $tok, json => { amount_cents => 50000 });
+    call(POST => "/v1/goals/$goal/contributions", token => $tok, json => { amount_cents => 100000 });
+    call(POST => '/v1/gamification/check-in', token => $tok);
     psql("insert into north.jobs (kind, user_id, done_at) values ('test.done', :'a0', now())", $uid);
+    # the goal reached and $1,000 saved: awarded by the events' consumer
+    wait_for(10, sub { psql("select count(*) from north.user_achievements
+                             where user_id = :'a0'", $uid) >= 2 });
 }
 
 sub erased_within {

@@ -66,6 +66,8 @@ my $tx = check('GET /v1/transactions', call(GET => '/v1/transactions?limit=5', t
     ->{json}{transactions}[0]{id};
 check('PATCH /v1/transactions/{id}', call(PATCH => "/v1/transactions/$tx", token => $tok,
       json => { notes => 'lunch' }));
+check('POST /v1/gamification/check-in', call(POST => '/v1/gamification/check-in',
+      token => $tok));
 
 my $dir = tempdir(CLEANUP => 1);
 my $spki = do {
@@ -87,7 +89,8 @@ for my $path ('/v1/me', '/v1/auth/sessions', '/v1/privacy/consents', '/v1/privac
               '/v1/plaid/items', '/v1/accounts', '/v1/transactions', '/v1/categories',
               '/v1/categories/rules', '/v1/analytics/net-worth?range=all',
               '/v1/analytics/spending', '/v1/analytics/manual-items', '/v1/goals',
-              "/v1/goals/$goal") {
+              "/v1/goals/$goal", '/v1/gamification', '/v1/gamification/ledger',
+              '/v1/gamification/achievements') {
     check("GET " . ($path =~ s/\Q$goal\E/{id}/r), call(GET => $path, token => $tok));
 }
 check('POST /v1/privacy/export', call(POST => '/v1/privacy/export', token => $tok, json => {}));

@@ -929,6 +929,18 @@ static ngx_http_north_pg_stmt_t  north_privacy_export_erasures =
         " where user_id = $1 and ($2::uuid is null or user_id > $2::uuid)"
         " order by e.user_id limit $3::int", 3, 2);
 
+/* the domain events (any service's): kind, subject and key, no amounts */
+static ngx_http_north_pg_stmt_t  north_privacy_export_events =
+    ngx_http_north_pg_stmt_rows("north_privacy_export_events",
+        "select e.id::text,"
+        " north.json_times(to_jsonb(e) - 'xid')::text from north.events e"
+        " where e.user_id = $1 and ($2::bigint is null or e.id > $2::bigint)"
+        " order by e.id limit $3::int", 3, 2);
+
+static ngx_http_north_pg_stmt_t  north_privacy_erase_events =
+    ngx_http_north_pg_stmt("north_privacy_erase_events",
+        "delete from north.events where user_id = $1", 1, 0);
+
 /* the audit rows are kept, whose subject is then an id nothing maps */
 static ngx_http_north_pg_stmt_t  north_privacy_export_audit =
     ngx_http_north_pg_stmt_rows("north_privacy_export_audit",
@@ -948,6 +960,8 @@ ngx_http_north_privacy_part_t  north_privacy_parts[] = {
       &north_privacy_export_idempotency, &north_privacy_erase_idempotency },
     { "jobs", "north.jobs", &north_privacy_export_jobs,
       &north_privacy_erase_jobs },
+    { "events", "north.events", &north_privacy_export_events,
+      &north_privacy_erase_events },
     { "erasure", "north.erasures", &north_privacy_export_erasures, NULL },
     { "audit_log", "north.audit_log", &north_privacy_export_audit, NULL },
     { NULL, NULL, NULL, NULL }

@@ -34,6 +34,9 @@ begin
 
     update north.goals set updated_at = now() where goals.id = p_id;
 
+    perform north.event_put(p_user, 'goal_contribution', p_id::text,
+                            'goal_contribution:' || v_id);
+
     return query select 'ok'::text, v_id;
 end
 $$;

@@ -37,6 +37,9 @@ begin
             north.user_today(p_user))
     returning goals.id into v_id;
 
+    perform north.event_put(p_user, 'goal_created', v_id::text,
+                            'goal_created:' || v_id);
+
     return query select 'ok'::text, v_id;
 end
 $$;

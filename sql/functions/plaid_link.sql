@@ -27,6 +27,8 @@ begin
     end if;
 
     perform north.plaid_accounts_upsert(v_item, p_user, p_accounts);
+    perform north.event_put(p_user, 'bank_linked', v_item::text,
+                            'bank_linked:' || v_item);
     perform north.plaid_sync_queue(v_item);
 
     return query select 'ok'::text, v_item;

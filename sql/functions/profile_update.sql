@@ -70,6 +70,11 @@ begin
 
     after := north.profile_json(u);
 
+    if u.province is not null and u.time_zone is not null then
+        perform north.event_put(p_user, 'profile_completed', null,
+                                'profile_completed');
+    end if;
+
     insert into north.profile_changes (user_id, field, old_value, new_value,
                                        ip)
     select p_user, k, before->k, after->k, p_ip

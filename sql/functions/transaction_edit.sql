@@ -52,6 +52,9 @@ begin
         returning jsonb_build_object('id', r.id, 'pattern', r.pattern,
                                      'category', r.category) into v_rule;
 
+        perform north.event_put(p_user, 'rule_created', v_rule->>'id',
+                                'rule_created:' || (v_rule->>'id'));
+
         -- the rule's transactions, past ones included, in one statement
         update north.transactions x set category_source = 'unset'
         where x.user_id = p_user and x.user_category is null
@@ -59,6 +62,16 @@ begin
         get diagnostics n = row_count;
 
         v_rule := v_rule || jsonb_build_object('recategorised', n);
+    end if;
+
+    -- the user's own sorting left nothing uncategorised: once a day
+    if p_changes ? 'category'
+       and not exists (select 1 from north.transactions x
+                       where x.user_id = p_user and not x.hidden
+                         and x.category = 'uncategorised')
+    then
+        perform north.event_put(p_user, 'all_categorised', null,
+                                'all_categorised:' || north.user_today(p_user));
     end if;
 
     return query

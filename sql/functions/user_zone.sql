@@ -1,0 +1,8 @@
+-- The user's zone: the profile's, else the province's, else Toronto's.
+create or replace function north.user_zone(p_user uuid)
+returns text
+language sql stable as $$
+    select coalesce(u.time_zone, north.province_time_zone(u.province),
+                    'America/Toronto')
+    from north.users u where u.id = p_user
+$$;
