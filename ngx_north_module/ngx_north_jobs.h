@@ -69,6 +69,27 @@ typedef struct {
     ngx_http_north_pg_stmt_t    *erase;
 } ngx_http_north_privacy_part_t;
 
+/*
+ * The part of a table whose rows are the user's (user_id) with nothing to
+ * hide or keep: every column exported, a page at a time by its key column
+ * (of that SQL type), and every row deleted by the erasure. Its statements
+ * are named north_export_SECTION and north_erase_SECTION.
+ *
+ *     ngx_http_north_privacy_table("goals", "north.goals", "id", "uuid"),
+ */
+#define ngx_http_north_privacy_table(section, table, key, type)              \
+    { section, table,                                                        \
+      &(ngx_http_north_pg_stmt_t) ngx_http_north_pg_stmt_rows(               \
+          "north_export_" section,                                           \
+          "select t." key "::text, north.json_times(to_jsonb(t))::text"      \
+          " from " table " t"                                                \
+          " where t.user_id = $1 and ($2::" type " is null"                  \
+          "  or t." key " > $2::" type ")"                                   \
+          " order by t." key " limit $3::int", 3, 2),                        \
+      &(ngx_http_north_pg_stmt_t) ngx_http_north_pg_stmt(                    \
+          "north_erase_" section,                                            \
+          "delete from " table " where user_id = $1", 1, 0) }
+
 /* Each service's parts end with a NULL section (handlers/services.c). */
 extern ngx_http_north_privacy_part_t  *ngx_http_north_privacy_parts[];
 

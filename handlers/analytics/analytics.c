@@ -556,28 +556,6 @@ north_analytics_not_found(ngx_http_request_t *r, const char *what)
 
 /* what the user holds here, for the export and the erasure */
 
-static ngx_http_north_pg_stmt_t  north_analytics_export_rules =
-    ngx_http_north_pg_stmt_rows("north_analytics_export_rules",
-        "select r.id::text, north.json_times(to_jsonb(r))::text"
-        " from north.category_user_rules r"
-        " where r.user_id = $1 and ($2::uuid is null or r.id > $2::uuid)"
-        " order by r.id limit $3::int", 3, 2);
-
-static ngx_http_north_pg_stmt_t  north_analytics_erase_rules =
-    ngx_http_north_pg_stmt("north_analytics_erase_rules",
-        "delete from north.category_user_rules where user_id = $1", 1, 0);
-
-static ngx_http_north_pg_stmt_t  north_analytics_export_manual =
-    ngx_http_north_pg_stmt_rows("north_analytics_export_manual",
-        "select m.id::text,"
-        " north.json_times(to_jsonb(m))::text from north.manual_items m"
-        " where m.user_id = $1 and ($2::uuid is null or m.id > $2::uuid)"
-        " order by m.id limit $3::int", 3, 2);
-
-static ngx_http_north_pg_stmt_t  north_analytics_erase_manual =
-    ngx_http_north_pg_stmt("north_analytics_erase_manual",
-        "delete from north.manual_items where user_id = $1", 1, 0);
-
 /* keyed by source and day: "uuid/YYYY-MM-DD" */
 static ngx_http_north_pg_stmt_t  north_analytics_export_snapshots =
     ngx_http_north_pg_stmt_rows("north_analytics_export_snapshots",
@@ -595,10 +573,10 @@ static ngx_http_north_pg_stmt_t  north_analytics_erase_snapshots =
 
 
 ngx_http_north_privacy_part_t  north_analytics_privacy[] = {
-    { "category_rules", "north.category_user_rules",
-      &north_analytics_export_rules, &north_analytics_erase_rules },
-    { "manual_items", "north.manual_items", &north_analytics_export_manual,
-      &north_analytics_erase_manual },
+    ngx_http_north_privacy_table("category_rules", "north.category_user_rules",
+                                 "id", "uuid"),
+    ngx_http_north_privacy_table("manual_items", "north.manual_items",
+                                 "id", "uuid"),
     { "balance_snapshots", "north.balance_snapshots",
       &north_analytics_export_snapshots, &north_analytics_erase_snapshots },
     { NULL, NULL, NULL, NULL }

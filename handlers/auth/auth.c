@@ -1016,17 +1016,6 @@ north_auth_retry_after(ngx_http_request_t *r, const char *seconds)
 
 /* --- what this service holds of a user ----------------------------------- */
 
-static ngx_http_north_pg_stmt_t  north_auth_export_sessions =
-    ngx_http_north_pg_stmt_rows("north_auth_export_sessions",
-        "select id::text,"
-        " north.json_times(to_jsonb(s))::text from north.sessions s"
-        " where user_id = $1 and ($2::uuid is null or id > $2::uuid)"
-        " order by s.id limit $3::int", 3, 2);
-
-static ngx_http_north_pg_stmt_t  north_auth_erase_sessions =
-    ngx_http_north_pg_stmt("north_auth_erase_sessions",
-        "delete from north.sessions where user_id = $1", 1, 0);
-
 /* the tokens' hashes are credentials, not the user's data: left out */
 static ngx_http_north_pg_stmt_t  north_auth_export_refresh =
     ngx_http_north_pg_stmt_rows("north_auth_export_refresh",
@@ -1058,8 +1047,7 @@ static ngx_http_north_pg_stmt_t  north_auth_erase_devices =
 
 
 ngx_http_north_privacy_part_t  north_auth_privacy[] = {
-    { "sessions", "north.sessions", &north_auth_export_sessions,
-      &north_auth_erase_sessions },
+    ngx_http_north_privacy_table("sessions", "north.sessions", "id", "uuid"),
     { "refresh_tokens", "north.refresh_tokens", &north_auth_export_refresh,
       &north_auth_erase_refresh },
     { "devices", "north.devices", &north_auth_export_devices,

@@ -183,74 +183,15 @@ north_gamification_fr(ngx_http_request_t *r)
 
 
 /* what the user holds here, for the export and the erasure */
-
-static ngx_http_north_pg_stmt_t  north_gamification_export_ledger =
-    ngx_http_north_pg_stmt_rows("north_gamification_export_ledger",
-        "select l.id::text, north.json_times(to_jsonb(l))::text"
-        " from north.points_ledger l"
-        " where l.user_id = $1 and ($2::bigint is null or l.id > $2::bigint)"
-        " order by l.id limit $3::int", 3, 2);
-
-static ngx_http_north_pg_stmt_t  north_gamification_erase_ledger =
-    ngx_http_north_pg_stmt("north_gamification_erase_ledger",
-        "delete from north.points_ledger where user_id = $1", 1, 0);
-
-static ngx_http_north_pg_stmt_t  north_gamification_export_totals =
-    ngx_http_north_pg_stmt_rows("north_gamification_export_totals",
-        "select t.user_id::text, north.json_times(to_jsonb(t))::text"
-        " from north.points_totals t"
-        " where t.user_id = $1 and ($2::uuid is null or t.user_id > $2::uuid)"
-        " order by t.user_id limit $3::int", 3, 2);
-
-static ngx_http_north_pg_stmt_t  north_gamification_erase_totals =
-    ngx_http_north_pg_stmt("north_gamification_erase_totals",
-        "delete from north.points_totals where user_id = $1", 1, 0);
-
-static ngx_http_north_pg_stmt_t  north_gamification_export_achievements =
-    ngx_http_north_pg_stmt_rows("north_gamification_export_achievements",
-        "select a.achievement, north.json_times(to_jsonb(a))::text"
-        " from north.user_achievements a"
-        " where a.user_id = $1 and ($2::text is null or a.achievement > $2)"
-        " order by a.achievement limit $3::int", 3, 2);
-
-static ngx_http_north_pg_stmt_t  north_gamification_erase_achievements =
-    ngx_http_north_pg_stmt("north_gamification_erase_achievements",
-        "delete from north.user_achievements where user_id = $1", 1, 0);
-
-static ngx_http_north_pg_stmt_t  north_gamification_export_checkins =
-    ngx_http_north_pg_stmt_rows("north_gamification_export_checkins",
-        "select c.day::text, north.json_times(to_jsonb(c))::text"
-        " from north.checkins c"
-        " where c.user_id = $1 and ($2::date is null or c.day > $2::date)"
-        " order by c.day limit $3::int", 3, 2);
-
-static ngx_http_north_pg_stmt_t  north_gamification_erase_checkins =
-    ngx_http_north_pg_stmt("north_gamification_erase_checkins",
-        "delete from north.checkins where user_id = $1", 1, 0);
-
-static ngx_http_north_pg_stmt_t  north_gamification_export_streaks =
-    ngx_http_north_pg_stmt_rows("north_gamification_export_streaks",
-        "select s.kind, north.json_times(to_jsonb(s))::text"
-        " from north.streaks s"
-        " where s.user_id = $1 and ($2::text is null or s.kind > $2)"
-        " order by s.kind limit $3::int", 3, 2);
-
-static ngx_http_north_pg_stmt_t  north_gamification_erase_streaks =
-    ngx_http_north_pg_stmt("north_gamification_erase_streaks",
-        "delete from north.streaks where user_id = $1", 1, 0);
-
 ngx_http_north_privacy_part_t  north_gamification_privacy[] = {
-    { "points_ledger", "north.points_ledger",
-      &north_gamification_export_ledger, &north_gamification_erase_ledger },
-    { "points_totals", "north.points_totals",
-      &north_gamification_export_totals, &north_gamification_erase_totals },
-    { "achievements", "north.user_achievements",
-      &north_gamification_export_achievements,
-      &north_gamification_erase_achievements },
-    { "checkins", "north.checkins", &north_gamification_export_checkins,
-      &north_gamification_erase_checkins },
-    { "streaks", "north.streaks", &north_gamification_export_streaks,
-      &north_gamification_erase_streaks },
+    ngx_http_north_privacy_table("points_ledger", "north.points_ledger",
+                                 "id", "bigint"),
+    ngx_http_north_privacy_table("points_totals", "north.points_totals",
+                                 "user_id", "uuid"),
+    ngx_http_north_privacy_table("achievements", "north.user_achievements",
+                                 "achievement", "text"),
+    ngx_http_north_privacy_table("checkins", "north.checkins", "day", "date"),
+    ngx_http_north_privacy_table("streaks", "north.streaks", "kind", "text"),
     { NULL, NULL, NULL, NULL }
 };
 

@@ -686,28 +686,6 @@ north_goals_not_found(ngx_http_request_t *r)
 
 /* what the user holds here, for the export and the erasure */
 
-static ngx_http_north_pg_stmt_t  north_goals_export_goals =
-    ngx_http_north_pg_stmt_rows("north_goals_export_goals",
-        "select g.id::text,"
-        " north.json_times(to_jsonb(g))::text from north.goals g"
-        " where g.user_id = $1 and ($2::uuid is null or g.id > $2::uuid)"
-        " order by g.id limit $3::int", 3, 2);
-
-static ngx_http_north_pg_stmt_t  north_goals_erase_goals =
-    ngx_http_north_pg_stmt("north_goals_erase_goals",
-        "delete from north.goals where user_id = $1", 1, 0);
-
-static ngx_http_north_pg_stmt_t  north_goals_export_contributions =
-    ngx_http_north_pg_stmt_rows("north_goals_export_contributions",
-        "select c.id::text,"
-        " north.json_times(to_jsonb(c))::text from north.goal_contributions c"
-        " where c.user_id = $1 and ($2::uuid is null or c.id > $2::uuid)"
-        " order by c.id limit $3::int", 3, 2);
-
-static ngx_http_north_pg_stmt_t  north_goals_erase_contributions =
-    ngx_http_north_pg_stmt("north_goals_erase_contributions",
-        "delete from north.goal_contributions where user_id = $1", 1, 0);
-
 /* keyed by goal and percent: "uuid/25" */
 static ngx_http_north_pg_stmt_t  north_goals_export_milestones =
     ngx_http_north_pg_stmt_rows("north_goals_export_milestones",
@@ -726,10 +704,9 @@ static ngx_http_north_pg_stmt_t  north_goals_erase_milestones =
 
 /* erased last part first: milestones and contributions before goals */
 ngx_http_north_privacy_part_t  north_goals_privacy[] = {
-    { "goals", "north.goals", &north_goals_export_goals,
-      &north_goals_erase_goals },
-    { "goal_contributions", "north.goal_contributions",
-      &north_goals_export_contributions, &north_goals_erase_contributions },
+    ngx_http_north_privacy_table("goals", "north.goals", "id", "uuid"),
+    ngx_http_north_privacy_table("goal_contributions",
+                                 "north.goal_contributions", "id", "uuid"),
     { "goal_milestones", "north.goal_milestones",
       &north_goals_export_milestones, &north_goals_erase_milestones },
     { NULL, NULL, NULL, NULL }

@@ -1233,36 +1233,13 @@ static ngx_http_north_pg_stmt_t  north_plaid_erase_items =
     ngx_http_north_pg_stmt("north_plaid_erase_items",
         "select * from north.plaid_unlink($1, null)", 1, 1);
 
-static ngx_http_north_pg_stmt_t  north_plaid_export_accounts =
-    ngx_http_north_pg_stmt_rows("north_plaid_export_accounts",
-        "select a.id::text,"
-        " north.json_times(to_jsonb(a))::text from north.accounts a"
-        " where a.user_id = $1 and ($2::uuid is null or a.id > $2::uuid)"
-        " order by a.id limit $3::int", 3, 2);
-
-static ngx_http_north_pg_stmt_t  north_plaid_erase_accounts =
-    ngx_http_north_pg_stmt("north_plaid_erase_accounts",
-        "delete from north.accounts where user_id = $1", 1, 0);
-
-static ngx_http_north_pg_stmt_t  north_plaid_export_transactions =
-    ngx_http_north_pg_stmt_rows("north_plaid_export_transactions",
-        "select t.id::text,"
-        " north.json_times(to_jsonb(t))::text from north.transactions t"
-        " where t.user_id = $1 and ($2::uuid is null or t.id > $2::uuid)"
-        " order by t.id limit $3::int", 3, 2);
-
-static ngx_http_north_pg_stmt_t  north_plaid_erase_transactions =
-    ngx_http_north_pg_stmt("north_plaid_erase_transactions",
-        "delete from north.transactions where user_id = $1", 1, 0);
-
 
 ngx_http_north_privacy_part_t  north_plaid_privacy[] = {
     { "plaid_items", "north.plaid_items", &north_plaid_export_items,
       &north_plaid_erase_items },
-    { "accounts", "north.accounts", &north_plaid_export_accounts,
-      &north_plaid_erase_accounts },
-    { "transactions", "north.transactions", &north_plaid_export_transactions,
-      &north_plaid_erase_transactions },
+    ngx_http_north_privacy_table("accounts", "north.accounts", "id", "uuid"),
+    ngx_http_north_privacy_table("transactions", "north.transactions",
+                                 "id", "uuid"),
     { NULL, NULL, NULL, NULL }
 };
 

@@ -878,39 +878,6 @@ north_privacy_erase_finished(ngx_http_north_pg_op_t *op, PGresult *res,
 
 /* --- what this service holds of a user ----------------------------------- */
 
-static ngx_http_north_pg_stmt_t  north_privacy_export_consents =
-    ngx_http_north_pg_stmt_rows("north_privacy_export_consents",
-        "select id::text,"
-        " north.json_times(to_jsonb(c))::text from north.consents c"
-        " where user_id = $1 and ($2::bigint is null or id > $2::bigint)"
-        " order by c.id limit $3::int", 3, 2);
-
-static ngx_http_north_pg_stmt_t  north_privacy_erase_consents =
-    ngx_http_north_pg_stmt("north_privacy_erase_consents",
-        "delete from north.consents where user_id = $1", 1, 0);
-
-static ngx_http_north_pg_stmt_t  north_privacy_export_requests =
-    ngx_http_north_pg_stmt_rows("north_privacy_export_requests",
-        "select id::text,"
-        " north.json_times(to_jsonb(q))::text from north.privacy_requests q"
-        " where user_id = $1 and ($2::uuid is null or id > $2::uuid)"
-        " order by q.id limit $3::int", 3, 2);
-
-static ngx_http_north_pg_stmt_t  north_privacy_erase_requests =
-    ngx_http_north_pg_stmt("north_privacy_erase_requests",
-        "delete from north.privacy_requests where user_id = $1", 1, 0);
-
-static ngx_http_north_pg_stmt_t  north_privacy_export_idempotency =
-    ngx_http_north_pg_stmt_rows("north_privacy_export_idempotency",
-        "select key,"
-        " north.json_times(to_jsonb(k))::text from north.idempotency_keys k"
-        " where user_id = $1 and ($2::text is null or key > $2::text)"
-        " order by k.key limit $3::int", 3, 2);
-
-static ngx_http_north_pg_stmt_t  north_privacy_erase_idempotency =
-    ngx_http_north_pg_stmt("north_privacy_erase_idempotency",
-        "delete from north.idempotency_keys where user_id = $1", 1, 0);
-
 static ngx_http_north_pg_stmt_t  north_privacy_export_jobs =
     ngx_http_north_pg_stmt_rows("north_privacy_export_jobs",
         "select id::text, north.json_times(to_jsonb(j))::text from north.jobs j"
@@ -929,18 +896,6 @@ static ngx_http_north_pg_stmt_t  north_privacy_export_erasures =
         " where user_id = $1 and ($2::uuid is null or user_id > $2::uuid)"
         " order by e.user_id limit $3::int", 3, 2);
 
-/* the domain events (any service's): kind, subject and key, no amounts */
-static ngx_http_north_pg_stmt_t  north_privacy_export_events =
-    ngx_http_north_pg_stmt_rows("north_privacy_export_events",
-        "select e.id::text,"
-        " north.json_times(to_jsonb(e) - 'xid')::text from north.events e"
-        " where e.user_id = $1 and ($2::bigint is null or e.id > $2::bigint)"
-        " order by e.id limit $3::int", 3, 2);
-
-static ngx_http_north_pg_stmt_t  north_privacy_erase_events =
-    ngx_http_north_pg_stmt("north_privacy_erase_events",
-        "delete from north.events where user_id = $1", 1, 0);
-
 /* the audit rows are kept, whose subject is then an id nothing maps */
 static ngx_http_north_pg_stmt_t  north_privacy_export_audit =
     ngx_http_north_pg_stmt_rows("north_privacy_export_audit",
@@ -952,16 +907,14 @@ static ngx_http_north_pg_stmt_t  north_privacy_export_audit =
 
 
 ngx_http_north_privacy_part_t  north_privacy_parts[] = {
-    { "consents", "north.consents", &north_privacy_export_consents,
-      &north_privacy_erase_consents },
-    { "privacy_requests", "north.privacy_requests",
-      &north_privacy_export_requests, &north_privacy_erase_requests },
-    { "idempotency_keys", "north.idempotency_keys",
-      &north_privacy_export_idempotency, &north_privacy_erase_idempotency },
+    ngx_http_north_privacy_table("consents", "north.consents", "id", "bigint"),
+    ngx_http_north_privacy_table("privacy_requests", "north.privacy_requests",
+                                 "id", "uuid"),
+    ngx_http_north_privacy_table("idempotency_keys", "north.idempotency_keys",
+                                 "key", "text"),
     { "jobs", "north.jobs", &north_privacy_export_jobs,
       &north_privacy_erase_jobs },
-    { "events", "north.events", &north_privacy_export_events,
-      &north_privacy_erase_events },
+    ngx_http_north_privacy_table("events", "north.events", "id", "bigint"),
     { "erasure", "north.erasures", &north_privacy_export_erasures, NULL },
     { "audit_log", "north.audit_log", &north_privacy_export_audit, NULL },
     { NULL, NULL, NULL, NULL }

@@ -711,23 +711,12 @@ static ngx_http_north_pg_stmt_t  north_users_erase_profile =
         " where u.id = $1 and lower(m.to_email) = lower(u.email))"
         " delete from north.users where id = $1", 1, 0);
 
-static ngx_http_north_pg_stmt_t  north_users_export_changes =
-    ngx_http_north_pg_stmt_rows("north_users_export_changes",
-        "select id::text,"
-        " north.json_times(to_jsonb(c))::text from north.profile_changes c"
-        " where user_id = $1 and ($2::bigint is null or id > $2::bigint)"
-        " order by c.id limit $3::int", 3, 2);
-
-static ngx_http_north_pg_stmt_t  north_users_erase_changes =
-    ngx_http_north_pg_stmt("north_users_erase_changes",
-        "delete from north.profile_changes where user_id = $1", 1, 0);
-
 
 ngx_http_north_privacy_part_t  north_users_privacy[] = {
     { "profile", "north.users", &north_users_export_profile,
       &north_users_erase_profile },
-    { "profile_changes", "north.profile_changes",
-      &north_users_export_changes, &north_users_erase_changes },
+    ngx_http_north_privacy_table("profile_changes", "north.profile_changes",
+                                 "id", "bigint"),
     { NULL, NULL, NULL, NULL }
 };
 
