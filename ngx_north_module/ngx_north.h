@@ -164,6 +164,10 @@ ngx_str_t *ngx_http_north_route_name(ngx_uint_t index);
 /* The URI's last path segment (an id in /v1/things/{id}), maybe empty. */
 void ngx_http_north_path_id(ngx_http_request_t *r, ngx_str_t *id);
 
+/* The path segment from_end segments from the URI's end, maybe empty. */
+void ngx_http_north_path_segment(ngx_http_request_t *r, ngx_uint_t from_end,
+    ngx_str_t *segment);
+
 /*
  * The UUID from_end segments from the URI's end (/goals/{id}/contributions
  * is 1): NGX_OK, or NGX_DECLINED when that segment is not one.

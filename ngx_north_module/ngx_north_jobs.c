@@ -6,9 +6,10 @@
  * long its job; the beat also holds a leaving worker (reload, graceful
  * shutdown) until its job has ended or, if the job can stop early, handed
  * itself back. The same timer sweeps every north_jobs_sweep: it expires
- * idempotency keys, unverified registrations and old mail, wakes the mail
- * sender for mail due again, takes the day's balance snapshots and removes
- * the audit records past north_audit_retention. Before each claim, it
+ * idempotency keys, unverified registrations, push tokens unseen for 270
+ * days and old mail, wakes the mail sender for mail due again, takes the
+ * day's balance snapshots and removes the audit records past
+ * north_audit_retention. Before each claim, it
  * hands the domain events to their consumers (north.events_consume).
  */
 
@@ -90,6 +91,8 @@ static ngx_http_north_pg_stmt_t  ngx_http_north_jobs_sweep_stmt =
         " where asked_at < now() - interval '10 minutes'),"
         " unverified as (delete from north.registrations"
         " where expires_at < now()),"
+        " unseen as (delete from north.push_tokens"
+        " where last_seen_at < now() - interval '270 days'),"
         " mailed as (delete from north.mail_outbox"
         " where coalesce(sent_at, failed_at) < now() - interval '1 day')"
         " select north.balance_snapshots_daily(), north.mail_wake()", 0, 2);

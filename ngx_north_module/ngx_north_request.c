@@ -73,9 +73,9 @@ ngx_http_north_path_id(ngx_http_request_t *r, ngx_str_t *id)
 }
 
 
-ngx_int_t
-ngx_http_north_path_uuid(ngx_http_request_t *r, ngx_uint_t from_end,
-    ngx_str_t *id)
+void
+ngx_http_north_path_segment(ngx_http_request_t *r, ngx_uint_t from_end,
+    ngx_str_t *segment)
 {
     u_char  *p, *end;
 
@@ -93,8 +93,16 @@ ngx_http_north_path_uuid(ngx_http_request_t *r, ngx_uint_t from_end,
         end = p - 1;
     }
 
-    id->data = p;
-    id->len = end - p;
+    segment->data = p;
+    segment->len = end - p;
+}
+
+
+ngx_int_t
+ngx_http_north_path_uuid(ngx_http_request_t *r, ngx_uint_t from_end,
+    ngx_str_t *id)
+{
+    ngx_http_north_path_segment(r, from_end, id);
 
     return north_check_uuid(id->data, id->len) ? NGX_OK : NGX_DECLINED;
 }

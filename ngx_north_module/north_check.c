@@ -245,7 +245,7 @@ north_json_depth(const unsigned char *s, size_t len, unsigned max)
 
 const char *const  north_consent_purposes[] = {
     "terms", "privacy_policy", "bank_data", "analytics",
-    "notifications_marketing", "ai_assistant", NULL
+    "notifications_marketing", "ai_assistant", "notifications", NULL
 };
 
 

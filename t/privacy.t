@@ -49,7 +49,8 @@ my $r = call(GET => '/v1/privacy/consents', token => $tok);
 is($r->{code}, 200, 'consents: 200');
 is($r->{json}{policy_version}, '2026-11-01', '... the policy in force');
 is_deeply([ map { $_->{purpose} } @{ $r->{json}{consents} } ],
-          [qw(terms privacy_policy bank_data analytics notifications_marketing ai_assistant)],
+          [qw(terms privacy_policy bank_data analytics notifications_marketing ai_assistant
+             notifications)],
           '... every purpose, in order');
 my $terms = purpose_of($r, 'terms');
 ok($terms->{granted} && $terms->{required} && $terms->{current_policy},

@@ -90,7 +90,8 @@ for my $path ('/v1/me', '/v1/auth/sessions', '/v1/privacy/consents', '/v1/privac
               '/v1/categories/rules', '/v1/analytics/net-worth?range=all',
               '/v1/analytics/spending', '/v1/analytics/manual-items', '/v1/goals',
               "/v1/goals/$goal", '/v1/gamification', '/v1/gamification/ledger',
-              '/v1/gamification/achievements') {
+              '/v1/gamification/achievements', '/v1/notifications',
+              '/v1/notifications/preferences') {
     check("GET " . ($path =~ s/\Q$goal\E/{id}/r), call(GET => $path, token => $tok));
 }
 check('POST /v1/privacy/export', call(POST => '/v1/privacy/export', token => $tok, json => {}));

@@ -9,6 +9,9 @@ begin
         updated_at = now()
     where id = p_user;
 
+    perform north.event_put(p_user, 'password_changed', null,
+        'password_changed:' || extract(epoch from clock_timestamp()));
+
     return query
     update north.sessions
     set revoked_at = now(), revoked_reason = 'password_changed'

@@ -1,0 +1,53 @@
+-- A notification's title and body in the user's language, from its
+-- template and parameters (the user's own figures, formatted for the
+-- language). An unknown template has none.
+create or replace function north.notification_text(p_template text,
+    p_params jsonb, p_fr boolean, out title text, out body text)
+language plpgsql immutable as $$
+begin
+    case p_template
+    when 'goal_milestone' then
+        if p_fr then
+            title := 'Étape franchie';
+            body := format('« %s » est financé à %s %% : %s sur %s.',
+                           p_params->>'goal', p_params->>'percent',
+                           north.money_text((p_params->>'saved_cents')::bigint, true),
+                           north.money_text((p_params->>'target_cents')::bigint, true));
+        else
+            title := 'Goal milestone';
+            body := format('"%s" is %s%% funded: %s of %s.',
+                           p_params->>'goal', p_params->>'percent',
+                           north.money_text((p_params->>'saved_cents')::bigint, false),
+                           north.money_text((p_params->>'target_cents')::bigint, false));
+        end if;
+    when 'new_device' then
+        if p_fr then
+            title := 'Nouvelle connexion';
+            body := format('Votre compte a été ouvert sur %s le %s. Si ce '
+                           'n''était pas vous, changez votre mot de passe.',
+                           p_params->>'device',
+                           north.day_text((p_params->>'day')::date, true));
+        else
+            title := 'New sign-in';
+            body := format('Your account was signed in on %s on %s. If it '
+                           'was not you, change your password.',
+                           p_params->>'device',
+                           north.day_text((p_params->>'day')::date, false));
+        end if;
+    when 'password_changed' then
+        if p_fr then
+            title := 'Mot de passe modifié';
+            body := format('Votre mot de passe a été modifié le %s. Si ce '
+                           'n''était pas vous, écrivez-nous.',
+                           north.day_text((p_params->>'day')::date, true));
+        else
+            title := 'Password changed';
+            body := format('Your password was changed on %s. If it was not '
+                           'you, write to us.',
+                           north.day_text((p_params->>'day')::date, false));
+        end if;
+    else
+        title := null;
+        body := null;
+    end case;
+end $$;

@@ -1,0 +1,103 @@
+# The pure parts of notifications, case by case: when a notification made
+# during quiet hours may go (north.quiet_release) across DST changes in
+# St. John's, Regina, Toronto, Vancouver and Whitehorse; amounts and dates
+# as each language writes them; the templates in both languages; the
+# message kept within FCM's 4,096 bytes. PostgreSQL functions, as the
+# notifications are queued in the transaction of the event: these tables
+# test the very functions the consumer calls. Plain Test::More over psql.
+use strict;
+use utf8;
+use warnings;
+use lib 't/lib';
+use North::Test;
+use Test::More;
+use Encode ();
+
+# psql of UTF-8 text both ways
+sub qt { Encode::decode_utf8(scalar psql(map { Encode::encode_utf8($_) } @_)) }
+
+# --- north.quiet_release(instant, zone, start, end) ----------------------------------
+
+my @quiet = (
+    # instant (UTC)          zone                 start    end      may go at (UTC)        why
+    ['2026-02-10 01:00', 'America/St_Johns',  '21:00', '08:00', '2026-02-10 11:30',
+     "St. John's, 21:30 NST: held to 08:00 NST, at the half hour"],
+    ['2026-03-08 01:00', 'America/St_Johns',  '21:00', '08:00', '2026-03-08 10:30',
+     "St. John's, 21:30 NST the evening before DST: 08:00 NDT"],
+    ['2026-03-08 04:00', 'America/St_Johns',  '21:00', '08:00', '2026-03-08 10:30',
+     "St. John's, the night DST starts: 08:00 NDT, a 23-hour night"],
+    ['2026-03-08 12:00', 'America/St_Johns',  '21:00', '08:00', '2026-03-08 12:00',
+     "St. John's, 09:30 NDT: goes at once"],
+    ['2026-11-01 03:00', 'America/Toronto',   '21:00', '08:00', '2026-11-01 13:00',
+     'Toronto, 23:00 EDT the night DST ends: 08:00 EST, a 25-hour night'],
+    ['2026-03-08 06:00', 'America/Toronto',   '21:00', '08:00', '2026-03-08 12:00',
+     'Toronto, 01:00 EST the night DST starts: 08:00 EDT'],
+    ['2026-07-01 03:30', 'America/Regina',    '21:00', '08:00', '2026-07-01 14:00',
+     'Regina in July, 21:30 CST: 08:00 CST, no DST'],
+    ['2026-01-15 03:30', 'America/Regina',    '21:00', '08:00', '2026-01-15 14:00',
+     '... and the same in January'],
+    ['2026-03-08 09:30', 'America/Vancouver', '21:00', '08:00', '2026-03-08 15:00',
+     'Vancouver, 01:30 PST the night DST starts: 08:00 PDT'],
+    ['2026-07-01 05:00', 'America/Whitehorse', '21:00', '08:00', '2026-07-01 15:00',
+     'Whitehorse, 22:00 MST: 08:00 MST, no DST since 2020'],
+    ['2026-01-15 05:00', 'America/Whitehorse', '21:00', '08:00', '2026-01-15 15:00',
+     '... and in January'],
+    ['2026-03-08 06:30', 'America/Toronto',   '01:00', '02:30', '2026-03-08 07:30',
+     'Toronto, quiet 01:00-02:30, at 01:30 EST: its end is in the hour DST skips, '
+     . 'read as standard time (03:30 EDT)'],
+    ['2026-03-08 07:45', 'America/Toronto',   '01:00', '02:30', '2026-03-08 07:45',
+     '... and at 03:45 EDT the window is over: at once'],
+    ['2026-06-10 15:00', 'America/Toronto',   '08:00', '08:00', '2026-06-10 15:00',
+     'no quiet hours (start = end): at once'],
+    ['2026-06-10 17:30', 'America/Toronto',   '13:00', '15:00', '2026-06-10 19:00',
+     'a window within a day, 13:30 EDT: held to 15:00'],
+);
+
+for my $c (@quiet) {
+    my ($at, $zone, $start, $end, $want, $why) = @$c;
+    is(psql("select to_char(north.quiet_release(:'a0'::timestamptz, :'a1', :'a2', :'a3')
+                            at time zone 'UTC', 'YYYY-MM-DD HH24:MI')",
+            "$at+00", $zone, $start, $end), $want, $why);
+}
+
+# --- amounts and dates ------------------------------------------------------------------
+
+my @money = (
+    [123456, 'f', '$1,234.56'], [123456, 't', "1\x{a0}234,56\x{a0}\$"],
+    [-5, 'f', '-$0.05'], [-5, 't', "-0,05\x{a0}\$"],
+    [100000000, 'f', '$1,000,000.00'], [99, 't', "0,99\x{a0}\$"],
+);
+for my $c (@money) {
+    my ($cents, $fr, $want) = @$c;
+    is(qt("select north.money_text(:'a0', :'a1')", $cents, $fr), $want,
+       "$cents cents in " . ($fr eq 't' ? 'French' : 'English'));
+}
+is(qt("select north.day_text('2026-11-29', false)"), 'November 29', 'a date in English');
+is(qt("select north.day_text('2026-11-01', true)"), '1er novembre', 'the first of a month in French');
+is(qt("select north.day_text('2026-08-15', true)"), '15 août', 'a date in French');
+
+# --- templates ----------------------------------------------------------------------------
+
+my $p = '{"goal": "Voyage", "percent": "50", "saved_cents": "60000", "target_cents": "120000"}';
+is(qt("select title || ' | ' || body from north.notification_text('goal_milestone', :'a0', false)", $p),
+   'Goal milestone | "Voyage" is 50% funded: $600.00 of $1,200.00.', 'a milestone in English');
+is(qt("select title || ' | ' || body from north.notification_text('goal_milestone', :'a0', true)", $p),
+   "Étape franchie | « Voyage » est financé à 50 % : 600,00\x{a0}\$ sur 1\x{a0}200,00\x{a0}\$.",
+   '... and in French');
+is(qt("select body from north.notification_text('new_device', :'a0', true)",
+     '{"device": "iPhone de Luc", "day": "2026-11-01"}'),
+   "Votre compte a été ouvert sur iPhone de Luc le 1er novembre. Si ce n'était pas vous, "
+   . 'changez votre mot de passe.', 'a new sign-in in French');
+is(qt("select coalesce(title, 'none') from north.notification_text('nothing', '{}', false)"),
+   'none', 'an unknown template has no text');
+
+# --- FCM's 4,096 bytes --------------------------------------------------------------------
+
+is(qt("select octet_length(north.notification_fit('Title', repeat('é', 3000), '{}'))
+         <= 3800 - 5 - 2"), 't', 'a body of 6,000 bytes is cut to what fits');
+is(psql("select north.notification_fit('Title', 'short', '{}')"), 'short',
+   'a short body is left whole');
+is(qt("select right(north.notification_fit('T', repeat('日', 2000), '{}'), 1)"), '日',
+   '... and a cut body ends on a whole character');
+
+done_testing();
