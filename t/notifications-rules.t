@@ -88,6 +88,12 @@ is(qt("select body from north.notification_text('new_device', :'a0', true)",
      '{"device": "iPhone de Luc", "day": "2026-11-01"}'),
    "Votre compte a été ouvert sur iPhone de Luc le 1er novembre. Si ce n'était pas vous, "
    . 'changez votre mot de passe.', 'a new sign-in in French');
+is(qt("select title || ' | ' || body from north.notification_text('large_transaction', :'a0', false)",
+      '{"amount_cents": "150000", "merchant": "IKEA", "day": "2026-11-29"}'),
+   'Large transaction | $1,500.00 at IKEA on November 29.', 'a large spending in English');
+is(qt("select title || ' | ' || body from north.notification_text('low_balance', :'a0', true)",
+      '{"account": "Chèques", "balance_cents": "4000"}'),
+   "Solde bas | Il reste 40,00\x{a0}\$ dans Chèques.", 'a low balance in French');
 is(qt("select coalesce(title, 'none') from north.notification_text('nothing', '{}', false)"),
    'none', 'an unknown template has no text');
 

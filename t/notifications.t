@@ -166,6 +166,38 @@ is(scalar @{ inbox($tok) }, 1, '... and not listed yet');
 psql_owner("update north.notifications set not_before = now() where user_id = :'a0'", $uid);
 is(scalar @{ inbox($tok) }, 2, 'once they end: listed');
 
+# --- a sync's large spending and low balance ------------------------------------------------
+
+my ($item) = plaid_link($port, $tok);
+my $acct = psql("select plaid_account_id from north.accounts where item_id = :'a0'
+                 and type = 'depository' and coalesce(available_cents, balance_cents) >= 10000
+                 order by plaid_account_id limit 1", $item);
+my $day = psql("select north.user_today(:'a0')", $uid);
+my $old = psql("select (north.user_today(:'a0') - 30)::text", $uid);
+sub page {
+    my (@added) = @_;
+    my $page = JSON::PP->new->encode({
+        accounts => [{ account_id => $acct, name => 'Chèques', type => 'depository',
+                       subtype => 'checking',
+                       balances => { current => 40, available => 40, iso_currency_code => 'CAD' } }],
+        added => \@added, modified => [], removed => [], next_cursor => 'c', has_more => JSON::PP::false() });
+    psql_owner("select north.plaid_apply_page(:'a0', :'a1'::jsonb)", $item, $page);
+}
+sub tx { my ($id, $amount, $date) = @_;
+         return { transaction_id => $id, account_id => $acct, amount => $amount, date => $date,
+                  iso_currency_code => 'CAD', name => 'IKEA 123', merchant_name => 'IKEA',
+                  pending => JSON::PP::false() } }
+page(tx("big-$$", 1500, $day), tx("old-$$", 1500, $old), tx("small-$$", 20, $day));
+page(tx("big2-$$", 100, $day));
+settled();
+is(queued($uid, 'large_transaction'), 1,
+   "a sync: one notice for today's spending over the \$1,000 set, none for an old one or a small one");
+is(Encode::decode_utf8(psql("select body from north.notifications where user_id = :'a0'
+                             and template = 'large_transaction'", $uid)),
+   "1\x{a0}500,00\x{a0}\$ chez IKEA le " . Encode::decode_utf8(psql("select north.day_text(:'a0', true)", $day)) . '.',
+   '... in French, its figures as French writes them');
+is(queued($uid, 'low_balance'), 1, 'the account fell under $100: one notice, not one a page');
+
 # a category turned off: nothing queued
 call(PUT => '/v1/notifications/preferences', token => $tok,
      json => { categories => { goals => JSON::PP::false() } });

@@ -4,13 +4,8 @@ create or replace function north.notification_preferences_json(p_user uuid)
 returns json
 language plpgsql stable as $$
 declare
-    p north.notification_preferences;
+    p north.notification_preferences := north.notification_preferences_of(p_user);
 begin
-    select * into p from north.notification_preferences
-    where user_id = p_user;
-    if not found then
-        p := north.notification_defaults(p_user);
-    end if;
 
     return json_build_object(
         'categories', (select json_object_agg(c,

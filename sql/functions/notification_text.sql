@@ -20,6 +20,31 @@ begin
                            north.money_text((p_params->>'saved_cents')::bigint, false),
                            north.money_text((p_params->>'target_cents')::bigint, false));
         end if;
+    when 'large_transaction' then
+        if p_fr then
+            title := 'Grosse dépense';
+            body := format('%s chez %s le %s.',
+                           north.money_text((p_params->>'amount_cents')::bigint, true),
+                           p_params->>'merchant',
+                           north.day_text((p_params->>'day')::date, true));
+        else
+            title := 'Large transaction';
+            body := format('%s at %s on %s.',
+                           north.money_text((p_params->>'amount_cents')::bigint, false),
+                           p_params->>'merchant',
+                           north.day_text((p_params->>'day')::date, false));
+        end if;
+    when 'low_balance' then
+        if p_fr then
+            title := 'Solde bas';
+            body := format('Il reste %s dans %s.',
+                           north.money_text((p_params->>'balance_cents')::bigint, true),
+                           p_params->>'account');
+        else
+            title := 'Low balance';
+            body := format('%s has %s left.', p_params->>'account',
+                           north.money_text((p_params->>'balance_cents')::bigint, false));
+        end if;
     when 'new_device' then
         if p_fr then
             title := 'Nouvelle connexion';

@@ -21,11 +21,7 @@ begin
         return null;
     end if;
 
-    select * into p from north.notification_preferences
-    where user_id = p_user;
-    if not found then
-        p := north.notification_defaults(p_user);
-    end if;
+    p := north.notification_preferences_of(p_user);
 
     if p_category <> 'security'
        and (coalesce((p.categories->>p_category)::boolean, true) = false

@@ -6,7 +6,10 @@ language plpgsql
 set jit = off       -- compiling a page's INSERT costs more than running it
 as $$
 declare
-    v_user uuid;
+    v_user  uuid;
+    v_prefs north.notification_preferences;
+    v_above uuid[];
+    v_today date;
 begin
     -- a page lost in a crash is lost with its cursor, and fetched again:
     -- no need to wait for the disk
@@ -20,9 +23,25 @@ begin
             using errcode = 'no_data_found';
     end if;
 
-    -- balances as of this page
+    -- balances as of this page; a chequing or savings account that falls
+    -- under the user's low-balance threshold is an event (notifications)
+    v_prefs := north.notification_preferences_of(v_user);
+    v_today := north.user_today(v_user);
+
+    select array_agg(a.id) into v_above from north.accounts a
+    where a.item_id = p_item and a.type = 'depository'
+      and coalesce(a.available_cents, a.balance_cents)
+          >= v_prefs.low_balance_cents;
+
     perform north.plaid_accounts_upsert(p_item, v_user,
                                         coalesce(p_page->'accounts', '[]'));
+
+    perform north.event_put(v_user, 'low_balance', a.id::text,
+                            'low_balance:' || a.id || ':' || v_today)
+    from north.accounts a
+    where a.id = any(v_above)
+      and coalesce(a.available_cents, a.balance_cents)
+          < v_prefs.low_balance_cents;
 
     -- added and modified alike (the last word on each, should a page name
     -- one twice): Plaid's columns only; a posted transaction takes over the
@@ -86,6 +105,18 @@ begin
         category_source = case when t.user_category is not null then 'user'
                                else excluded.category_source end,
         updated_at = now();
+
+    -- a large spending of the last two days is an event (notifications):
+    -- the history a first sync brings is not news, and a posted one whose
+    -- pending one came before was news then
+    perform north.event_put(v_user, 'large_transaction', t.id::text,
+                            'large_transaction:' || t.id)
+    from jsonb_array_elements(coalesce(p_page->'added', '[]')) e(doc)
+    join north.transactions t on t.item_id = p_item
+                             and t.plaid_transaction_id = e.doc->>'transaction_id'
+    where t.amount_cents <= -v_prefs.large_tx_cents
+      and t.date >= v_today - 2
+      and t.pending_transaction_id is null;
 
     delete from north.transactions t
     using jsonb_array_elements(coalesce(p_page->'removed', '[]')) r
