@@ -9,8 +9,8 @@
  * idempotency keys, unverified registrations, push tokens unseen for 270
  * days and old mail, wakes the mail sender for mail due again, takes the
  * day's balance snapshots and removes the audit records past
- * north_audit_retention. Before each claim, it
- * hands the domain events to their consumers (north.events_consume).
+ * north_audit_retention. Before each claim, it hands the domain events to
+ * their consumers (north.events_consume).
  */
 
 #include "ngx_north.h"
@@ -308,10 +308,10 @@ ngx_http_north_jobs_consumed(ngx_http_north_pg_op_t *op, PGresult *res,
                       PQresultErrorMessage(res));
 
     } else {
-        /* the pg layer checked the shape: the events handed on */
+        /* as many as a batch, all consumers': there may be more */
         jobs->backlog = ngx_atoi((u_char *) PQgetvalue(res, 0, 0),
                                  PQgetlength(res, 0, 0))
-                        == ngx_atoi((u_char *) NGX_HTTP_NORTH_JOBS_EVENTS,
+                        >= ngx_atoi((u_char *) NGX_HTTP_NORTH_JOBS_EVENTS,
                                     sizeof(NGX_HTTP_NORTH_JOBS_EVENTS) - 1);
     }
 

@@ -255,6 +255,16 @@ is(scalar @all, psql("select count(*) from north.notifications where user_id = :
 problem_ok(call(GET => '/v1/notifications?cursor=abc', token => $tok), 400, 'validation-failed',
            'a cursor the list never gave');
 
+# --- a bad event is set aside, and the ones after it go on -----------------------------------
+
+psql_owner("select north.event_put(:'a0', 'goal_milestone', 'not-a-goal', 'goal_milestone:x:25'),
+                   north.event_put(:'a0', 'new_device', 'Tablette', 'new_device:tablet')", $ouid);
+settled();
+is(psql("select count(*) from north.event_failures f join north.events e on e.id = f.event_id
+         where f.consumer = 'notifications' and e.key = 'goal_milestone:x:25'"), 1,
+   'an event the consumer fails on is set aside');
+is(queued($ouid, 'new_device'), 1, '... and the event after it is handled');
+
 # --- PostgreSQL down ------------------------------------------------------------------------
 
 north_stack('pg-stop');

@@ -312,8 +312,10 @@ static void
 north_notifications_quiet_hours(ngx_http_north_fields_t *f, json_t *quiet)
 {
     size_t       n;
-    const char  *s, *names[] = { "start", "end" };
+    const char  *s;
     ngx_uint_t   i;
+
+    static const char *const  names[] = { "start", "end" };
 
     if (quiet == NULL) {
         return;
