@@ -35,8 +35,13 @@ sub fill {
     call(PUT => '/v1/privacy/consents/analytics', token => $tok, json => { granted => \1 });
     call(POST => '/v1/privacy/requests', token => $tok, json => { kind => 'deletion' },
          headers => { 'Idempotency-Key' => "k-$uid" });
-    call(POST => '/v1/auth/login', json => { email => psql("select email from north.users
-         where id = :'a0'", $uid), password => $pw, device => { id => 'tablet' } });
+    my $tablet = call(POST => '/v1/auth/login', json => { email => psql("select email
+        from north.users where id = :'a0'", $uid), password => $pw,
+        device => { id => 'tablet' } })->{json}{access_token};
+    call(PUT => '/v1/devices/tablet/push-token', token => $tablet,
+         json => { token => "fcm-$uid", platform => 'android' });
+    call(PUT => '/v1/notifications/preferences', token => $tok,
+         json => { quiet_hours => { start => '22:00', end => '07:00' } });
     psql("insert into north.devices (user_id, device_id, public_key)
           values (:'a0', 'ipad', '\\x3059')", $uid);
     plaid_link($port, $tok);
