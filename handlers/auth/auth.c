@@ -568,6 +568,9 @@ north_auth_login_done(ngx_http_request_t *r, void *data, PGresult *res,
 
     north_auth_str(r, &ctx->session_id, PQgetvalue(res, 0, 1));
 
+    /* a new device's notice is handed on now */
+    ngx_http_north_jobs_wake();
+
     return north_auth_tokens(r, NGX_HTTP_OK, ctx);
 }
 

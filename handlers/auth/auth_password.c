@@ -6,6 +6,7 @@
 #include "auth.h"
 #include "ngx_north_cache.h"
 #include "ngx_north_jwt.h"
+#include "ngx_north_jobs.h"
 #include "north_password.h"
 
 
@@ -154,6 +155,9 @@ north_auth_password_done(ngx_http_request_t *r, void *data, PGresult *res,
         north_auth_str(r, &sid, PQgetvalue(res, i, 0));
         ngx_http_north_session_cache(r, &ctx->user_id, &sid, 0);
     }
+
+    /* the change's notice is handed on now */
+    ngx_http_north_jobs_wake();
 
     /* the profile's updated_at moved: its cached copy is stale */
     return ngx_http_north_cache_send(r, &ctx->user_id, NGX_HTTP_NO_CONTENT,

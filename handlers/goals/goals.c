@@ -187,6 +187,9 @@ north_goals_created(ngx_http_request_t *r, void *data, PGresult *res,
                                       "card or loan", NULL);
     }
 
+    /* its domain event is handed on now, not at the next tick */
+    ngx_http_north_jobs_wake();
+
     return north_goals_read(r, PQgetvalue(res, 0, 1), NGX_HTTP_CREATED);
 }
 
@@ -374,6 +377,9 @@ north_goals_contributed(ngx_http_request_t *r, void *data, PGresult *res,
     }
 
     (void) ngx_http_north_path_uuid(r, 1, &goal);
+
+    /* its domain event is handed on now, not at the next tick */
+    ngx_http_north_jobs_wake();
 
     return north_goals_read(r, ngx_http_north_strdup(r->pool, &goal),
                             NGX_HTTP_CREATED);
@@ -631,6 +637,9 @@ static ngx_int_t
 north_goals_recorded(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_int_t status)
 {
+    /* the milestones' domain events are handed on now */
+    ngx_http_north_jobs_wake();
+
     return north_goals_send(r, data);
 }
 

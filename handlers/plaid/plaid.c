@@ -854,6 +854,9 @@ north_plaid_tx_done(ngx_http_request_t *r, void *data, PGresult *res,
                                       "rule of", NULL);
     }
 
+    /* its domain event is handed on now, not at the next tick */
+    ngx_http_north_jobs_wake();
+
     return ngx_http_north_pg_json(r, NGX_HTTP_OK, res, 1);
 }
 

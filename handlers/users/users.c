@@ -432,6 +432,9 @@ north_users_patch_done(ngx_http_request_t *r, void *data, PGresult *res,
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
+        /* a completed profile's domain event is handed on now */
+        ngx_http_north_jobs_wake();
+
         /* no read that follows the answer sees the old profile */
         return ngx_http_north_cache_send(r,
                    &ngx_http_north_jwt_identity(r)->user_id, NGX_HTTP_OK,
