@@ -1,14 +1,12 @@
 -- GET /v1/gamification/achievements: earned ones with their time, locked
 -- ones with their progress, in the catalog's order and the caller's
--- language.
--- Achievements met since the last event are recorded first.
+-- language. Achievements met since the last event are recorded on the way
+-- (north.achievements_evaluate, which measures each once).
 create or replace function north.achievements_json(p_user uuid,
     p_fr boolean)
 returns json
 language plpgsql as $$
 begin
-    perform north.achievements_evaluate(p_user);
-
     return (
         select json_build_object('achievements', coalesce(json_agg(
             json_build_object(
@@ -21,6 +19,6 @@ begin
                 'current', least(p.current, a.target),
                 'target', a.target)
             order by a.sort), '[]'))
-        from north.achievements_progress(p_user) p
+        from north.achievements_evaluate(p_user) p
         join north.achievements a on a.id = p.id);
 end $$;
