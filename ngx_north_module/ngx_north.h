@@ -45,6 +45,7 @@ typedef struct {
     ngx_array_t                 *database_vals;
     ngx_uint_t                   pg_pool_size;
     ngx_uint_t                   pg_queue_size;
+    ngx_uint_t                   pg_pipeline;
     ngx_msec_t                   pg_connect_timeout;
     ngx_msec_t                   pg_query_timeout;
 

@@ -45,6 +45,8 @@ static struct {
       "PostgreSQL connections failed or lost, and queries timed out" },
     { "north_pg_reconnects_total", "counter",
       "PostgreSQL connections opened again after a failure" },
+    { "north_pg_pipelined_total", "counter",
+      "Statements sent on a connection while others ran there" },
     { "north_redis_errors_total", "counter",
       "Redis connections failed or lost, and commands timed out" },
     { "north_rate_limited_total", "counter",

@@ -57,6 +57,10 @@ static ngx_conf_num_bounds_t  ngx_http_north_queue_bounds = {
     ngx_conf_check_num_bounds, 0, 65536
 };
 
+static ngx_conf_num_bounds_t  ngx_http_north_pipeline_bounds = {
+    ngx_conf_check_num_bounds, 1, NGX_HTTP_NORTH_PG_PIPELINE
+};
+
 static ngx_conf_num_bounds_t  ngx_http_north_depth_bounds = {
     ngx_conf_check_num_bounds, 1, 1024
 };
@@ -84,6 +88,13 @@ static ngx_command_t  ngx_http_north_commands[] = {
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_north_main_conf_t, pg_queue_size),
       &ngx_http_north_queue_bounds },
+
+    { ngx_string("north_database_pipeline"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_north_main_conf_t, pg_pipeline),
+      &ngx_http_north_pipeline_bounds },
 
     { ngx_string("north_database_connect_timeout"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
@@ -387,6 +398,7 @@ ngx_http_north_create_main_conf(ngx_conf_t *cf)
 
     mcf->pg_pool_size = NGX_CONF_UNSET_UINT;
     mcf->pg_queue_size = NGX_CONF_UNSET_UINT;
+    mcf->pg_pipeline = NGX_CONF_UNSET_UINT;
     mcf->pg_connect_timeout = NGX_CONF_UNSET_MSEC;
     mcf->pg_query_timeout = NGX_CONF_UNSET_MSEC;
     mcf->redis_timeout = NGX_CONF_UNSET_MSEC;
@@ -410,6 +422,7 @@ ngx_http_north_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_conf_init_uint_value(mcf->pg_pool_size, 4);
     ngx_conf_init_uint_value(mcf->pg_queue_size, 1024);
+    ngx_conf_init_uint_value(mcf->pg_pipeline, 4);
     ngx_conf_init_msec_value(mcf->pg_connect_timeout, 3000);
     ngx_conf_init_msec_value(mcf->pg_query_timeout, 5000);
     ngx_conf_init_msec_value(mcf->redis_timeout, 1000);

@@ -13,8 +13,21 @@
 #define NGX_HTTP_NORTH_PG_DOWN        0
 #define NGX_HTTP_NORTH_PG_CONNECTING  1
 #define NGX_HTTP_NORTH_PG_IDLE        2
-#define NGX_HTTP_NORTH_PG_PREPARING   3
-#define NGX_HTTP_NORTH_PG_QUERYING    4
+#define NGX_HTTP_NORTH_PG_QUERYING    3
+
+
+/*
+ * An op sent on a connection, until PostgreSQL answers its Sync. A link is
+ * in pipeline mode: each op is its own Bind/Execute/Sync (its own
+ * transaction), sent while earlier ones run, and its results come in order.
+ */
+typedef struct {
+    ngx_http_north_pg_op_t      *op;        /* NULL once detached */
+    ngx_http_north_pg_stmt_t    *stmt;
+    ngx_msec_t                   sent;      /* its timeout runs from here */
+    unsigned                     preparing:1;  /* its PREPARE answers first */
+    unsigned                     request:1;    /* a request's, not a job's */
+} ngx_http_north_pg_slot_t;
 
 
 typedef struct {
@@ -22,9 +35,11 @@ typedef struct {
     PGconn                      *pg;
     ngx_connection_t            *c;
     ngx_uint_t                   state;
-    ngx_http_north_pg_op_t      *op;        /* NULL once detached */
-    ngx_http_north_pg_stmt_t    *stmt;      /* in flight, even detached */
-    PGresult                    *res;       /* result being collected */
+    ngx_http_north_pg_slot_t     slots[NGX_HTTP_NORTH_PG_PIPELINE];
+    ngx_uint_t                   head;      /* the oldest slot in flight */
+    ngx_uint_t                   depth;     /* slots in flight */
+    ngx_uint_t                   jobs;      /* of them, not a request's */
+    PGresult                    *res;       /* the head's, being collected */
     ngx_event_t                  timer;     /* connect or query timeout */
     ngx_event_t                  retry;     /* reconnect after backoff */
     ngx_msec_t                   backoff;
@@ -58,6 +73,7 @@ static void ngx_http_north_pg_want(ngx_http_north_pg_conn_t *pc,
     ngx_uint_t read, ngx_uint_t write);
 static void ngx_http_north_pg_event(ngx_event_t *ev);
 static void ngx_http_north_pg_connect_poll(ngx_http_north_pg_conn_t *pc);
+static ngx_uint_t ngx_http_north_pg_room(ngx_http_north_pg_conn_t *pc);
 static void ngx_http_north_pg_ready(ngx_http_north_pg_conn_t *pc);
 static void ngx_http_north_pg_run(ngx_http_north_pg_conn_t *pc,
     ngx_http_north_pg_op_t *op);
@@ -92,7 +108,7 @@ static ngx_uint_t  ngx_http_north_pg_nstmts;
 #define ngx_http_north_pg_up(st)                                             \
     ((st) >= NGX_HTTP_NORTH_PG_IDLE)
 #define ngx_http_north_pg_busy(st)                                           \
-    ((st) >= NGX_HTTP_NORTH_PG_PREPARING)
+    ((st) == NGX_HTTP_NORTH_PG_QUERYING)
 
 
 /* Moves pc to state, keeping the open and busy gauges of the metrics. */
@@ -319,7 +335,6 @@ ngx_http_north_pg_event(ngx_event_t *ev)
         ngx_http_north_pg_connect_poll(pc);
         return;
 
-    case NGX_HTTP_NORTH_PG_PREPARING:
     case NGX_HTTP_NORTH_PG_QUERYING:
         if (ev->write) {
             ngx_http_north_pg_flush(pc);
@@ -398,14 +413,37 @@ ngx_http_north_pg_connect_poll(ngx_http_north_pg_conn_t *pc)
         pc->failed = 0;
     }
 
+    if (PQenterPipelineMode(pc->pg) != 1) {
+        ngx_http_north_pg_fail(pc, "PQenterPipelineMode()",
+                               NGX_HTTP_NORTH_PG_UNAVAILABLE);
+        return;
+    }
+
     pc->backoff = 0;
     ngx_memzero(pc->prepared, sizeof(pc->prepared));
     ngx_http_north_pg_want(pc, 1, 0);
+    ngx_http_north_pg_state(pc, NGX_HTTP_NORTH_PG_IDLE);
     ngx_http_north_pg_ready(pc);
 }
 
 
-/* The connection is free: serve the oldest waiter, or rest in the pool. */
+/*
+ * An op may join pc's pipeline: pc is idle, or runs fewer than the
+ * pipeline's depth of requests' ops and no job's (a job's statement may run
+ * long: no request waits behind one).
+ */
+
+static ngx_uint_t
+ngx_http_north_pg_room(ngx_http_north_pg_conn_t *pc)
+{
+    return pc->state == NGX_HTTP_NORTH_PG_IDLE
+           || (pc->state == NGX_HTTP_NORTH_PG_QUERYING
+               && pc->jobs == 0
+               && pc->depth < pc->pool->mcf->pg_pipeline);
+}
+
+
+/* pc has room: give it the oldest waiters it may take, or let it rest. */
 
 static void
 ngx_http_north_pg_ready(ngx_http_north_pg_conn_t *pc)
@@ -415,20 +453,17 @@ ngx_http_north_pg_ready(ngx_http_north_pg_conn_t *pc)
 
     pg = pc->pool;
 
-    if (ngx_exiting || ngx_terminate || ngx_quit) {
+    if ((ngx_exiting || ngx_terminate || ngx_quit)
+        && pc->depth == 0 && ngx_queue_empty(&pg->waiting))
+    {
         /* never keep a pooled connection in a worker that is leaving */
-        if (ngx_queue_empty(&pg->waiting)) {
-            ngx_http_north_pg_close(pc);
-            return;
-        }
+        ngx_http_north_pg_close(pc);
+        return;
     }
 
-    ngx_http_north_pg_state(pc, NGX_HTTP_NORTH_PG_IDLE);
-    pc->c->idle = 1;
-
-    op = ngx_http_north_pg_dequeue(pg);
-
-    if (op != NULL) {
+    while (ngx_http_north_pg_room(pc)
+           && (op = ngx_http_north_pg_dequeue(pg)) != NULL)
+    {
         ngx_http_north_pg_run(pc, op);
     }
 }
@@ -444,7 +479,7 @@ ngx_http_north_pg_send(ngx_http_north_pg_pool_t *pg, ngx_pool_t *pool,
     ngx_uint_t                 n, kicked;
     ngx_pool_cleanup_t        *cln;
     ngx_http_north_pg_op_t    *op;
-    ngx_http_north_pg_conn_t  *pc, *idle;
+    ngx_http_north_pg_conn_t  *pc, *best;
 
     if (pg == NULL) {
         return NGX_HTTP_NORTH_PG_UNAVAILABLE;
@@ -501,20 +536,27 @@ ngx_http_north_pg_send(ngx_http_north_pg_pool_t *pg, ngx_pool_t *pool,
     cln->handler = ngx_http_north_pg_cancel;
     cln->data = op;
 
-    idle = NULL;
+    /* an idle connection, else the shortest pipeline with room */
+    best = NULL;
     kicked = 0;
 
     for (n = 0; n < pg->nconns; n++) {
         pc = &pg->conns[n];
 
         if (pc->state == NGX_HTTP_NORTH_PG_IDLE) {
-            idle = pc;
+            best = pc;
             break;
+        }
+
+        if (ngx_http_north_pg_room(pc)
+            && (best == NULL || pc->depth < best->depth))
+        {
+            best = pc;
         }
     }
 
-    if (idle) {
-        ngx_http_north_pg_run(idle, op);
+    if (best) {
+        ngx_http_north_pg_run(best, op);
         return NGX_OK;
     }
 
@@ -563,31 +605,57 @@ ngx_http_north_pg_send(ngx_http_north_pg_pool_t *pg, ngx_pool_t *pool,
 }
 
 
+/* Sends op on pc, behind what runs there: PREPARE first on its first use. */
+
 static void
 ngx_http_north_pg_run(ngx_http_north_pg_conn_t *pc, ngx_http_north_pg_op_t *op)
 {
     int                        rc;
+    uint64_t                   bit;
+    ngx_http_north_pg_slot_t  *slot;
     ngx_http_north_pg_stmt_t  *stmt;
 
     stmt = op->stmt;
+    bit = (uint64_t) 1 << (stmt->index % 64);
 
-    pc->op = op;
-    pc->stmt = stmt;
-    op->conn = pc;
+    slot = &pc->slots[(pc->head + pc->depth) % NGX_HTTP_NORTH_PG_PIPELINE];
+    slot->op = op;
+    slot->stmt = stmt;
+    slot->sent = ngx_current_msec;
+    slot->preparing = !(pc->prepared[stmt->index / 64] & bit);
+    slot->request = (op->handler == ngx_http_north_pg_request_handler);
+
+    if (pc->depth) {
+        ngx_http_north_metric_add(NGX_HTTP_NORTH_M_PG_PIPELINED, 1);
+    }
+
+    pc->depth++;
+    pc->jobs += !slot->request;
+    op->slot = slot;
+
+    ngx_http_north_pg_state(pc, NGX_HTTP_NORTH_PG_QUERYING);
     pc->c->idle = 0;
 
-    if (pc->prepared[stmt->index / 64] & ((uint64_t) 1 << (stmt->index % 64))) {
-        ngx_http_north_pg_state(pc, NGX_HTTP_NORTH_PG_QUERYING);
-        rc = PQsendQueryPrepared(pc->pg, stmt->name, stmt->nparams,
-                                 op->values, NULL, NULL, 0);
+    rc = 1;
 
-    } else {
-        ngx_http_north_pg_state(pc, NGX_HTTP_NORTH_PG_PREPARING);
+    if (slot->preparing) {
+        /* the ops sent after this one find the statement there */
+        pc->prepared[stmt->index / 64] |= bit;
         rc = PQsendPrepare(pc->pg, stmt->name, stmt->sql, stmt->nparams, NULL);
     }
 
-    if (rc == 0) {
-        ngx_http_north_pg_fail(pc, "PQsendQuery()", NGX_HTTP_NORTH_PG_FAILED);
+    if (rc == 1) {
+        rc = PQsendQueryPrepared(pc->pg, stmt->name, stmt->nparams,
+                                 op->values, NULL, NULL, 0);
+    }
+
+    if (rc == 1) {
+        rc = PQpipelineSync(pc->pg);
+    }
+
+    if (rc != 1) {
+        ngx_http_north_pg_fail(pc, "PQsendQueryPrepared()",
+                               NGX_HTTP_NORTH_PG_FAILED);
         return;
     }
 
@@ -620,10 +688,17 @@ ngx_http_north_pg_flush(ngx_http_north_pg_conn_t *pc)
 }
 
 
+/*
+ * Takes what PostgreSQL answered, in order: each op's results end with a
+ * NULL, then its Sync's PGRES_PIPELINE_SYNC completes the op.
+ */
+
 static void
 ngx_http_north_pg_read(ngx_http_north_pg_conn_t *pc)
 {
-    PGresult  *res;
+    PGresult                  *res;
+    ngx_uint_t                 nulls;
+    ngx_http_north_pg_slot_t  *slot;
 
     if (!PQconsumeInput(pc->pg)) {
         ngx_http_north_pg_fail(pc, "PQconsumeInput()",
@@ -631,13 +706,47 @@ ngx_http_north_pg_read(ngx_http_north_pg_conn_t *pc)
         return;
     }
 
-    while (!PQisBusy(pc->pg)) {
+    nulls = 0;
+
+    while (pc->depth && !PQisBusy(pc->pg)) {
 
         res = PQgetResult(pc->pg);
 
         if (res == NULL) {
+            /* the end of a statement's results; two: libpq has no more */
+            if (++nulls == 2) {
+                ngx_log_error(NGX_LOG_ALERT, pc->pool->log, 0,
+                              "north pg: %ui ops in flight, none in libpq",
+                              pc->depth);
+                ngx_http_north_pg_fail(pc, "pipeline",
+                                       NGX_HTTP_NORTH_PG_FAILED);
+                return;
+            }
+
+            continue;
+        }
+
+        nulls = 0;
+
+        if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
+            PQclear(res);
             ngx_http_north_pg_complete(pc);
-            return;
+            continue;
+        }
+
+        slot = &pc->slots[pc->head];
+
+        if (slot->preparing) {
+            slot->preparing = 0;
+
+            if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+                PQclear(res);
+                continue;
+            }
+
+            /* refused: its op gets the error, a later use prepares again */
+            pc->prepared[slot->stmt->index / 64] &=
+                ~((uint64_t) 1 << (slot->stmt->index % 64));
         }
 
         /* keep the first error, else the last result */
@@ -655,55 +764,46 @@ ngx_http_north_pg_read(ngx_http_north_pg_conn_t *pc)
 }
 
 
+/* The head op is answered: hand its result on and take the next waiter. */
+
 static void
 ngx_http_north_pg_complete(ngx_http_north_pg_conn_t *pc)
 {
     PGresult                  *res;
+    ngx_msec_t                 elapsed;
     ngx_http_north_pg_op_t    *op;
+    ngx_http_north_pg_slot_t  *slot;
     ngx_http_north_pg_stmt_t  *stmt;
 
     res = pc->res;
     pc->res = NULL;
-    op = pc->op;
-    stmt = pc->stmt;
-    pc->stmt = NULL;
 
-    if (pc->state == NGX_HTTP_NORTH_PG_PREPARING
-        && res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK)
-    {
-        /*
-         * PostgreSQL has the statement now, whether or not its op is still
-         * here: a later PREPARE of it would fail with 42P05
-         */
-        pc->prepared[stmt->index / 64] |= (uint64_t) 1 << (stmt->index % 64);
+    slot = &pc->slots[pc->head];
+    op = slot->op;
+    stmt = slot->stmt;
+    pc->jobs -= !slot->request;
+    ngx_memzero(slot, sizeof(ngx_http_north_pg_slot_t));
 
-        PQclear(res);
-        res = NULL;
-
-        if (op != NULL) {
-            pc->op = NULL;
-            op->conn = NULL;
-
-            if (pc->timer.timer_set) {
-                ngx_del_timer(&pc->timer);
-            }
-
-            ngx_http_north_pg_run(pc, op);
-            return;
-        }
-    }
+    pc->head = (pc->head + 1) % NGX_HTTP_NORTH_PG_PIPELINE;
+    pc->depth--;
 
     if (pc->timer.timer_set) {
         ngx_del_timer(&pc->timer);
     }
 
-    pc->op = NULL;
+    if (pc->depth) {
+        /* the next op's time runs from when it was sent */
+        elapsed = ngx_current_msec - pc->slots[pc->head].sent;
 
-    if (PQtransactionStatus(pc->pg) != PQTRANS_IDLE) {
+        ngx_add_timer(&pc->timer,
+                      elapsed < pc->pool->mcf->pg_query_timeout
+                      ? pc->pool->mcf->pg_query_timeout - elapsed : 1);
+
+    } else if (PQtransactionStatus(pc->pg) != PQTRANS_IDLE) {
         /* a statement left a transaction open: never hand that on */
         ngx_log_error(NGX_LOG_ERR, pc->pool->log, 0,
                       "north pg: connection not idle after \"%s\", closed",
-                      op ? op->stmt->name : "(cancelled)");
+                      stmt->name);
         ngx_http_north_pg_close(pc);
         ngx_http_north_pg_connect(pc);
 
@@ -713,12 +813,12 @@ ngx_http_north_pg_complete(ngx_http_north_pg_conn_t *pc)
     }
 
     if (op != NULL) {
-        op->conn = NULL;
+        op->slot = NULL;
 
         if (res != NULL && ngx_http_north_pg_timed_out(res)) {
             ngx_log_error(NGX_LOG_ERR, pc->pool->log, 0,
                           "north pg: \"%s\" stopped by statement_timeout",
-                          op->stmt->name);
+                          stmt->name);
             op->handler(op, NULL, NGX_HTTP_NORTH_PG_TIMEDOUT);
 
         } else if (res == NULL) {
@@ -741,7 +841,8 @@ ngx_http_north_pg_complete(ngx_http_north_pg_conn_t *pc)
         PQclear(res);
     }
 
-    if (pc->state == NGX_HTTP_NORTH_PG_IDLE) {
+    /* the handler may have sent more here, or lost the connection */
+    if (pc->state >= NGX_HTTP_NORTH_PG_IDLE) {
         ngx_http_north_pg_ready(pc);
     }
 }
@@ -799,20 +900,21 @@ ngx_http_north_pg_retry(ngx_event_t *ev)
 
 
 /*
- * Ends the connection's current work with status, closes it and arranges
- * a reconnect: at once after a lost query, with backoff after a refusal.
+ * Ends the connection's work, closes it and arranges a reconnect: at once
+ * after a lost query, with backoff after a refusal. The oldest op gets
+ * status; those behind it in the pipeline were lost with the link.
  */
 
 static void
 ngx_http_north_pg_fail(ngx_http_north_pg_conn_t *pc, const char *what,
     ngx_int_t status)
 {
-    ngx_uint_t                 connecting;
+    ngx_uint_t                 i, n, connecting;
     ngx_http_north_pg_op_t    *op;
     ngx_http_north_pg_pool_t  *pg;
+    ngx_http_north_pg_slot_t  *slot, lost[NGX_HTTP_NORTH_PG_PIPELINE];
 
     pg = pc->pool;
-    op = pc->op;
     connecting = (pc->state == NGX_HTTP_NORTH_PG_CONNECTING
                   || pc->state == NGX_HTTP_NORTH_PG_DOWN);
 
@@ -823,14 +925,32 @@ ngx_http_north_pg_fail(ngx_http_north_pg_conn_t *pc, const char *what,
                   pg->log, 0, "north pg: %s failed: %s", what,
                   pc->pg ? PQerrorMessage(pc->pg) : "out of memory");
 
+    /* the ops move here: a handler that cancels another op finds it */
+    n = pc->depth;
+
+    for (i = 0; i < n; i++) {
+        slot = &pc->slots[(pc->head + i) % NGX_HTTP_NORTH_PG_PIPELINE];
+        lost[i] = *slot;
+        slot->op = NULL;
+
+        if (lost[i].op != NULL) {
+            lost[i].op->slot = &lost[i];
+        }
+    }
+
     ngx_http_north_pg_close(pc);
     ngx_http_north_reconnect(&pc->retry, &pc->backoff, connecting);
 
     /* the handlers may queue new work: the pool is consistent by now */
 
-    if (op != NULL) {
-        op->conn = NULL;
-        op->handler(op, NULL, status);
+    for (i = 0; i < n; i++) {
+        op = lost[i].op;
+
+        if (op != NULL) {
+            lost[i].op = NULL;
+            op->slot = NULL;
+            op->handler(op, NULL, i == 0 ? status : NGX_HTTP_NORTH_PG_FAILED);
+        }
     }
 
     if (!ngx_http_north_pg_live(pg)) {
@@ -842,6 +962,7 @@ ngx_http_north_pg_fail(ngx_http_north_pg_conn_t *pc, const char *what,
 static void
 ngx_http_north_pg_close(ngx_http_north_pg_conn_t *pc)
 {
+    ngx_uint_t         i;
     ngx_connection_t  *c;
 
     if (pc->timer.timer_set) {
@@ -883,8 +1004,18 @@ ngx_http_north_pg_close(ngx_http_north_pg_conn_t *pc)
         pc->pg = NULL;
     }
 
-    pc->op = NULL;
-    pc->stmt = NULL;
+    /* ops still here are forgotten: ngx_http_north_pg_fail took its own */
+    for (i = 0; i < pc->depth; i++) {
+        if (pc->slots[(pc->head + i) % NGX_HTTP_NORTH_PG_PIPELINE].op) {
+            pc->slots[(pc->head + i) % NGX_HTTP_NORTH_PG_PIPELINE].op->slot
+                = NULL;
+        }
+    }
+
+    ngx_memzero(pc->slots, sizeof(pc->slots));
+    pc->head = 0;
+    pc->depth = 0;
+    pc->jobs = 0;
     ngx_http_north_pg_state(pc, NGX_HTTP_NORTH_PG_DOWN);
 }
 
@@ -973,7 +1104,7 @@ ngx_http_north_pg_cancel(void *data)
 {
     ngx_http_north_pg_op_t  *op = data;
 
-    ngx_http_north_pg_conn_t  *pc;
+    ngx_http_north_pg_slot_t  *slot;
 
     if (op->waiting) {
         ngx_queue_remove(&op->queue);
@@ -986,14 +1117,14 @@ ngx_http_north_pg_cancel(void *data)
         }
     }
 
-    pc = op->conn;
+    slot = op->slot;
 
-    if (pc != NULL) {
+    if (slot != NULL) {
         /* the connection finishes the query and discards its result */
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, op->pool->log, 0,
                        "north pg: \"%s\" detached", op->stmt->name);
-        pc->op = NULL;
-        op->conn = NULL;
+        slot->op = NULL;
+        op->slot = NULL;
     }
 }
 

@@ -12,6 +12,7 @@
 
 
 #define NGX_HTTP_NORTH_PG_MAX_STMTS   512
+#define NGX_HTTP_NORTH_PG_PIPELINE    64    /* most ops in flight on a link */
 
 
 /*
@@ -89,7 +90,7 @@ struct ngx_http_north_pg_op_s {
     void                        *data;
 
     ngx_http_north_pg_pool_t    *pool;
-    void                        *conn;      /* running on, or NULL */
+    void                        *slot;      /* in a link's pipeline, or NULL */
     ngx_queue_t                  queue;     /* in the wait queue */
     ngx_event_t                  wait;      /* wait-queue timeout */
     unsigned                     waiting:1;

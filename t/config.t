@@ -137,6 +137,17 @@ value must be between 1 and 256
 
 
 
+=== TEST 11b: a pipeline depth out of bounds
+--- http_config
+north_database_pipeline 65;
+--- config
+location = /healthz { north_api health.live; }
+--- must_die
+--- error_log
+value must be between 1 and 64
+
+
+
 === TEST 12: an undeclared thread pool
 --- http_config
 north_thread_pool nowhere;

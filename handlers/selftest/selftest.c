@@ -68,12 +68,16 @@ north_selftest_echo_body(ngx_http_request_t *r, json_t *body)
 }
 
 
-/* GET ?ms=N: a query that takes N ms in PostgreSQL */
+/*
+ * GET ?ms=N: a query that takes N ms in PostgreSQL; with &fail=1, one that
+ * PostgreSQL refuses (its parameter is no integer)
+ */
 
 static ngx_int_t
 north_selftest_sleep(ngx_http_request_t *r)
 {
     ngx_int_t    ms;
+    ngx_str_t    fail;
     const char  *values[1];
     u_char       buf[NGX_INT_T_LEN + 1];
 
@@ -88,6 +92,10 @@ north_selftest_sleep(ngx_http_request_t *r)
 
     ngx_sprintf(buf, "%i%Z", ms);
     values[0] = (char *) buf;
+
+    if (ngx_http_arg(r, (u_char *) "fail", 4, &fail) == NGX_OK) {
+        values[0] = "refused";
+    }
 
     return ngx_http_north_pg_query(r, &north_selftest_sleep_stmt, values,
                                    north_selftest_sleep_done, NULL);
