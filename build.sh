@@ -2,7 +2,7 @@
 # North: dependencies, build, the local stack, migrations and tests.
 # Usage: ./build.sh {deps|build [--test|--asan]|up|down|migrate|audit-verify|check|
 #          test [--asan]|lint-openapi|unit|catalog|stack-up|stack-down|pg-start|pg-stop|
-#          redis-start|redis-stop|plaid-sim-start|plaid-sim-stop|
+#          redis-start|redis-stop|plaid-sim-start|plaid-sim-stop|fcm-sim-start|fcm-sim-stop|
 #          psql-admin [psql args]}
 set -euo pipefail
 
@@ -21,6 +21,7 @@ HTTPS_PORT=${NORTH_HTTPS_PORT:-8443}
 LISTEN_ADDR=${NORTH_LISTEN_ADDR:-127.0.0.1}
 PUBLIC_HOST=${NORTH_PUBLIC_HOST:-$LISTEN_ADDR}   # where HTTP redirects to
 PLAID_SIM_PORT=${NORTH_PLAID_SIM_PORT:-8090}
+FCM_SIM_PORT=${NORTH_FCM_SIM_PORT:-8092}
 PG_USER=north_pg          # the unprivileged owner of the embedded cluster
 
 PACKAGES=(build-essential nginx-core nginx-dev libpcre3-dev zlib1g-dev
@@ -177,8 +178,20 @@ load_env() {
         MAIL_URL="http://127.0.0.1:$PLAID_SIM_PORT/__mail/send"
         MAIL_API_KEY=north-sim-mail-key
     fi
+    # no FCM service account: the FCM simulator stands in, with one made here
+    EMBEDDED_FCM=0
+    if [ -z "${GOOGLE_APPLICATION_CREDENTIALS:-}" ]; then
+        EMBEDDED_FCM=1
+        FCM_CREDENTIALS=$VAR/fcm/service-account.json
+        FCM_URL=https://127.0.0.1:$FCM_SIM_PORT
+        FCM_CA=$VAR/fcm/ca.pem
+    else
+        FCM_CREDENTIALS=$GOOGLE_APPLICATION_CREDENTIALS
+        FCM_URL=${FCM_URL:-https://fcm.googleapis.com}
+        FCM_CA=
+    fi
     export PLAID_CLIENT_ID PLAID_SECRET EMBEDDED_PLAID MAIL_URL MAIL_API_KEY \
-        EMBEDDED_MAIL
+        EMBEDDED_MAIL EMBEDDED_FCM FCM_CREDENTIALS FCM_URL FCM_CA
     export DATABASE_URL DATABASE_OWNER_URL REDIS_URL JWT_SECRET \
         DATA_ENCRYPTION_KEY AUDIT_CHAIN_KEY
     export DATA_REGION=${DATA_REGION:-ca-central-1}
@@ -349,6 +362,67 @@ cmd_plaid_sim_stop() {
     fi
 }
 
+fcm_sim_running() {
+    [ -f "$VAR/fcm-sim.pid" ] && kill -0 "$(cat "$VAR/fcm-sim.pid")" 2>/dev/null
+}
+
+# The simulator, its TLS certificate from a test CA, and its service
+# account (an RSA key made once, its token endpoint the simulator's own).
+cmd_fcm_sim_start() {
+    load_env
+    [ "$EMBEDDED_FCM" -eq 1 ] || return 0
+    fcm_sim_running && return 0
+    port_free "$FCM_SIM_PORT" FCM_SIM_PORT
+    mkdir -p "$VAR/fcm"
+    local d=$VAR/fcm
+    if [ ! -f "$d/sim.crt" ]; then
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+            -days 3650 -subj "/CN=North test CA" -keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+            -subj "/CN=127.0.0.1" -keyout "$d/sim.key" -out "$d/sim.csr" 2>/dev/null
+        printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > "$d/sim.ext"
+        openssl x509 -req -in "$d/sim.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+            -CAcreateserial -days 825 -extfile "$d/sim.ext" -out "$d/sim.crt.tmp" 2>/dev/null
+        rm -f "$d/sim.csr" "$d/sim.ext" "$d/ca.key"
+        mv "$d/sim.crt.tmp" "$d/sim.crt"
+    fi
+    # what nginx trusts of the local stack: the system's CAs and the test CA
+    cat /etc/ssl/certs/ca-certificates.crt "$d/ca.pem" > "$d/trust.pem" 2>/dev/null \
+        || cp "$d/ca.pem" "$d/trust.pem"
+    if [ ! -f "$FCM_CREDENTIALS" ]; then
+        openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
+            -out "$VAR/fcm/key.pem" 2>/dev/null
+        python3 - "$VAR/fcm/key.pem" > "$FCM_CREDENTIALS.tmp" <<'PY'
+import json, sys
+print(json.dumps({"type": "service_account", "project_id": "north-sim",
+                  "private_key_id": "sim", "private_key": open(sys.argv[1]).read(),
+                  "client_email": "north-push@north-sim.iam.gserviceaccount.com",
+                  "token_uri": "https://127.0.0.1:PORT/token"}))
+PY
+        rm -f "$VAR/fcm/key.pem"
+        chmod 600 "$FCM_CREDENTIALS.tmp"
+        mv "$FCM_CREDENTIALS.tmp" "$FCM_CREDENTIALS"
+    fi
+    # the token endpoint follows the port the simulator is given
+    sed -i -E "s#https://127\.0\.0\.1:[A-Z0-9]+/token#https://127.0.0.1:$FCM_SIM_PORT/token#" \
+        "$FCM_CREDENTIALS"
+    nohup node "$ROOT/t/fcm-sim/sim.js" "$FCM_SIM_PORT" "$FCM_CREDENTIALS" \
+        "$d/sim.crt" "$d/sim.key" >"$VAR/fcm-sim.log" 2>&1 &
+    echo $! > "$VAR/fcm-sim.pid"
+    for _ in $(seq 50); do
+        grep -q 'fcm simulator on' "$VAR/fcm-sim.log" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    die "the FCM simulator did not start (see $VAR/fcm-sim.log)"
+}
+
+cmd_fcm_sim_stop() {
+    if fcm_sim_running; then
+        kill "$(cat "$VAR/fcm-sim.pid")"
+        rm -f "$VAR/fcm-sim.pid"
+    fi
+}
+
 # --- migrations ---------------------------------------------------------------
 
 cmd_migrate() {
@@ -463,6 +537,11 @@ nginx_conf() {
     if [ "$EMBEDDED_PLAID" -eq 1 ]; then
         echo "north_plaid_base_url http://127.0.0.1:$PLAID_SIM_PORT;" >> "$conf/local-http.conf"
     fi
+    printf 'north_fcm_credentials %s;\nnorth_fcm_url %s;\n' "$FCM_CREDENTIALS" "$FCM_URL" \
+        >> "$conf/local-http.conf"
+    if [ "$EMBEDDED_FCM" -eq 1 ]; then
+        echo "north_fetch_ca $VAR/fcm/trust.pem;" >> "$conf/local-http.conf"
+    fi
     if [ ! -f "$conf/tls/server.crt" ]; then
         openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
             -nodes -days 825 -subj "/CN=localhost" \
@@ -544,10 +623,12 @@ cmd_stack_up() {
     cmd_pg_start
     cmd_redis_start
     cmd_plaid_sim_start
+    cmd_fcm_sim_start
     cmd_migrate
 }
 
 cmd_stack_down() {
+    cmd_fcm_sim_stop
     cmd_plaid_sim_stop
     cmd_redis_stop
     cmd_pg_stop
@@ -651,7 +732,8 @@ cmd_test() {
     export NORTH_VAR=${NORTH_TEST_VAR:-$ROOT/t/var} \
         NORTH_PG_PORT=${NORTH_TEST_PG_PORT:-15433} \
         NORTH_REDIS_PORT=${NORTH_TEST_REDIS_PORT:-16380} \
-        NORTH_PLAID_SIM_PORT=${NORTH_TEST_PLAID_SIM_PORT:-18090}
+        NORTH_PLAID_SIM_PORT=${NORTH_TEST_PLAID_SIM_PORT:-18090} \
+        NORTH_FCM_SIM_PORT=${NORTH_TEST_FCM_SIM_PORT:-18092}
     # every run starts from an empty database: no state of an earlier run
     "$0" pg-start
     "$0" psql-admin -d postgres -c "drop database if exists north" >/dev/null
@@ -685,9 +767,13 @@ case "${1:-}" in
     env)         load_env; echo "DATABASE_URL=$DATABASE_URL"; echo "REDIS_URL=$REDIS_URL"
                  echo "DATABASE_OWNER_URL=$DATABASE_OWNER_URL"; echo "AUDIT_CHAIN_KEY=$AUDIT_CHAIN_KEY"
                  echo "PLAID_CLIENT_ID=$PLAID_CLIENT_ID"; echo "PLAID_SECRET=$PLAID_SECRET"
-                 echo "MAIL_URL=$MAIL_URL"; echo "MAIL_API_KEY=$MAIL_API_KEY" ;;
+                 echo "MAIL_URL=$MAIL_URL"; echo "MAIL_API_KEY=$MAIL_API_KEY"
+                 echo "FCM_CREDENTIALS=$FCM_CREDENTIALS"; echo "FCM_URL=$FCM_URL"
+                 echo "FCM_CA=$FCM_CA" ;;
     plaid-sim-start) cmd_plaid_sim_start ;;
     plaid-sim-stop)  cmd_plaid_sim_stop ;;
+    fcm-sim-start) cmd_fcm_sim_start ;;
+    fcm-sim-stop)  cmd_fcm_sim_stop ;;
     pg-start)    cmd_pg_start ;;
     pg-stop)     cmd_pg_stop ;;
     redis-start) cmd_redis_start ;;

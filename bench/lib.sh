@@ -4,7 +4,8 @@
 
 export NORTH_VAR=${BENCH_VAR:-$ROOT/bench/var} \
     NORTH_PG_PORT=${BENCH_PG_PORT:-15434} NORTH_REDIS_PORT=${BENCH_REDIS_PORT:-16381} \
-    NORTH_PLAID_SIM_PORT=${BENCH_PLAID_SIM_PORT:-18091}
+    NORTH_PLAID_SIM_PORT=${BENCH_PLAID_SIM_PORT:-18091} \
+    NORTH_FCM_SIM_PORT=${BENCH_FCM_SIM_PORT:-18093}
 MODULE=${NORTH_MODULE:-$ROOT/build/ngx_http_north_module.so}
 
 # Builds the module, brings the bench's own stack up and exports its

@@ -34,6 +34,7 @@ extern ngx_http_north_privacy_part_t  north_privacy_parts[];
 extern ngx_http_north_job_kind_t  north_privacy_jobs[];
 extern ngx_http_north_job_kind_t  north_plaid_jobs[];
 extern ngx_http_north_job_kind_t  north_mail_jobs[];
+extern ngx_http_north_job_kind_t  north_push_jobs[];
 
 
 ngx_http_north_route_t  *ngx_http_north_services[] = {
@@ -71,5 +72,6 @@ ngx_http_north_job_kind_t  *ngx_http_north_job_kinds[] = {
     north_privacy_jobs,
     north_plaid_jobs,
     north_mail_jobs,
+    north_push_jobs,
     NULL
 };

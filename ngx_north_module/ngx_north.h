@@ -64,6 +64,7 @@ typedef struct {
     ngx_str_t                    data_region;   /* DATA_REGION */
     ngx_str_t                    data_key;      /* 32 bytes, decoded */
     ngx_str_t                    node;          /* this host's name */
+    ngx_str_t                    fetch_ca;      /* outbound TLS's trust */
 
     ngx_str_t                    policy_version; /* consents are given to */
     ngx_str_t                    policy_url;

@@ -13,6 +13,7 @@
 
 typedef struct {
     CURLM                       *multi;
+    const char                  *ca;            /* NULL: the system's */
     ngx_event_t                  timer;
     ngx_log_t                   *log;
 } ngx_http_north_fetch_worker_t;
@@ -27,6 +28,8 @@ static void ngx_http_north_fetch_timeout(ngx_event_t *ev);
 static void ngx_http_north_fetch_done(void);
 static size_t ngx_http_north_fetch_write(char *ptr, size_t size,
     size_t nmemb, void *userdata);
+static size_t ngx_http_north_fetch_header(char *ptr, size_t size,
+    size_t nmemb, void *userdata);
 static void ngx_http_north_fetch_cleanup(void *data);
 
 
@@ -34,7 +37,7 @@ static ngx_http_north_fetch_worker_t  *ngx_http_north_fetch_worker;
 
 
 ngx_int_t
-ngx_http_north_fetch_init_process(ngx_cycle_t *cycle)
+ngx_http_north_fetch_init_process(ngx_cycle_t *cycle, ngx_str_t *ca)
 {
     ngx_http_north_fetch_worker_t  *w;
 
@@ -57,6 +60,7 @@ ngx_http_north_fetch_init_process(ngx_cycle_t *cycle)
     }
 
     w->log = cycle->log;
+    w->ca = ca->len ? (char *) ca->data : NULL;   /* NUL-terminated */
     w->timer.handler = ngx_http_north_fetch_timeout;
     w->timer.data = w;
     w->timer.log = cycle->log;
@@ -98,11 +102,12 @@ ngx_http_north_fetch_exit_process(void)
 
 
 ngx_int_t
-ngx_http_north_fetch_post(ngx_pool_t *pool, ngx_log_t *log, const char *url,
+ngx_http_north_fetch(ngx_pool_t *pool, ngx_log_t *log, const char *url,
     const char **headers, const char *body, size_t len, ngx_msec_t timeout,
-    ngx_http_north_fetch_pt handler, void *data)
+    ngx_uint_t flags, ngx_http_north_fetch_pt handler, void *data)
 {
     CURL                           *easy;
+    const char                    **h;
     struct curl_slist              *list, *next;
     ngx_pool_cleanup_t             *cln;
     ngx_http_north_fetch_t         *f;
@@ -123,9 +128,25 @@ ngx_http_north_fetch_post(ngx_pool_t *pool, ngx_log_t *log, const char *url,
         return NGX_ERROR;
     }
 
-    list = curl_slist_append(NULL, "Content-Type: application/json");
+    list = NULL;
 
-    for ( /* void */ ; list && headers && *headers; headers++) {
+    for (h = headers; h && *h; h++) {
+        if (ngx_strncasecmp((u_char *) *h, (u_char *) "Content-Type:", 13)
+            == 0)
+        {
+            break;
+        }
+    }
+
+    if (h == NULL || *h == NULL) {
+        list = curl_slist_append(NULL, "Content-Type: application/json");
+        if (list == NULL) {
+            curl_easy_cleanup(easy);
+            return NGX_ERROR;
+        }
+    }
+
+    for ( /* void */ ; headers && *headers; headers++) {
         next = curl_slist_append(list, *headers);
         if (next == NULL) {
             curl_slist_free_all(list);
@@ -165,7 +186,22 @@ ngx_http_north_fetch_post(ngx_pool_t *pool, ngx_log_t *log, const char *url,
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+
+    if (w->ca) {
+        curl_easy_setopt(easy, CURLOPT_CAINFO, w->ca);
+    }
     curl_easy_setopt(easy, CURLOPT_USERAGENT, "north/1");
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, ngx_http_north_fetch_header);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, f);
+
+    if (flags & NGX_HTTP_NORTH_FETCH_HTTP2) {
+        curl_easy_setopt(easy, CURLOPT_HTTP_VERSION,
+                         ngx_strncmp(url, "https:", 6) == 0
+                         ? CURL_HTTP_VERSION_2TLS
+                         : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+        /* wait for a connection to multiplex on rather than open another */
+        curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+    }
 
     if (curl_multi_add_handle(w->multi, easy) != CURLM_OK) {
         ngx_log_error(NGX_LOG_ERR, log, 0,
@@ -175,6 +211,38 @@ ngx_http_north_fetch_post(ngx_pool_t *pool, ngx_log_t *log, const char *url,
     }
 
     return NGX_OK;
+}
+
+
+/* Keeps an answer's Retry-After, in seconds (an HTTP date counts as 60). */
+
+static size_t
+ngx_http_north_fetch_header(char *ptr, size_t size, size_t nmemb,
+    void *userdata)
+{
+    ngx_http_north_fetch_t  *f = userdata;
+
+    u_char     *p, *last;
+    ngx_int_t   n;
+
+    p = (u_char *) ptr;
+    last = p + size * nmemb;
+
+    if (last - p > 12
+        && ngx_strncasecmp(p, (u_char *) "Retry-After:", 12) == 0)
+    {
+        for (p += 12; p < last && *p == ' '; p++) { /* void */ }
+        while (last > p && (last[-1] == '\r' || last[-1] == '\n'
+                            || last[-1] == ' '))
+        {
+            last--;
+        }
+
+        n = ngx_atoi(p, last - p);
+        f->retry_after = (n == NGX_ERROR) ? 60 : ngx_min(n, 86400);
+    }
+
+    return size * nmemb;
 }
 
 

@@ -32,24 +32,39 @@ struct ngx_http_north_fetch_s {
     ngx_uint_t                   status;      /* HTTP status */
     ngx_str_t                    body;        /* the answer, in pool */
     size_t                       size;        /* of body's buffer */
+    time_t                       retry_after; /* its Retry-After, s */
     const char                  *error;
     char                         errbuf[256];
     unsigned                     done:1;
 };
 
 
-ngx_int_t ngx_http_north_fetch_init_process(ngx_cycle_t *cycle);
+/* ca: the CA certificates outbound TLS trusts (a file), or empty: the system's */
+ngx_int_t ngx_http_north_fetch_init_process(ngx_cycle_t *cycle, ngx_str_t *ca);
 void ngx_http_north_fetch_exit_process(void);
 
 /*
- * POSTs body (a JSON text) to url with the given extra headers
- * ("Name: value", NULL-terminated list, or NULL). The call is cancelled
- * when pool is destroyed first. NGX_OK when handler will be called; else
- * NGX_ERROR and no call.
+ * POSTs body to url with the given extra headers ("Name: value",
+ * NULL-terminated list, or NULL); the body is JSON unless a header names
+ * another Content-Type. The call is cancelled when pool is destroyed first.
+ * NGX_OK when handler will be called; else NGX_ERROR and no call.
  */
-ngx_int_t ngx_http_north_fetch_post(ngx_pool_t *pool, ngx_log_t *log,
+#define ngx_http_north_fetch_post(pool, log, url, headers, body, len,        \
+                                  timeout, handler, data)                    \
+    ngx_http_north_fetch(pool, log, url, headers, body, len, timeout, 0,     \
+                         handler, data)
+
+/*
+ * The same with flags. NGX_HTTP_NORTH_FETCH_HTTP2: HTTP/2 only (over TLS,
+ * or with prior knowledge on http://), and concurrent calls to one host
+ * share one connection as streams instead of opening more.
+ */
+#define NGX_HTTP_NORTH_FETCH_HTTP2  0x01
+
+ngx_int_t ngx_http_north_fetch(ngx_pool_t *pool, ngx_log_t *log,
     const char *url, const char **headers, const char *body, size_t len,
-    ngx_msec_t timeout, ngx_http_north_fetch_pt handler, void *data);
+    ngx_msec_t timeout, ngx_uint_t flags, ngx_http_north_fetch_pt handler,
+    void *data);
 
 
 #endif /* _NGX_NORTH_FETCH_H_INCLUDED_ */

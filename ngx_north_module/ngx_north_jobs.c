@@ -94,8 +94,11 @@ static ngx_http_north_pg_stmt_t  ngx_http_north_jobs_sweep_stmt =
         " unseen as (delete from north.push_tokens"
         " where last_seen_at < now() - interval '270 days'),"
         " mailed as (delete from north.mail_outbox"
-        " where coalesce(sent_at, failed_at) < now() - interval '1 day')"
-        " select north.balance_snapshots_daily(), north.mail_wake()", 0, 2);
+        " where coalesce(sent_at, failed_at) < now() - interval '1 day'),"
+        " delivered as (delete from north.push_deliveries"
+        " where finished_at < now() - interval '30 days')"
+        " select north.balance_snapshots_daily(), north.mail_wake(),"
+        " north.push_wake()", 0, 3);
 
 static ngx_http_north_pg_stmt_t  ngx_http_north_jobs_consume_stmt =
     ngx_http_north_pg_stmt("north_jobs_consume",

@@ -82,6 +82,13 @@ static ngx_command_t  ngx_http_north_commands[] = {
       offsetof(ngx_http_north_main_conf_t, pg_pool_size),
       &ngx_http_north_pool_bounds },
 
+    { ngx_string("north_fetch_ca"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_north_main_conf_t, fetch_ca),
+      NULL },
+
     { ngx_string("north_database_queue"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_num_slot,
@@ -646,7 +653,7 @@ ngx_http_north_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    if (ngx_http_north_fetch_init_process(cycle) != NGX_OK) {
+    if (ngx_http_north_fetch_init_process(cycle, &mcf->fetch_ca) != NGX_OK) {
         return NGX_ERROR;
     }
 

@@ -7,6 +7,7 @@
 #include "north_jwt.h"
 #include "north_check.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
 #include <jansson.h>
@@ -633,4 +634,73 @@ done:
     free(payload);
 
     return n;
+}
+
+
+char *
+north_jwt_assertion(EVP_PKEY *key, const char *iss, const char *scope,
+    const char *aud, long long now, long ttl)
+{
+    char           *claims, *out;
+    size_t          n, clen, sig_len;
+    json_t         *c;
+    EVP_MD_CTX     *md;
+    unsigned char  *sig;
+
+    static const char  header[] = "{\"alg\":\"RS256\",\"typ\":\"JWT\"}";
+
+    if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
+        return NULL;
+    }
+
+    c = json_pack("{s:s, s:s, s:s, s:I, s:I}", "iss", iss, "scope", scope,
+                  "aud", aud, "iat", (json_int_t) now,
+                  "exp", (json_int_t) (now + ttl));
+    claims = c ? json_dumps(c, JSON_COMPACT) : NULL;
+    json_decref(c);
+
+    if (claims == NULL) {
+        return NULL;
+    }
+
+    clen = strlen(claims);
+    sig_len = (size_t) EVP_PKEY_get_size(key);
+
+    /* header.claims.signature, each base64url: 4/3 of the bytes, and dots */
+    out = malloc((sizeof(header) + clen + sig_len) * 4 / 3 + 8);
+    sig = malloc(sig_len);
+    md = EVP_MD_CTX_new();
+
+    if (out == NULL || sig == NULL || md == NULL) {
+        goto failed;
+    }
+
+    n = north_b64url_encode((unsigned char *) header, sizeof(header) - 1, out);
+    out[n++] = '.';
+    n += north_b64url_encode((unsigned char *) claims, clen, out + n);
+
+    if (EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) != 1
+        || EVP_DigestSign(md, sig, &sig_len, (unsigned char *) out, n) != 1)
+    {
+        goto failed;
+    }
+
+    out[n++] = '.';
+    n += north_b64url_encode(sig, sig_len, out + n);
+    out[n] = '\0';
+
+    EVP_MD_CTX_free(md);
+    free(sig);
+    free(claims);
+
+    return out;
+
+failed:
+
+    EVP_MD_CTX_free(md);
+    free(sig);
+    free(out);
+    free(claims);
+
+    return NULL;
 }

@@ -70,6 +70,15 @@ size_t north_jwt_sign(const north_jwt_key_t *key, const char *issuer,
     const char *audience, const char *sub, const char *sid, long long now,
     long ttl, char *out, size_t size);
 
+/*
+ * An OAuth2 JWT-bearer assertion of a service account (RFC 7523, Google's
+ * server-to-server flow): RS256 over {"alg":"RS256","typ":"JWT"} and
+ * {iss, scope, aud, iat, exp = iat + ttl} with key (an RSA private key).
+ * A malloc()ed NUL-terminated token the caller frees, or NULL.
+ */
+char *north_jwt_assertion(EVP_PKEY *key, const char *iss, const char *scope,
+    const char *aud, long long now, long ttl);
+
 /* base64url without padding; lengths returned, or (size_t) -1 if invalid. */
 size_t north_b64url_encode(const unsigned char *in, size_t len, char *out);
 size_t north_b64url_decode(const char *in, size_t len, unsigned char *out);

@@ -59,6 +59,9 @@ sub fill {
     # the goal reached and $1,000 saved: awarded by the events' consumer
     wait_for(10, sub { psql("select count(*) from north.user_achievements
                              where user_id = :'a0'", $uid) >= 2 });
+    # the tablet's sign-in notice, pushed to it by the sender
+    wait_for(10, sub { psql("select count(*) from north.push_deliveries
+                             where user_id = :'a0'", $uid) >= 1 });
 }
 
 sub erased_within {

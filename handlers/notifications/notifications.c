@@ -402,6 +402,8 @@ ngx_http_north_privacy_part_t  north_notifications_privacy[] = {
                                  "user_id", "uuid"),
     ngx_http_north_privacy_table("notifications", "north.notifications",
                                  "id", "uuid"),
+    ngx_http_north_privacy_table("push_deliveries", "north.push_deliveries",
+                                 "id", "bigint"),
     { NULL, NULL, NULL, NULL }
 };
 

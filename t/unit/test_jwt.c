@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <string.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <cmocka.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
@@ -245,6 +246,67 @@ test_max_age(void **state)
 }
 
 
+/* A service account's assertion: RS256 that the public key verifies. */
+static void
+test_assertion(void **state)
+{
+    char           *tok, *dot1, *dot2;
+    size_t          n;
+    EVP_PKEY       *rsa;
+    EVP_MD_CTX     *md;
+    unsigned char   buf[1024];
+
+    rsa = EVP_RSA_gen(2048);
+    assert_non_null(rsa);
+
+    tok = north_jwt_assertion(rsa, "sa@north-test.iam.gserviceaccount.com",
+                              "https://www.googleapis.com/auth/firebase.messaging",
+                              "https://oauth2.googleapis.com/token", NOW, 3600);
+    assert_non_null(tok);
+
+    dot1 = strchr(tok, '.');
+    dot2 = strrchr(tok, '.');
+    assert_true(dot1 != NULL && dot2 > dot1);
+
+    n = north_b64url_decode(tok, dot1 - tok, buf);
+    assert_true(n != (size_t) -1);
+    buf[n] = '\0';
+    assert_string_equal((char *) buf, "{\"alg\":\"RS256\",\"typ\":\"JWT\"}");
+
+    n = north_b64url_decode(dot1 + 1, dot2 - dot1 - 1, buf);
+    assert_true(n != (size_t) -1);
+    buf[n] = '\0';
+    assert_non_null(strstr((char *) buf,
+                           "\"iss\":\"sa@north-test.iam.gserviceaccount.com\""));
+    assert_non_null(strstr((char *) buf, "\"iat\":1800000000"));
+    assert_non_null(strstr((char *) buf, "\"exp\":1800003600"));
+    assert_non_null(strstr((char *) buf,
+                           "\"aud\":\"https://oauth2.googleapis.com/token\""));
+
+    n = north_b64url_decode(dot2 + 1, strlen(dot2 + 1), buf);
+    assert_int_equal(n, 256);
+
+    md = EVP_MD_CTX_new();
+    assert_int_equal(EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, rsa), 1);
+    assert_int_equal(EVP_DigestVerify(md, buf, n, (unsigned char *) tok,
+                                      dot2 - tok), 1);
+
+    /* one changed byte of the claims: no longer verifies */
+    tok[dot1 - tok + 3] ^= 1;
+    assert_int_equal(EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, rsa), 1);
+    assert_int_not_equal(EVP_DigestVerify(md, buf, n, (unsigned char *) tok,
+                                          dot2 - tok), 1);
+    EVP_MD_CTX_free(md);
+    free(tok);
+
+    /* a key of another kind signs no assertion */
+    assert_null(north_jwt_assertion(keys[1].pkey, "a", "b", "c", NOW, 60));
+
+    EVP_PKEY_free(rsa);
+    (void) state;
+}
+
+
 int
 main(void)
 {
@@ -254,6 +316,7 @@ main(void)
         cmocka_unit_test(test_tampering_fails),
         cmocka_unit_test(test_attack_matrix),
         cmocka_unit_test(test_max_age),
+        cmocka_unit_test(test_assertion),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -23,7 +23,7 @@ our @EXPORT = qw(north_root north_stack north_http_config north_nginx
     north_http psql jwt jwt_secret new_session session_token es256_key
     es256_public_pem problem_ok fields_of plaid_sim plaid_link wait_for
     nginx_faults audit_key_sql psql_owner nginx_master nginx_workers redis_cli
-    north_register mailed mail_code block_user redis_password);
+    north_register mailed mail_code block_user redis_password fcm_sim);
 
 my $Root = abs_path(dirname(__FILE__) . '/../../..');
 
@@ -34,6 +34,7 @@ $ENV{NORTH_VAR} ||= "$Root/t/var";
 $ENV{NORTH_PG_PORT} ||= $ENV{NORTH_TEST_PG_PORT} || 15433;
 $ENV{NORTH_REDIS_PORT} ||= $ENV{NORTH_TEST_REDIS_PORT} || 16380;
 $ENV{NORTH_PLAID_SIM_PORT} ||= $ENV{NORTH_TEST_PLAID_SIM_PORT} || 18090;
+$ENV{NORTH_FCM_SIM_PORT} ||= $ENV{NORTH_TEST_FCM_SIM_PORT} || 18092;
 
 # Runs build.sh SUBCOMMAND for the test stack: stack-up, pg-stop, pg-start,
 # redis-stop, redis-start.
@@ -42,7 +43,7 @@ sub north_stack {
     # the URLs nginx is given are derived by build.sh, not inputs to it
     local %ENV = %ENV;
     delete @ENV{qw(LD_PRELOAD DATABASE_URL DATABASE_OWNER_URL REDIS_URL PLAID_CLIENT_ID PLAID_SECRET
-                   MAIL_URL MAIL_API_KEY
+                   MAIL_URL MAIL_API_KEY FCM_CREDENTIALS FCM_URL FCM_CA
                    NORTH_ENV_LOADED)};
     system("$Root/build.sh", $cmd, @args) == 0
         or die "build.sh $cmd failed\n";
@@ -189,7 +190,10 @@ sub north_api_http_config {
         "north_plaid_base_url http://127.0.0.1:$ENV{NORTH_PLAID_SIM_PORT};",
         "north_plaid_webhook http://127.0.0.1:$port/v1/webhooks/plaid;",
         'north_mail_url env=MAIL_URL;',
-        'north_mail_key env=MAIL_API_KEY;';
+        'north_mail_key env=MAIL_API_KEY;',
+        "north_fcm_credentials $ENV{FCM_CREDENTIALS};",
+        "north_fcm_url $ENV{FCM_URL};",
+        "north_fetch_ca $ENV{FCM_CA};";
 }
 
 sub north_api_routes {
@@ -402,6 +406,18 @@ sub plaid_sim {
                                      secret => $ENV{PLAID_SECRET}, %{ $body // {} } }),
           headers => { 'Content-Type' => 'application/json' } });
     return eval { JSON::PP->new->utf8->decode($r->{content}) } // {};
+}
+
+# The FCM simulator (HTTP/2 over TLS only, so through curl): GET or POST
+# path, JSON in and out.
+sub fcm_sim {
+    my ($path, $body) = @_;
+    my @post = defined $body ? ('-X', 'POST', '-d', $Json->encode($body)) : ();
+    open my $curl, '-|', 'curl', '-s', '--http2', '--cacert', $ENV{FCM_CA}, @post,
+        "https://127.0.0.1:$ENV{NORTH_FCM_SIM_PORT}$path" or die "curl: $!";
+    my $out = do { local $/; <$curl> };
+    close $curl;
+    return eval { JSON::PP->new->utf8->decode($out) };
 }
 
 # Polls code until it returns true, for up to seconds; its last value.
