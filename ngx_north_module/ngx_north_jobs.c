@@ -98,7 +98,8 @@ static ngx_http_north_pg_stmt_t  ngx_http_north_jobs_sweep_stmt =
         " delivered as (delete from north.push_deliveries"
         " where finished_at < now() - interval '30 days')"
         " select north.balance_snapshots_daily(), north.mail_wake(),"
-        " north.push_wake()", 0, 3);
+        " north.notifications_scheduled(north.clock_now()),"
+        " north.push_wake()", 0, 4);
 
 static ngx_http_north_pg_stmt_t  ngx_http_north_jobs_consume_stmt =
     ngx_http_north_pg_stmt("north_jobs_consume",

@@ -3,7 +3,8 @@
 # of FCM's refusals mapped (the token dropped, kept, or the delivery retried
 # after Retry-After); the notifications consent checked at send time; a
 # refused access token renewed; a batch of fifty as streams of one
-# connection; a notification never sent twice to a device. Plain
+# connection; a notification never sent twice to a device; the sweep's
+# clock notifications at 20:30 on a moved clock. Plain
 # Test::More: flows across requests, the job runner, psql and the simulator.
 use strict;
 use warnings;
@@ -183,6 +184,29 @@ sleep 2;
 is(psql("select count(*) from north.push_deliveries where user_id = :'a0'", $uid4), 50,
    'a notification fanned out again adds no delivery');
 is(scalar(grep { $_->{token} =~ /^good-4-/ } received('')), 50, '... and FCM got no second copy');
+
+# --- the clock's notifications, through the sweep ---------------------------------------------
+#
+# The job runner's clock moved (north.clock) to 20:30 in the user's zone:
+# the sweep queues the streak at risk, and the sender pushes it.
+
+my ($tok5, $uid5) = register();
+device($uid5, 'watch', "good-5-$uid5");
+call(PUT => '/v1/privacy/consents/notifications', token => $tok5, json => { granted => \1 });
+psql_owner("update north.clock set skew = ((now() at time zone north.user_zone(:'a0'))::date
+                + time '20:30') at time zone north.user_zone(:'a0') - now()", $uid5);
+END { psql_owner("update north.clock set skew = '0'") }
+psql_owner("insert into north.streaks (user_id, kind, current, longest, last_period)
+            values (:'a0', 'checkin', 9, 9,
+                    (north.clock_now() at time zone north.user_zone(:'a0'))::date - 1)", $uid5);
+ok(wait_for(15, sub { delivery($uid5, 'watch') =~ /^sent / }),
+   "at 20:30 on the job runner's clock, the sweep queues a streak at risk, and it is pushed")
+    or diag delivery($uid5, 'watch');
+my ($risk) = received("good-5-$uid5");
+is($risk->{message}{data}{template}, 'streak_at_risk', '... the streak at risk');
+like($risk->{message}{notification}{body}, qr/^Your 9-day check-in streak ends at midnight/,
+     '... with its days');
+psql_owner("update north.clock set skew = '0'");
 
 # --- what a user's export holds; erasure -------------------------------------------------------
 

@@ -71,6 +71,38 @@ begin
                            'you, write to us.',
                            north.day_text((p_params->>'day')::date, false));
         end if;
+    when 'streak_at_risk' then
+        if p_fr then
+            title := 'Votre série est en jeu';
+            body := format('Votre série de %s jours s''arrête à minuit : '
+                           'faites votre visite aujourd''hui pour la garder.',
+                           p_params->>'days');
+        else
+            title := 'Keep your streak';
+            body := format('Your %s-day check-in streak ends at midnight: '
+                           'check in today to keep it.', p_params->>'days');
+        end if;
+    when 'weekly_summary' then
+        if p_fr then
+            title := 'Votre semaine';
+            body := format('Vous avez dépensé %s cette semaine, %s la semaine '
+                           'dernière.%s',
+                           north.money_text((p_params->>'spending_cents')::bigint, true),
+                           north.money_text((p_params->>'previous_cents')::bigint, true),
+                           case when p_params->>'top_fr' is not null
+                                then format(' Surtout : %s (%s).', p_params->>'top_fr',
+                                            north.money_text((p_params->>'top_cents')::bigint, true))
+                                else '' end);
+        else
+            title := 'Your week';
+            body := format('You spent %s this week, %s the week before.%s',
+                           north.money_text((p_params->>'spending_cents')::bigint, false),
+                           north.money_text((p_params->>'previous_cents')::bigint, false),
+                           case when p_params->>'top_en' is not null
+                                then format(' Most on %s (%s).', p_params->>'top_en',
+                                            north.money_text((p_params->>'top_cents')::bigint, false))
+                                else '' end);
+        end if;
     else
         title := null;
         body := null;

@@ -1,4 +1,6 @@
--- The next deliveries to send, at most p_limit, leased for 2 minutes.
+-- The next deliveries to send, at most p_limit, leased for 2 minutes. Due
+-- is by the job runner's clock (north.clock_now(): now(), but in suites
+-- that move it).
 -- First the notifications due fan out, one delivery per device the user
 -- has a push token on (none: the notification is only in the inbox); then
 -- deliveries whose device lost its token are dropped and those of a user
@@ -14,7 +16,7 @@ begin
     with due as (
         select n.id, n.user_id
         from north.notifications n
-        where n.state = 'queued' and n.not_before <= now()
+        where n.state = 'queued' and n.not_before <= north.clock_now()
         order by n.not_before
         for update skip locked
         limit p_limit
@@ -33,7 +35,7 @@ begin
     update north.push_deliveries d
     set state = 'dropped', finished_at = now(),
         last_error = 'the device has no push token'
-    where d.state = 'queued' and d.not_before <= now()
+    where d.state = 'queued' and d.not_before <= north.clock_now()
       and not exists (select 1 from north.push_tokens t
                       where t.user_id = d.user_id
                         and t.device_id = d.device_id);
@@ -42,14 +44,14 @@ begin
     set state = 'skipped', finished_at = now(),
         last_error = 'the notifications consent is withdrawn'
     from north.notifications n
-    where d.state = 'queued' and d.not_before <= now()
+    where d.state = 'queued' and d.not_before <= north.clock_now()
       and n.id = d.notification_id and n.category <> 'security'
       and not north.consent_granted(d.user_id, 'notifications');
 
     return query
     with picked as (
         select q.id from north.push_deliveries q
-        where q.state = 'queued' and q.not_before <= now()
+        where q.state = 'queued' and q.not_before <= north.clock_now()
           and (q.leased_until is null or q.leased_until < now())
         order by q.not_before, q.id
         for update skip locked

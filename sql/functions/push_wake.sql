@@ -6,9 +6,9 @@ language sql as $$
     insert into north.jobs (kind)
     select 'push.send'
     where (exists (select 1 from north.notifications n
-                   where n.state = 'queued' and n.not_before <= now())
+                   where n.state = 'queued' and n.not_before <= north.clock_now())
            or exists (select 1 from north.push_deliveries d
-                      where d.state = 'queued' and d.not_before <= now()
+                      where d.state = 'queued' and d.not_before <= north.clock_now()
                         and (d.leased_until is null
                              or d.leased_until < now())))
       and not exists (select 1 from north.jobs j
