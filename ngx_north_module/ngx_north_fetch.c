@@ -73,6 +73,9 @@ ngx_http_north_fetch_init_process(ngx_cycle_t *cycle, ngx_str_t *ca)
                       ngx_http_north_fetch_timer);
     curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
     curl_multi_setopt(w->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 16L);
+    /* an HTTP/2 connection takes as many streams as its server allows, up
+       to a push batch's (north_fcm_batch), before another is opened */
+    curl_multi_setopt(w->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, 1000L);
 
     ngx_http_north_fetch_worker = w;
 
@@ -201,6 +204,8 @@ ngx_http_north_fetch(ngx_pool_t *pool, ngx_log_t *log, const char *url,
                          : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
         /* wait for a connection to multiplex on rather than open another */
         curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+        /* many small calls at once: the smallest upload buffer, not 64 KB */
+        curl_easy_setopt(easy, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
     }
 
     if (curl_multi_add_handle(w->multi, easy) != CURLM_OK) {

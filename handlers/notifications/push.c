@@ -68,6 +68,8 @@ typedef struct {
     north_push_conf_t           *pcf;
     ngx_pool_t                  *pool;          /* the batch's */
     json_t                      *results;       /* its outcomes */
+    ngx_array_t                  ready;         /* its messages to send */
+    const char                  *headers[2];    /* its Authorization */
     ngx_uint_t                   inflight;
     ngx_uint_t                   sent, dropped, failed, retried;
     unsigned                     unauthorized:1; /* FCM refused our token */
@@ -81,6 +83,7 @@ typedef struct {
     json_int_t                   id;
     const char                  *token;
     ngx_uint_t                   attempts;
+    ngx_str_t                    body;          /* the request, in pool */
 } north_push_msg_t;
 
 
@@ -93,7 +96,11 @@ static void north_push_authorized(ngx_http_north_fetch_t *f, ngx_int_t rc);
 static void north_push_lease(north_push_job_t *pj);
 static void north_push_leased(ngx_http_north_pg_op_t *op, PGresult *res,
     ngx_int_t status);
-static ngx_int_t north_push_post(north_push_job_t *pj, PGresult *res, int row);
+static north_push_msg_t *north_push_message(north_push_job_t *pj,
+    PGresult *res, int row);
+static void north_push_post(north_push_job_t *pj, ngx_uint_t from,
+    ngx_uint_t to);
+static const char *north_push_bearer(ngx_pool_t *pool);
 static void north_push_answered(ngx_http_north_fetch_t *f, ngx_int_t rc);
 static void north_push_classify(north_push_msg_t *m,
     ngx_http_north_fetch_t *f, ngx_int_t rc);
@@ -517,7 +524,8 @@ north_push_leased(ngx_http_north_pg_op_t *op, PGresult *res, ngx_int_t status)
 {
     north_push_job_t  *pj = op->data;
 
-    int  i, n;
+    int                 i, n;
+    north_push_msg_t   *m, **mp;
 
     if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
         north_push_end(pj, ngx_http_north_pg_why(res, status));
@@ -541,19 +549,97 @@ north_push_leased(ngx_http_north_pg_op_t *op, PGresult *res, ngx_int_t status)
         return;
     }
 
-    /* every message of the batch at once: streams of one connection */
-    pj->inflight = n;
     pj->backoff = 0;
+    pj->inflight = n;
+    pj->headers[0] = north_push_bearer(pj->pool);
+    pj->headers[1] = NULL;
+
+    if (pj->headers[0] == NULL
+        || ngx_array_init(&pj->ready, pj->pool, n, sizeof(north_push_msg_t *))
+           != NGX_OK)
+    {
+        north_push_end(pj, "out of memory");
+        return;
+    }
 
     for (i = 0; i < n; i++) {
-        if (north_push_post(pj, res, i) != NGX_OK) {
-            /* counted as answered: it goes again after its backoff */
+        m = north_push_message(pj, res, i);
+
+        if (m == NULL) {
+            /* its outcome is kept: counted as answered */
             pj->inflight--;
+            continue;
         }
+
+        mp = ngx_array_push(&pj->ready);
+        *mp = m;
     }
 
     if (pj->inflight == 0) {
         north_push_record(pj);
+        return;
+    }
+
+    /*
+     * The first message alone, the others once it is answered: by then the
+     * HTTP/2 connection is up and they go as its streams, instead of
+     * racing to open connections of their own.
+     */
+    north_push_post(pj, 0, 1);
+}
+
+
+/* "Authorization: Bearer TOKEN", in pool: one for the batch. */
+
+static const char *
+north_push_bearer(ngx_pool_t *pool)
+{
+    u_char  *header;
+
+    header = ngx_pnalloc(pool, sizeof("Authorization: Bearer ")
+                               + ngx_strlen(north_push_auth.token));
+    if (header == NULL) {
+        return NULL;
+    }
+
+    ngx_sprintf(header, "Authorization: Bearer %s%Z", north_push_auth.token);
+
+    return (char *) header;
+}
+
+
+/* Sends the batch's messages from .. to - 1. */
+
+static void
+north_push_post(north_push_job_t *pj, ngx_uint_t from, ngx_uint_t to)
+{
+    ngx_int_t          rc;
+    ngx_uint_t         i;
+    north_push_msg_t  *m, **msgs;
+
+    msgs = pj->ready.elts;
+
+    for (i = from; i < to && i < pj->ready.nelts; i++) {
+        m = msgs[i];
+
+        rc = ngx_http_north_fetch(pj->pool, pj->job->log, pj->pcf->send_url,
+                                  pj->headers, (char *) m->body.data,
+                                  m->body.len, pj->pcf->timeout,
+                                  NGX_HTTP_NORTH_FETCH_HTTP2,
+                                  north_push_answered, m);
+        if (rc != NGX_OK) {
+            north_push_outcome(m, "retry", "FCM could not be called", 10);
+
+            if (i == 0 && to == 1) {
+                /* no first answer will come to send the others after */
+                to = pj->ready.nelts;
+            }
+
+            if (--pj->inflight == 0) {
+                north_push_record(pj);
+                return;
+            }
+        }
     }
 }
 
@@ -563,19 +649,19 @@ north_push_leased(ngx_http_north_pg_op_t *op, PGresult *res, ngx_int_t status)
  * notification and the data) within FCM's 4,096 bytes.
  */
 
-static ngx_int_t
-north_push_post(north_push_job_t *pj, PGresult *res, int row)
+static north_push_msg_t *
+north_push_message(north_push_job_t *pj, PGresult *res, int row)
 {
-    char               *body, *header, *payload;
+    char               *body, *payload;
     size_t              plen;
     json_t             *message, *notification, *data, *both;
-    ngx_int_t           rc;
-    const char         *headers[2], *nid;
+    const char         *nid;
     north_push_msg_t   *m;
 
     m = ngx_pcalloc(pj->pool, sizeof(north_push_msg_t));
     if (m == NULL) {
-        return NGX_ERROR;
+        /* unrecorded: its lease runs out and it goes again */
+        return NULL;
     }
 
     m->pj = pj;
@@ -589,7 +675,7 @@ north_push_post(north_push_job_t *pj, PGresult *res, int row)
     m->token = ngx_pnalloc(pj->pool, plen + 1);
     if (m->token == NULL) {
         north_push_outcome(m, "retry", "out of memory", 10);
-        return NGX_ERROR;
+        return NULL;
     }
 
     ngx_cpystrn((u_char *) m->token, (u_char *) PQgetvalue(res, row, 1),
@@ -623,43 +709,25 @@ north_push_post(north_push_job_t *pj, PGresult *res, int row)
 
     free(payload);
 
-    if (body == NULL || plen == 0) {
-        free(body);
-        north_push_outcome(m, "retry", "out of memory", 10);
-        return NGX_ERROR;
-    }
-
     if (plen > NORTH_PUSH_PAYLOAD) {
         free(body);
         north_push_outcome(m, "fail", "the payload is over 4096 bytes", 0);
-        return NGX_ERROR;
+        return NULL;
     }
 
-    header = ngx_pnalloc(pj->pool, sizeof("Authorization: Bearer ")
-                                   + ngx_strlen(north_push_auth.token));
-    if (header == NULL) {
+    m->body.len = body ? ngx_strlen(body) : 0;
+    m->body.data = body ? ngx_pnalloc(pj->pool, m->body.len) : NULL;
+
+    if (m->body.data == NULL || plen == 0) {
         free(body);
         north_push_outcome(m, "retry", "out of memory", 10);
-        return NGX_ERROR;
+        return NULL;
     }
 
-    ngx_sprintf((u_char *) header, "Authorization: Bearer %s%Z",
-                north_push_auth.token);
-    headers[0] = header;
-    headers[1] = NULL;
-
-    rc = ngx_http_north_fetch(pj->pool, pj->job->log, pj->pcf->send_url,
-                              headers, body, ngx_strlen(body),
-                              pj->pcf->timeout, NGX_HTTP_NORTH_FETCH_HTTP2,
-                              north_push_answered, m);
+    ngx_memcpy(m->body.data, body, m->body.len);
     free(body);
 
-    if (rc != NGX_OK) {
-        north_push_outcome(m, "retry", "FCM could not be called", 10);
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
+    return m;
 }
 
 
@@ -687,6 +755,11 @@ north_push_answered(ngx_http_north_fetch_t *f, ngx_int_t rc)
     pj = m->pj;
 
     north_push_classify(m, f, rc);
+
+    if (m == ((north_push_msg_t **) pj->ready.elts)[0]) {
+        /* the connection is up: the rest of the batch as its streams */
+        north_push_post(pj, 1, pj->ready.nelts);
+    }
 
     if (--pj->inflight == 0) {
         north_push_record(pj);
