@@ -423,6 +423,7 @@ ngx_http_north_pg_connect_poll(ngx_http_north_pg_conn_t *pc)
     ngx_memzero(pc->prepared, sizeof(pc->prepared));
     ngx_http_north_pg_want(pc, 1, 0);
     ngx_http_north_pg_state(pc, NGX_HTTP_NORTH_PG_IDLE);
+    pc->c->idle = 1;
     ngx_http_north_pg_ready(pc);
 }
 
