@@ -333,37 +333,40 @@ cmd_redis_stop() {
     fi
 }
 
-plaid_sim_running() {
-    [ -f "$VAR/plaid-sim.pid" ] && kill -0 "$(cat "$VAR/plaid-sim.pid")" 2>/dev/null
+# A simulator NAME (plaid-sim, fcm-sim): running; started (node ARGS...,
+# ready once its log says READY, as "LABEL simulator"); stopped.
+sim_running() {
+    [ -f "$VAR/$1.pid" ] && kill -0 "$(cat "$VAR/$1.pid")" 2>/dev/null
+}
+
+sim_start() {   # NAME READY LABEL ARGS...
+    local name=$1 ready=$2 label=$3; shift 3
+    nohup node "$@" >"$VAR/$name.log" 2>&1 &
+    echo $! > "$VAR/$name.pid"
+    for _ in $(seq 50); do
+        grep -q "$ready" "$VAR/$name.log" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    die "the $label simulator did not start (see $VAR/$name.log)"
+}
+
+sim_stop() {
+    if sim_running "$1"; then
+        kill "$(cat "$VAR/$1.pid")"
+        rm -f "$VAR/$1.pid"
+    fi
 }
 
 cmd_plaid_sim_start() {
     load_env
     [ $EMBEDDED_PLAID -eq 1 ] || [ $EMBEDDED_MAIL -eq 1 ] || return 0
-    plaid_sim_running && return 0
+    sim_running plaid-sim && return 0
     port_free "$PLAID_SIM_PORT" PLAID_SIM_PORT
     mkdir -p "$VAR"
     PLAID_CLIENT_ID=$PLAID_CLIENT_ID PLAID_SECRET=$PLAID_SECRET \
         MAIL_API_KEY=$MAIL_API_KEY \
-        nohup node "$ROOT/t/plaid-sim/sim.js" "$PLAID_SIM_PORT" \
-        >"$VAR/plaid-sim.log" 2>&1 &
-    echo $! > "$VAR/plaid-sim.pid"
-    for _ in $(seq 50); do
-        grep -q 'plaid simulator on' "$VAR/plaid-sim.log" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    die "the Plaid simulator did not start (see $VAR/plaid-sim.log)"
-}
-
-cmd_plaid_sim_stop() {
-    if plaid_sim_running; then
-        kill "$(cat "$VAR/plaid-sim.pid")"
-        rm -f "$VAR/plaid-sim.pid"
-    fi
-}
-
-fcm_sim_running() {
-    [ -f "$VAR/fcm-sim.pid" ] && kill -0 "$(cat "$VAR/fcm-sim.pid")" 2>/dev/null
+        sim_start plaid-sim 'plaid simulator on' Plaid \
+        "$ROOT/t/plaid-sim/sim.js" "$PLAID_SIM_PORT"
 }
 
 # The simulator, its TLS certificate from a test CA, and its service
@@ -371,10 +374,10 @@ fcm_sim_running() {
 cmd_fcm_sim_start() {
     load_env
     [ "$EMBEDDED_FCM" -eq 1 ] || return 0
-    fcm_sim_running && return 0
+    sim_running fcm-sim && return 0
     port_free "$FCM_SIM_PORT" FCM_SIM_PORT
-    mkdir -p "$VAR/fcm"
     local d=$VAR/fcm
+    mkdir -p "$d"
     if [ ! -f "$d/sim.crt" ]; then
         openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
             -days 3650 -subj "/CN=North test CA" -keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null
@@ -391,36 +394,23 @@ cmd_fcm_sim_start() {
         || cp "$d/ca.pem" "$d/trust.pem"
     if [ ! -f "$FCM_CREDENTIALS" ]; then
         openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
-            -out "$VAR/fcm/key.pem" 2>/dev/null
-        python3 - "$VAR/fcm/key.pem" > "$FCM_CREDENTIALS.tmp" <<'PY'
+            -out "$d/key.pem" 2>/dev/null
+        python3 - "$d/key.pem" > "$FCM_CREDENTIALS.tmp" <<'PY'
 import json, sys
 print(json.dumps({"type": "service_account", "project_id": "north-sim",
                   "private_key_id": "sim", "private_key": open(sys.argv[1]).read(),
                   "client_email": "north-push@north-sim.iam.gserviceaccount.com",
                   "token_uri": "https://127.0.0.1:PORT/token"}))
 PY
-        rm -f "$VAR/fcm/key.pem"
+        rm -f "$d/key.pem"
         chmod 600 "$FCM_CREDENTIALS.tmp"
         mv "$FCM_CREDENTIALS.tmp" "$FCM_CREDENTIALS"
     fi
     # the token endpoint follows the port the simulator is given
     sed -i -E "s#https://127\.0\.0\.1:[A-Z0-9]+/token#https://127.0.0.1:$FCM_SIM_PORT/token#" \
         "$FCM_CREDENTIALS"
-    nohup node "$ROOT/t/fcm-sim/sim.js" "$FCM_SIM_PORT" "$FCM_CREDENTIALS" \
-        "$d/sim.crt" "$d/sim.key" >"$VAR/fcm-sim.log" 2>&1 &
-    echo $! > "$VAR/fcm-sim.pid"
-    for _ in $(seq 50); do
-        grep -q 'fcm simulator on' "$VAR/fcm-sim.log" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    die "the FCM simulator did not start (see $VAR/fcm-sim.log)"
-}
-
-cmd_fcm_sim_stop() {
-    if fcm_sim_running; then
-        kill "$(cat "$VAR/fcm-sim.pid")"
-        rm -f "$VAR/fcm-sim.pid"
-    fi
+    sim_start fcm-sim 'fcm simulator on' FCM \
+        "$ROOT/t/fcm-sim/sim.js" "$FCM_SIM_PORT" "$FCM_CREDENTIALS" "$d/sim.crt" "$d/sim.key"
 }
 
 # --- migrations ---------------------------------------------------------------
@@ -628,8 +618,8 @@ cmd_stack_up() {
 }
 
 cmd_stack_down() {
-    cmd_fcm_sim_stop
-    cmd_plaid_sim_stop
+    sim_stop fcm-sim
+    sim_stop plaid-sim
     cmd_redis_stop
     cmd_pg_stop
 }
@@ -771,9 +761,9 @@ case "${1:-}" in
                  echo "FCM_CREDENTIALS=$FCM_CREDENTIALS"; echo "FCM_URL=$FCM_URL"
                  echo "FCM_CA=$FCM_CA" ;;
     plaid-sim-start) cmd_plaid_sim_start ;;
-    plaid-sim-stop)  cmd_plaid_sim_stop ;;
+    plaid-sim-stop)  sim_stop plaid-sim ;;
     fcm-sim-start) cmd_fcm_sim_start ;;
-    fcm-sim-stop)  cmd_fcm_sim_stop ;;
+    fcm-sim-stop)  sim_stop fcm-sim ;;
     pg-start)    cmd_pg_start ;;
     pg-stop)     cmd_pg_stop ;;
     redis-start) cmd_redis_start ;;
