@@ -18,14 +18,19 @@ declare
     v_top  json;
     n      integer := 0;
 begin
+    -- the zone inline, not north.user_zone(): no lookup a user
     for r in
-        select s.user_id, s.current, z.zone, p_now at time zone z.zone as local
+        select s.user_id, s.current, z.zone, z.local
         from north.streaks s
-        join north.users u on u.id = s.user_id and u.erasure_requested_at is null
-        cross join lateral (select north.user_zone(s.user_id) as zone) z
+        join north.users u on u.id = s.user_id
+        cross join lateral (
+            select zone, p_now at time zone zone as local
+            from coalesce(u.time_zone, north.province_time_zone(u.province),
+                          'America/Toronto') as zone) z
         where s.kind = 'checkin' and s.current > 0
-          and s.last_period = (p_now at time zone z.zone)::date - 1
-          and (p_now at time zone z.zone)::time >= time '20:00'
+          and u.erasure_requested_at is null
+          and s.last_period = z.local::date - 1
+          and z.local::time >= time '20:00'
     loop
         p := north.notification_preferences_of(r.user_id);
         continue when north.quiet_release(p_now, r.zone, p.quiet_start,
@@ -40,20 +45,21 @@ begin
     end loop;
 
     for r in
-        select u.id as user_id, p_now at time zone z.zone as local
+        select u.id as user_id, z.local
         from north.users u
-        cross join lateral (select north.user_zone(u.id) as zone) z
+        cross join lateral (
+            select p_now at time zone coalesce(u.time_zone,
+                       north.province_time_zone(u.province),
+                       'America/Toronto') as local) z
         where u.erasure_requested_at is null
-          and extract(isodow from p_now at time zone z.zone) = 7
-          and (p_now at time zone z.zone)::time >= time '10:00'
+          and extract(isodow from z.local) = 7
+          and z.local::time >= time '10:00'
           and not exists (select 1 from north.notifications x
                           where x.user_id = u.id
-                            and x.dedup_key = 'weekly_summary:'
-                                || (p_now at time zone z.zone)::date)
+                            and x.dedup_key = 'weekly_summary:' || z.local::date)
           and exists (select 1 from north.transactions t
                       where t.user_id = u.id
-                        and t.date between (p_now at time zone z.zone)::date - 13
-                                       and (p_now at time zone z.zone)::date)
+                        and t.date between z.local::date - 13 and z.local::date)
     loop
         v_week := north.spending_json(r.user_id, 'week', r.local::date, false);
         select c into v_top

@@ -115,7 +115,7 @@ function messagesSend(req, res, body, project) {
     try { m = JSON.parse(body).message; } catch (e) { m = null; }
     const fault = messageFault(m);
     const record = { token: m && m.token, message: m, at: new Date().toISOString(),
-                     session: req.stream.session.simId, status: 200 };
+                     session: req.simSession, status: 200 };
     messages.push(record);
     if (fault) {
         record.status = 400;
@@ -159,6 +159,8 @@ server.on('tlsClientError', (e) => console.log(`TLS: ${e.message}`));
 server.on('stream', () => { stats.streams++; });
 
 server.on('request', (req, res) => {
+    // the session's id now: a stream the client resets loses its session
+    req.simSession = req.stream.session ? req.stream.session.simId : null;
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
