@@ -144,6 +144,9 @@ function messagesSend(req, res, body, project) {
 const server = http2.createSecureServer({
     cert: fs.readFileSync(process.argv[4]), key: fs.readFileSync(process.argv[5]),
     allowHTTP1: false,
+    // a batch's hundreds of streams at once: Node's 10 MB default makes it
+    // refuse streams, and the client open connections to retry them
+    maxSessionMemory: 256,
 });
 let sessionIds = 0;
 
