@@ -413,7 +413,10 @@ sub plaid_sim {
 sub fcm_sim {
     my ($path, $body) = @_;
     my @post = defined $body ? ('-X', 'POST', '-d', $Json->encode($body)) : ();
-    open my $curl, '-|', 'curl', '-s', '--http2', '--cacert', $ENV{FCM_CA}, @post,
+    local $ENV{LD_PRELOAD};          # curl hangs with AddressSanitizer preloaded
+    delete $ENV{LD_PRELOAD};
+    open my $curl, '-|', 'curl', '-s', '--max-time', '20', '--http2',
+        '--cacert', $ENV{FCM_CA}, @post,
         "https://127.0.0.1:$ENV{NORTH_FCM_SIM_PORT}$path" or die "curl: $!";
     my $out = do { local $/; <$curl> };
     close $curl;
