@@ -8,7 +8,6 @@ use lib 't/lib';
 use North::Test;
 use Test::More;
 use IO::Socket::INET;
-use IO::Select;
 use Time::HiRes qw(sleep time);
 
 my ($port, $prefix, $nginx) = north_nginx(
@@ -138,27 +137,10 @@ cmp_ok($before, '>=', 3, "metrics count the queries so far ($before)");
 
 # Reload while queries are in flight: each one is answered in full.
 {
-    my $sel = IO::Select->new;
-    my %resp;
-    for my $i (1 .. 6) {
-        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-                                      PeerPort => $port) or die $!;
-        print $s "GET /sleep?ms=700 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
-        $sel->add($s);
-        $resp{$s} = '';
-    }
+    my @s = north_send_all($port, ('/sleep?ms=700') x 6);
     sleep 0.2;
     system(@nginx, '-s', 'reload') == 0 or die "reload failed";
-    my $deadline = time + 10;
-    while ($sel->count && time < $deadline) {
-        for my $s ($sel->can_read(1)) {
-            my $n = sysread($s, my $buf, 65536);
-            if ($n) { $resp{$s} .= $buf; next }
-            $sel->remove($s);
-            close $s;
-        }
-    }
-    my @ok = grep { m{^HTTP/1\.1 200 .*"slept_ms":700}s } values %resp;
+    my @ok = grep { $_->[0] == 200 && $_->[1] =~ /"slept_ms":700/ } north_answers(10, @s);
     is(scalar @ok, 6, 'reload with 6 queries in flight: all 6 answered');
 }
 

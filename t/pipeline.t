@@ -8,8 +8,6 @@ use warnings;
 use lib 't/lib';
 use North::Test;
 use Test::More;
-use IO::Socket::INET;
-use IO::Select;
 use Time::HiRes qw(sleep time);
 
 my $routes = 'location = /sleep { north_api selftest.sleep; }
@@ -20,40 +18,7 @@ my $port = north_nginx(
     http => "north_database_pool_size 1;\n    north_database_pipeline 4;",
     server => $routes);
 
-# Opens a socket per URI and sends each request at once (a URI "-" opens
-# nothing). Returns the sockets.
-sub send_all {
-    my ($port, @uris) = @_;
-    return map {
-        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-                                      PeerPort => $port) or die $!;
-        print $s "GET $_ HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
-        $s;
-    } @uris;
-}
-
-# The answers on those sockets, in their order: [status, body] each.
-sub answers {
-    my (@s) = @_;
-    my $sel = IO::Select->new(@s);
-    my %resp = map { ($_ => '') } @s;
-    my $deadline = time + 20;
-    while ($sel->count && time < $deadline) {
-        for my $s ($sel->can_read(1)) {
-            my $n = sysread($s, my $buf, 65536);
-            if ($n) { $resp{$s} .= $buf; next }
-            $sel->remove($s);
-            close $s;
-        }
-    }
-    return map {
-        my ($code) = $resp{$_} =~ m{^HTTP/1\.1 (\d+)};
-        my ($body) = $resp{$_} =~ /\r\n\r\n(.*)\z/s;
-        [$code // 0, $body // ''];
-    } @s;
-}
-
-sub at_once { answers(send_all(@_)) }
+sub at_once { north_answers(20, north_send_all(@_)) }
 
 sub metric {
     my ($port, $name) = @_;
@@ -86,10 +51,10 @@ sub metric {
 
 # --- a client that leaves while its statement waits in the pipeline --------------
 {
-    my ($a, $b, $c) = send_all($port, '/sleep?ms=300', '/sleep?ms=300', '/sleep?ms=20');
+    my ($a, $b, $c) = north_send_all($port, '/sleep?ms=300', '/sleep?ms=300', '/sleep?ms=20');
     sleep 0.1;
     close $b;
-    my @r = answers($a, $c);
+    my @r = north_answers(20, $a, $c);
     is_deeply([map { $_->[0] } @r], [200, 200], 'a client left mid-pipeline: the others answer 200');
     is($r[0][1], '{"slept_ms":300}', '... the one before it with its own result');
     is($r[1][1], '{"slept_ms":20}', '... the one behind it with its own, not the result left behind');

@@ -23,7 +23,8 @@ our @EXPORT = qw(north_root north_stack north_http_config north_nginx
     north_http psql jwt jwt_secret new_session session_token es256_key
     es256_public_pem problem_ok fields_of plaid_sim plaid_link wait_for
     nginx_faults audit_key_sql psql_owner nginx_master nginx_workers redis_cli
-    north_register mailed mail_code block_user redis_password fcm_sim);
+    north_register mailed mail_code block_user redis_password fcm_sim
+    north_send_all north_answers);
 
 my $Root = abs_path(dirname(__FILE__) . '/../../..');
 
@@ -421,6 +422,41 @@ sub fcm_sim {
     my $out = do { local $/; <$curl> };
     close $curl;
     return eval { JSON::PP->new->utf8->decode($out) };
+}
+
+# Requests at once, for flows one socket at a time cannot show: a GET of
+# each URI sent on a socket of its own, the sockets returned; then each
+# socket's answer read to its end, for up to seconds in all, as [status,
+# body] in the sockets' order (status 0 for none).
+sub north_send_all {
+    my ($port, @uris) = @_;
+    return map {
+        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                      PeerPort => $port) or die "connect: $!";
+        print $s "GET $_ HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+        $s;
+    } @uris;
+}
+
+sub north_answers {
+    my ($seconds, @s) = @_;
+    require IO::Select;
+    my $sel = IO::Select->new(@s);
+    my %resp = map { ($_ => '') } @s;
+    my $deadline = Time::HiRes::time() + $seconds;
+    while ($sel->count && Time::HiRes::time() < $deadline) {
+        for my $s ($sel->can_read(1)) {
+            my $n = sysread($s, my $buf, 65536);
+            if ($n) { $resp{$s} .= $buf; next }
+            $sel->remove($s);
+            close $s;
+        }
+    }
+    return map {
+        my ($code) = $resp{$_} =~ m{^HTTP/1\.1 (\d+)};
+        my ($body) = $resp{$_} =~ /\r\n\r\n(.*)\z/s;
+        [$code // 0, $body // ''];
+    } @s;
 }
 
 # Polls code until it returns true, for up to seconds; its last value.
