@@ -18,10 +18,14 @@
  *     5xx, no answer                        again after 10 s doubling (up to
  *                                           an hour, give or take a quarter)
  *
+ * A 429 or a 5xx ends the run, and so does a batch of which no message was
+ * answered: FCM is then away. Messages lost with their connection while
+ * FCM answered others are retried after their backoff, and the run goes on.
+ *
  * A delivery goes at most once a device, but for one window: a worker that
  * dies between FCM's 200 and the batch's record sends it again when its
- * lease runs out. Its collapse key (the notification's id, for Android and
- * APNs) makes the device show it once.
+ * lease (north_fcm_lease) runs out. Its collapse key (the notification's
+ * id, for Android and APNs) makes the device show it once.
  */
 
 #include "ngx_north.h"
@@ -47,6 +51,8 @@ typedef struct {
     ngx_str_t                    url;           /* FCM's base */
     ngx_uint_t                   batch;
     ngx_msec_t                   timeout;
+    ngx_msec_t                   lease;
+    u_char                       lease_text[NGX_INT_T_LEN + sizeof(" ms")];
 
     /* from the service account */
     EVP_PKEY                    *key;
@@ -69,11 +75,15 @@ typedef struct {
     ngx_pool_t                  *pool;          /* the batch's */
     json_t                      *results;       /* its outcomes */
     ngx_array_t                  ready;         /* its messages to send */
+    ngx_uint_t                   next;          /* the next one to post */
     const char                  *headers[2];    /* its Authorization */
     ngx_uint_t                   inflight;
+    ngx_uint_t                   answered;      /* by FCM, in this batch */
+    ngx_uint_t                   lost;          /* unanswered */
     ngx_uint_t                   sent, dropped, failed, retried;
     unsigned                     unauthorized:1; /* FCM refused our token */
     unsigned                     backoff:1;     /* FCM over quota or away */
+    unsigned                     open:1;        /* a first answer came */
     unsigned                     leave:1;
 } north_push_job_t;
 
@@ -98,8 +108,7 @@ static void north_push_leased(ngx_http_north_pg_op_t *op, PGresult *res,
     ngx_int_t status);
 static north_push_msg_t *north_push_message(north_push_job_t *pj,
     PGresult *res, int row);
-static void north_push_post(north_push_job_t *pj, ngx_uint_t from,
-    ngx_uint_t to);
+static void north_push_post(north_push_job_t *pj, ngx_uint_t n);
 static const char *north_push_bearer(ngx_pool_t *pool);
 static void north_push_answered(ngx_http_north_fetch_t *f, ngx_int_t rc);
 static void north_push_classify(north_push_msg_t *m,
@@ -118,7 +127,7 @@ static north_push_auth_t  north_push_auth;
 static ngx_http_north_pg_stmt_t  north_push_next_stmt =
     ngx_http_north_pg_stmt_rows("north_push_next",
         "select id, token, notification_id, title, body, category, template,"
-        " attempts from north.push_next($1::int)", 1, 8);
+        " attempts from north.push_next($1::int, $2::interval)", 2, 8);
 
 static ngx_http_north_pg_stmt_t  north_push_sent_stmt =
     ngx_http_north_pg_stmt("north_push_sent",
@@ -158,6 +167,13 @@ static ngx_command_t  north_push_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(north_push_conf_t, timeout),
+      NULL },
+
+    { ngx_string("north_fcm_lease"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(north_push_conf_t, lease),
       NULL },
 
       ngx_null_command
@@ -207,6 +223,7 @@ north_push_create_main_conf(ngx_conf_t *cf)
 
     pcf->batch = NGX_CONF_UNSET_UINT;
     pcf->timeout = NGX_CONF_UNSET_MSEC;
+    pcf->lease = NGX_CONF_UNSET_MSEC;
 
     return pcf;
 }
@@ -229,6 +246,17 @@ north_push_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_conf_init_uint_value(pcf->batch, 500);
     ngx_conf_init_msec_value(pcf->timeout, 10000);
+    ngx_conf_init_msec_value(pcf->lease, 120000);
+
+    /* a batch's token request and its sends, each within the timeout */
+    if (pcf->lease <= 2 * pcf->timeout) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "north_fcm_lease must be more than twice"
+                           " north_fcm_timeout");
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_sprintf(pcf->lease_text, "%M ms%Z", pcf->lease);
 
     if (pcf->url.data == NULL) {
         ngx_str_set(&pcf->url, "https://fcm.googleapis.com");
@@ -491,7 +519,7 @@ north_push_authorized(ngx_http_north_fetch_t *f, ngx_int_t rc)
 static void
 north_push_lease(north_push_job_t *pj)
 {
-    const char  *values[1];
+    const char  *values[2];
     u_char       batch[NGX_INT_T_LEN + 1];
 
     if (pj->pool) {
@@ -508,6 +536,7 @@ north_push_lease(north_push_job_t *pj)
 
     ngx_sprintf(batch, "%ui%Z", pj->pcf->batch);
     values[0] = (char *) batch;
+    values[1] = (char *) pj->pcf->lease_text;
 
     if (pj->pool == NULL
         || ngx_http_north_pg_send(pj->job->pg, pj->pool, &north_push_next_stmt,
@@ -550,6 +579,8 @@ north_push_leased(ngx_http_north_pg_op_t *op, PGresult *res, ngx_int_t status)
     }
 
     pj->backoff = 0;
+    pj->answered = 0;
+    pj->lost = 0;
     pj->inflight = n;
     pj->headers[0] = north_push_bearer(pj->pool);
     pj->headers[1] = NULL;
@@ -585,7 +616,9 @@ north_push_leased(ngx_http_north_pg_op_t *op, PGresult *res, ngx_int_t status)
      * HTTP/2 connection is up and they go as its streams, instead of
      * racing to open connections of their own.
      */
-    north_push_post(pj, 0, 1);
+    pj->next = 0;
+    pj->open = 0;
+    north_push_post(pj, 1);
 }
 
 
@@ -608,37 +641,36 @@ north_push_bearer(ngx_pool_t *pool)
 }
 
 
-/* Sends the batch's messages from .. to - 1. */
+/*
+ * Posts the batch's next n messages; one FCM could not be called for is
+ * retried later and does not count.
+ */
 
 static void
-north_push_post(north_push_job_t *pj, ngx_uint_t from, ngx_uint_t to)
+north_push_post(north_push_job_t *pj, ngx_uint_t n)
 {
     ngx_int_t          rc;
-    ngx_uint_t         i;
-    north_push_msg_t  *m, **msgs;
+    north_push_msg_t  *m;
 
-    msgs = pj->ready.elts;
-
-    for (i = from; i < to && i < pj->ready.nelts; i++) {
-        m = msgs[i];
+    while (n && pj->next < pj->ready.nelts) {
+        m = ((north_push_msg_t **) pj->ready.elts)[pj->next++];
 
         rc = ngx_http_north_fetch(pj->pool, pj->job->log, pj->pcf->send_url,
                                   pj->headers, (char *) m->body.data,
                                   m->body.len, pj->pcf->timeout,
                                   NGX_HTTP_NORTH_FETCH_HTTP2,
                                   north_push_answered, m);
-        if (rc != NGX_OK) {
-            north_push_outcome(m, "retry", "FCM could not be called", 10);
+        if (rc == NGX_OK) {
+            n--;
+            continue;
+        }
 
-            if (i == 0 && to == 1) {
-                /* no first answer will come to send the others after */
-                to = pj->ready.nelts;
-            }
+        pj->lost++;
+        north_push_outcome(m, "retry", "FCM could not be called", 10);
 
-            if (--pj->inflight == 0) {
-                north_push_record(pj);
-                return;
-            }
+        if (--pj->inflight == 0) {
+            north_push_record(pj);
+            return;
         }
     }
 }
@@ -756,9 +788,10 @@ north_push_answered(ngx_http_north_fetch_t *f, ngx_int_t rc)
 
     north_push_classify(m, f, rc);
 
-    if (m == ((north_push_msg_t **) pj->ready.elts)[0]) {
+    if (!pj->open) {
         /* the connection is up: the rest of the batch as its streams */
-        north_push_post(pj, 1, pj->ready.nelts);
+        pj->open = 1;
+        north_push_post(pj, pj->ready.nelts);
     }
 
     if (--pj->inflight == 0) {
@@ -779,12 +812,14 @@ north_push_classify(north_push_msg_t *m, ngx_http_north_fetch_t *f,
     const char  *code, *status, *message;
 
     if (rc != NGX_OK) {
-        m->pj->backoff = 1;
+        m->pj->lost++;
         north_push_outcome(m, "retry", f->error,
                            ngx_max(north_push_backoff(m->attempts),
                                    (ngx_int_t) f->retry_after));
         return;
     }
+
+    m->pj->answered++;
 
     if (f->status == 200) {
         north_push_outcome(m, "sent", NULL, 0);
@@ -928,8 +963,12 @@ north_push_recorded(ngx_http_north_pg_op_t *op, PGresult *res,
         return;
     }
 
-    /* FCM over quota or away ends the run: the rest wait for their backoff */
-    if (pj->backoff) {
+    /*
+     * FCM over quota or away ends the run: the rest wait for their backoff.
+     * Streams lost with their connection while FCM answered others (a
+     * GOAWAY, a reset) are retried after theirs, and the run goes on.
+     */
+    if (pj->backoff || (pj->lost && pj->answered == 0)) {
         north_push_end(pj, NULL);
         return;
     }

@@ -1,22 +1,38 @@
--- The next deliveries to send, at most p_limit, leased for 2 minutes. Due
+-- The next deliveries to send, at most p_limit, leased for p_lease. Due
 -- is by the job runner's clock (north.clock_now(): now(), but in suites
 -- that move it).
 -- First the notifications due fan out, one delivery per device the user
--- has a push token on (none: the notification is only in the inbox); then
--- deliveries whose device lost its token are dropped and those of a user
--- who withdrew the notifications consent are skipped (security notices
--- need no consent), so that a withdrawal stops the very next send.
+-- has a push token on (none: the notification is only in the inbox). Then
+-- up to p_limit due deliveries are picked: of those, the ones whose device
+-- lost its token are dropped, and those of a user who withdrew the
+-- notifications consent are skipped (security notices need no consent), so
+-- that a withdrawal stops the very next send; the rest are leased. When
+-- every one picked was dropped or skipped, it picks again.
+-- A full batch wakes another sender (another worker joins in); an empty one
+-- wakes one for when the next delivery falls due (a retry, a notification
+-- held by quiet hours, a lease that runs out), so none waits for the sweep.
+-- Every statement is driven by the batch (at most p_limit rows reached by
+-- key): hash and merge joins are off, since either reads every push token
+-- or every notification for each batch, and the inbox only grows.
 drop function if exists north.push_next(integer);
-create function north.push_next(p_limit integer)
+drop function if exists north.push_next(integer, interval);
+create function north.push_next(p_limit integer, p_lease interval)
 returns table (id bigint, token text, notification_id uuid, title text,
                body text, category text, template text, attempts integer)
-language plpgsql as $$
+language plpgsql
+set enable_hashjoin = off
+set enable_mergejoin = off
+as $$
 #variable_conflict use_column
+declare
+    v_now     timestamptz := north.clock_now();
+    v_picked  bigint[];
+    v_leased  integer;
 begin
     with due as (
         select n.id, n.user_id
         from north.notifications n
-        where n.state = 'queued' and n.not_before <= north.clock_now()
+        where n.state = 'queued' and n.not_before <= v_now
         order by n.not_before
         for update skip locked
         limit p_limit
@@ -32,37 +48,55 @@ begin
     from due d
     where n.id = d.id;
 
-    update north.push_deliveries d
-    set state = 'dropped', finished_at = now(),
-        last_error = 'the device has no push token'
-    where d.state = 'queued' and d.not_before <= north.clock_now()
-      and not exists (select 1 from north.push_tokens t
-                      where t.user_id = d.user_id
-                        and t.device_id = d.device_id);
+    loop
+        select array_agg(q.id) into v_picked
+        from (select q.id from north.push_deliveries q
+              where q.state = 'queued' and q.not_before <= v_now
+                and (q.leased_until is null or q.leased_until < now())
+              order by q.not_before, q.id
+              for update skip locked
+              limit p_limit) q;
 
-    update north.push_deliveries d
-    set state = 'skipped', finished_at = now(),
-        last_error = 'the notifications consent is withdrawn'
-    from north.notifications n
-    where d.state = 'queued' and d.not_before <= north.clock_now()
-      and n.id = d.notification_id and n.category <> 'security'
-      and not north.consent_granted(d.user_id, 'notifications');
+        if v_picked is null then
+            perform north.push_wake_later();
+            return;
+        end if;
 
-    return query
-    with picked as (
-        select q.id from north.push_deliveries q
-        where q.state = 'queued' and q.not_before <= north.clock_now()
-          and (q.leased_until is null or q.leased_until < now())
-        order by q.not_before, q.id
-        for update skip locked
-        limit p_limit
-    )
-    update north.push_deliveries d
-    set leased_until = now() + interval '2 minutes',
-        attempts = d.attempts + 1
-    from picked p, north.notifications n, north.push_tokens t
-    where d.id = p.id and n.id = d.notification_id
-      and t.user_id = d.user_id and t.device_id = d.device_id
-    returning d.id, t.token, n.id, n.title, n.body, n.category, n.template,
-              d.attempts;
+        update north.push_deliveries d
+        set state = 'dropped', finished_at = now(),
+            last_error = 'the device has no push token'
+        from unnest(v_picked) p (id)
+        where d.id = p.id
+          and not exists (select 1 from north.push_tokens t
+                          where t.user_id = d.user_id
+                            and t.device_id = d.device_id);
+
+        update north.push_deliveries d
+        set state = 'skipped', finished_at = now(),
+            last_error = 'the notifications consent is withdrawn'
+        from unnest(v_picked) p (id), north.notifications n
+        where d.id = p.id and d.state = 'queued'
+          and n.id = d.notification_id and n.category <> 'security'
+          and not north.consent_granted(d.user_id, 'notifications');
+
+        return query
+        update north.push_deliveries d
+        set leased_until = now() + p_lease,
+            attempts = d.attempts + 1
+        from unnest(v_picked) p (id), north.notifications n,
+             north.push_tokens t
+        where d.id = p.id and d.state = 'queued'
+          and n.id = d.notification_id
+          and t.user_id = d.user_id and t.device_id = d.device_id
+        returning d.id, t.token, n.id, n.title, n.body, n.category,
+                  n.template, d.attempts;
+
+        get diagnostics v_leased = row_count;
+        if v_leased = p_limit then
+            perform north.push_wake();
+        end if;
+        if v_leased > 0 then
+            return;
+        end if;
+    end loop;
 end $$;

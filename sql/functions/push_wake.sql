@@ -1,5 +1,6 @@
 -- Push deliveries or notifications due with no sender waiting: the job
--- runner's sweep, and a notification queued, wake one.
+-- runner's sweep, a notification queued and a sender's full batch wake one
+-- (a wake for later, push_wake_later, does not count as waiting).
 create or replace function north.push_wake()
 returns void
 language sql as $$
@@ -13,7 +14,7 @@ language sql as $$
                              or d.leased_until < now())))
       and not exists (select 1 from north.jobs j
                       where j.kind = 'push.send' and j.done_at is null
-                        and j.leased_until is null)
+                        and j.leased_until is null and j.run_at <= now())
 $$;
 
 create or replace function north.push_queued()
