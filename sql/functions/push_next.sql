@@ -7,7 +7,9 @@
 -- lost its token are dropped, and those of a user who withdrew the
 -- notifications consent are skipped (security notices need no consent), so
 -- that a withdrawal stops the very next send; the rest are leased. When
--- every one picked was dropped or skipped, it picks again.
+-- there was none to pick (notices for users with no device: inbox only) or
+-- every one picked was dropped or skipped, it goes round again: 20 rounds
+-- at most, then it wakes another sender to go on.
 -- A full batch wakes another sender (another worker joins in); an empty one
 -- wakes one for when the next delivery falls due (a retry, a notification
 -- held by quiet hours, a lease that runs out), so none waits for the sweep.
@@ -27,28 +29,34 @@ as $$
 declare
     v_now     timestamptz := north.clock_now();
     v_picked  bigint[];
+    v_fanned  integer;
     v_leased  integer;
+    v_round   integer := 0;
 begin
-    with due as (
-        select n.id, n.user_id
-        from north.notifications n
-        where n.state = 'queued' and n.not_before <= v_now
-        order by n.not_before
-        for update skip locked
-        limit p_limit
-    ), fan as (
-        insert into north.push_deliveries (notification_id, user_id,
-                                           device_id)
-        select d.id, d.user_id, t.device_id
-        from due d join north.push_tokens t on t.user_id = d.user_id
-        on conflict (notification_id, device_id) do nothing
-    )
-    update north.notifications n
-    set state = 'sent', sent_at = now()
-    from due d
-    where n.id = d.id;
-
     loop
+        v_round := v_round + 1;
+
+        with due as (
+            select n.id, n.user_id
+            from north.notifications n
+            where n.state = 'queued' and n.not_before <= v_now
+            order by n.not_before
+            for update skip locked
+            limit p_limit
+        ), fan as (
+            insert into north.push_deliveries (notification_id, user_id,
+                                               device_id)
+            select d.id, d.user_id, t.device_id
+            from due d join north.push_tokens t on t.user_id = d.user_id
+            on conflict (notification_id, device_id) do nothing
+        )
+        update north.notifications n
+        set state = 'sent', sent_at = now()
+        from due d
+        where n.id = d.id;
+
+        get diagnostics v_fanned = row_count;
+
         select array_agg(q.id) into v_picked
         from (select q.id from north.push_deliveries q
               where q.state = 'queued' and q.not_before <= v_now
@@ -57,45 +65,53 @@ begin
               for update skip locked
               limit p_limit) q;
 
-        if v_picked is null then
+        if v_picked is not null then
+            update north.push_deliveries d
+            set state = 'dropped', finished_at = now(),
+                last_error = 'the device has no push token'
+            from unnest(v_picked) p (id)
+            where d.id = p.id
+              and not exists (select 1 from north.push_tokens t
+                              where t.user_id = d.user_id
+                                and t.device_id = d.device_id);
+
+            update north.push_deliveries d
+            set state = 'skipped', finished_at = now(),
+                last_error = 'the notifications consent is withdrawn'
+            from unnest(v_picked) p (id), north.notifications n
+            where d.id = p.id and d.state = 'queued'
+              and n.id = d.notification_id and n.category <> 'security'
+              and not north.consent_granted(d.user_id, 'notifications');
+
+            return query
+            update north.push_deliveries d
+            set leased_until = now() + p_lease,
+                attempts = d.attempts + 1
+            from unnest(v_picked) p (id), north.notifications n,
+                 north.push_tokens t
+            where d.id = p.id and d.state = 'queued'
+              and n.id = d.notification_id
+              and t.user_id = d.user_id and t.device_id = d.device_id
+            returning d.id, t.token, n.id, n.title, n.body, n.category,
+                      n.template, d.attempts;
+
+            get diagnostics v_leased = row_count;
+            if v_leased = p_limit then
+                perform north.push_wake();
+            end if;
+            if v_leased > 0 then
+                return;
+            end if;
+
+        elsif v_fanned = 0 then
             perform north.push_wake_later();
             return;
         end if;
 
-        update north.push_deliveries d
-        set state = 'dropped', finished_at = now(),
-            last_error = 'the device has no push token'
-        from unnest(v_picked) p (id)
-        where d.id = p.id
-          and not exists (select 1 from north.push_tokens t
-                          where t.user_id = d.user_id
-                            and t.device_id = d.device_id);
-
-        update north.push_deliveries d
-        set state = 'skipped', finished_at = now(),
-            last_error = 'the notifications consent is withdrawn'
-        from unnest(v_picked) p (id), north.notifications n
-        where d.id = p.id and d.state = 'queued'
-          and n.id = d.notification_id and n.category <> 'security'
-          and not north.consent_granted(d.user_id, 'notifications');
-
-        return query
-        update north.push_deliveries d
-        set leased_until = now() + p_lease,
-            attempts = d.attempts + 1
-        from unnest(v_picked) p (id), north.notifications n,
-             north.push_tokens t
-        where d.id = p.id and d.state = 'queued'
-          and n.id = d.notification_id
-          and t.user_id = d.user_id and t.device_id = d.device_id
-        returning d.id, t.token, n.id, n.title, n.body, n.category,
-                  n.template, d.attempts;
-
-        get diagnostics v_leased = row_count;
-        if v_leased = p_limit then
+        -- a batch of notices with no device, or of deliveries none of which
+        -- could go: on, but in one transaction only so far
+        if v_round = 20 then
             perform north.push_wake();
-        end if;
-        if v_leased > 0 then
             return;
         end if;
     end loop;

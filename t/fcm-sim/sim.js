@@ -10,14 +10,21 @@
 //   payload-*        400 INVALID_ARGUMENT of a payload (the token is good)
 //   quota-*          429 QUOTA_EXCEEDED, Retry-After: 120
 //   unavailable-*    503 UNAVAILABLE, Retry-After: 30
+//   flaky-*          the stream reset unanswered the first time, as a
+//                    connection lost mid-send; 200 after
 //
 // Usage: node sim.js PORT SERVICE_ACCOUNT.json CERT.pem KEY.pem. The public
 // key that checks the RS256 assertions is the service account's own.
 //
 //   GET  /__sim/messages[?token=T]   what was accepted (and refused), in order
-//   GET  /__sim/stats                sessions (HTTP/2 connections), streams
+//   GET  /__sim/stats                sessions (HTTP/2 connections opened since
+//                                    the reset), last_session (the id of the
+//                                    latest, as messages name it), streams
 //   POST /__sim/reset                forgets messages, tokens and counters
-//   POST /__sim/config {token_ttl}   the access tokens' life, in seconds
+//   POST /__sim/config {token_ttl, delay_ms}
+//                                    the access tokens' life, in seconds;
+//                                    how long messages wait for their answer
+//                                    (recorded when they arrive)
 
 'use strict';
 
@@ -34,6 +41,8 @@ let messages = [];
 let tokens = new Map();          // access token -> expiry (ms)
 let stats = { sessions: 0, streams: 0, tokens_issued: 0, assertions_refused: 0 };
 let tokenTtl = 3599;
+let delayMs = 0;
+let flaky = new Set();           // tokens whose first stream was reset
 
 function send(res, status, body, headers) {
     res.writeHead(status, Object.assign({ 'content-type': 'application/json' },
@@ -122,6 +131,11 @@ function messagesSend(req, res, body, project) {
         return fcmError(res, 400, 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', fault);
     }
     const t = String(m.token || '');
+    if (t.startsWith('flaky-') && !flaky.has(t)) {
+        flaky.add(t);
+        record.status = 0;
+        return req.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    }
     const fail = [
         ['unregistered-', 404, 'UNREGISTERED', 'NOT_FOUND', 'Requested entity was not found.'],
         ['invalid-', 400, 'INVALID_ARGUMENT', 'INVALID_ARGUMENT',
@@ -171,25 +185,36 @@ server.on('request', (req, res) => {
         const url = new URL(req.url, 'http://sim');
         const send_ = /^\/v1\/projects\/([^/]+)\/messages:send$/.exec(url.pathname);
         if (req.method === 'POST' && url.pathname === '/token') return token(req, res, body);
-        if (req.method === 'POST' && send_) return messagesSend(req, res, body, send_[1]);
+        if (req.method === 'POST' && send_) {
+            // the answer waits; what arrived is recorded at once
+            const held = delayMs ? Object.assign(Object.create(res), {
+                writeHead: (...a) => setTimeout(() => res.writeHead(...a), delayMs),
+                end: (...a) => setTimeout(() => res.end(...a), delayMs),
+            }) : res;
+            return messagesSend(req, held, body, send_[1]);
+        }
         if (req.method === 'GET' && url.pathname === '/__sim/messages') {
             const t = url.searchParams.get('token');
             return send(res, 200, messages.filter((m) => !t || m.token === t));
         }
         if (req.method === 'GET' && url.pathname === '/__sim/stats') {
-            return send(res, 200, Object.assign({ open: sessionsOpen() }, stats));
+            return send(res, 200, Object.assign({ open: sessionsOpen(),
+                                                  last_session: sessionIds }, stats));
         }
         if (req.method === 'POST' && url.pathname === '/__sim/reset') {
             messages = [];
             tokens = new Map();
             stats = { sessions: 0, streams: 0, tokens_issued: 0, assertions_refused: 0 };
             tokenTtl = 3599;
+            delayMs = 0;
+            flaky = new Set();
             return send(res, 200, {});
         }
         if (req.method === 'POST' && url.pathname === '/__sim/config') {
             const c = JSON.parse(body || '{}');
             if (c.token_ttl) tokenTtl = c.token_ttl;
-            return send(res, 200, { token_ttl: tokenTtl });
+            if (c.delay_ms !== undefined) delayMs = c.delay_ms;
+            return send(res, 200, { token_ttl: tokenTtl, delay_ms: delayMs });
         }
         send(res, 404, { error: { code: 404, message: 'no such endpoint', status: 'NOT_FOUND' } });
     });
