@@ -367,3 +367,15 @@ location = /healthz { north_api health.live; }
 --- must_die
 --- error_log
 NORTH_TEST_UNSET_PLAID_SECRET
+
+
+
+=== TEST 29: a push lease no longer than twice the FCM timeout
+--- http_config
+north_fcm_timeout 10s;
+north_fcm_lease 20s;
+--- config
+location = /healthz { north_api health.live; }
+--- must_die
+--- error_log
+north_fcm_lease must be more than twice north_fcm_timeout
