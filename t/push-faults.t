@@ -1,7 +1,8 @@
 # The push sender when things break, with the sweep an hour away so that
-# only the sender's own wakes move deliveries: a stream lost with its
-# connection while FCM answers the others (the rest go at once, the lost
-# one is retried when due by a sender woken for it), and a worker killed
+# only the sender's own wakes move deliveries: streams lost with their
+# connection while FCM answers the others (the rest go at once; a lost one
+# goes again in its batch, and if lost again, when its backoff is over, by
+# a sender woken for that time), and a worker killed
 # mid-batch (the batch is sent again when its lease runs out, once, and
 # nothing that was recorded goes twice). Plain Test::More: flows across the
 # job runner, psql, the simulator and a killed worker.
@@ -58,27 +59,30 @@ sub received {
 
 fcm_sim('/__sim/reset', {});
 
-# --- a stream lost mid-batch: the run goes on, the retry comes when due ------------------------
+# --- streams lost mid-batch: sent again at once, or when due ----------------------------------
 
 my $u1 = user();
-my %t1 = map { ("d$_" => "good-f-$_-$u1") } 2 .. 6;
-$t1{d1} = "flaky-$u1";                 # its first stream is reset unanswered
+# batches of two, by device: each lost stream has an answered one beside it
+my %t1 = map { ("d$_" => "good-f-$_-$u1") } 2, 4, 5, 6;
+$t1{d1} = "flaky-1-$u1";               # its stream is reset once
+$t1{d3} = "flaky-2-$u1";               # twice
 devices($u1, %t1);
 my $t0 = time;
-ok(notice($u1, 'lost'), 'a notice to six devices, two a batch, one stream to be lost');
+ok(notice($u1, 'lost'), 'a notice to six devices, two a batch, two streams to be lost');
 ok(wait_for(10, sub { (grep { $_ eq 'sent 1' } values %{ deliveries($u1) }) == 5 }),
    'the five others are sent at once, the sweep an hour away')
     or diag explain deliveries($u1);
-is(deliveries($u1)->{d1}, 'queued 1', '... the lost one waits for its retry');
+is(received($t1{d1}), 2, '... the one lost once among them, sent again in its batch');
+is(deliveries($u1)->{d3}, 'queued 1', 'the one lost twice waits for its retry');
 cmp_ok(psql("select extract(epoch from not_before - now()) from north.push_deliveries
-             where user_id = :'a0' and device_id = 'd1'", $u1), '>=', 5,
+             where user_id = :'a0' and device_id = 'd3'", $u1), '>=', 5,
        '... after its backoff');
-ok(wait_for(25, sub { deliveries($u1)->{d1} eq 'sent 2' }),
+ok(wait_for(25, sub { deliveries($u1)->{d3} eq 'sent 2' }),
    '... and is sent when due, by a sender woken for that time')
     or diag explain deliveries($u1);
 cmp_ok(time - $t0, '<', 30, '... long before the sweep');
-is(received($t1{d1}), 2, 'FCM saw the lost one twice (the reset, then the retry)');
-is((grep { received($t1{$_}) == 1 } map { "d$_" } 2 .. 6), 5, '... and each other once');
+is(received($t1{d3}), 3, 'FCM saw it three times (two resets, then the retry)');
+is((grep { received($t1{$_}) == 1 } map { "d$_" } 2, 4, 5, 6), 4, '... and each other once');
 
 # --- a worker killed mid-batch ------------------------------------------------------------------
 

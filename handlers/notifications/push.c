@@ -15,12 +15,14 @@
  *     429                                   again after Retry-After, and at
  *                                           least 60 s
  *     401                                   again at once, with a new token
- *     5xx, no answer                        again after 10 s doubling (up to
+ *     5xx                                   again after 10 s doubling (up to
  *                                           an hour, give or take a quarter)
+ *     no answer (lost with its connection)  once more at once if FCM answered
+ *                                           others of the batch; else, or if
+ *                                           lost again, as a 5xx
  *
  * A 429 or a 5xx ends the run, and so does a batch of which no message was
- * answered: FCM is then away. Messages lost with their connection while
- * FCM answered others are retried after their backoff, and the run goes on.
+ * answered: FCM is then away.
  *
  * A delivery goes at most once a device, but for one window: a worker that
  * dies between FCM's 200 and the batch's record sends it again when its
@@ -75,6 +77,7 @@ typedef struct {
     ngx_pool_t                  *pool;          /* the batch's */
     json_t                      *results;       /* its outcomes */
     ngx_array_t                  ready;         /* its messages to send */
+    ngx_array_t                  again;         /* lost once: resent */
     ngx_uint_t                   next;          /* the next one to post */
     const char                  *headers[2];    /* its Authorization */
     ngx_uint_t                   inflight;
@@ -94,6 +97,8 @@ typedef struct {
     const char                  *token;
     ngx_uint_t                   attempts;
     ngx_str_t                    body;          /* the request, in pool */
+    const char                  *error;         /* why it was lost */
+    unsigned                     again:1;       /* resent in its batch */
 } north_push_msg_t;
 
 
@@ -115,6 +120,7 @@ static void north_push_classify(north_push_msg_t *m,
     ngx_http_north_fetch_t *f, ngx_int_t rc);
 static void north_push_outcome(north_push_msg_t *m, const char *outcome,
     const char *error, ngx_int_t delay);
+static void north_push_settle(north_push_job_t *pj);
 static void north_push_record(north_push_job_t *pj);
 static void north_push_recorded(ngx_http_north_pg_op_t *op, PGresult *res,
     ngx_int_t status);
@@ -587,6 +593,8 @@ north_push_leased(ngx_http_north_pg_op_t *op, PGresult *res, ngx_int_t status)
 
     if (pj->headers[0] == NULL
         || ngx_array_init(&pj->ready, pj->pool, n, sizeof(north_push_msg_t *))
+           != NGX_OK
+        || ngx_array_init(&pj->again, pj->pool, 4, sizeof(north_push_msg_t *))
            != NGX_OK)
     {
         north_push_end(pj, "out of memory");
@@ -795,7 +803,7 @@ north_push_answered(ngx_http_north_fetch_t *f, ngx_int_t rc)
     }
 
     if (--pj->inflight == 0) {
-        north_push_record(pj);
+        north_push_settle(pj);
     }
 }
 
@@ -806,12 +814,25 @@ static void
 north_push_classify(north_push_msg_t *m, ngx_http_north_fetch_t *f,
     ngx_int_t rc)
 {
-    size_t       i;
-    json_t      *answer, *error, *detail;
-    ngx_int_t    delay;
-    const char  *code, *status, *message;
+    size_t              i;
+    json_t             *answer, *error, *detail;
+    ngx_int_t           delay;
+    const char         *code, *status, *message;
+    north_push_msg_t  **mp;
 
     if (rc != NGX_OK) {
+        if (!m->again) {
+            /* lost with its connection: once more when the batch is done */
+            m->again = 1;
+            m->error = f->error;
+            mp = ngx_array_push(&m->pj->again);
+
+            if (mp) {
+                *mp = m;
+                return;
+            }
+        }
+
         m->pj->lost++;
         north_push_outcome(m, "retry", f->error,
                            ngx_max(north_push_backoff(m->attempts),
@@ -925,6 +946,45 @@ north_push_outcome(north_push_msg_t *m, const char *outcome,
                       "north push: delivery %L: outcome not kept",
                       (int64_t) m->id);
     }
+}
+
+
+/*
+ * The batch is answered. Messages lost with their connection (a GOAWAY, a
+ * reset) go once more, at once, when FCM answered others; else, FCM being
+ * away, they wait for their backoff.
+ */
+
+static void
+north_push_settle(north_push_job_t *pj)
+{
+    ngx_uint_t          i;
+    north_push_msg_t  **msgs;
+
+    msgs = pj->again.elts;
+
+    if (pj->again.nelts && pj->answered && !pj->backoff) {
+        pj->ready = pj->again;
+        pj->next = 0;
+        pj->inflight = pj->ready.nelts;
+
+        if (ngx_array_init(&pj->again, pj->pool, 1, sizeof(north_push_msg_t *))
+            == NGX_OK)
+        {
+            north_push_post(pj, pj->ready.nelts);
+            return;
+        }
+
+        pj->again = pj->ready;
+    }
+
+    for (i = 0; i < pj->again.nelts; i++) {
+        pj->lost++;
+        north_push_outcome(msgs[i], "retry", msgs[i]->error,
+                           north_push_backoff(msgs[i]->attempts));
+    }
+
+    north_push_record(pj);
 }
 
 

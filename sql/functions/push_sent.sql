@@ -40,5 +40,10 @@ begin
     using jsonb_to_recordset(p_results) as x(outcome text, token text)
     where x.outcome = 'drop' and t.token = x.token;
 
+    -- a sender for when the retries fall due, the sweep may be far
+    if p_results @> '[{"outcome": "retry"}]' then
+        perform north.push_wake_later();
+    end if;
+
     return n;
 end $$;

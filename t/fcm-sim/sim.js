@@ -10,7 +10,7 @@
 //   payload-*        400 INVALID_ARGUMENT of a payload (the token is good)
 //   quota-*          429 QUOTA_EXCEEDED, Retry-After: 120
 //   unavailable-*    503 UNAVAILABLE, Retry-After: 30
-//   flaky-*          the stream reset unanswered the first time, as a
+//   flaky-N-*        the stream reset unanswered the first N times, as a
 //                    connection lost mid-send; 200 after
 //
 // Usage: node sim.js PORT SERVICE_ACCOUNT.json CERT.pem KEY.pem. The public
@@ -42,7 +42,7 @@ let tokens = new Map();          // access token -> expiry (ms)
 let stats = { sessions: 0, streams: 0, tokens_issued: 0, assertions_refused: 0 };
 let tokenTtl = 3599;
 let delayMs = 0;
-let flaky = new Set();           // tokens whose first stream was reset
+let flaky = new Map();           // token -> streams of it reset so far
 
 function send(res, status, body, headers) {
     res.writeHead(status, Object.assign({ 'content-type': 'application/json' },
@@ -131,8 +131,9 @@ function messagesSend(req, res, body, project) {
         return fcmError(res, 400, 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', fault);
     }
     const t = String(m.token || '');
-    if (t.startsWith('flaky-') && !flaky.has(t)) {
-        flaky.add(t);
+    const resets = /^flaky-(\d+)-/.exec(t);
+    if (resets && (flaky.get(t) || 0) < Number(resets[1])) {
+        flaky.set(t, (flaky.get(t) || 0) + 1);
         record.status = 0;
         return req.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
     }
@@ -207,7 +208,7 @@ server.on('request', (req, res) => {
             stats = { sessions: 0, streams: 0, tokens_issued: 0, assertions_refused: 0 };
             tokenTtl = 3599;
             delayMs = 0;
-            flaky = new Set();
+            flaky = new Map();
             return send(res, 200, {});
         }
         if (req.method === 'POST' && url.pathname === '/__sim/config') {
