@@ -15,7 +15,9 @@
 -- held by quiet hours, a lease that runs out), so none waits for the sweep.
 -- Every statement is driven by the batch (at most p_limit rows reached by
 -- key): hash and merge joins are off, since either reads every push token
--- or every notification for each batch, and the inbox only grows.
+-- or every notification for each batch, and the inbox only grows; and the
+-- batch's updates name rows by key alone, since statistics that saw an
+-- empty queue made plans that walked the whole queue for each row.
 drop function if exists north.push_next(integer);
 drop function if exists north.push_next(integer, interval);
 create function north.push_next(p_limit integer, p_lease interval)
@@ -28,7 +30,9 @@ as $$
 #variable_conflict use_column
 declare
     v_now     timestamptz := north.clock_now();
-    v_picked  bigint[];
+    v_send    bigint[];
+    v_drop    bigint[];
+    v_skip    bigint[];
     v_fanned  integer;
     v_leased  integer;
     v_round   integer := 0;
@@ -57,39 +61,50 @@ begin
 
         get diagnostics v_fanned = row_count;
 
-        select array_agg(q.id) into v_picked
-        from (select q.id from north.push_deliveries q
-              where q.state = 'queued' and q.not_before <= v_now
-                and (q.leased_until is null or q.leased_until < now())
-              order by q.not_before, q.id
-              for update skip locked
-              limit p_limit) q;
+        -- the batch, and what becomes of each: dropped (its device lost
+        -- its token), skipped (the consent withdrawn), or sent
+        select array_agg(q.id) filter (where q.fate = 'send'),
+               array_agg(q.id) filter (where q.fate = 'drop'),
+               array_agg(q.id) filter (where q.fate = 'skip')
+        into v_send, v_drop, v_skip
+        from (select b.id,
+                     case when not exists (select 1 from north.push_tokens t
+                                           where t.user_id = b.user_id
+                                             and t.device_id = b.device_id)
+                          then 'drop'
+                          when n.category <> 'security'
+                               and not north.consent_granted(b.user_id,
+                                                             'notifications')
+                          then 'skip'
+                          else 'send' end as fate
+              from (select q.id, q.user_id, q.device_id, q.notification_id
+                    from north.push_deliveries q
+                    where q.state = 'queued' and q.not_before <= v_now
+                      and (q.leased_until is null or q.leased_until < now())
+                    order by q.not_before, q.id
+                    for update skip locked
+                    limit p_limit) b
+              join north.notifications n on n.id = b.notification_id) q;
 
-        if v_picked is not null then
-            update north.push_deliveries d
-            set state = 'dropped', finished_at = now(),
-                last_error = 'the device has no push token'
-            from unnest(v_picked) p (id)
-            where d.id = p.id
-              and not exists (select 1 from north.push_tokens t
-                              where t.user_id = d.user_id
-                                and t.device_id = d.device_id);
+        -- by key alone (no state in the conditions, so that no plan walks
+        -- the queue's index instead)
+        update north.push_deliveries d
+        set state = 'dropped', finished_at = now(),
+            last_error = 'the device has no push token'
+        where d.id = any (v_drop);
 
-            update north.push_deliveries d
-            set state = 'skipped', finished_at = now(),
-                last_error = 'the notifications consent is withdrawn'
-            from unnest(v_picked) p (id), north.notifications n
-            where d.id = p.id and d.state = 'queued'
-              and n.id = d.notification_id and n.category <> 'security'
-              and not north.consent_granted(d.user_id, 'notifications');
+        update north.push_deliveries d
+        set state = 'skipped', finished_at = now(),
+            last_error = 'the notifications consent is withdrawn'
+        where d.id = any (v_skip);
 
+        if v_send is not null then
             return query
             update north.push_deliveries d
             set leased_until = now() + p_lease,
                 attempts = d.attempts + 1
-            from unnest(v_picked) p (id), north.notifications n,
-                 north.push_tokens t
-            where d.id = p.id and d.state = 'queued'
+            from north.notifications n, north.push_tokens t
+            where d.id = any (v_send)
               and n.id = d.notification_id
               and t.user_id = d.user_id and t.device_id = d.device_id
             returning d.id, t.token, n.id, n.title, n.body, n.category,
@@ -103,7 +118,7 @@ begin
                 return;
             end if;
 
-        elsif v_fanned = 0 then
+        elsif v_drop is null and v_skip is null and v_fanned = 0 then
             perform north.push_wake_later();
             return;
         end if;
