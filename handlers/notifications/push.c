@@ -677,7 +677,7 @@ north_push_post(north_push_job_t *pj, ngx_uint_t n)
         north_push_outcome(m, "retry", "FCM could not be called", 10);
 
         if (--pj->inflight == 0) {
-            north_push_record(pj);
+            north_push_settle(pj);
             return;
         }
     }
@@ -1024,9 +1024,8 @@ north_push_recorded(ngx_http_north_pg_op_t *op, PGresult *res,
     }
 
     /*
-     * FCM over quota or away ends the run: the rest wait for their backoff.
-     * Streams lost with their connection while FCM answered others (a
-     * GOAWAY, a reset) are retried after theirs, and the run goes on.
+     * FCM over quota or away (it answered 429 or 5xx, or nothing of the
+     * batch) ends the run: the rest wait for their backoff.
      */
     if (pj->backoff || (pj->lost && pj->answered == 0)) {
         north_push_end(pj, NULL);
