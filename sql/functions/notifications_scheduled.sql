@@ -18,15 +18,14 @@ declare
     v_top  json;
     n      integer := 0;
 begin
-    -- the zone inline, not north.user_zone(): no lookup a user
+    -- the zone from the row, not north.user_zone(): no lookup a user
     for r in
         select s.user_id, s.current, z.zone, z.local
         from north.streaks s
         join north.users u on u.id = s.user_id
         cross join lateral (
             select zone, p_now at time zone zone as local
-            from coalesce(u.time_zone, north.province_time_zone(u.province),
-                          'America/Toronto') as zone) z
+            from north.zone_of(u.time_zone, u.province) as zone) z
         where s.kind = 'checkin' and s.current > 0
           and u.erasure_requested_at is null
           and s.last_period = z.local::date - 1
@@ -48,9 +47,8 @@ begin
         select u.id as user_id, z.local
         from north.users u
         cross join lateral (
-            select p_now at time zone coalesce(u.time_zone,
-                       north.province_time_zone(u.province),
-                       'America/Toronto') as local) z
+            select p_now at time zone north.zone_of(u.time_zone, u.province)
+                   as local) z
         where u.erasure_requested_at is null
           and extract(isodow from z.local) = 7
           and z.local::time >= time '10:00'

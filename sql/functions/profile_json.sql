@@ -7,9 +7,7 @@ language sql stable as $$
         'email', u.email,
         'display_name', u.display_name,
         'province', u.province,
-        'time_zone', coalesce(u.time_zone,
-                              north.province_time_zone(u.province),
-                              'America/Toronto'),
+        'time_zone', north.zone_of(u.time_zone, u.province),
         'time_zone_source', case when u.time_zone is not null then 'user'
                                  when u.province is not null then 'province'
                                  else 'default' end,

@@ -2,7 +2,6 @@
 create or replace function north.user_zone(p_user uuid)
 returns text
 language sql stable as $$
-    select coalesce(u.time_zone, north.province_time_zone(u.province),
-                    'America/Toronto')
+    select north.zone_of(u.time_zone, u.province)
     from north.users u where u.id = p_user
 $$;
