@@ -17,6 +17,7 @@ extern ngx_http_north_route_t  north_analytics_routes[];
 extern ngx_http_north_route_t  north_goals_routes[];
 extern ngx_http_north_route_t  north_gamification_routes[];
 extern ngx_http_north_route_t  north_notifications_routes[];
+extern ngx_http_north_route_t  north_tax_routes[];
 extern ngx_http_north_route_t  north_health_routes[];
 #if (NORTH_SELFTEST)
 extern ngx_http_north_route_t  north_selftest_routes[];
@@ -29,6 +30,7 @@ extern ngx_http_north_privacy_part_t  north_analytics_privacy[];
 extern ngx_http_north_privacy_part_t  north_goals_privacy[];
 extern ngx_http_north_privacy_part_t  north_gamification_privacy[];
 extern ngx_http_north_privacy_part_t  north_notifications_privacy[];
+extern ngx_http_north_privacy_part_t  north_tax_privacy[];
 extern ngx_http_north_privacy_part_t  north_privacy_parts[];
 
 extern ngx_http_north_job_kind_t  north_privacy_jobs[];
@@ -46,6 +48,7 @@ ngx_http_north_route_t  *ngx_http_north_services[] = {
     north_goals_routes,
     north_gamification_routes,
     north_notifications_routes,
+    north_tax_routes,
     north_health_routes,
 #if (NORTH_SELFTEST)
     north_selftest_routes,          /* the test module's only */
@@ -63,6 +66,7 @@ ngx_http_north_privacy_part_t  *ngx_http_north_privacy_parts[] = {
     north_goals_privacy,
     north_gamification_privacy,
     north_notifications_privacy,
+    north_tax_privacy,
     north_privacy_parts,
     NULL
 };

@@ -243,6 +243,12 @@ north_json_depth(const unsigned char *s, size_t len, unsigned max)
 }
 
 
+const char *const  north_provinces[] = {
+    "AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK",
+    "YT", NULL
+};
+
+
 const char *const  north_consent_purposes[] = {
     "terms", "privacy_policy", "bank_data", "analytics",
     "notifications_marketing", "ai_assistant", "notifications", NULL

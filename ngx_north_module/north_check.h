@@ -28,6 +28,9 @@ int north_check_request_id(const unsigned char *s, size_t len);
  */
 unsigned north_json_depth(const unsigned char *s, size_t len, unsigned max);
 
+/* Canada's provinces and territories, as their two-letter codes. */
+extern const char *const  north_provinces[];
+
 /* The purposes North asks consent for: terms and privacy_policy first. */
 extern const char *const  north_consent_purposes[];
 

@@ -58,11 +58,6 @@ const char *const  north_auth_platforms[] = {
 
 static const char *const  north_auth_locales[] = { "en-CA", "fr-CA", NULL };
 
-static const char *const  north_auth_provinces[] = {
-    "AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK",
-    "YT", NULL
-};
-
 
 static ngx_http_north_pg_stmt_t  north_auth_register_stmt =
     ngx_http_north_pg_stmt("north_auth_register",
@@ -162,7 +157,7 @@ north_auth_register_body(ngx_http_request_t *r, json_t *body)
     ctx->locale = ngx_http_north_field_enum(&f, "locale", 0,
                                             north_auth_locales);
     ctx->province = ngx_http_north_field_enum(&f, "province", 0,
-                                              north_auth_provinces);
+                                              north_provinces);
 
     /* the consents, as a text[] literal of known purposes */
     consents = json_object_get(body, "consents");

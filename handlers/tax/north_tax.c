@@ -460,6 +460,33 @@ north_tax_rrsp_basis_name(north_tax_rrsp_basis_e basis)
 
 
 size_t
+north_tax_date_text(int64_t day, int fr, char *buf, size_t size)
+{
+    int       y, n;
+    unsigned  m, d;
+
+    static const char *const  en[] = {
+        "January", "February", "March", "April", "May", "June", "July",
+        "August", "September", "October", "November", "December"
+    };
+
+    static const char *const  french[] = {
+        "janvier", "f\xc3\xa9vrier", "mars", "avril", "mai", "juin",
+        "juillet", "ao\xc3\xbbt", "septembre", "octobre", "novembre",
+        "d\xc3\xa9" "cembre"
+    };
+
+    north_date_civil(day, &y, &m, &d);
+
+    n = fr ? snprintf(buf, size, "%u%s %s %d", d, d == 1 ? "er" : "",
+                      french[m - 1], y)
+           : snprintf(buf, size, "%s %u, %d", en[m - 1], d, y);
+
+    return n < 0 || (size_t) n >= size ? 0 : (size_t) n;
+}
+
+
+size_t
 north_tax_money(int64_t cents, int fr, char *buf, size_t size)
 {
     char      digits[24], *p, *last;

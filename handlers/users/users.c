@@ -63,11 +63,6 @@ static ngx_str_t  north_users_entry = ngx_string("profile");
 
 static const char *const  north_users_locales[] = { "en-CA", "fr-CA", NULL };
 
-static const char *const  north_users_provinces[] = {
-    "AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK",
-    "YT", NULL
-};
-
 static const char *const  north_users_employment[] = {
     "employed", "self_employed", "unemployed", "student", "retired", "other",
     NULL
@@ -256,7 +251,7 @@ north_users_patch_body(ngx_http_request_t *r, json_t *body)
                                        NGX_HTTP_NORTH_PASSWORD_CHARS,
                                        &password);
     (void) ngx_http_north_field_enum(&f, "province", 0,
-                                     north_users_provinces);
+                                     north_provinces);
     (void) ngx_http_north_field_enum(&f, "locale", 0, north_users_locales);
     (void) ngx_http_north_field_integer(&f, "birth_year", 0, 1900,
                                         ngx_time() / 31556952 + 1970,

@@ -360,10 +360,30 @@ const routes = {
   },
   '/__sim/fail': (b, res) => { failures.push({ times: 1, status: 400, ...b }); reply(res, 200, { ok: true }); },
   '/__sim/mutate_during_pagination': (b, res) => { const it = items.get(b.item_id); if (it) it.mutateNext = true; reply(res, it ? 200 : 404, { ok: !!it }); },
+  // {count, pending}: generated ones; or {transactions: [{account (a subtype
+  // or a name), amount (Plaid's sign: > 0 is money out), date, name,
+  // merchant_name?, primary?, detailed?, pending?}]}: these, as given
   '/__sim/add_transactions': (b, res) => {
     const it = items.get(b.item_id);
     if (!it) return reply(res, 404, {});
-    reply(res, 200, { added: addTransactions(it, b.count || 1, !!b.pending).map((t) => t.transaction_id) });
+    if (!b.transactions) {
+      return reply(res, 200, { added: addTransactions(it, b.count || 1, !!b.pending).map((t) => t.transaction_id) });
+    }
+    const added = [];
+    for (const g of b.transactions) {
+      const acct = it.accounts.find((a) => a.subtype === g.account || a.name === g.account);
+      if (!acct) return reply(res, 400, { error: `no account ${g.account}` });
+      const tx = makeTransaction(it, rng(1), 1, !!g.pending);
+      Object.assign(tx, {
+        account_id: acct.account_id, amount: g.amount, date: g.date, authorized_date: g.date,
+        name: g.name, merchant_name: g.merchant_name || null, payment_channel: 'other',
+        personal_finance_category: g.primary
+          ? { primary: g.primary, detailed: g.detailed || g.primary, confidence_level: 'HIGH', version: 'v2' } : null,
+      });
+      record(it, 'added', tx);
+      added.push(tx.transaction_id);
+    }
+    reply(res, 200, { added });
   },
   '/__sim/post_pending': (b, res) => {
     const it = items.get(b.item_id);

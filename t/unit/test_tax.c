@@ -528,6 +528,14 @@ test_money(void **state)
                         "368\xc2\xa0" "547\xc2\xa0" "758,08\xc2\xa0$");
     assert_int_equal(north_tax_money(1, 0, buf, 8), 0);
     assert_string_equal(buf, "");
+
+    north_tax_date_text(day("2026-03-02"), 0, buf, sizeof(buf));
+    assert_string_equal(buf, "March 2, 2026");
+    north_tax_date_text(day("2027-03-01"), 1, buf, sizeof(buf));
+    assert_string_equal(buf, "1er mars 2027");
+    north_tax_date_text(day("2025-02-14"), 1, buf, sizeof(buf));
+    assert_string_equal(buf, "14 f\xc3\xa9vrier 2025");
+    assert_int_equal(north_tax_date_text(day("2025-12-31"), 0, buf, 10), 0);
 }
 
 
