@@ -48,6 +48,10 @@ static const char *const  north_i18n_table[][2] = {
     { "Invalid Idempotency-Key", "Idempotency-Key invalide" },
     { "Idempotency-Key reused", "Idempotency-Key réutilisée" },
     { "Request in progress", "Requête en cours" },
+    { "No tax figures for that year",
+      "Aucun chiffre fiscal pour cette année" },
+    { "Income needed", "Revenu requis" },
+    { "Province needed", "Province requise" },
 
     /* details */
     { "the request body is empty", "le corps de la requête est vide" },
@@ -109,8 +113,18 @@ static const char *const  north_i18n_table[][2] = {
     { "a request with this key is still being processed: retry shortly",
       "une requête avec cette clé est en cours : réessayez sous peu" },
 
+    { "give income_cents, or add your annual income to your profile",
+      "donnez income_cents, ou ajoutez votre revenu annuel à votre profil" },
+    { "add your province of residence to your profile or tax profile",
+      "ajoutez votre province de résidence à votre profil ou à votre "
+      "profil fiscal" },
+
     /* field errors */
     { "is required", "est requis" },
+    { "must not be before birth_year",
+      "ne doit pas précéder birth_year" },
+    { "is required with the other figure of its year",
+      "est requis avec l'autre chiffre de son année" },
     { "must be a string", "doit être une chaîne" },
     { "must be an e-mail address", "doit être une adresse courriel" },
     { "must be a UUID", "doit être un UUID" },

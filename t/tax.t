@@ -212,6 +212,18 @@ problem_ok(call(POST => '/v1/tax/rrsp-estimate', token => $otok, json => { amoun
 problem_ok(call(POST => '/v1/tax/rrsp-estimate', token => $otok,
                 json => { amount_cents => 500000, income_cents => 6000000 }),
            422, 'province-needed', 'an estimate with no province known');
+$r = call(POST => '/v1/tax/rrsp-estimate', token => $otok, json => { amount_cents => 500000 },
+          headers => { 'Accept-Language' => 'fr-CA' });
+is_deeply([@{ $r->{json} }{qw(title detail)}],
+          ['Revenu requis', 'donnez income_cents, ou ajoutez votre revenu annuel à votre profil'],
+          '... in French');
+$r = summary($otok, 2024, headers => { 'Accept-Language' => 'fr-CA' });
+is($r->{json}{detail}, 'North a les chiffres de 2025, 2026', 'a summary of 2024 in French: the years named');
+$r = profile($otok, { birth_year => 1990, resident_since_year => 1980, tfsa_room_year => 2025 });
+is_deeply([sort map { "$_->{field}: $_->{message}" } @{ $r->{json}{errors} }],
+          ['resident_since_year: must not be before birth_year',
+           'tfsa_room_cents: is required with the other figure of its year'],
+          'a PUT\'s errors say what is wrong');
 for my $case (
     [{}, ['amount_cents'], 'no amount'],
     [{ amount_cents => 0 }, ['amount_cents'], 'an amount of 0'],
