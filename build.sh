@@ -633,7 +633,7 @@ cmd_unit() {
         gcc -g -O1 -Wall -Wextra -Wno-unused-parameter -Werror -fsanitize=address,undefined \
             -I "$ROOT/ngx_north_module" -I "$ROOT/handlers/plaid" \
             -I "$ROOT/handlers/analytics" -I "$ROOT/handlers/goals" \
-            -I "$ROOT/handlers/tax" \
+            -I "$ROOT/handlers/tax" -I "$ROOT/handlers/insights" \
             -DNORTH_TEST_DIR="\"$ROOT/t/unit\"" \
             -o "$BUILD/unit/$(basename "$t" .c)" \
             "$t" "$ROOT"/ngx_north_module/north_*.c "$ROOT"/handlers/*/north_*.c \
