@@ -174,11 +174,4 @@ int north_tax_rrsp(const north_tax_rrsp_in_t *in, north_tax_rrsp_out_t *out);
 const char *north_tax_rrsp_basis_name(north_tax_rrsp_basis_e basis);
 
 
-/* "March 2, 2026" or "2 mars 2026" ("1er mars 2026"), into buf */
-size_t north_tax_date_text(int64_t day, int fr, char *buf, size_t size);
-
-/* "$1,234.56" or "1 234,56 $" (with no-break spaces), into buf */
-size_t north_tax_money(int64_t cents, int fr, char *buf, size_t size);
-
-
 #endif /* NORTH_TAX_H */

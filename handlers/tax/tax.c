@@ -11,6 +11,7 @@
 #include "ngx_north_jwt.h"
 #include "ngx_north_jobs.h"
 #include "north_check.h"
+#include "north_format.h"
 #include "north_tax.h"
 #include "tax.h"
 
@@ -439,9 +440,9 @@ north_tax_rrsp_section(north_tax_facts_t *tf, north_tax_rrsp_out_t *out)
 
     (void) north_tax_rrsp(&in, out);
 
-    north_tax_date_text(north_date_days(tf->year, 1, 1) + 60, (int) tf->fr,
+    north_date_text(north_date_days(tf->year, 1, 1) + 60, (int) tf->fr,
                         from, sizeof(from));
-    north_tax_date_text(north_date_days(tf->year + 1, 1, 1) + 59, (int) tf->fr,
+    north_date_text(north_date_days(tf->year + 1, 1, 1) + 59, (int) tf->fr,
                         to, sizeof(to));
 
     ngx_snprintf((u_char *) text, sizeof(text) - 1,

@@ -8,6 +8,7 @@
 #include "ngx_north_pg.h"
 #include "ngx_north_json.h"
 #include "north_check.h"
+#include "north_format.h"
 #include "north_tax.h"
 #include "tax.h"
 
@@ -295,7 +296,7 @@ north_tax_warn(north_tax_facts_t *tf, const char *code, json_t *figures,
 char *
 north_tax_money_text(north_tax_facts_t *tf, int64_t cents, char *buf)
 {
-    north_tax_money(cents, (int) tf->fr, buf, NORTH_TAX_MONEY_LEN);
+    north_money_text(cents, (int) tf->fr, buf, NORTH_TAX_MONEY_LEN);
 
     return buf;
 }

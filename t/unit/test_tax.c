@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "north_check.h"
+#include "north_format.h"
 #include "north_tax.h"
 
 
@@ -513,29 +514,29 @@ test_money(void **state)
 
     (void) state;
 
-    north_tax_money(123456, 0, buf, sizeof(buf));
+    north_money_text(123456, 0, buf, sizeof(buf));
     assert_string_equal(buf, "$1,234.56");
-    north_tax_money(123456, 1, buf, sizeof(buf));
+    north_money_text(123456, 1, buf, sizeof(buf));
     assert_string_equal(buf, "1\xc2\xa0" "234,56\xc2\xa0$");
-    north_tax_money(-5, 0, buf, sizeof(buf));
+    north_money_text(-5, 0, buf, sizeof(buf));
     assert_string_equal(buf, "-$0.05");
-    north_tax_money(0, 1, buf, sizeof(buf));
+    north_money_text(0, 1, buf, sizeof(buf));
     assert_string_equal(buf, "0,00\xc2\xa0$");
-    north_tax_money(-100000000000000LL, 0, buf, sizeof(buf));
+    north_money_text(-100000000000000LL, 0, buf, sizeof(buf));
     assert_string_equal(buf, "-$1,000,000,000,000.00");
-    north_tax_money(INT64_MIN, 1, buf, sizeof(buf));
+    north_money_text(INT64_MIN, 1, buf, sizeof(buf));
     assert_string_equal(buf, "-92\xc2\xa0" "233\xc2\xa0" "720\xc2\xa0"
                         "368\xc2\xa0" "547\xc2\xa0" "758,08\xc2\xa0$");
-    assert_int_equal(north_tax_money(1, 0, buf, 8), 0);
+    assert_int_equal(north_money_text(1, 0, buf, 8), 0);
     assert_string_equal(buf, "");
 
-    north_tax_date_text(day("2026-03-02"), 0, buf, sizeof(buf));
+    north_date_text(day("2026-03-02"), 0, buf, sizeof(buf));
     assert_string_equal(buf, "March 2, 2026");
-    north_tax_date_text(day("2027-03-01"), 1, buf, sizeof(buf));
+    north_date_text(day("2027-03-01"), 1, buf, sizeof(buf));
     assert_string_equal(buf, "1er mars 2027");
-    north_tax_date_text(day("2025-02-14"), 1, buf, sizeof(buf));
+    north_date_text(day("2025-02-14"), 1, buf, sizeof(buf));
     assert_string_equal(buf, "14 f\xc3\xa9vrier 2025");
-    assert_int_equal(north_tax_date_text(day("2025-12-31"), 0, buf, 10), 0);
+    assert_int_equal(north_date_text(day("2025-12-31"), 0, buf, 10), 0);
 }
 
 
