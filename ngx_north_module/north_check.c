@@ -513,6 +513,10 @@ north_date_parse(const char *s, int64_t *days)
         31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
     };
 
+    if (s == NULL) {
+        return -1;
+    }
+
     for (i = 0; i < 10; i++) {
         if (i == 4 || i == 7) {
             if (s[i] != '-') {

@@ -76,6 +76,7 @@ static const char *const  north_i18n_table[][2] = {
     { "the current password is wrong", "le mot de passe actuel est erroné" },
     { "no such session", "session introuvable" },
     { "no such device", "appareil introuvable" },
+    { "no such insight", "constat introuvable" },
     { "the challenge is unknown, used, expired or for another device",
       "le défi est inconnu, déjà utilisé, expiré ou destiné à un autre "
       "appareil" },

@@ -385,6 +385,49 @@ const routes = {
     }
     reply(res, 200, { added });
   },
+  // {item_id, days}: a household's history up to yesterday (UTC): pay every
+  // second Friday, rent on the 1st, bills and subscriptions (one price
+  // increase 95 days ago, one that ended 75 days ago, two at one merchant),
+  // groceries every four days, a monthly TFSA transfer
+  '/__sim/history': (b, res) => {
+    const it = items.get(b.item_id);
+    if (!it) return reply(res, 404, {});
+    const bySub = (sub) => it.accounts.find((a) => a.subtype === sub);
+    const r = rng(42);
+    let n = 0;
+    const add = (sub, amount, date, name, merchant, primary, detailed) => {
+      const tx = makeTransaction(it, r, 1, false);
+      Object.assign(tx, {
+        account_id: bySub(sub).account_id, amount, date, authorized_date: date, name, merchant_name: merchant,
+        payment_channel: 'other', personal_finance_category: { primary, detailed, confidence_level: 'HIGH', version: 'v2' },
+      });
+      record(it, 'added', tx);
+      n++;
+    };
+    for (let i = b.days || 730; i >= 1; i--) {
+      const d = new Date(Date.now() - i * 86400000);
+      const date = d.toISOString().slice(0, 10);
+      const dom = d.getUTCDate();
+      const epochDay = Math.floor(d.getTime() / 86400000);
+      if (d.getUTCDay() === 5 && Math.floor(epochDay / 7) % 2 === 0) {
+        add('checking', -2500, date, 'PAYROLL NORTHWIND CORP', 'Northwind Corp', 'INCOME', 'INCOME_WAGES');
+      }
+      if (dom === 1) add('checking', 1800, date, 'MAPLE PROPERTY MGMT', 'Maple Property', 'RENT_AND_UTILITIES', 'RENT_AND_UTILITIES_RENT');
+      if (dom === 12) add('credit card', i <= 95 ? 18.99 : 16.99, date, 'NETFLIX.COM', 'Netflix', 'ENTERTAINMENT', 'ENTERTAINMENT_TV_AND_MOVIES');
+      if (dom === 8 && i > 75) add('credit card', 11.99, date, 'SPOTIFY P0123', 'Spotify', 'ENTERTAINMENT', 'ENTERTAINMENT_MUSIC_AND_AUDIO');
+      if (dom === 20) add('checking', 85, date, 'ROGERS WIRELESS', 'Rogers', 'RENT_AND_UTILITIES', 'RENT_AND_UTILITIES_TELEPHONE');
+      if (dom === 3) add('credit card', 2.99, date, 'APPLE.COM/BILL', 'Apple', 'GENERAL_SERVICES', 'GENERAL_SERVICES_OTHER_GENERAL_SERVICES');
+      if (dom === 17) add('credit card', 13.99, date, 'APPLE.COM/BILL', 'Apple', 'GENERAL_SERVICES', 'GENERAL_SERVICES_OTHER_GENERAL_SERVICES');
+      if (dom === 15) {
+        add('checking', 500, date, 'TFSA CONTRIBUTION', null, 'TRANSFER_OUT', 'TRANSFER_OUT_INVESTMENT_AND_RETIREMENT_FUNDS');
+        add('tfsa', -500, date, 'CONTRIBUTION', null, 'TRANSFER_IN', 'TRANSFER_IN_INVESTMENT_AND_RETIREMENT_FUNDS');
+      }
+      if (epochDay % 4 === 0) {
+        add('credit card', Math.round(8000 + r() * 6000) / 100, date, 'LOBLAWS #1234', 'Loblaws', 'FOOD_AND_DRINK', 'FOOD_AND_DRINK_GROCERIES');
+      }
+    }
+    reply(res, 200, { added: n });
+  },
   '/__sim/post_pending': (b, res) => {
     const it = items.get(b.item_id);
     const pend = it && it.truth.get(b.transaction_id);
