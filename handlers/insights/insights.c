@@ -15,6 +15,7 @@
 #include "north_check.h"
 #include "north_format.h"
 #include "north_insights.h"
+#include "insights.h"
 
 
 #define NORTH_INSIGHTS_MONTHS        7       /* this month and six before */
@@ -25,21 +26,8 @@
 #define NORTH_INSIGHTS_FORECAST_DAYS 30
 #define NORTH_INSIGHTS_GROUPS_MAX    8
 #define NORTH_INSIGHTS_CHARGES_MAX   64
-#define NORTH_INSIGHTS_FLOWS_MAX     256
-#define NORTH_INSIGHTS_TEXT_LEN      512
-#define NORTH_INSIGHTS_MONEY_LEN     48
 
 
-/* one read of the facts and what is found in them */
-typedef struct {
-    json_t                      *facts;       /* kept by the pool */
-    int64_t                      today;
-    int64_t                      since;       /* first transaction; -1 */
-    ngx_uint_t                   fr;
-    json_t                      *found[3];    /* by severity */
-    north_insights_flow_t        flows[NORTH_INSIGHTS_FLOWS_MAX];
-    size_t                       nflows;
-} north_insights_t;
 
 /* a category's spending in the months before this one (ago 1..6) */
 typedef struct {
@@ -83,8 +71,6 @@ static void north_insights_add(north_insights_t *in,
     const char *title, const char *body);
 static const char *north_insights_category(north_insights_t *in,
     const char *id);
-static char *north_insights_money(north_insights_t *in, int64_t cents,
-    char *buf);
 static char *north_insights_date(north_insights_t *in, int64_t day,
     char *buf);
 static char *north_insights_iso(int64_t day, char *buf);
@@ -280,30 +266,41 @@ north_insights_query(ngx_http_request_t *r, ngx_http_north_pg_done_pt done,
 }
 
 
-/*
- * Everything found in the facts, most severe first, each with its
- * "magnitude" (what a dismissal remembers); NULL on failure.
- */
+/* the facts of res, kept by the pool, and what is found in them */
 
 static json_t *
 north_insights_find(ngx_http_request_t *r, PGresult *res,
     north_insights_t *in)
 {
-    size_t        i;
-    json_t       *all;
-    json_error_t  err;
+    json_t        *facts;
+    json_error_t   err;
 
-    ngx_memzero(in, sizeof(north_insights_t));
+    facts = json_loads(PQgetvalue(res, 0, 0), 0, &err);
 
-    in->facts = json_loads(PQgetvalue(res, 0, 0), 0, &err);
-
-    if (in->facts == NULL
-        || ngx_http_north_json_keep(r->pool, in->facts) != NGX_OK)
-    {
-        json_decref(in->facts);
+    if (facts == NULL || ngx_http_north_json_keep(r->pool, facts) != NGX_OK) {
+        json_decref(facts);
         return NULL;
     }
 
+    return north_insights_findings(r, facts, in);
+}
+
+
+/*
+ * Everything found in north.insights_facts's document, most severe first,
+ * each with its "magnitude" (what a dismissal remembers); NULL on failure.
+ */
+
+json_t *
+north_insights_findings(ngx_http_request_t *r, json_t *facts,
+    north_insights_t *in)
+{
+    size_t   i;
+    json_t  *all;
+
+    ngx_memzero(in, sizeof(north_insights_t));
+
+    in->facts = facts;
     in->fr = ngx_http_north_french(r);
     in->since = -1;
 
@@ -886,7 +883,7 @@ north_insights_category(north_insights_t *in, const char *id)
 }
 
 
-static char *
+char *
 north_insights_money(north_insights_t *in, int64_t cents, char *buf)
 {
     north_money_text(cents, (int) in->fr, buf, NORTH_INSIGHTS_MONEY_LEN);

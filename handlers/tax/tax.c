@@ -38,7 +38,6 @@ static ngx_int_t north_tax_profile_put(ngx_http_request_t *r, json_t *body);
 static ngx_int_t north_tax_summary(ngx_http_request_t *r);
 static ngx_int_t north_tax_summary_done(ngx_http_request_t *r, void *data,
     PGresult *res, ngx_int_t status);
-static json_t *north_tax_tfsa(north_tax_facts_t *tf);
 static json_t *north_tax_rrsp_section(north_tax_facts_t *tf,
     north_tax_rrsp_out_t *out);
 static json_t *north_tax_fhsa(north_tax_facts_t *tf);
@@ -293,7 +292,7 @@ north_tax_summary_done(ngx_http_request_t *r, void *data, PGresult *res,
  * at the earliest), or from CRA's figure for a January 1.
  */
 
-static json_t *
+json_t *
 north_tax_tfsa(north_tax_facts_t *tf)
 {
     int                    first;

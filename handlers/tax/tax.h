@@ -24,6 +24,7 @@ typedef struct {
     int                          year;
     int64_t                      today;
     ngx_uint_t                   fr;
+    ngx_uint_t                   known;       /* North has the year's */
     ngx_uint_t                   rules;       /* fed and prov are read */
     north_tax_table_t            fed;
     north_tax_table_t            prov;
@@ -38,6 +39,17 @@ typedef struct {
  */
 ngx_int_t north_tax_facts(ngx_http_request_t *r, PGresult *res,
     north_tax_facts_t *tf);
+
+/*
+ * Reads a north.tax_facts document (kept by the caller) into tf:
+ * NGX_DECLINED to go on, tf->known telling whether North has the year's
+ * figures; otherwise the status to return.
+ */
+ngx_int_t north_tax_facts_read(ngx_http_request_t *r, json_t *facts,
+    north_tax_facts_t *tf);
+
+/* the year's TFSA section of a summary (its warnings go to tf) or NULL */
+json_t *north_tax_tfsa(north_tax_facts_t *tf);
 
 /* kind's ("tfsa", "fhsa") limits and movements into in: 0, or -1 */
 int north_tax_room_of(north_tax_facts_t *tf, const char *kind,

@@ -25,21 +25,59 @@ ngx_int_t
 north_tax_facts(ngx_http_request_t *r, PGresult *res, north_tax_facts_t *tf)
 {
     size_t         i;
-    json_t        *years, *y;
-    ngx_int_t      known;
+    json_t        *facts, *y;
+    ngx_int_t      rc;
     json_error_t   err;
     u_char         detail[128], *p;
 
+    facts = json_loads(PQgetvalue(res, 0, 0), 0, &err);
+
+    if (facts == NULL || ngx_http_north_json_keep(r->pool, facts) != NGX_OK) {
+        json_decref(facts);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = north_tax_facts_read(r, facts, tf);
+    if (rc != NGX_DECLINED || tf->known) {
+        return rc;
+    }
+
+    p = ngx_cpymem(detail, tf->fr ? "North a les chiffres de "
+                                  : "North has the figures of ",
+                   tf->fr ? sizeof("North a les chiffres de ") - 1
+                          : sizeof("North has the figures of ") - 1);
+
+    json_array_foreach(json_object_get(facts, "years"), i, y) {
+        if (p < detail + sizeof(detail) - 16) {
+            p = ngx_sprintf(p, "%s%L", i ? ", " : "",
+                            (int64_t) json_integer_value(y));
+        }
+    }
+
+    *p = '\0';
+
+    return ngx_http_north_problem(r, NGX_HTTP_NORTH_UNPROCESSABLE,
+                                  "unsupported-year",
+                                  "No tax figures for that year",
+                                  (char *) detail, NULL);
+}
+
+
+ngx_int_t
+north_tax_facts_read(ngx_http_request_t *r, json_t *facts,
+    north_tax_facts_t *tf)
+{
+    size_t   i;
+    json_t  *y;
+
     ngx_memzero(tf, sizeof(north_tax_facts_t));
 
-    tf->facts = json_loads(PQgetvalue(res, 0, 0), 0, &err);
+    tf->facts = facts;
     tf->warnings = json_array();
 
-    if (tf->facts == NULL || tf->warnings == NULL
-        || ngx_http_north_json_keep(r->pool, tf->facts) != NGX_OK
+    if (tf->warnings == NULL
         || ngx_http_north_json_keep(r->pool, tf->warnings) != NGX_OK)
     {
-        json_decref(tf->facts);
         json_decref(tf->warnings);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -59,34 +97,13 @@ north_tax_facts(ngx_http_request_t *r, PGresult *res, north_tax_facts_t *tf)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    years = json_object_get(tf->facts, "years");
-    known = 0;
-    p = ngx_cpymem(detail, tf->fr ? "North a les chiffres de "
-                                  : "North has the figures of ",
-                   tf->fr ? sizeof("North a les chiffres de ") - 1
-                          : sizeof("North has the figures of ") - 1);
-
-    json_array_foreach(years, i, y) {
+    json_array_foreach(json_object_get(tf->facts, "years"), i, y) {
         if (json_integer_value(y) == tf->year) {
-            known = 1;
-        }
-
-        if (p < detail + sizeof(detail) - 16) {
-            p = ngx_sprintf(p, "%s%L", i ? ", " : "",
-                            (int64_t) json_integer_value(y));
+            tf->known = 1;
         }
     }
 
-    *p = '\0';
-
-    if (!known) {
-        return ngx_http_north_problem(r, NGX_HTTP_NORTH_UNPROCESSABLE,
-                                      "unsupported-year",
-                                      "No tax figures for that year",
-                                      (char *) detail, NULL);
-    }
-
-    if (json_is_object(json_object_get(tf->facts, "provincial"))) {
+    if (tf->known && json_is_object(json_object_get(tf->facts, "provincial"))) {
         if (north_tax_table(json_object_get(tf->facts, "federal"), &tf->fed)
             != 0
             || north_tax_table(json_object_get(tf->facts, "provincial"),
