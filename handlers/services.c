@@ -19,6 +19,7 @@ extern ngx_http_north_route_t  north_gamification_routes[];
 extern ngx_http_north_route_t  north_notifications_routes[];
 extern ngx_http_north_route_t  north_tax_routes[];
 extern ngx_http_north_route_t  north_insights_routes[];
+extern ngx_http_north_route_t  north_recommendations_routes[];
 extern ngx_http_north_route_t  north_health_routes[];
 #if (NORTH_SELFTEST)
 extern ngx_http_north_route_t  north_selftest_routes[];
@@ -33,6 +34,7 @@ extern ngx_http_north_privacy_part_t  north_gamification_privacy[];
 extern ngx_http_north_privacy_part_t  north_notifications_privacy[];
 extern ngx_http_north_privacy_part_t  north_tax_privacy[];
 extern ngx_http_north_privacy_part_t  north_insights_privacy[];
+extern ngx_http_north_privacy_part_t  north_recommendations_privacy[];
 extern ngx_http_north_privacy_part_t  north_privacy_parts[];
 
 extern ngx_http_north_job_kind_t  north_privacy_jobs[];
@@ -52,6 +54,7 @@ ngx_http_north_route_t  *ngx_http_north_services[] = {
     north_notifications_routes,
     north_tax_routes,
     north_insights_routes,
+    north_recommendations_routes,
     north_health_routes,
 #if (NORTH_SELFTEST)
     north_selftest_routes,          /* the test module's only */
@@ -71,6 +74,7 @@ ngx_http_north_privacy_part_t  *ngx_http_north_privacy_parts[] = {
     north_notifications_privacy,
     north_tax_privacy,
     north_insights_privacy,
+    north_recommendations_privacy,
     north_privacy_parts,
     NULL
 };

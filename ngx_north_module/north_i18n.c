@@ -77,6 +77,11 @@ static const char *const  north_i18n_table[][2] = {
     { "no such session", "session introuvable" },
     { "no such device", "appareil introuvable" },
     { "no such insight", "constat introuvable" },
+    { "no such recommendation", "recommandation introuvable" },
+    { "recommendations read your data under the analytics consent: grant "
+      "it with PUT /v1/privacy/consents/analytics",
+      "les recommandations lisent vos données sous le consentement "
+      "analytics : accordez-le avec PUT /v1/privacy/consents/analytics" },
     { "the challenge is unknown, used, expired or for another device",
       "le défi est inconnu, déjà utilisé, expiré ou destiné à un autre "
       "appareil" },
@@ -122,6 +127,8 @@ static const char *const  north_i18n_table[][2] = {
 
     /* field errors */
     { "is required", "est requis" },
+    { "must be a date (YYYY-MM-DD) within the next year",
+      "doit être une date (AAAA-MM-JJ) dans la prochaine année" },
     { "must not be before birth_year",
       "ne doit pas précéder birth_year" },
     { "is required with the other figure of its year",

@@ -58,6 +58,8 @@ sub fill {
     call(PUT => '/v1/tax/profile', token => $tok, json => { birth_year => 1990 });
     psql("insert into north.insight_dismissals (user_id, insight_id, magnitude_cents)
           values (:'a0', 'month-pace-0123456789abcdef', 1)", $uid);
+    psql("insert into north.recommendation_dismissals (user_id, recommendation_id)
+          values (:'a0', 'goal-behind-0123456789abcdef')", $uid);
     psql("insert into north.jobs (kind, user_id, done_at) values ('test.done', :'a0', now())", $uid);
     # the goal reached and $1,000 saved: awarded by the events' consumer
     wait_for(10, sub { psql("select count(*) from north.user_achievements
