@@ -102,3 +102,117 @@ bench_psql_median() {
         | awk '/^Time: / {print $2}' | sort -n \
         | awk '{v[NR]=$1} END {print v[int((NR + 1) / 2)]}'
 }
+
+# psql on the bench's database: quiet, tuples only, stops at an error
+psql_q() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -tA -v ON_ERROR_STOP=1 "$DATABASE_URL" "$@"; }
+
+# The heavy user of the analytics benches, made anew under e-mail $1: 12
+# accounts at 4 institutions, N transactions (BENCH_TRANSACTIONS, 100,000
+# by default) over 5 years, a balance snapshot a day for each account. Sets
+# user and sid (a session).
+bench_heavy_user() {
+local N=${BENCH_TRANSACTIONS:-100000} from to acct
+user=$(psql_q <<SQL
+delete from north.users where email = '$1';
+insert into north.users (email, password_hash, province)
+values ('$1', 'x', 'ON') returning id;
+SQL
+)
+sid=$(psql_q -c "insert into north.sessions (user_id, auth_method)
+                 values ('$user', 'password') returning id")
+psql_q >/dev/null <<SQL
+select north.fx_rate_set('USD', 1.3950, current_date - 1, 'bench');
+
+insert into north.plaid_items (user_id, plaid_item_id, institution_id,
+    institution_name, access_token, token_key_id)
+select '$user', 'bench-' || g || '-' || gen_random_uuid(), 'ins_' || g,
+       'Bench Bank ' || g, 'sealed', 'k'
+from generate_series(1, 4) g;
+
+insert into north.accounts (user_id, item_id, plaid_account_id, name, type,
+    subtype, currency, balance_cents)
+select '$user', (select id from north.plaid_items where user_id = '$user'
+                 order by institution_id offset (a.n - 1) / 3 limit 1),
+       'acct-' || a.n, a.name, a.type, a.subtype, a.currency, a.balance
+from (values (1, 'Chequing', 'depository', 'checking', 'CAD', 420000),
+             (2, 'Savings', 'depository', 'savings', 'CAD', 1500000),
+             (3, 'Visa', 'credit', 'credit card', 'CAD', 180000),
+             (4, 'Joint chequing', 'depository', 'checking', 'CAD', 230000),
+             (5, 'RRSP', 'investment', 'rrsp', 'CAD', 4500000),
+             (6, 'TFSA', 'investment', 'tfsa', 'CAD', 3100000),
+             (7, 'USD chequing', 'depository', 'checking', 'USD', 90000),
+             (8, 'Mastercard', 'credit', 'credit card', 'CAD', 60000),
+             (9, 'Car loan', 'loan', 'auto', 'CAD', 1400000),
+             (10, 'FHSA', 'investment', 'fhsa', 'CAD', 800000),
+             (11, 'Line of credit', 'loan', 'line of credit', 'CAD', 500000),
+             (12, 'High interest', 'depository', 'savings', 'CAD', 2200000))
+     as a(n, name, type, subtype, currency, balance);
+
+SQL
+
+# in chunks, each analysed: the categorising trigger's plans are made for
+# the table as it is, and a single statement would plan them for it empty
+for ((from = 1; from <= N; from += 10000)); do
+    to=$((from + 9999 < N ? from + 9999 : N))
+    psql_q -v ON_ERROR_STOP=1 >/dev/null <<SQL
+insert into north.transactions (user_id, account_id, item_id,
+    plaid_transaction_id, amount_cents, currency, date, name, merchant_name,
+    pfc_primary, pfc_detailed)
+select '$user', a.id, a.item_id, 'bench-' || g,
+       case when g % 31 = 0 then 310000 else -(g * 7919 % 20000 + 100) end,
+       a.currency, current_date - (g % 1826),
+       m.name || ' #' || (g % 997), m.merchant, m.pfc, m.pfc_detailed
+from generate_series($from, $to) g
+join lateral (select * from north.accounts
+              where user_id = '$user' and type in ('depository', 'credit')
+              order by plaid_account_id
+              offset g % 7 limit 1) a on true
+join lateral (select * from (values
+        (0, 'TIM HORTONS', 'Tim Hortons', 'FOOD_AND_DRINK', 'FOOD_AND_DRINK_COFFEE'),
+        (1, 'LOBLAWS', 'Loblaws', 'FOOD_AND_DRINK', 'FOOD_AND_DRINK_GROCERIES'),
+        (2, 'METRO', 'Metro', 'FOOD_AND_DRINK', 'FOOD_AND_DRINK_GROCERIES'),
+        (3, 'PETRO-CANADA', 'Petro-Canada', 'TRANSPORTATION', 'TRANSPORTATION_GAS'),
+        (4, 'PRESTO FARE', null, 'TRANSPORTATION', 'TRANSPORTATION_PUBLIC_TRANSIT'),
+        (5, 'HYDRO ONE', 'Hydro One', 'RENT_AND_UTILITIES', 'RENT_AND_UTILITIES_GAS_AND_ELECTRICITY'),
+        (6, 'ROGERS', 'Rogers', 'RENT_AND_UTILITIES', 'RENT_AND_UTILITIES_TELEPHONE'),
+        (7, 'SHOPPERS DRUG MART', 'Shoppers Drug Mart', 'MEDICAL', 'MEDICAL_PHARMACIES_AND_SUPPLEMENTS'),
+        (8, 'CANADIAN TIRE', 'Canadian Tire', 'GENERAL_MERCHANDISE', 'GENERAL_MERCHANDISE_OTHER'),
+        (9, 'RESTO CHEZ LUC', null, 'FOOD_AND_DRINK', 'FOOD_AND_DRINK_RESTAURANT'),
+        (10, 'NETFLIX.COM', 'Netflix', 'ENTERTAINMENT', 'ENTERTAINMENT_TV_AND_MOVIES'),
+        (11, 'SAQ', 'SAQ', 'FOOD_AND_DRINK', 'FOOD_AND_DRINK_BEER_WINE_AND_LIQUOR'),
+        (12, 'AMAZON.CA', 'Amazon', 'GENERAL_MERCHANDISE', 'GENERAL_MERCHANDISE_ONLINE_MARKETPLACES'),
+        (13, 'LOCAL SHOP', null, null, null),
+        (14, 'PAYROLL DEPOSIT', null, 'INCOME', 'INCOME_WAGES'),
+        (15, 'CINEPLEX', 'Cineplex', 'ENTERTAINMENT', 'ENTERTAINMENT_TV_AND_MOVIES'))
+        as m(n, name, merchant, pfc, pfc_detailed)
+        where m.n = case when g % 31 = 0 then 14 else g % 16 end) m on true;
+analyze north.transactions;
+SQL
+done
+
+# a snapshot a day for 5 years, each account's balance wandering; an
+# account at a time, analysed between, for the same reason
+for acct in $(psql_q -c "select id from north.accounts where user_id = '$user'"); do
+    psql_q >/dev/null <<SQL
+insert into north.balance_snapshots (source_id, day, user_id, account_id,
+    liability, cents, currency)
+select a.id, current_date - d, a.user_id, a.id,
+       north.account_is_liability(a.type),
+       (case when north.account_is_liability(a.type) then -1 else 1 end)
+       * greatest(0, a.balance_cents - d * (a.balance_cents / 2000)
+                     + (d * 7919 % 5000)),
+       a.currency
+from north.accounts a cross join generate_series(1, 1825) d
+where a.id = '$acct'
+on conflict (source_id, day) do nothing;
+analyze north.balance_snapshots;
+SQL
+done
+psql_q -c "vacuum analyze north.transactions" -c "vacuum analyze north.balance_snapshots" >/dev/null
+
+printf 'user: %s transactions, %s snapshots, %s accounts\n' \
+    "$(psql_q -c "select count(*) from north.transactions where user_id = '$user'")" \
+    "$(psql_q -c "select count(*) from north.balance_snapshots where user_id = '$user'")" \
+    "$(psql_q -c "select count(*) from north.accounts where user_id = '$user'")"
+
+}
