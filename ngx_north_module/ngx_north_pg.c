@@ -1432,6 +1432,30 @@ ngx_http_north_pg_json(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
+json_t *
+ngx_http_north_pg_document(ngx_http_request_t *r, PGresult *res, int col)
+{
+    json_t        *doc;
+    json_error_t   err;
+
+    doc = json_loads(PQgetvalue(res, 0, col), 0, &err);
+
+    if (doc == NULL) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "north pg: column %d is no JSON document: %s",
+                      col, err.text);
+        return NULL;
+    }
+
+    if (ngx_http_north_json_keep(r->pool, doc) != NGX_OK) {
+        json_decref(doc);
+        return NULL;
+    }
+
+    return doc;
+}
+
+
 ngx_int_t
 ngx_http_north_pg_json_done(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_int_t status)

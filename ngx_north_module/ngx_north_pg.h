@@ -9,6 +9,7 @@
 
 #include "ngx_north.h"
 #include <libpq-fe.h>
+#include <jansson.h>
 
 
 #define NGX_HTTP_NORTH_PG_MAX_STMTS   512
@@ -195,6 +196,13 @@ ngx_int_t ngx_http_north_pg_result(ngx_http_request_t *r, PGresult *res,
 /* Column col of res's first row, copied NUL-terminated into r->pool. */
 ngx_int_t ngx_http_north_pg_copy(ngx_http_request_t *r, PGresult *res,
     int col, ngx_str_t *s);
+
+/*
+ * Column col of res's first row parsed as JSON, kept by r->pool (which
+ * drops it); NULL, with an alert, when it is none.
+ */
+json_t *ngx_http_north_pg_document(ngx_http_request_t *r, PGresult *res,
+    int col);
 
 /* Sends column col of res's first row, a JSON text PostgreSQL rendered. */
 ngx_int_t ngx_http_north_pg_json(ngx_http_request_t *r, ngx_uint_t status,

@@ -243,10 +243,7 @@ static ngx_int_t
 north_insights_dismissed(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_int_t status)
 {
-    r->headers_out.status = NGX_HTTP_NO_CONTENT;
-    r->header_only = 1;
-
-    return ngx_http_send_header(r);
+    return ngx_http_north_json_send_text(r, NGX_HTTP_NO_CONTENT, NULL, 0);
 }
 
 
@@ -272,17 +269,11 @@ static json_t *
 north_insights_find(ngx_http_request_t *r, PGresult *res,
     north_insights_t *in)
 {
-    json_t        *facts;
-    json_error_t   err;
+    json_t  *facts;
 
-    facts = json_loads(PQgetvalue(res, 0, 0), 0, &err);
+    facts = ngx_http_north_pg_document(r, res, 0);
 
-    if (facts == NULL || ngx_http_north_json_keep(r->pool, facts) != NGX_OK) {
-        json_decref(facts);
-        return NULL;
-    }
-
-    return north_insights_findings(r, facts, in);
+    return facts ? north_insights_findings(r, facts, in) : NULL;
 }
 
 

@@ -285,10 +285,7 @@ static ngx_int_t
 north_recs_dismissed(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_int_t status)
 {
-    r->headers_out.status = NGX_HTTP_NO_CONTENT;
-    r->header_only = 1;
-
-    return ngx_http_send_header(r);
+    return ngx_http_north_json_send_text(r, NGX_HTTP_NO_CONTENT, NULL, 0);
 }
 
 
@@ -304,16 +301,11 @@ north_recs_build(ngx_http_request_t *r, PGresult *res, north_recs_t *rc)
     size_t        i, n;
     json_t       *row, *sorted[64];
     ngx_int_t     rv;
-    json_error_t  err;
 
     ngx_memzero(rc, sizeof(north_recs_t));
 
-    rc->facts = json_loads(PQgetvalue(res, 0, 0), 0, &err);
-
-    if (rc->facts == NULL
-        || ngx_http_north_json_keep(r->pool, rc->facts) != NGX_OK)
-    {
-        json_decref(rc->facts);
+    rc->facts = ngx_http_north_pg_document(r, res, 0);
+    if (rc->facts == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

@@ -41,6 +41,8 @@ static ngx_int_t north_tax_summary_done(ngx_http_request_t *r, void *data,
 static json_t *north_tax_rrsp_section(north_tax_facts_t *tf,
     north_tax_rrsp_out_t *out);
 static json_t *north_tax_fhsa(north_tax_facts_t *tf);
+static void north_tax_excess(north_tax_facts_t *tf, const char *code,
+    const char *en, const char *fr, const north_tax_room_out_t *out);
 static ngx_int_t north_tax_estimate(ngx_http_request_t *r);
 static ngx_int_t north_tax_estimate_body(ngx_http_request_t *r,
     json_t *body);
@@ -296,7 +298,6 @@ json_t *
 north_tax_tfsa(north_tax_facts_t *tf)
 {
     int                    first;
-    char                   a[NORTH_TAX_MONEY_LEN], b[NORTH_TAX_MONEY_LEN];
     json_int_t             born, since;
     north_tax_room_in_t    in;
     north_tax_room_out_t   out;
@@ -358,24 +359,7 @@ north_tax_tfsa(north_tax_facts_t *tf)
         return NULL;
     }
 
-    if (out.excess_cents > 0 || out.cost_cents > 0) {
-        north_tax_warn(tf, "tfsa-over-contribution",
-                       json_pack("{s:I, s:I, s:I}",
-                                 "excess_cents", out.excess_cents,
-                                 "excess_max_cents", out.excess_max_cents,
-                                 "cost_cents", out.cost_cents),
-                       "Your TFSA contributions went over your room by up "
-                       "to %s this year. CRA charges 1%% a month on the "
-                       "highest excess in each month: %s so far. Withdraw "
-                       "the excess to stop the charge.",
-                       "Vos cotisations au CELI ont dépassé vos droits "
-                       "d'au plus %s cette année. L'ARC impose 1 %% par "
-                       "mois sur l'excédent le plus élevé du mois : %s "
-                       "jusqu'ici. Retirez l'excédent pour arrêter les "
-                       "frais.",
-                       north_tax_money_text(tf, out.excess_max_cents, a),
-                       north_tax_money_text(tf, out.cost_cents, b));
-    }
+    north_tax_excess(tf, "tfsa-over-contribution", "TFSA", "CELI", &out);
 
     return json_pack("{s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
                      " s:I}",
@@ -531,7 +515,6 @@ north_tax_rrsp_section(north_tax_facts_t *tf, north_tax_rrsp_out_t *out)
 static json_t *
 north_tax_fhsa(north_tax_facts_t *tf)
 {
-    char                   a[NORTH_TAX_MONEY_LEN], b[NORTH_TAX_MONEY_LEN];
     int                    y;
     char                   close[16];
     unsigned               m, d;
@@ -577,22 +560,7 @@ north_tax_fhsa(north_tax_facts_t *tf)
         return NULL;
     }
 
-    if (out.excess_cents > 0 || out.cost_cents > 0) {
-        north_tax_warn(tf, "fhsa-over-contribution",
-                       json_pack("{s:I, s:I, s:I}",
-                                 "excess_cents", out.excess_cents,
-                                 "excess_max_cents", out.excess_max_cents,
-                                 "cost_cents", out.cost_cents),
-                       "Your FHSA contributions went over your room by up "
-                       "to %s this year. CRA charges 1%% a month on the "
-                       "highest excess in each month: %s so far.",
-                       "Vos cotisations au CELIAPP ont dépassé vos droits "
-                       "d'au plus %s cette année. L'ARC impose 1 %% par "
-                       "mois sur l'excédent le plus élevé du mois : %s "
-                       "jusqu'ici.",
-                       north_tax_money_text(tf, out.excess_max_cents, a),
-                       north_tax_money_text(tf, out.cost_cents, b));
-    }
+    north_tax_excess(tf, "fhsa-over-contribution", "FHSA", "CELIAPP", &out);
 
     return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s,"
                      " s:I}",
@@ -610,6 +578,37 @@ north_tax_fhsa(north_tax_facts_t *tf)
                      "excess_cost_cents", out.cost_cents,
                      "must_close_by", close,
                      "accounts", north_tax_accounts(tf, "fhsa"));
+}
+
+
+/* a TFSA's or an FHSA's excess this year, and what CRA charges for it */
+
+static void
+north_tax_excess(north_tax_facts_t *tf, const char *code, const char *en,
+    const char *fr, const north_tax_room_out_t *out)
+{
+    char  a[NORTH_TAX_MONEY_LEN], b[NORTH_TAX_MONEY_LEN];
+
+    if (out->excess_cents == 0 && out->cost_cents == 0) {
+        return;
+    }
+
+    north_tax_warn(tf, code,
+                   json_pack("{s:I, s:I, s:I}",
+                             "excess_cents", out->excess_cents,
+                             "excess_max_cents", out->excess_max_cents,
+                             "cost_cents", out->cost_cents),
+                   "Your %s contributions went over your room by up to %s "
+                   "this year. CRA charges 1%% a month on the highest "
+                   "excess in each month: %s so far. Withdraw the excess to "
+                   "stop the charge.",
+                   "Vos cotisations au %s ont dépassé vos droits d'au plus "
+                   "%s cette année. L'ARC impose 1 %% par mois sur "
+                   "l'excédent le plus élevé du mois : %s jusqu'ici. Retirez "
+                   "l'excédent pour arrêter les frais.",
+                   tf->fr ? fr : en,
+                   north_tax_money_text(tf, out->excess_max_cents, a),
+                   north_tax_money_text(tf, out->cost_cents, b));
 }
 
 

@@ -27,13 +27,10 @@ north_tax_facts(ngx_http_request_t *r, PGresult *res, north_tax_facts_t *tf)
     size_t         i;
     json_t        *facts, *y;
     ngx_int_t      rc;
-    json_error_t   err;
     u_char         detail[128], *p;
 
-    facts = json_loads(PQgetvalue(res, 0, 0), 0, &err);
-
-    if (facts == NULL || ngx_http_north_json_keep(r->pool, facts) != NGX_OK) {
-        json_decref(facts);
+    facts = ngx_http_north_pg_document(r, res, 0);
+    if (facts == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
