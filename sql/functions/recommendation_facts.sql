@@ -5,9 +5,11 @@
 -- snoozed (until a day still to come).
 create or replace function north.recommendation_facts(p_user uuid)
 returns jsonb
-language sql stable
+language plpgsql stable
 set jit = off
 as $$
+begin
+    return (
     select case when not north.consent_granted(p_user, 'analytics')
            then jsonb_build_object('consent', false)
            else jsonb_build_object(
@@ -32,5 +34,6 @@ as $$
                                  and (d.until is null
                                       or d.until > north.user_today(p_user))),
                               '[]'))
-           end
+           end);
+end
 $$;

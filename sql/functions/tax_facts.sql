@@ -6,10 +6,16 @@
 -- out of (TRANSFER_OUT) the account, or one with no category: interest,
 -- dividends, fees and trades inside it are neither contributions nor
 -- withdrawals. Pending transactions wait until they post. Contributions of
--- a day come before its withdrawals.
+-- a day come before its withdrawals. PL/pgSQL, so that a session plans
+-- the statement once (an SQL function's is planned at every call: 30 ms of
+-- the 32 it took on the 100,000-transaction user).
 create or replace function north.tax_facts(p_user uuid, p_year int)
 returns jsonb
-language sql stable as $$
+language plpgsql stable
+set jit = off
+as $$
+begin
+    return (
     with f as (
         select north.user_today(p_user) as today,
                north.tax_profile_json(p_user) as profile
@@ -71,5 +77,6 @@ language sql stable as $$
                                                        = 'TRANSFER_OUT' end
                                        group by 1, 2, t.amount_cents > 0) d
                                  group by d.kind) m), '{}'))
-    from y
+    from y);
+end
 $$;
