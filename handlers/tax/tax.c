@@ -38,6 +38,8 @@ static ngx_int_t north_tax_profile_put(ngx_http_request_t *r, json_t *body);
 static ngx_int_t north_tax_summary(ngx_http_request_t *r);
 static ngx_int_t north_tax_summary_done(ngx_http_request_t *r, void *data,
     PGresult *res, ngx_int_t status);
+static int north_tax_rrsp_of(north_tax_facts_t *tf, north_tax_rrsp_in_t *in,
+    north_tax_rrsp_out_t *out);
 static json_t *north_tax_rrsp_section(north_tax_facts_t *tf,
     north_tax_rrsp_out_t *out);
 static json_t *north_tax_fhsa(north_tax_facts_t *tf);
@@ -377,7 +379,55 @@ north_tax_tfsa(north_tax_facts_t *tf)
 }
 
 
-/* RRSP: the year's deduction room and what counts against it */
+/*
+ * The year's RRSP room and what counts against it, into in and out; -1
+ * when the movements cannot be read.
+ */
+
+static int
+north_tax_rrsp_of(north_tax_facts_t *tf, north_tax_rrsp_in_t *in,
+    north_tax_rrsp_out_t *out)
+{
+    json_t      *limits;
+    json_int_t   limit_year;
+
+    ngx_memzero(in, sizeof(north_tax_rrsp_in_t));
+
+    in->year = tf->year;
+    in->today = tf->today;
+    in->buffer_cents = NORTH_TAX_RRSP_BUFFER;
+    in->pension_adjustment_cents = north_tax_int(tf->profile,
+                                                 "pension_adjustment_cents");
+    if (in->pension_adjustment_cents < 0) {
+        in->pension_adjustment_cents = 0;
+    }
+
+    limit_year = north_tax_int(tf->profile, "rrsp_deduction_limit_year");
+    in->noa_limit_cents = limit_year == tf->year
+                          ? north_tax_int(tf->profile,
+                                          "rrsp_deduction_limit_cents")
+                          : -1;
+
+    limits = json_object_get(json_object_get(tf->facts, "limits"), "rrsp");
+    in->dollar_limit_cents = json_integer_value(
+        json_array_get(json_object_get(limits, "annual"),
+                       tf->year - north_tax_int(limits, "from")));
+
+    in->earned_income_cents = in->dollar_limit_cents > 0
+                              ? north_tax_int(tf->profile,
+                                              "prior_year_earned_income_cents")
+                              : -1;
+
+    in->moves = north_tax_moves(tf, "rrsp", &in->nmoves);
+    if (in->moves == NULL && in->nmoves) {
+        return -1;
+    }
+
+    return north_tax_rrsp(in, out);
+}
+
+
+/* the summary's RRSP section, its explanation and warnings */
 
 static json_t *
 north_tax_rrsp_section(north_tax_facts_t *tf, north_tax_rrsp_out_t *out)
@@ -385,43 +435,12 @@ north_tax_rrsp_section(north_tax_facts_t *tf, north_tax_rrsp_out_t *out)
     char                  from[64], to[64], text[NORTH_TAX_TEXT_LEN];
     char                  a[NORTH_TAX_MONEY_LEN], b[NORTH_TAX_MONEY_LEN];
     char                  c[NORTH_TAX_MONEY_LEN];
-    json_t               *limits, *section;
-    json_int_t            limit_year;
+    json_t               *section;
     north_tax_rrsp_in_t   in;
 
-    ngx_memzero(&in, sizeof(north_tax_rrsp_in_t));
-
-    in.year = tf->year;
-    in.today = tf->today;
-    in.buffer_cents = NORTH_TAX_RRSP_BUFFER;
-    in.pension_adjustment_cents = north_tax_int(tf->profile,
-                                                "pension_adjustment_cents");
-    if (in.pension_adjustment_cents < 0) {
-        in.pension_adjustment_cents = 0;
-    }
-
-    limit_year = north_tax_int(tf->profile, "rrsp_deduction_limit_year");
-    in.noa_limit_cents = limit_year == tf->year
-                         ? north_tax_int(tf->profile,
-                                         "rrsp_deduction_limit_cents")
-                         : -1;
-
-    limits = json_object_get(json_object_get(tf->facts, "limits"), "rrsp");
-    in.dollar_limit_cents = json_integer_value(
-        json_array_get(json_object_get(limits, "annual"),
-                       tf->year - north_tax_int(limits, "from")));
-
-    in.earned_income_cents = in.dollar_limit_cents > 0
-                             ? north_tax_int(tf->profile,
-                                             "prior_year_earned_income_cents")
-                             : -1;
-
-    in.moves = north_tax_moves(tf, "rrsp", &in.nmoves);
-    if (in.moves == NULL && in.nmoves) {
+    if (north_tax_rrsp_of(tf, &in, out) != 0) {
         return NULL;
     }
-
-    (void) north_tax_rrsp(&in, out);
 
     north_date_text(north_date_days(tf->year, 1, 1) + 60, (int) tf->fr,
                         from, sizeof(from));
@@ -686,6 +705,7 @@ north_tax_estimate_done(ngx_http_request_t *r, void *data, PGresult *res,
     north_tax_out_t        before, after;
     north_tax_facts_t      tf;
     north_tax_estimate_t  *est = data;
+    north_tax_rrsp_in_t    rin;
     north_tax_rrsp_out_t   rr;
 
     rc = north_tax_facts(r, res, &tf);
@@ -720,8 +740,9 @@ north_tax_estimate_done(ngx_http_request_t *r, void *data, PGresult *res,
     }
 
     /* the year's RRSP room, to say when the amount would not all count */
-    json_decref(north_tax_rrsp_section(&tf, &rr));
-    json_array_clear(tf.warnings);
+    if (north_tax_rrsp_of(&tf, &rin, &rr) != 0) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     if (rr.remaining_cents >= 0 && est->amount > rr.remaining_cents) {
         north_tax_warn(&tf, "over-rrsp-room",
