@@ -36,6 +36,19 @@ north_date_text(int64_t day, int fr, char *buf, size_t size)
 }
 
 
+char *
+north_date_iso(int64_t day, char *buf)
+{
+    int       y;
+    unsigned  m, d;
+
+    north_date_civil(day, &y, &m, &d);
+    snprintf(buf, 11, "%04d-%02u-%02u", y, m, d);
+
+    return buf;
+}
+
+
 size_t
 north_money_text(int64_t cents, int fr, char *buf, size_t size)
 {

@@ -14,6 +14,9 @@
 /* "March 2, 2026" or "2 mars 2026" ("1er mars 2026"), into buf */
 size_t north_date_text(int64_t day, int fr, char *buf, size_t size);
 
+/* "2026-03-02" (ISO 8601), into buf (11 bytes at least); buf */
+char *north_date_iso(int64_t day, char *buf);
+
 /* "$1,234.56" or "1 234,56 $" (no-break spaces), into buf (40 bytes) */
 size_t north_money_text(int64_t cents, int fr, char *buf, size_t size);
 

@@ -11,6 +11,7 @@
 #include "ngx_north_jwt.h"
 #include "ngx_north_jobs.h"
 #include "north_check.h"
+#include "north_format.h"
 #include "north_goal.h"
 
 
@@ -656,18 +657,9 @@ north_goals_send(ngx_http_request_t *r, north_goals_ctx_t *ctx)
 static json_t *
 north_goals_date(int64_t days)
 {
-    int       y;
-    unsigned  m, d;
-    char      buf[16];
+    char  buf[16];
 
-    if (days < 0) {
-        return json_null();
-    }
-
-    north_date_civil(days, &y, &m, &d);
-    ngx_sprintf((u_char *) buf, "%04d-%02ui-%02ui%Z", y, m, d);
-
-    return json_string(buf);
+    return days < 0 ? json_null() : json_string(north_date_iso(days, buf));
 }
 
 

@@ -29,8 +29,9 @@
 
 
 
-/* a category's spending in the months before this one (ago 1..6) */
+/* a category's spending this month and the six before (ago 0..6) */
 typedef struct {
+    const char                  *category;
     int64_t                      spent[NORTH_INSIGHTS_MONTHS];
     int64_t                      to_day[NORTH_INSIGHTS_MONTHS];
 } north_insights_months_t;
@@ -73,7 +74,6 @@ static const char *north_insights_category(north_insights_t *in,
     const char *id);
 static char *north_insights_date(north_insights_t *in, int64_t day,
     char *buf);
-static char *north_insights_iso(int64_t day, char *buf);
 static ngx_uint_t north_insights_changed(int64_t before, int64_t now);
 static ngx_int_t north_insights_not_found(ngx_http_request_t *r);
 
@@ -342,7 +342,7 @@ static void
 north_insights_unusual(north_insights_t *in)
 {
     int                       ago, months;
-    size_t                    i, j, n;
+    size_t                    i, j, n, ncat;
     json_t                   *rows, *row;
     const char               *cat;
     north_insights_months_t  *m;
@@ -360,17 +360,19 @@ north_insights_unusual(north_insights_t *in)
         return;
     }
 
-    /* the categories in the order they first come; m[i] is row i's */
+    /* one m for each category, in the order they first come */
+    ncat = 0;
+
     for (i = 0; i < n; i++) {
         row = json_array_get(rows, i);
         cat = json_string_value(json_array_get(row, 0));
 
-        for (j = 0; j < i; j++) {
-            if (ngx_strcmp(cat, json_string_value(json_array_get(
-                                    json_array_get(rows, j), 0))) == 0)
-            {
-                break;
-            }
+        for (j = 0; j < ncat && ngx_strcmp(cat, m[j].category) != 0; j++) {
+            /* void */
+        }
+
+        if (j == ncat) {
+            m[ncat++].category = cat;
         }
 
         ago = (int) json_integer_value(json_array_get(row, 1));
@@ -381,26 +383,12 @@ north_insights_unusual(north_insights_t *in)
         }
     }
 
-    for (i = 0; i < n; i++) {
-        cat = json_string_value(json_array_get(json_array_get(rows, i), 0));
-
-        for (j = 0; j < i; j++) {
-            if (ngx_strcmp(cat, json_string_value(json_array_get(
-                                    json_array_get(rows, j), 0))) == 0)
-            {
-                break;
-            }
-        }
-
-        if (j < i) {
-            continue;
-        }
-
-        north_insights_unusual_one(in, cat, m[i].to_day, months, 0);
+    for (j = 0; j < ncat; j++) {
+        north_insights_unusual_one(in, m[j].category, m[j].to_day, months, 0);
 
         if (months >= 4) {
-            north_insights_unusual_one(in, cat, m[i].spent + 1, months - 1,
-                                       1);
+            north_insights_unusual_one(in, m[j].category, m[j].spent + 1,
+                                       months - 1, 1);
         }
     }
 
@@ -643,13 +631,13 @@ north_insights_charge(north_insights_t *in, json_t *s, size_t group,
                                  "period",
                                  north_insights_period_name(rc->period),
                                  "amount_cents", rc->amount_cents,
-                                 "last_date", north_insights_iso(rc->last_day,
+                                 "last_date", north_date_iso(rc->last_day,
                                                                  last_iso),
                                  "status", rc->ended ? "ended" : "active",
                                  "count", (json_int_t) rc->count,
                                  "next_date",
                                  rc->ended ? NULL
-                                 : north_insights_iso(rc->next_day,
+                                 : north_date_iso(rc->next_day,
                                                       next_iso)),
                        title, body);
 
@@ -829,7 +817,7 @@ north_insights_cash(north_insights_t *in)
                                  "end_cents", fc.end_cents,
                                  "lowest_cents", fc.lowest_cents,
                                  "lowest_date",
-                                 north_insights_iso(fc.lowest_day, iso),
+                                 north_date_iso(fc.lowest_day, iso),
                                  "days", NORTH_INSIGHTS_FORECAST_DAYS),
                        fc.lowest_cents < 0
                        ? (in->fr ? "Votre solde pourrait passer sous zéro"
@@ -887,21 +875,6 @@ static char *
 north_insights_date(north_insights_t *in, int64_t day, char *buf)
 {
     north_date_text(day, (int) in->fr, buf, 64);
-
-    return buf;
-}
-
-
-/* YYYY-MM-DD, into 16 bytes */
-
-static char *
-north_insights_iso(int64_t day, char *buf)
-{
-    int       y;
-    unsigned  m, d;
-
-    north_date_civil(day, &y, &m, &d);
-    snprintf(buf, 16, "%04d-%02u-%02u", y, m, d);
 
     return buf;
 }

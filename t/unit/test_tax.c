@@ -537,6 +537,8 @@ test_money(void **state)
     north_date_text(day("2025-02-14"), 1, buf, sizeof(buf));
     assert_string_equal(buf, "14 f\xc3\xa9vrier 2025");
     assert_int_equal(north_date_text(day("2025-12-31"), 0, buf, 10), 0);
+    assert_string_equal(north_date_iso(day("2028-02-29"), buf), "2028-02-29");
+    assert_string_equal(north_date_iso(day("2026-11-05"), buf), "2026-11-05");
 }
 
 
