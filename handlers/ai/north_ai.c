@@ -338,6 +338,8 @@ static int north_ai_near_line(const char *word, size_t len,
 static void north_ai_follow(north_ai_parse_t *p,
     const north_ai_query_t *previous);
 static void north_ai_category_add(north_ai_query_t *q, const char *ids);
+static void north_ai_before(north_ai_parse_t *p,
+    const north_ai_query_t *previous, int64_t *start, int64_t *end);
 
 
 void
@@ -418,6 +420,11 @@ north_ai_parse(const char *question, const north_ai_context_t *ctx,
     north_ai_merchant(p, NORTH_AI_TYPOS);
     north_ai_amount_words(p);
 
+    /* two periods in a spending question: a comparison */
+    if (q->intent == NORTH_AI_SPENDING && p->nperiods == 2) {
+        q->intent = NORTH_AI_COMPARE;
+    }
+
     /* "government benefits": an income category asks about income */
     if ((q->intent == NORTH_AI_SPENDING || q->intent == NORTH_AI_UNKNOWN)
         && q->ncategories > 0 && north_ai_income_only(q))
@@ -482,15 +489,16 @@ north_ai_parse(const char *question, const north_ai_context_t *ctx,
         q->account_kind = NULL;
     }
 
-    if (q->intent == NORTH_AI_SUBSCRIPTIONS) {
-        q->ncategories = 0;
-    }
-
     if (q->intent != NORTH_AI_GOAL) {
         q->goal = -1;
+    }
 
-    } else {
-        q->ncategories = 0;         /* "objectif voyage" is the goal's */
+    /* categories and merchants only narrow down transactions */
+    if (q->intent == NORTH_AI_GOAL || q->intent == NORTH_AI_NET_WORTH
+        || q->intent == NORTH_AI_BALANCE || q->intent == NORTH_AI_ROOM
+        || q->intent == NORTH_AI_SUBSCRIPTIONS)
+    {
+        q->ncategories = 0;
         q->merchant[0] = '\0';
     }
 
@@ -540,6 +548,11 @@ north_ai_follow(north_ai_parse_t *p, const north_ai_query_t *previous)
 
     q = p->q;
     now = *q;
+
+    /* "and the month before?": the one before the period asked about */
+    if (now.start < 0 && previous->start >= 0) {
+        north_ai_before(p, previous, &now.start, &now.end);
+    }
 
     if (now.start < 0 && now.ncategories == 0 && now.merchant[0] == '\0'
         && now.account < 0 && now.account_kind == NULL && now.goal < 0
@@ -600,6 +613,36 @@ north_ai_follow(north_ai_parse_t *p, const north_ai_query_t *previous)
 
     if (now.monthly) {
         q->monthly = 1;
+    }
+}
+
+
+static void
+north_ai_before(north_ai_parse_t *p, const north_ai_query_t *previous,
+    int64_t *start, int64_t *end)
+{
+    int       y;
+    unsigned  m, d;
+
+    if (!north_ai_has(p, "before") && !north_ai_has(p, "avant")) {
+        return;
+    }
+
+    north_date_civil(previous->start, &y, &m, &d);
+
+    if (north_ai_has(p, "month") || north_ai_has(p, "mois")) {
+        m = m == 1 ? 12 : m - 1;
+        y -= m == 12;
+        *start = north_ai_month_start(y, (int) m);
+        *end = north_ai_month_start(y + (m == 12), (int) (m % 12 + 1)) - 1;
+
+    } else if (north_ai_has(p, "week") || north_ai_has(p, "semaine")) {
+        *start = previous->start - 7;
+        *end = previous->end - 7;
+
+    } else if (north_ai_has(p, "year") || north_ai_has(p, "annee")) {
+        *start = north_date_days(y - 1, 1, 1);
+        *end = north_date_days(y - 1, 12, 31);
     }
 }
 
@@ -1028,6 +1071,7 @@ north_ai_intent(north_ai_parse_t *p)
 
     static const char *const  help_words[] = {
         "help", "aide", "what can you do", "que peux tu faire",
+        "what can i ask", "te demander", "vous demander",
         "que sais tu faire", "examples", "exemples", "how does this work",
         "comment ca marche", NULL
     };
@@ -1035,12 +1079,14 @@ north_ai_intent(north_ai_parse_t *p)
     static const char *const  afford_words[] = {
         "afford", "affordable", "permettre", "les moyens", "me payer",
         "can i buy", "could i buy", "puis je acheter", "peux je acheter",
-        "est ce que je peux acheter", NULL
+        "est ce que je peux acheter", "enough money for", "enough for",
+        "assez d argent pour", "assez pour", "swing", NULL
     };
 
     static const char *const  worth_words[] = {
         "net worth", "networth", "valeur nette", "patrimoine", "avoir net",
-        "actif net", "worth", NULL
+        "actif net", "worth", "richer", "plus riche", "poorer",
+        "plus pauvre", NULL
     };
 
     static const char *const  room_words[] = {
@@ -1076,7 +1122,9 @@ north_ai_intent(north_ai_parse_t *p)
     static const char *const  subscription_words[] = {
         "subscription", "subscriptions", "abonnement", "abonnements",
         "recurring", "recurrent", "recurrents", "recurrente", "recurrentes",
-        "prelevements", "bills", "factures", NULL
+        "prelevements", "preleve", "subscribed", "abonne", "abonnee",
+        "every month", "chaque mois", "tous les mois", "automatically",
+        "automatiquement", NULL
     };
 
     static const char *const  largest_words[] = {
@@ -1089,6 +1137,16 @@ north_ai_intent(north_ai_parse_t *p)
 
     static const char *const  top_words[] = {
         "top", "most", "le plus", "principales", "principaux", NULL
+    };
+
+    static const char *const  where_money_words[] = {
+        "money go", "money goes", "va mon argent", "va l argent",
+        "part mon argent", NULL
+    };
+
+    static const char *const  can_words[] = {
+        "can i", "could i", "should i", "puis je", "peux je", "je peux",
+        "est ce que je peux", "pourrais je", NULL
     };
 
     static const char *const  group_words[] = {
@@ -1120,7 +1178,8 @@ north_ai_intent(north_ai_parse_t *p)
         "paycheck", "paycheques", "paychecks", "revenu", "revenus",
         "gagne", "gagner", "salaire", "paie", "got paid", "get paid",
         "was i paid", "did i make", "i make", "i made", "ete paye",
-        "touche", "recu", "ma paie", "receive", "received", NULL
+        "touche", "recu", "ma paie", "receive", "received", "came in",
+        "come in", "rentre", "entre", NULL
     };
 
     static const char *const  balance_words[] = {
@@ -1129,7 +1188,8 @@ north_ai_intent(north_ai_parse_t *p)
         "how much money is in", "combien ai je", "combien j ai dans",
         "combien il me reste", "combien il y a", "owe", "je dois",
         "combien d argent", "how much money", "how much cash", "what s in",
-        "whats in", "how much is left on", NULL
+        "whats in", "how much is left on", "how much is on", "il a combien",
+        NULL
     };
 
     static const char *const  spend_words[] = {
@@ -1137,7 +1197,7 @@ north_ai_intent(north_ai_parse_t *p)
         "paid", "payed", "depense", "depenses", "depensee", "depensees",
         "depenser", "coute", "coutent", "coutait", "paye", "payer",
         "payes", "blew", "dropped", "achats", "shell out", "paie", "paies",
-        NULL
+        "run me", "went to", "alle", "allee", "bought", NULL
     };
 
     help = north_ai_any(p, help_words);
@@ -1156,7 +1216,9 @@ north_ai_intent(north_ai_parse_t *p)
         return NORTH_AI_UNKNOWN;
     }
 
-    if (north_ai_any(p, afford_words)) {
+    if (north_ai_any(p, afford_words)
+        || (p->amount.cents >= 0 && north_ai_any(p, can_words)))
+    {
         return NORTH_AI_AFFORD;
     }
 
@@ -1181,7 +1243,13 @@ north_ai_intent(north_ai_parse_t *p)
         return NORTH_AI_SUBSCRIPTIONS;
     }
 
-    if (north_ai_any(p, largest_words)) {
+    if (north_ai_any(p, where_money_words)) {
+        p->q->by_merchant = 1;
+        return NORTH_AI_TOP;
+    }
+
+    /* "higher than last month" compares */
+    if (north_ai_any(p, largest_words) && p->versus_at == p->n) {
         if (north_ai_any(p, group_words) && !north_ai_any(p, item_words)) {
             p->q->by_merchant = !north_ai_has(p, "categories")
                                 && !north_ai_has(p, "category")
@@ -1470,6 +1538,51 @@ north_ai_period_at(north_ai_parse_t *p, size_t i, int64_t *start,
 
             *taken = j;
             return 0;
+        }
+    }
+
+    /* "last weekend", "this weekend", "la fin de semaine dernière" */
+    {
+        int  rel = 2;
+
+        j = 0;
+
+        if (is(0, "last") || is(0, "this") || is(0, "next")
+            || is(0, "ce") || is(0, "la") || is(0, "le"))
+        {
+            rel = is(0, "last") ? -1 : is(0, "next") ? 1 : 0;
+            j = 1;
+        }
+
+        if (is(j, "weekend") || (is(j, "week") && is(j + 1, "end"))
+            || (is(j, "fin") && is(j + 1, "de") && is(j + 2, "semaine")))
+        {
+            k = j + (is(j, "weekend") ? 1 : is(j, "week") ? 2 : 3);
+
+            if (is(k, "dernier") || is(k, "derniere") || is(k, "passe")
+                || is(k, "passee"))
+            {
+                rel = -1;
+                k++;
+
+            } else if (is(k, "prochain") || is(k, "prochaine")) {
+                rel = 1;
+                k++;
+            }
+
+            if (rel != 2) {
+                /* the Saturday of this week, one before or after */
+                *start = today - (today + 3) % 7 + 5 + rel * 7;
+                *end = *start + 1;
+
+                if (p->future || rel == 1) {
+                    p->q->date = *start > today ? *start : today;
+                    *start = -1;
+                }
+
+                *taken = k;
+                return 0;
+            }
         }
     }
 
