@@ -348,14 +348,14 @@ north_insights_forecast(int64_t balance_cents, int64_t today, unsigned days,
     north_insights_forecast_t *out)
 {
     size_t    i;
-    int64_t   day, t, delta[400];
+    int64_t   day, t, delta[NORTH_INSIGHTS_FORECAST_MAX + 1];
     unsigned  k;
 
     memset(out, 0, sizeof(north_insights_forecast_t));
     memset(delta, 0, sizeof(delta));
 
-    if (days >= 400) {
-        days = 399;
+    if (days > NORTH_INSIGHTS_FORECAST_MAX) {
+        days = NORTH_INSIGHTS_FORECAST_MAX;
     }
 
     for (i = 0; i < n; i++) {

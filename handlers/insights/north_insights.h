@@ -105,6 +105,9 @@ typedef struct {
     int64_t              lowest_day;
 } north_insights_forecast_t;
 
+#define NORTH_INSIGHTS_FORECAST_MAX  800     /* days */
+
+/* days: at most NORTH_INSIGHTS_FORECAST_MAX */
 void north_insights_forecast(int64_t balance_cents, int64_t today,
     unsigned days, const north_insights_flow_t *flows, size_t n,
     north_insights_forecast_t *out);

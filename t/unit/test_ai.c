@@ -19,6 +19,7 @@
 #include "north_check.h"
 #include "north_category.h"
 #include "north_ai.h"
+#include "north_afford.h"
 
 
 #define EVAL_MAX_MERCHANTS  256
@@ -337,6 +338,93 @@ test_hostile_slots(void **state)
 }
 
 
+/*
+ * Today Wednesday 2026-11-18 (day 20775), $3,000 liquid, a $1,000 buffer.
+ * Pay of $2,500 every two weeks from Friday 2026-11-20 (20777:
+ * then 12-04, 12-18), rent of $1,500 on each 1st (12-01, 20788). A one-off
+ * on 2026-11-25 (20782) is projected to 30 days after it, 2026-12-25.
+ * Without it: 3,000 -> 5,500 (11-20) -> 4,000 (12-01) -> 6,500 -> 9,000;
+ * the lowest is today's $3,000, the end $9,000.
+ */
+static const north_insights_flow_t  afford_flows[] = {
+    { NORTH_INSIGHTS_BIWEEKLY, 20777, 20, 250000 },
+    { NORTH_INSIGHTS_MONTHLY, 20788, 1, -150000 },
+};
+
+static void
+test_afford(void **state)
+{
+    north_afford_in_t   in;
+    north_afford_out_t  out;
+
+    memset(&in, 0, sizeof(in));
+    in.today = 20775;
+    in.balance_cents = 300000;
+    in.buffer_cents = 100000;
+    in.flows = afford_flows;
+    in.nflows = 2;
+    in.date = 20782;
+
+    /* $1,500: 5,500 - 1,500 = 4,000, then 2,500 after rent: yes */
+    in.amount_cents = 150000;
+    assert_int_equal(north_afford(&in, &out), 0);
+    assert_int_equal(out.horizon, 20812);
+    assert_int_equal(out.lowest_cents, 300000);
+    assert_int_equal(out.lowest_day, 20775);
+    assert_int_equal(out.end_cents, 900000);
+    assert_int_equal(out.lowest_with_cents, 250000);
+    assert_int_equal(out.lowest_with_day, 20788);
+    assert_int_equal(out.end_with_cents, 750000);
+    assert_int_equal(out.verdict, NORTH_AFFORD_YES);
+    assert_int_equal(out.shortfall_cents, 0);
+    assert_int_equal(out.income_cents, 750000);
+    assert_int_equal(out.bills_cents, 150000);
+
+    /* $4,000: 1,500, then $0 after rent: the buffer is gone, tight */
+    in.amount_cents = 400000;
+    assert_int_equal(north_afford(&in, &out), 0);
+    assert_int_equal(out.lowest_with_cents, 0);
+    assert_int_equal(out.verdict, NORTH_AFFORD_TIGHT);
+    assert_int_equal(out.shortfall_cents, 100000);
+
+    /* $5,000: 500, then -$1,000 after rent: no */
+    in.amount_cents = 500000;
+    assert_int_equal(north_afford(&in, &out), 0);
+    assert_int_equal(out.lowest_with_cents, -100000);
+    assert_int_equal(out.lowest_with_day, 20788);
+    assert_int_equal(out.verdict, NORTH_AFFORD_NO);
+    assert_int_equal(out.shortfall_cents, 200000);
+
+    /* $300 a month from 2026-12-05 (20792) for a year: 13 payments to
+     * 2027-12-05; the goals' $500 leave on each 1st from 12-01 too */
+    in.amount_cents = 30000;
+    in.date = 20792;
+    in.monthly = 1;
+    in.goals_cents = 50000;
+    assert_int_equal(north_afford(&in, &out), 0);
+    assert_int_equal(out.horizon, 20775 + 17 + 365);
+    assert_int_equal(out.end_cents - out.end_with_cents, 13 * 30000);
+    /* the first 1st: 5,500 - 1,500 - 500 = 3,500; with the first $300
+     * on 12-05 after the 12-04 pay the low stays at 12-01 */
+    assert_int_equal(out.lowest_cents, 300000);
+    assert_int_equal(out.verdict, NORTH_AFFORD_YES);
+
+    /* dates outside today .. a year ahead are not questions */
+    in.date = 20774;
+    assert_int_equal(north_afford(&in, &out), -1);
+    in.date = 20775 + 366;
+    assert_int_equal(north_afford(&in, &out), -1);
+
+    /* $2,000 covered from a goal saving $90,000 over 90 days ($1,000 a
+     * day): 200 days of its saving. $100 a month out of its $30,000 a month
+     * with $3,000 left: 300 days at the old pace, 450 at $200 a month */
+    assert_int_equal(north_afford_delay(200000, 0, 90000, 90, 500000), 200);
+    assert_int_equal(north_afford_delay(10000, 1, 90000, 90, 300000), 150);
+    assert_int_equal(north_afford_delay(10000, 0, 0, 90, 300000), -1);
+    assert_int_equal(north_afford_delay(0, 0, 0, 90, 300000), 0);
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -346,6 +434,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_amounts),
         cmocka_unit_test(test_json_round_trip),
         cmocka_unit_test(test_hostile_slots),
+        cmocka_unit_test(test_afford),
         cmocka_unit_test(test_eval_set),
     };
 
