@@ -2,7 +2,7 @@
  * The services' tables: their routes, for `north_api NAME;`, what each
  * holds of a user (for export and erasure) and the background jobs each
  * runs. The platform knows only these lists; a new service adds its
- * tables here.
+ * tables here, and its Redis keys of a user's.
  */
 
 #include "ngx_north.h"
@@ -20,6 +20,7 @@ extern ngx_http_north_route_t  north_notifications_routes[];
 extern ngx_http_north_route_t  north_tax_routes[];
 extern ngx_http_north_route_t  north_insights_routes[];
 extern ngx_http_north_route_t  north_recommendations_routes[];
+extern ngx_http_north_route_t  north_ai_routes[];
 extern ngx_http_north_route_t  north_health_routes[];
 #if (NORTH_SELFTEST)
 extern ngx_http_north_route_t  north_selftest_routes[];
@@ -55,6 +56,7 @@ ngx_http_north_route_t  *ngx_http_north_services[] = {
     north_tax_routes,
     north_insights_routes,
     north_recommendations_routes,
+    north_ai_routes,
     north_health_routes,
 #if (NORTH_SELFTEST)
     north_selftest_routes,          /* the test module's only */
@@ -76,6 +78,16 @@ ngx_http_north_privacy_part_t  *ngx_http_north_privacy_parts[] = {
     north_insights_privacy,
     north_recommendations_privacy,
     north_privacy_parts,
+    NULL
+};
+
+
+/*
+ * The kinds of a user's own Redis keys (north:{USER}:KIND) that an erasure
+ * deletes at once: the assistant's conversations.
+ */
+const char  *ngx_http_north_user_key_kinds[] = {
+    "ai",
     NULL
 };
 

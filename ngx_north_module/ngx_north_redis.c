@@ -859,3 +859,48 @@ ngx_http_north_user_key(ngx_pool_t *pool, ngx_str_t *user_id,
 
     return NGX_OK;
 }
+
+
+void
+ngx_http_north_user_keys_erase(ngx_str_t *user_id)
+{
+    ngx_str_t                    key;
+    ngx_uint_t                   i;
+    ngx_pool_t                  *pool;
+    const char                  *argv[2];
+    size_t                       argvlen[2];
+    ngx_http_north_main_conf_t  *mcf;
+
+    mcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                              ngx_http_north_module);
+
+    if (mcf->rd == NULL) {
+        return;
+    }
+
+    pool = ngx_create_pool(512, ngx_cycle->log);
+    if (pool == NULL) {
+        return;
+    }
+
+    for (i = 0; ngx_http_north_user_key_kinds[i]; i++) {
+        if (ngx_http_north_user_key(pool, user_id,
+                                    ngx_http_north_user_key_kinds[i], NULL,
+                                    &key)
+            != NGX_OK)
+        {
+            break;
+        }
+
+        argv[0] = "DEL";
+        argvlen[0] = 3;
+        argv[1] = (char *) key.data;
+        argvlen[1] = key.len;
+
+        (void) ngx_http_north_redis_send(mcf->rd, pool, 2, argv, argvlen,
+                                         NULL, NULL);
+    }
+
+    /* the commands are in the link's buffer: they run without their pool */
+    ngx_destroy_pool(pool);
+}

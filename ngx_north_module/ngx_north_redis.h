@@ -67,5 +67,14 @@ const char *ngx_http_north_redis_status_text(ngx_int_t status);
 ngx_int_t ngx_http_north_user_key(ngx_pool_t *pool, ngx_str_t *user_id,
     const char *kind, ngx_str_t *name, ngx_str_t *key);
 
+/*
+ * An erasure: deletes the user's keys of each kind the services list
+ * (services.c), not waited for. Keys Redis could not delete then expire
+ * on their own (each kind has a short life).
+ */
+extern const char  *ngx_http_north_user_key_kinds[];
+
+void ngx_http_north_user_keys_erase(ngx_str_t *user_id);
+
 
 #endif /* _NGX_NORTH_REDIS_H_INCLUDED_ */

@@ -2715,7 +2715,7 @@ north_ai_slots_json(const north_ai_query_t *q, const north_ai_context_t *ctx)
     }
 
     if (q->room != NULL) {
-        json_object_set_new(s, "account", json_string(q->room));
+        json_object_set_new(s, "room", json_string(q->room));
     }
 
     if (q->amount_cents >= 0) {
@@ -2880,7 +2880,7 @@ north_ai_slots_read(json_t *slots, const north_ai_context_t *ctx,
 
             q->goal = (int) k;
 
-        } else if (strcmp(name, "account") == 0) {
+        } else if (strcmp(name, "room") == 0) {
             s = json_string_value(v);
 
             if (s == NULL) {

@@ -229,40 +229,31 @@ north_tax_summary_done(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_int_t status)
 {
     ngx_int_t             rc;
-    json_t               *answer, *tfsa, *rrsp, *fhsa;
+    json_t               *answer, *province;
     json_int_t            income;
     north_tax_facts_t     tf;
-    north_tax_rrsp_out_t  rr;
 
     rc = north_tax_facts(r, res, &tf);
     if (rc != NGX_DECLINED) {
         return rc;
     }
 
-    /* in this order, so are the warnings */
-    tfsa = north_tax_tfsa(&tf);
-    rrsp = north_tax_rrsp_section(&tf, &rr);
-    fhsa = north_tax_fhsa(&tf);
-
-    if (tfsa == NULL || rrsp == NULL || fhsa == NULL) {
-        json_decref(tfsa);
-        json_decref(rrsp);
-        json_decref(fhsa);
-
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "north tax: the account limits of %d do not add up",
-                      tf.year);
+    answer = north_tax_rooms(r, &tf);
+    if (answer == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    answer = json_pack("{s:i, s:s, s:O?, s:o, s:o, s:o}",
-                       "year", tf.year,
-                       "as_of", json_string_value(json_object_get(tf.facts,
-                                                                  "today")),
-                       "province", json_object_get(json_object_get(tf.profile,
-                                                   "in_effect"), "province"),
-                       "tfsa", tfsa, "rrsp", rrsp, "fhsa", fhsa);
-    if (answer == NULL) {
+    province = json_object_get(json_object_get(tf.profile, "in_effect"),
+                               "province");
+
+    if (json_object_set_new(answer, "year", json_integer(tf.year)) != 0
+        || json_object_set_new(answer, "as_of",
+                               json_copy(json_object_get(tf.facts, "today")))
+           != 0
+        || json_object_set(answer, "province",
+                           province ? province : json_null()) != 0)
+    {
+        json_decref(answer);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -288,6 +279,35 @@ north_tax_summary_done(ngx_http_request_t *r, void *data, PGresult *res,
     json_object_set(answer, "warnings", tf.warnings);
 
     return ngx_http_north_json_send(r, NGX_HTTP_OK, answer);
+}
+
+
+/* the year's TFSA, RRSP and FHSA sections, in this order (so are the
+ * warnings); NULL, with an alert, when the limits do not add up */
+
+json_t *
+north_tax_rooms(ngx_http_request_t *r, north_tax_facts_t *tf)
+{
+    json_t                *tfsa, *rrsp, *fhsa;
+    north_tax_rrsp_out_t   rr;
+
+    tfsa = north_tax_tfsa(tf);
+    rrsp = north_tax_rrsp_section(tf, &rr);
+    fhsa = north_tax_fhsa(tf);
+
+    if (tfsa == NULL || rrsp == NULL || fhsa == NULL) {
+        json_decref(tfsa);
+        json_decref(rrsp);
+        json_decref(fhsa);
+
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "north tax: the account limits of %d do not add up",
+                      tf->year);
+        return NULL;
+    }
+
+    return json_pack("{s:o, s:o, s:o}", "tfsa", tfsa, "rrsp", rrsp,
+                     "fhsa", fhsa);
 }
 
 

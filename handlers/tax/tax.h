@@ -48,6 +48,12 @@ ngx_int_t north_tax_facts(ngx_http_request_t *r, PGresult *res,
 ngx_int_t north_tax_facts_read(ngx_http_request_t *r, json_t *facts,
     north_tax_facts_t *tf);
 
+/*
+ * The year's {tfsa, rrsp, fhsa} sections of a summary (their warnings go
+ * to tf), or NULL with an alert.
+ */
+json_t *north_tax_rooms(ngx_http_request_t *r, north_tax_facts_t *tf);
+
 /* the year's TFSA section of a summary (its warnings go to tf) or NULL */
 json_t *north_tax_tfsa(north_tax_facts_t *tf);
 

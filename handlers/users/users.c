@@ -593,6 +593,7 @@ north_users_delete_done(ngx_http_request_t *r, void *data, PGresult *res,
 
     /* what the cache holds of the user goes now, not when it expires */
     ngx_http_north_cache_erase(&id->user_id);
+    ngx_http_north_user_keys_erase(&id->user_id);
 
     /* every session ends at the edge on its next request, this one too */
     for (i = 0; i < PQntuples(res); i++) {

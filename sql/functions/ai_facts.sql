@@ -51,17 +51,19 @@ begin
             'items', coalesce((
                 select jsonb_agg(jsonb_build_array(x.key, x.label, x.cents, x.n)
                                  order by x.cents desc, x.key)
-                from (select case when p_q->>'by' = 'merchant' then r.label
-                                  else r.category end as key,
-                             case when p_q->>'by' = 'merchant' then r.label
-                                  else max(case when p_fr then c.name_fr
-                                                else c.name_en end) end as label,
-                             -sum(r.cents) as cents, count(*) as n
-                      from north.ai_rows(p_user, v_start, v_end, p_q) r
-                      join north.categories c on c.id = r.category
-                      where r.kind = 'spending'
-                      group by 1
-                      having -sum(r.cents) > 0
+                from (select y.key, max(y.label) as label,
+                             sum(y.cents) as cents, count(*) as n
+                      from (select case when p_q->>'by' = 'merchant'
+                                        then r.label else r.category end as key,
+                                   case when p_q->>'by' = 'merchant' then r.label
+                                        when p_fr then c.name_fr
+                                        else c.name_en end as label,
+                                   -r.cents as cents
+                            from north.ai_rows(p_user, v_start, v_end, p_q) r
+                            join north.categories c on c.id = r.category
+                            where r.kind = 'spending') y
+                      group by y.key
+                      having sum(y.cents) > 0
                       order by 3 desc, 1 limit v_limit) x), '[]'));
 
     when 'largest' then

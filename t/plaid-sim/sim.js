@@ -4,7 +4,14 @@
 // webhooks, for Canadian institutions. The gateway does not know it is not
 // Plaid. Endpoints under /__sim/ are the tests' switches and its truth.
 // It also plays the mail relay North's mail.send job posts to (/__mail/send,
-// the mails read back through /__sim/mail).
+// the mails read back through /__sim/mail), and an OpenAI-compatible
+// chat-completions model for North AI (/__model/v1/chat/completions): it
+// checks the request as such an API would (a model, messages, the
+// north_query tool forced) and answers each question as a suite scripted
+// it with /__sim/model {question, arguments | content | status, delay_ms}:
+// a tool call with those arguments (an object, or raw text), a plain reply,
+// an error status; after delay_ms. Unscripted questions get a plain reply
+// with no tool call. /__sim/model_calls: what North sent.
 //
 //   node sim.js [port]          (NORTH_PLAID_SIM_PORT, default 8090)
 'use strict';
@@ -17,6 +24,9 @@ const port = Number(process.argv[2] || process.env.NORTH_PLAID_SIM_PORT || 8090)
 const CLIENT_ID = process.env.PLAID_CLIENT_ID || 'north-sim-client';
 const SECRET = process.env.PLAID_SECRET || 'north-sim-secret';
 const MAIL_KEY = process.env.MAIL_API_KEY || 'north-sim-mail-key';
+const MODEL_KEY = process.env.AI_MODEL_KEY || 'north-sim-model-key';
+const modelScripts = new Map();  // question -> how to answer
+let modelCalls = [];
 
 // --- state ------------------------------------------------------------------
 
@@ -347,6 +357,35 @@ const routes = {
     reply(res, 202, { id: id('mail-') });
   },
 
+  // --- the model (north_ai_model_url) ---
+  '/__model/v1/chat/completions': async (b, res) => {
+    modelCalls.push(b);
+    const user = Array.isArray(b.messages) && b.messages.find((m) => m.role === 'user');
+    const tool = Array.isArray(b.tools) && b.tools.find((t) => t.type === 'function'
+                                                       && t.function && t.function.name === 'north_query');
+    if (typeof b.model !== 'string' || !user || typeof user.content !== 'string' || !tool
+        || !tool.function.parameters || tool.function.parameters.type !== 'object') {
+      return reply(res, 400, { error: { message: 'invalid request', type: 'invalid_request_error' } });
+    }
+    const sc = modelScripts.get(user.content) || { content: 'I cannot help with that.' };
+    if (sc.delay_ms) await new Promise((r) => setTimeout(r, sc.delay_ms));
+    if (sc.status) return reply(res, sc.status, { error: { message: 'failing as asked', type: 'server_error' } });
+    const message = sc.arguments === undefined
+      ? { role: 'assistant', content: sc.content }
+      : { role: 'assistant', content: null, tool_calls: [{ id: id('call_'), type: 'function',
+          function: { name: sc.name || 'north_query',
+                      arguments: typeof sc.arguments === 'string' ? sc.arguments : JSON.stringify(sc.arguments) } }] };
+    reply(res, 200, { id: id('chatcmpl-'), object: 'chat.completion', created: Math.floor(Date.now() / 1000),
+      model: b.model, choices: [{ index: 0, message, finish_reason: message.tool_calls ? 'tool_calls' : 'stop' }],
+      usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 } });
+  },
+  '/__sim/model': (b, res) => {
+    if (b.reset) { modelScripts.clear(); modelCalls = []; }
+    if (b.question) modelScripts.set(b.question, b);
+    reply(res, 200, { ok: true });
+  },
+  '/__sim/model_calls': (b, res) => reply(res, 200, { calls: modelCalls }),
+
   // --- the suites' switches and the truth ---
   '/__sim/mail': (b, res) => {
     reply(res, 200, { mails: mails.filter((m) => !b.to || m.to.toLowerCase() === b.to.toLowerCase()) });
@@ -478,6 +517,10 @@ http.createServer((req, res) => {
     if (path.startsWith('/__mail/')) {
       // the relay's own key, not Plaid's
       if (req.headers.authorization !== `Bearer ${MAIL_KEY}`) return reply(res, 401, { error: 'bad key' });
+    } else if (path.startsWith('/__model/')) {
+      if (req.headers.authorization !== `Bearer ${MODEL_KEY}`) {
+        return reply(res, 401, { error: { message: 'invalid api key', type: 'invalid_request_error' } });
+      }
     } else if (!path.startsWith('/__sim/')) {
       calls.push({ path, at: Date.now(), body: { ...body, secret: body.secret ? '***' : undefined } });
       const cid = body.client_id || req.headers['plaid-client-id'];
