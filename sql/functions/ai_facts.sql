@@ -137,7 +137,7 @@ begin
                 from north.goal_rows(p_user, null) g), '[]'),
             -- a month of essential spending: the last 90 days' over three
             'essential_cents', (
-                select coalesce(-sum(r.cents), 0) / 3
+                select div(coalesce(-sum(r.cents), 0), 3)::bigint
                 from north.ai_rows(p_user, north.user_today(p_user) - 90,
                                    north.user_today(p_user) - 1,
                                    '{"categories": ["housing", "utilities",
