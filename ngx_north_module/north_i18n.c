@@ -82,6 +82,10 @@ static const char *const  north_i18n_table[][2] = {
       "it with PUT /v1/privacy/consents/analytics",
       "les recommandations lisent vos données sous le consentement "
       "analytics : accordez-le avec PUT /v1/privacy/consents/analytics" },
+    { "the assistant reads your data under the analytics consent: grant "
+      "it with PUT /v1/privacy/consents/analytics",
+      "l'assistant lit vos données sous le consentement analytics : "
+      "accordez-le avec PUT /v1/privacy/consents/analytics" },
     { "the challenge is unknown, used, expired or for another device",
       "le défi est inconnu, déjà utilisé, expiré ou destiné à un autre "
       "appareil" },

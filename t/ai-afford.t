@@ -30,6 +30,7 @@ call(PUT => '/v1/privacy/consents/analytics', token => $tok, json => { granted =
 
 plaid_sim('/__sim/config', { initial_transactions => 0 });
 my ($item, $plaid) = plaid_link($port, $tok);
+plaid_sim('/__sim/config', { initial_transactions => 120 });     # the default again
 
 my $today = psql("select north.user_today(:'a0')", $uid);
 my $t = days_of($today);

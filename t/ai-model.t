@@ -37,6 +37,7 @@ sub register {
     call(PUT => '/v1/privacy/consents/analytics', token => $tok, json => { granted => JSON::PP::true });
     plaid_sim('/__sim/config', { initial_transactions => 60 });
     plaid_link($port, $tok);
+    plaid_sim('/__sim/config', { initial_transactions => 120 });     # the default again
     return ($tok, $uid);
 }
 

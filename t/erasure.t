@@ -61,6 +61,8 @@ sub fill {
     psql("insert into north.recommendation_dismissals (user_id, recommendation_id)
           values (:'a0', 'goal-behind-0123456789abcdef')", $uid);
     psql("insert into north.jobs (kind, user_id, done_at) values ('test.done', :'a0', now())", $uid);
+    # a conversation with the assistant, kept in Redis
+    call(POST => '/v1/ai/ask', token => $tok, json => { question => 'How much did I spend last month?' });
     # the goal reached and $1,000 saved: awarded by the events' consumer
     wait_for(10, sub { psql("select count(*) from north.user_achievements
                              where user_id = :'a0'", $uid) >= 2 });
@@ -101,6 +103,8 @@ fill($tok, $uid);
 fill($otok, $ouid);
 my $plaid_item = psql("select plaid_item_id from north.plaid_items where user_id = :'a0'", $uid);
 my $before = rows_of($uid);
+my $ai_key = "north:{$uid}:ai";
+is(redis_cli(redis_password(), 'EXISTS', $ai_key), 1, 'the assistant keeps a conversation of the user\'s');
 is(scalar(grep { !$before->{$_} } grep { !/^(erasures|breach_register)$/ } keys %$before), 0,
    'before: the user has rows in every table') or diag explain $before;
 
@@ -139,6 +143,8 @@ is(psql("select reauth from north.erasures where user_id = :'a0'", $buid), 'biom
 $r = call(DELETE => '/v1/me', token => $tok, json => { password => $pw });
 is($r->{code}, 202, 'DELETE with the password: 202');
 is($r->{json}{status}, 'scheduled', '... scheduled');
+ok(wait_for(5, sub { redis_cli(redis_password(), 'EXISTS', $ai_key) == 0 }),
+   '... at once, the assistant\'s conversations are gone');
 like($r->{json}{requested_at}, qr/^\d{4}-\d\d-\d\dT/, '... when');
 problem_ok(call(GET => '/v1/me', token => $tok), 401, 'unauthorized',
            'at once: the access token is dead');
