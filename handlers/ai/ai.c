@@ -14,6 +14,7 @@
 #include "ngx_north.h"
 #include "ngx_north_pg.h"
 #include "ngx_north_redis.h"
+#include "ngx_north_cache.h"
 #include "ngx_north_json.h"
 #include "ngx_north_jwt.h"
 #include "north_check.h"
@@ -24,6 +25,8 @@
 
 static ngx_int_t north_ai_ask(ngx_http_request_t *r);
 static ngx_int_t north_ai_ask_body(ngx_http_request_t *r, json_t *body);
+static ngx_int_t north_ai_cached(ngx_http_request_t *r,
+    ngx_http_north_cache_t *c);
 static ngx_int_t north_ai_context_done(ngx_http_request_t *r, void *data,
     PGresult *res, ngx_int_t status);
 static ngx_int_t north_ai_conversation_read(ngx_http_request_t *r,
@@ -41,7 +44,7 @@ static ngx_int_t north_ai_affordability_body(ngx_http_request_t *r,
 static ngx_int_t north_ai_affordability_done(ngx_http_request_t *r,
     void *data, PGresult *res, ngx_int_t status);
 static ngx_int_t north_ai_context_read(ngx_http_request_t *r, north_ai_t *a,
-    json_t *doc);
+    json_t *doc, ngx_http_north_cache_t *c);
 static void north_ai_defaults(north_ai_t *a);
 static void north_ai_remember(ngx_http_request_t *r, north_ai_t *a);
 static north_ai_t *north_ai_create(ngx_http_request_t *r);
@@ -51,7 +54,11 @@ static ngx_int_t north_ai_date_problem(ngx_http_request_t *r);
 
 static ngx_http_north_pg_stmt_t  north_ai_context_stmt =
     ngx_http_north_pg_stmt("north_ai_context",
-        "select north.ai_context($1)::text", 1, 1);
+        "select north.ai_context($1, $2::boolean)::text", 2, 1);
+
+/* the user's merchants, in the cache of the user's reads: a sync's new
+ * transactions make it stale */
+static ngx_str_t  north_ai_merchants_entry = ngx_string("ai.merchants");
 
 static ngx_http_north_pg_stmt_t  north_ai_facts_stmt =
     ngx_http_north_pg_stmt("north_ai_facts",
@@ -72,7 +79,6 @@ north_ai_ask_body(ngx_http_request_t *r, json_t *body)
 {
     u_char                    rnd[NORTH_AI_CONVERSATION_LEN / 2];
     ngx_str_t                 conversation;
-    const char               *values[1];
     north_ai_t               *a;
     ngx_http_north_fields_t   f;
 
@@ -130,10 +136,22 @@ north_ai_ask_body(ngx_http_request_t *r, json_t *body)
         ngx_hex_dump(a->conversation, rnd, sizeof(rnd));
     }
 
+    return ngx_http_north_cache_get(r, &ngx_http_north_jwt_identity(r)->user_id,
+                                    &north_ai_merchants_entry,
+                                    north_ai_cached, a);
+}
+
+
+static ngx_int_t
+north_ai_cached(ngx_http_request_t *r, ngx_http_north_cache_t *c)
+{
+    const char  *values[2];
+
     values[0] = ngx_http_north_caller(r);
+    values[1] = c->value.data ? "false" : "true";
 
     return ngx_http_north_pg_query(r, &north_ai_context_stmt, values,
-                                   north_ai_context_done, a);
+                                   north_ai_context_done, c);
 }
 
 
@@ -141,11 +159,14 @@ static ngx_int_t
 north_ai_context_done(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_int_t status)
 {
-    const char  *argv[3];
-    size_t       argvlen[3];
-    north_ai_t  *a = data;
+    const char              *argv[3];
+    size_t                   argvlen[3];
+    north_ai_t              *a;
+    ngx_http_north_cache_t  *c = data;
 
-    if (north_ai_context_read(r, a, ngx_http_north_pg_document(r, res, 0))
+    a = c->data;
+
+    if (north_ai_context_read(r, a, ngx_http_north_pg_document(r, res, 0), c)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -574,11 +595,16 @@ north_ai_affordability_done(ngx_http_request_t *r, void *data, PGresult *res,
 }
 
 
-/* north.ai_context's document into a->ctx: arrays in r->pool */
+/*
+ * north.ai_context's document into a->ctx (arrays in r->pool), with the
+ * merchants c holds, else the document's, then cached.
+ */
 
 static ngx_int_t
-north_ai_context_read(ngx_http_request_t *r, north_ai_t *a, json_t *doc)
+north_ai_context_read(ngx_http_request_t *r, north_ai_t *a, json_t *doc,
+    ngx_http_north_cache_t *c)
 {
+    char                *text;
     size_t               i, n;
     json_t              *list, *e;
     const char         **merchants;
@@ -595,6 +621,26 @@ north_ai_context_read(ngx_http_request_t *r, north_ai_t *a, json_t *doc)
 
     a->context = doc;
     a->ctx.fr = json_is_true(json_object_get(doc, "fr"));
+
+    if (c->value.data) {
+        list = json_loadb((char *) c->value.data, c->value.len, 0, NULL);
+
+        if (!json_is_array(list)
+            || json_object_set_new(doc, "merchants", list) != 0)
+        {
+            json_decref(list);
+            return NGX_ERROR;
+        }
+
+    } else {
+        text = ngx_http_north_json_text(r->pool,
+                                        json_object_get(doc, "merchants"));
+        if (text == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_north_cache_set(r, c, (u_char *) text, ngx_strlen(text));
+    }
 
     list = json_object_get(doc, "merchants");
     n = json_array_size(list);

@@ -4,11 +4,16 @@
 -- start2, end2: dates), categories, merchant, account_id, account_kind,
 -- by ("merchant" or "category"), limit. Nothing without the analytics
 -- consent.
+--
+-- Planned at each call (plan_cache_mode): a generic plan cannot see which
+-- of p_q's filters are absent, and runs three times slower than a plan
+-- made for the question.
 create or replace function north.ai_facts(p_user uuid, p_intent text,
     p_q jsonb, p_fr boolean)
 returns jsonb
 language plpgsql stable
 set jit = off
+set plan_cache_mode = force_custom_plan
 as $$
 declare
     v_start  date := (p_q->>'start')::date;
@@ -44,27 +49,29 @@ begin
                      where r.kind = 'spending'));
 
     when 'top' then
-        return jsonb_build_object('consent', true,
-            'total', (select coalesce(-sum(r.cents), 0)
-                      from north.ai_rows(p_user, v_start, v_end, p_q) r
-                      where r.kind = 'spending'),
-            'items', coalesce((
-                select jsonb_agg(jsonb_build_array(x.key, x.label, x.cents, x.n)
-                                 order by x.cents desc, x.key)
-                from (select y.key, max(y.label) as label,
-                             sum(y.cents) as cents, count(*) as n
-                      from (select case when p_q->>'by' = 'merchant'
-                                        then r.label else r.category end as key,
-                                   case when p_q->>'by' = 'merchant' then r.label
-                                        when p_fr then c.name_fr
-                                        else c.name_en end as label,
-                                   -r.cents as cents
-                            from north.ai_rows(p_user, v_start, v_end, p_q) r
-                            join north.categories c on c.id = r.category
-                            where r.kind = 'spending') y
-                      group by y.key
-                      having sum(y.cents) > 0
-                      order by 3 desc, 1 limit v_limit) x), '[]'));
+        -- one read of the rows for the total and the ranking
+        return (with y as materialized (
+                    select case when p_q->>'by' = 'merchant'
+                                then r.label else r.category end as key,
+                           case when p_q->>'by' = 'merchant' then r.label
+                                when p_fr then c.name_fr
+                                else c.name_en end as label,
+                           -r.cents as cents
+                    from north.ai_rows(p_user, v_start, v_end, p_q) r
+                    join north.categories c on c.id = r.category
+                    where r.kind = 'spending'),
+                x as (
+                    select y.key, max(y.label) as label, sum(y.cents) as cents,
+                           count(*) as n
+                    from y group by y.key
+                    having sum(y.cents) > 0
+                    order by 3 desc, 1 limit v_limit)
+                select jsonb_build_object('consent', true,
+                    'total', (select coalesce(sum(y.cents), 0) from y),
+                    'items', coalesce((select jsonb_agg(jsonb_build_array(
+                                           x.key, x.label, x.cents, x.n)
+                                           order by x.cents desc, x.key)
+                                       from x), '[]')));
 
     when 'largest' then
         return jsonb_build_object('consent', true,
