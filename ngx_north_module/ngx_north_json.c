@@ -740,6 +740,29 @@ ngx_http_north_fields_only(ngx_http_north_fields_t *f,
 
 
 ngx_int_t
+ngx_http_north_consent_problem(ngx_http_request_t *r, const char *purpose,
+    const char *detail)
+{
+    char        message[96];
+    json_t     *errors;
+    ngx_int_t   rc;
+
+    ngx_snprintf((u_char *) message, sizeof(message),
+                 ngx_http_north_french(r) ? "le consentement %s est requis%Z"
+                                          : "the %s consent is required%Z",
+                 purpose);
+
+    errors = json_pack("[{s:s, s:s}]", "field", purpose, "message", message);
+
+    rc = ngx_http_north_problem(r, NGX_HTTP_FORBIDDEN, "consent-missing",
+                                "Consent required", detail, errors);
+    json_decref(errors);
+
+    return rc;
+}
+
+
+ngx_int_t
 ngx_http_north_fields_problem(ngx_http_request_t *r,
     ngx_http_north_fields_t *f)
 {

@@ -98,6 +98,14 @@ void ngx_http_north_fields_only(ngx_http_north_fields_t *f,
 
 #define ngx_http_north_fields_failed(f)  (json_array_size((f)->errors) != 0)
 
+/*
+ * The 403 of a service acting under a consent the user has not granted:
+ * the purpose named as the field, detail (translated as every detail is)
+ * saying how to grant it.
+ */
+ngx_int_t ngx_http_north_consent_problem(ngx_http_request_t *r,
+    const char *purpose, const char *detail);
+
 /* The 400 problem listing every error gathered. */
 ngx_int_t ngx_http_north_fields_problem(ngx_http_request_t *r,
     ngx_http_north_fields_t *f);

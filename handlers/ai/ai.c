@@ -43,6 +43,8 @@ static ngx_int_t north_ai_affordability_body(ngx_http_request_t *r,
     json_t *body);
 static ngx_int_t north_ai_affordability_done(ngx_http_request_t *r,
     void *data, PGresult *res, ngx_int_t status);
+static ngx_int_t north_ai_facts_read(ngx_http_request_t *r, north_ai_t *a,
+    PGresult *res, ngx_int_t *failed);
 static ngx_int_t north_ai_context_read(ngx_http_request_t *r, north_ai_t *a,
     json_t *doc, ngx_http_north_cache_t *c);
 static void north_ai_defaults(north_ai_t *a);
@@ -205,7 +207,7 @@ north_ai_conversation_read(ngx_http_request_t *r, void *data,
 {
     int          intent;
     json_t      *last;
-    const char  *error;
+    const char  *error, *name;
     north_ai_t  *a = data;
 
     if (reply == NULL || reply->type != REDIS_REPLY_STRING) {
@@ -220,11 +222,8 @@ north_ai_conversation_read(ngx_http_request_t *r, void *data,
     {
         north_ai_query_init(&a->previous);
 
-        intent = north_ai_intent_of(json_string_value(json_object_get(last,
-                                                                  "intent"))
-                                    ? json_string_value(json_object_get(last,
-                                                                  "intent"))
-                                    : "");
+        name = json_string_value(json_object_get(last, "intent"));
+        intent = name ? north_ai_intent_of(name) : -1;
 
         /* slots that no longer hold (an account closed since) are dropped */
         if (intent > NORTH_AI_UNKNOWN
@@ -372,20 +371,14 @@ static ngx_int_t
 north_ai_facts_done(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_int_t status)
 {
-    json_t      *facts;
-    ngx_int_t    rc;
+    ngx_int_t    rc, failed;
     north_ai_t  *a = data;
 
-    facts = ngx_http_north_pg_document(r, res, 0);
-    if (facts == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    rc = north_ai_facts_read(r, a, res, &failed);
 
-    if (!json_is_true(json_object_get(facts, "consent"))) {
-        return north_ai_consent(r);
+    if (rc == NGX_ERROR) {
+        return failed;
     }
-
-    rc = north_ai_compose(r, a, facts);
 
     if (rc == NGX_DECLINED) {
         /* an affordability date beyond what is projected */
@@ -400,9 +393,6 @@ north_ai_facts_done(ngx_http_request_t *r, void *data, PGresult *res,
                  - (u_char *) a->answer;
         a->answer[a->len] = '\0';
         a->figures = NULL;
-
-    } else if (rc != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     return north_ai_reply(r, a);
@@ -565,33 +555,58 @@ static ngx_int_t
 north_ai_affordability_done(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_int_t status)
 {
-    json_t      *facts;
-    ngx_int_t    rc;
+    ngx_int_t    rc, failed;
     north_ai_t  *a = data;
 
-    facts = ngx_http_north_pg_document(r, res, 0);
-    if (facts == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    rc = north_ai_facts_read(r, a, res, &failed);
 
-    if (!json_is_true(json_object_get(facts, "consent"))) {
-        return north_ai_consent(r);
+    if (rc == NGX_ERROR) {
+        return failed;
     }
-
-    rc = north_ai_compose(r, a, facts);
 
     if (rc == NGX_DECLINED) {
         return north_ai_date_problem(r);
-    }
-
-    if (rc != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     json_object_set_new(a->figures, "answer", json_string(a->answer));
     json_object_set(a->figures, "reasons", a->reasons);
 
     return ngx_http_north_json_send(r, NGX_HTTP_OK, json_incref(a->figures));
+}
+
+
+/*
+ * north.ai_facts's row into a's answer: NGX_OK; NGX_DECLINED, an
+ * affordability date out of range; NGX_ERROR with *failed what to return
+ * (no consent, a failure).
+ */
+
+static ngx_int_t
+north_ai_facts_read(ngx_http_request_t *r, north_ai_t *a, PGresult *res,
+    ngx_int_t *failed)
+{
+    json_t     *facts;
+    ngx_int_t   rc;
+
+    facts = ngx_http_north_pg_document(r, res, 0);
+
+    if (facts == NULL) {
+        *failed = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
+    }
+
+    if (!json_is_true(json_object_get(facts, "consent"))) {
+        *failed = north_ai_consent(r);
+        return NGX_ERROR;
+    }
+
+    rc = north_ai_compose(r, a, facts);
+
+    if (rc == NGX_ERROR) {
+        *failed = NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return rc;
 }
 
 
@@ -869,22 +884,11 @@ north_ai_create(ngx_http_request_t *r)
 static ngx_int_t
 north_ai_consent(ngx_http_request_t *r)
 {
-    json_t     *errors;
-    ngx_int_t   rc;
-
-    errors = json_pack("[{s:s, s:s}]", "field", "analytics",
-                       "message", ngx_http_north_french(r)
-                       ? "le consentement analytics est requis"
-                       : "the analytics consent is required");
-
-    rc = ngx_http_north_problem(r, NGX_HTTP_FORBIDDEN, "consent-missing",
-                                "Consent required",
-                                "the assistant reads your data under the "
-                                "analytics consent: grant it with PUT "
-                                "/v1/privacy/consents/analytics", errors);
-    json_decref(errors);
-
-    return rc;
+    return ngx_http_north_consent_problem(r, "analytics",
+                                          "the assistant reads your data "
+                                          "under the analytics consent: "
+                                          "grant it with PUT "
+                                          "/v1/privacy/consents/analytics");
 }
 
 

@@ -791,22 +791,11 @@ north_recs_by_score(const void *a, const void *b)
 static ngx_int_t
 north_recs_consent(ngx_http_request_t *r)
 {
-    json_t     *errors;
-    ngx_int_t   rc;
-
-    errors = json_pack("[{s:s, s:s}]", "field", "analytics",
-                       "message", ngx_http_north_french(r)
-                       ? "le consentement analytics est requis"
-                       : "the analytics consent is required");
-
-    rc = ngx_http_north_problem(r, NGX_HTTP_FORBIDDEN, "consent-missing",
-                                "Consent required",
-                                "recommendations read your data under the "
-                                "analytics consent: grant it with PUT "
-                                "/v1/privacy/consents/analytics", errors);
-    json_decref(errors);
-
-    return rc;
+    return ngx_http_north_consent_problem(r, "analytics",
+                                          "recommendations read your data "
+                                          "under the analytics consent: "
+                                          "grant it with PUT "
+                                          "/v1/privacy/consents/analytics");
 }
 
 

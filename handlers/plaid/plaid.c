@@ -1173,22 +1173,10 @@ north_plaid_linked_problem(ngx_http_request_t *r)
 static ngx_int_t
 north_plaid_consent_problem(ngx_http_request_t *r)
 {
-    json_t     *errors;
-    ngx_int_t   rc;
-
-    errors = json_pack("[{s:s, s:s}]", "field", "bank_data",
-                       "message", ngx_http_north_french(r)
-                       ? "le consentement bank_data est requis"
-                       : "the bank_data consent is required");
-
-    rc = ngx_http_north_problem(r, NGX_HTTP_FORBIDDEN, "consent-missing",
-                                "Consent required",
-                                "linking banks needs the bank_data consent: "
-                                "grant it with PUT "
-                                "/v1/privacy/consents/bank_data", errors);
-    json_decref(errors);
-
-    return rc;
+    return ngx_http_north_consent_problem(r, "bank_data",
+                                          "linking banks needs the bank_data "
+                                          "consent: grant it with PUT "
+                                          "/v1/privacy/consents/bank_data");
 }
 
 

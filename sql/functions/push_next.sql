@@ -48,9 +48,11 @@ begin
             for update skip locked
             limit p_limit
         ), fan as (
+            -- due by the queue's own clock, as it is read (not now(): a
+            -- clock moved back would hold them)
             insert into north.push_deliveries (notification_id, user_id,
-                                               device_id)
-            select d.id, d.user_id, t.device_id
+                                               device_id, not_before)
+            select d.id, d.user_id, t.device_id, v_now
             from due d join north.push_tokens t on t.user_id = d.user_id
             on conflict (notification_id, device_id) do nothing
         )

@@ -29,7 +29,8 @@ begin
         last_error = left(r.error, 500),
         leased_until = null,
         not_before = case when r.outcome = 'retry'
-                          then now() + make_interval(secs => greatest(r.retry_s, 1))
+                          then north.clock_now()
+                               + make_interval(secs => greatest(r.retry_s, 1))
                           else d.not_before end
     from r
     where d.id = r.id and d.state = 'queued';
