@@ -624,26 +624,15 @@ north_ai_goals(north_ai_t *a, json_t *facts)
 
 
 /*
- * A goal_rows row's progress into in and out; the monthly amount it plans
- * (to its target date, else its recent pace); -2 when the row is not one.
+ * A goal row's progress into in and out (north_goal_read); the monthly
+ * amount it plans (to its target date, else its recent pace); -2 when the
+ * row is not one.
  */
 
 static int64_t
 north_ai_goal_monthly(json_t *row, north_goal_in_t *in, north_goal_out_t *out)
 {
-    in->saved_cents = json_integer_value(json_array_get(row, 1));
-    in->target_cents = json_integer_value(json_array_get(row, 2));
-    in->pace_cents = json_integer_value(json_array_get(row, 5));
-    in->pace_days = json_integer_value(json_array_get(row, 6));
-    in->target_date = -1;
-
-    if (north_date_parse(json_string_value(json_array_get(row, 3)), &in->today)
-        != 0
-        || (json_is_string(json_array_get(row, 4))
-            && north_date_parse(json_string_value(json_array_get(row, 4)),
-                                &in->target_date) != 0)
-        || north_goal_progress(in, out) != 0)
-    {
+    if (north_goal_read(row, in, out) != 0) {
         return -2;
     }
 

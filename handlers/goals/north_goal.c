@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "north_check.h"
 #include "north_goal.h"
 
 
@@ -111,4 +112,34 @@ north_goal_status_name(north_goal_status_e status)
     static const char *const  names[] = { "on_track", "behind", "achieved" };
 
     return names[status];
+}
+
+
+int
+north_goal_read(json_t *row, north_goal_in_t *in, north_goal_out_t *out)
+{
+    json_t  *when;
+
+    if (json_array_size(row) != 7) {
+        return -1;
+    }
+
+    in->saved_cents = json_integer_value(json_array_get(row, 1));
+    in->target_cents = json_integer_value(json_array_get(row, 2));
+    in->pace_cents = json_integer_value(json_array_get(row, 5));
+    in->pace_days = json_integer_value(json_array_get(row, 6));
+    in->target_date = -1;
+
+    when = json_array_get(row, 4);
+
+    if (north_date_parse(json_string_value(json_array_get(row, 3)),
+                         &in->today) != 0
+        || (json_is_string(when)
+            && north_date_parse(json_string_value(when), &in->target_date)
+               != 0))
+    {
+        return -1;
+    }
+
+    return north_goal_progress(in, out);
 }

@@ -9,6 +9,7 @@
 #define NORTH_GOAL_H
 
 #include <stdint.h>
+#include <jansson.h>
 
 
 typedef enum {
@@ -46,6 +47,13 @@ extern const unsigned  north_goal_milestones[NORTH_GOAL_MILESTONE_COUNT];
 int north_goal_progress(const north_goal_in_t *in, north_goal_out_t *out);
 
 const char *north_goal_status_name(north_goal_status_e status);
+
+/*
+ * A row of north.goal_rows_json ([goal, saved, target, today,
+ * target_date, pace, pace_days]) into in, its progress into out; -1 when
+ * the row is not one.
+ */
+int north_goal_read(json_t *row, north_goal_in_t *in, north_goal_out_t *out);
 
 
 #endif /* NORTH_GOAL_H */

@@ -695,19 +695,8 @@ north_recs_goals(north_recs_t *rc)
         name = json_string_value(json_object_get(goal, "name"));
         id = json_string_value(json_object_get(goal, "id"));
 
-        in.saved_cents = json_integer_value(json_array_get(row, 1));
-        in.target_cents = json_integer_value(json_array_get(row, 2));
-        in.pace_cents = json_integer_value(json_array_get(row, 5));
-        in.pace_days = json_integer_value(json_array_get(row, 6));
-        in.target_date = -1;
-
         if (name == NULL || id == NULL
-            || north_date_parse(json_string_value(json_array_get(row, 3)),
-                                &in.today) != 0
-            || (json_is_string(json_array_get(row, 4))
-                && north_date_parse(json_string_value(json_array_get(row, 4)),
-                                    &in.target_date) != 0)
-            || north_goal_progress(&in, &out) != 0
+            || north_goal_read(row, &in, &out) != 0
             || out.status != NORTH_GOAL_BEHIND || out.monthly_cents <= 0)
         {
             continue;

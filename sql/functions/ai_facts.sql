@@ -119,12 +119,7 @@ begin
 
     when 'goal' then
         return jsonb_build_object('consent', true,
-            'goals', coalesce((
-                select jsonb_agg(jsonb_build_array(g.goal, g.saved, g.target,
-                                     g.today, g.target_date, g.pace,
-                                     g.pace_days))
-                from north.goal_rows(p_user,
-                                     (p_q->>'goal_id')::uuid) g), '[]'));
+            'goals', north.goal_rows_json(p_user, (p_q->>'goal_id')::uuid));
 
     when 'room' then
         return jsonb_build_object('consent', true,
@@ -137,11 +132,7 @@ begin
     when 'afford' then
         return jsonb_build_object('consent', true,
             'insights', north.insights_facts(p_user),
-            'goals', coalesce((
-                select jsonb_agg(jsonb_build_array(g.goal, g.saved, g.target,
-                                     g.today, g.target_date, g.pace,
-                                     g.pace_days))
-                from north.goal_rows(p_user, null) g), '[]'),
+            'goals', north.goal_rows_json(p_user, null),
             -- a month of essential spending: the last 90 days' over three
             'essential_cents', (
                 select div(coalesce(-sum(r.cents), 0), 3)::bigint

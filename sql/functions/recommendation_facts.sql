@@ -1,7 +1,7 @@
 -- What GET /v1/recommendations computes from: nothing but the consent when
 -- the user has not granted analytics; else the insights' facts, this
 -- year's tax facts, the credit cards that owe, the goals with what
--- progress is computed from (north.goal_rows), and what was dismissed or
+-- progress is computed from (north.goal_rows_json), and what was dismissed or
 -- snoozed (until a day still to come).
 create or replace function north.recommendation_facts(p_user uuid)
 returns jsonb
@@ -23,11 +23,7 @@ begin
                            where a.user_id = p_user and a.type = 'credit'
                              and a.currency = 'CAD' and a.balance_cents > 0),
                           '[]'),
-        'goals', coalesce((select jsonb_agg(jsonb_build_array(g.goal, g.saved,
-                                                g.target, g.today,
-                                                g.target_date, g.pace,
-                                                g.pace_days))
-                           from north.goal_rows(p_user, null) g), '[]'),
+        'goals', north.goal_rows_json(p_user, null),
         'dismissed', coalesce((select jsonb_agg(d.recommendation_id)
                                from north.recommendation_dismissals d
                                where d.user_id = p_user

@@ -227,6 +227,47 @@ test_projection_and_status(void **state)
 }
 
 
+/* a row of north.goal_rows_json, and rows that are none */
+static void
+test_read(void **state)
+{
+    json_t            *row;
+    north_goal_in_t    in;
+    north_goal_out_t   out;
+
+    row = json_loads("[{\"id\": \"g\"}, 25000, 100000, \"2026-11-18\","
+                     " \"2027-05-18\", 9000, 90]", 0, NULL);
+    assert_int_equal(north_goal_read(row, &in, &out), 0);
+    assert_int_equal(in.saved_cents, 25000);
+    assert_int_equal(in.target_cents, 100000);
+    assert_int_equal(in.today, north_date_days(2026, 11, 18));
+    assert_int_equal(in.target_date, north_date_days(2027, 5, 18));
+    assert_int_equal(in.pace_cents, 9000);
+    assert_int_equal(in.pace_days, 90);
+    assert_int_equal(out.percent, 25);
+    json_decref(row);
+
+    /* no target date */
+    row = json_loads("[{}, 0, 100, \"2026-11-18\", null, 0, 1]", 0, NULL);
+    assert_int_equal(north_goal_read(row, &in, &out), 0);
+    assert_int_equal(in.target_date, -1);
+    json_decref(row);
+
+    row = json_loads("[{}, 0, 100, \"2026-02-30\", null, 0, 1]", 0, NULL);
+    assert_int_equal(north_goal_read(row, &in, &out), -1);
+    json_decref(row);
+
+    row = json_loads("[{}, 0, 100, \"2026-11-18\", \"soon\", 0, 1]", 0,
+                     NULL);
+    assert_int_equal(north_goal_read(row, &in, &out), -1);
+    json_decref(row);
+
+    row = json_loads("[{}, 0, 100]", 0, NULL);
+    assert_int_equal(north_goal_read(row, &in, &out), -1);
+    json_decref(row);
+}
+
+
 int
 main(void)
 {
@@ -235,6 +276,7 @@ main(void)
         cmocka_unit_test(test_percent_and_milestones),
         cmocka_unit_test(test_monthly),
         cmocka_unit_test(test_projection_and_status),
+        cmocka_unit_test(test_read),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
