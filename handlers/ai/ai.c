@@ -50,6 +50,7 @@ static ngx_int_t north_ai_context_read(ngx_http_request_t *r, north_ai_t *a,
 static void north_ai_defaults(north_ai_t *a);
 static void north_ai_remember(ngx_http_request_t *r, north_ai_t *a);
 static north_ai_t *north_ai_create(ngx_http_request_t *r);
+static void north_ai_said(north_ai_t *a, const char *en, const char *fr);
 static ngx_int_t north_ai_consent(ngx_http_request_t *r);
 static ngx_int_t north_ai_date_problem(ngx_http_request_t *r);
 
@@ -122,7 +123,7 @@ north_ai_ask_body(ngx_http_request_t *r, json_t *body)
 
         if (i == conversation.len) {
             ngx_memcpy(a->conversation, conversation.data, conversation.len);
-            a->has_previous = 1;        /* to be read */
+            a->resumed = 1;
         }
     }
 
@@ -130,7 +131,7 @@ north_ai_ask_body(ngx_http_request_t *r, json_t *body)
         return ngx_http_north_fields_problem(r, &f);
     }
 
-    if (!a->has_previous) {
+    if (!a->resumed) {
         if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -178,11 +179,9 @@ north_ai_context_done(ngx_http_request_t *r, void *data, PGresult *res,
         return north_ai_consent(r);
     }
 
-    if (!a->has_previous) {
+    if (!a->resumed) {
         return north_ai_understand(r, a);
     }
-
-    a->has_previous = 0;
 
     argv[0] = "HGET";
     argvlen[0] = 4;
@@ -261,20 +260,12 @@ static ngx_int_t
 north_ai_understood(ngx_http_request_t *r, north_ai_t *a,
     ngx_uint_t understood)
 {
-    u_char  *question;
-
     if (understood) {
         a->source = "model";
 
     } else {
-        question = ngx_pnalloc(r->pool, a->question.len + 1);
-        if (question == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        ngx_cpystrn(question, a->question.data, a->question.len + 1);
-
-        north_ai_parse((char *) question, &a->ctx,
+        /* the field's value is NUL-terminated */
+        north_ai_parse((char *) a->question.data, &a->ctx,
                        a->has_previous ? &a->previous : NULL, &a->q);
         a->source = "parser";
     }
@@ -383,15 +374,10 @@ north_ai_facts_done(ngx_http_request_t *r, void *data, PGresult *res,
     if (rc == NGX_DECLINED) {
         /* an affordability date beyond what is projected */
         a->q.intent = NORTH_AI_UNKNOWN;
-        a->len = ngx_snprintf((u_char *) a->answer, NORTH_AI_TEXT_LEN - 1,
-                              a->q.fr ? "Je projette votre solde jusqu'à un "
-                                        "an d'avance : demandez pour une "
-                                        "date d'ici là."
-                                      : "I project your balance up to a "
-                                        "year ahead: ask about a date "
-                                        "before then.")
-                 - (u_char *) a->answer;
-        a->answer[a->len] = '\0';
+        north_ai_said(a, "I project your balance up to a year ahead: ask "
+                         "about a date before then.",
+                      "Je projette votre solde jusqu'à un an d'avance : "
+                      "demandez pour une date d'ici là.");
         a->figures = NULL;
     }
 
@@ -409,43 +395,27 @@ north_ai_reply(ngx_http_request_t *r, north_ai_t *a)
                  && a->q.intent != NORTH_AI_HELP
                  && !(a->q.intent == NORTH_AI_AFFORD && a->figures == NULL);
 
-    if (a->q.intent == NORTH_AI_AFFORD && a->figures == NULL && a->len == 0) {
-        a->len = ngx_snprintf((u_char *) a->answer, NORTH_AI_TEXT_LEN - 1,
-                              a->q.fr ? "Combien coûterait-il ? Par exemple : "
-                                        "« Puis-je me permettre 1 500 $ en "
-                                        "mars ? »"
-                                      : "How much would it cost? For "
-                                        "example: \"Can I afford $1,500 in "
-                                        "March?\"")
-                 - (u_char *) a->answer;
-        a->answer[a->len] = '\0';
-    }
+    if (a->len == 0 && a->q.intent == NORTH_AI_HELP) {
+        north_ai_said(a, "Ask me about your money, in English or French, "
+                         "for example:",
+                      "Posez-moi une question sur votre argent, en français "
+                      "ou en anglais, par exemple :");
 
-    if (a->q.intent == NORTH_AI_UNKNOWN && a->len == 0) {
-        a->len = ngx_snprintf((u_char *) a->answer, NORTH_AI_TEXT_LEN - 1,
-                              a->q.fr ? "Je n'ai pas compris. Je réponds aux "
-                                        "questions sur vos dépenses, revenus, "
-                                        "soldes, valeur nette, objectifs, "
-                                        "abonnements et droits CELI/REER, "
-                                        "par exemple :"
-                                      : "I didn't understand that. I answer "
-                                        "questions about your spending, "
-                                        "income, balances, net worth, goals, "
-                                        "subscriptions and TFSA/RRSP room, "
-                                        "for example:")
-                 - (u_char *) a->answer;
-        a->answer[a->len] = '\0';
-    }
+    } else if (a->len == 0 && a->q.intent == NORTH_AI_AFFORD
+               && a->figures == NULL)
+    {
+        north_ai_said(a, "How much would it cost? For example: \"Can I "
+                         "afford $1,500 in March?\"",
+                      "Combien coûterait-il ? Par exemple : « Puis-je me "
+                      "permettre 1 500 $ en mars ? »");
 
-    if (a->q.intent == NORTH_AI_HELP) {
-        a->len = ngx_snprintf((u_char *) a->answer, NORTH_AI_TEXT_LEN - 1,
-                              a->q.fr ? "Posez-moi une question sur votre "
-                                        "argent, en français ou en anglais, "
-                                        "par exemple :"
-                                      : "Ask me about your money, in English "
-                                        "or French, for example:")
-                 - (u_char *) a->answer;
-        a->answer[a->len] = '\0';
+    } else if (a->len == 0 && a->q.intent == NORTH_AI_UNKNOWN) {
+        north_ai_said(a, "I didn't understand that. I answer questions about "
+                         "your spending, income, balances, net worth, goals, "
+                         "subscriptions and TFSA/RRSP room, for example:",
+                      "Je n'ai pas compris. Je réponds aux questions sur vos "
+                      "dépenses, revenus, soldes, valeur nette, objectifs, "
+                      "abonnements et droits CELI/REER, par exemple :");
     }
 
     slots = north_ai_slots_json(&a->q, &a->ctx);
@@ -868,6 +838,7 @@ north_ai_create(ngx_http_request_t *r)
      *
      *     a->context = NULL;
      *     a->has_previous = 0;
+     *     a->resumed = 0;
      *     a->figures = NULL;
      *     a->reasons = NULL;
      *     a->len = 0;
@@ -878,6 +849,18 @@ north_ai_create(ngx_http_request_t *r)
     a->source = "parser";
 
     return a;
+}
+
+
+/* a sentence of North's own as the whole answer, in a's language */
+
+static void
+north_ai_said(north_ai_t *a, const char *en, const char *fr)
+{
+    a->len = ngx_snprintf((u_char *) a->answer, NORTH_AI_TEXT_LEN - 1, "%s",
+                          a->q.fr ? fr : en)
+             - (u_char *) a->answer;
+    a->answer[a->len] = '\0';
 }
 
 

@@ -25,7 +25,8 @@ typedef struct {
     north_ai_context_t           ctx;
     north_ai_query_t             q;
     north_ai_query_t             previous;
-    ngx_uint_t                   has_previous;
+    ngx_uint_t                   resumed;     /* a conversation_id given */
+    ngx_uint_t                   has_previous;  /* ... and still alive */
     ngx_str_t                    question;
     u_char                       conversation[NORTH_AI_CONVERSATION_LEN + 1];
     ngx_str_t                    key;         /* north:{USER}:ai */

@@ -302,6 +302,8 @@ static const char *const  north_ai_english_words[] = {
 
 
 static void north_ai_words(north_ai_parse_t *p, const char *question);
+static int north_ai_language(north_ai_parse_t *p, const char *question,
+    int fallback);
 static size_t north_ai_fold(const char *in, char *out, size_t size);
 static void north_ai_amounts(north_ai_parse_t *p, char *flat);
 static void north_ai_amount_words(north_ai_parse_t *p);
@@ -377,7 +379,7 @@ north_ai_parse(const char *question, const north_ai_context_t *ctx,
     north_ai_parse_t  *p;
 
     north_ai_query_init(q);
-    q->fr = north_ai_french(question, ctx->fr);
+    q->fr = ctx->fr;
 
     p = calloc(1, sizeof(north_ai_parse_t));
     if (p == NULL) {
@@ -390,6 +392,7 @@ north_ai_parse(const char *question, const north_ai_context_t *ctx,
     p->bare.cents = -1;
 
     north_ai_words(p, question);
+    q->fr = north_ai_language(p, question, ctx->fr);
 
     p->versus_at = p->n;
     q->intent = north_ai_intent(p);
@@ -2537,8 +2540,7 @@ north_ai_near(const char *a, size_t alen, const char *b, size_t blen)
 int
 north_ai_french(const char *question, int fallback)
 {
-    int                 fr, en;
-    size_t              i;
+    int                 fr;
     north_ai_parse_t   *p;
 
     p = calloc(1, sizeof(north_ai_parse_t));
@@ -2549,6 +2551,22 @@ north_ai_french(const char *question, int fallback)
     p->amount.cents = -1;
     p->bare.cents = -1;
     north_ai_words(p, question);
+
+    fr = north_ai_language(p, question, fallback);
+
+    free(p);
+
+    return fr;
+}
+
+
+/* the question's words counted, French against English */
+
+static int
+north_ai_language(north_ai_parse_t *p, const char *question, int fallback)
+{
+    int     fr, en;
+    size_t  i;
 
     fr = 0;
     en = 0;
@@ -2564,8 +2582,6 @@ north_ai_french(const char *question, int fallback)
             fr++;
         }
     }
-
-    free(p);
 
     return fr == en ? fallback : fr > en;
 }
