@@ -634,7 +634,7 @@ cmd_unit() {
             -I "$ROOT/ngx_north_module" -I "$ROOT/handlers/plaid" \
             -I "$ROOT/handlers/analytics" -I "$ROOT/handlers/goals" \
             -I "$ROOT/handlers/tax" -I "$ROOT/handlers/insights" \
-            -I "$ROOT/handlers/ai" \
+            -I "$ROOT/handlers/ai" -I "$ROOT/handlers/sync" \
             -DNORTH_TEST_DIR="\"$ROOT/t/unit\"" \
             -o "$BUILD/unit/$(basename "$t" .c)" \
             "$t" "$ROOT"/ngx_north_module/north_*.c "$ROOT"/handlers/*/north_*.c \

@@ -21,6 +21,7 @@ extern ngx_http_north_route_t  north_tax_routes[];
 extern ngx_http_north_route_t  north_insights_routes[];
 extern ngx_http_north_route_t  north_recommendations_routes[];
 extern ngx_http_north_route_t  north_ai_routes[];
+extern ngx_http_north_route_t  north_sync_routes[];
 extern ngx_http_north_route_t  north_health_routes[];
 #if (NORTH_SELFTEST)
 extern ngx_http_north_route_t  north_selftest_routes[];
@@ -57,6 +58,7 @@ ngx_http_north_route_t  *ngx_http_north_services[] = {
     north_insights_routes,
     north_recommendations_routes,
     north_ai_routes,
+    north_sync_routes,
     north_health_routes,
 #if (NORTH_SELFTEST)
     north_selftest_routes,          /* the test module's only */

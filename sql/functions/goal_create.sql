@@ -1,4 +1,5 @@
--- POST /v1/goals. status: ok | no_account | wrong_account
+-- POST /v1/goals (and a goal made offline, its id the app's: p_goal's
+-- "id"). status: ok | no_account | wrong_account
 create or replace function north.goal_create(p_user uuid, p_goal jsonb)
 returns table (status text, id uuid)
 language plpgsql as $$
@@ -24,9 +25,10 @@ begin
         end if;
     end if;
 
-    insert into north.goals (user_id, name, kind, purpose, target_cents,
+    insert into north.goals (id, user_id, name, kind, purpose, target_cents,
         target_date, account_id, start_cents, tracking, created_on)
-    values (p_user, p_goal->>'name', p_goal->>'kind',
+    values (coalesce((p_goal->>'id')::uuid, gen_random_uuid()),
+            p_user, p_goal->>'name', p_goal->>'kind',
             coalesce(p_goal->>'purpose', 'other'),
             coalesce((p_goal->>'target_cents')::bigint,
                      case when p_goal->>'kind' = 'debt_payoff'

@@ -55,11 +55,7 @@ begin
         perform north.event_put(p_user, 'rule_created', v_rule->>'id',
                                 'rule_created:' || (v_rule->>'id'));
 
-        -- the rule's transactions, past ones included, in one statement
-        update north.transactions x set category_source = 'unset'
-        where x.user_id = p_user and x.user_category is null
-          and position(' ' || v_pattern || ' ' in x.merchant_key) > 0;
-        get diagnostics n = row_count;
+        n := north.category_rule_recategorise(p_user, v_pattern);
 
         v_rule := v_rule || jsonb_build_object('recategorised', n);
     end if;
