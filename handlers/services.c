@@ -7,6 +7,8 @@
 
 #include "ngx_north.h"
 #include "ngx_north_jobs.h"
+#include "ngx_north_pg.h"
+#include "sync.h"
 
 
 extern ngx_http_north_route_t  north_auth_routes[];
@@ -22,6 +24,7 @@ extern ngx_http_north_route_t  north_insights_routes[];
 extern ngx_http_north_route_t  north_recommendations_routes[];
 extern ngx_http_north_route_t  north_ai_routes[];
 extern ngx_http_north_route_t  north_sync_routes[];
+extern ngx_http_north_route_t  north_sync_stream_routes[];
 extern ngx_http_north_route_t  north_health_routes[];
 #if (NORTH_SELFTEST)
 extern ngx_http_north_route_t  north_selftest_routes[];
@@ -37,6 +40,7 @@ extern ngx_http_north_privacy_part_t  north_notifications_privacy[];
 extern ngx_http_north_privacy_part_t  north_tax_privacy[];
 extern ngx_http_north_privacy_part_t  north_insights_privacy[];
 extern ngx_http_north_privacy_part_t  north_recommendations_privacy[];
+extern ngx_http_north_privacy_part_t  north_sync_privacy[];
 extern ngx_http_north_privacy_part_t  north_privacy_parts[];
 
 extern ngx_http_north_job_kind_t  north_privacy_jobs[];
@@ -59,6 +63,7 @@ ngx_http_north_route_t  *ngx_http_north_services[] = {
     north_recommendations_routes,
     north_ai_routes,
     north_sync_routes,
+    north_sync_stream_routes,
     north_health_routes,
 #if (NORTH_SELFTEST)
     north_selftest_routes,          /* the test module's only */
@@ -79,6 +84,7 @@ ngx_http_north_privacy_part_t  *ngx_http_north_privacy_parts[] = {
     north_tax_privacy,
     north_insights_privacy,
     north_recommendations_privacy,
+    north_sync_privacy,
     north_privacy_parts,
     NULL
 };
@@ -91,6 +97,14 @@ ngx_http_north_privacy_part_t  *ngx_http_north_privacy_parts[] = {
 const char  *ngx_http_north_user_key_kinds[] = {
     "ai",
     NULL
+};
+
+
+/* the channels each worker LISTENs on, and who hears them */
+ngx_http_north_pg_channel_t  ngx_http_north_pg_channels[] = {
+    { "north_sync", north_sync_notified },
+    { "north_session", north_sync_session_ended },
+    { NULL, NULL }
 };
 
 

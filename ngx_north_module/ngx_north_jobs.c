@@ -8,8 +8,8 @@
  * itself back. The same timer sweeps every north_jobs_sweep: it expires
  * idempotency keys, unverified registrations, push tokens unseen for 270
  * days and old mail, wakes the mail sender for mail due again, takes the
- * day's balance snapshots and removes the audit records past
- * north_audit_retention. Before each claim, it hands the domain events to
+ * day's balance snapshots, removes the sync engine's tombstones after 90
+ * days and the audit records past north_audit_retention. Before each claim, it hands the domain events to
  * their consumers (north.events_consume).
  */
 
@@ -99,7 +99,7 @@ static ngx_http_north_pg_stmt_t  ngx_http_north_jobs_sweep_stmt =
         " where finished_at < now() - interval '30 days')"
         " select north.balance_snapshots_daily(), north.mail_wake(),"
         " north.notifications_scheduled(north.clock_now()),"
-        " north.push_wake()", 0, 4);
+        " north.push_wake(), north.sync_prune(interval '90 days')", 0, 5);
 
 static ngx_http_north_pg_stmt_t  ngx_http_north_jobs_consume_stmt =
     ngx_http_north_pg_stmt("north_jobs_consume",

@@ -14,6 +14,7 @@
 #define NGX_HTTP_NORTH_PG_CONNECTING  1
 #define NGX_HTTP_NORTH_PG_IDLE        2
 #define NGX_HTTP_NORTH_PG_QUERYING    3
+#define NGX_HTTP_NORTH_PG_LISTENING   4     /* the listener, once connected */
 
 
 /*
@@ -46,6 +47,8 @@ typedef struct {
     ngx_msec_t                   attempted;
     ngx_uint_t                   failed;    /* since the last connect */
     uint64_t                     prepared[NGX_HTTP_NORTH_PG_MAX_STMTS / 64];
+    unsigned                     listener:1;   /* LISTENs, runs no query */
+    unsigned                     announced:1;  /* its LISTENs answered */
 } ngx_http_north_pg_conn_t;
 
 
@@ -54,6 +57,7 @@ struct ngx_http_north_pg_pool_s {
     ngx_log_t                   *log;
     ngx_http_north_pg_conn_t    *conns;
     ngx_uint_t                   nconns;
+    ngx_http_north_pg_conn_t    *listener;  /* NULL without channels */
     ngx_queue_t                  waiting;
     ngx_uint_t                   nwaiting;
 };
@@ -73,6 +77,11 @@ static void ngx_http_north_pg_want(ngx_http_north_pg_conn_t *pc,
     ngx_uint_t read, ngx_uint_t write);
 static void ngx_http_north_pg_event(ngx_event_t *ev);
 static void ngx_http_north_pg_connect_poll(ngx_http_north_pg_conn_t *pc);
+static void ngx_http_north_pg_conn_init(ngx_http_north_pg_pool_t *pg,
+    ngx_http_north_pg_conn_t *pc);
+static void ngx_http_north_pg_listen(ngx_http_north_pg_conn_t *pc);
+static void ngx_http_north_pg_notified(ngx_http_north_pg_conn_t *pc,
+    ngx_uint_t write);
 static ngx_uint_t ngx_http_north_pg_room(ngx_http_north_pg_conn_t *pc);
 static void ngx_http_north_pg_ready(ngx_http_north_pg_conn_t *pc);
 static void ngx_http_north_pg_run(ngx_http_north_pg_conn_t *pc,
@@ -157,22 +166,40 @@ ngx_http_north_pg_init_process(ngx_cycle_t *cycle,
     mcf->pg = pg;
 
     for (i = 0; i < pg->nconns; i++) {
-        pc = &pg->conns[i];
-        pc->pool = pg;
+        ngx_http_north_pg_conn_init(pg, &pg->conns[i]);
+    }
 
-        pc->timer.handler = ngx_http_north_pg_timeout;
-        pc->timer.data = pc;
-        pc->timer.log = pg->log;
+    if (ngx_http_north_pg_channels[0].channel != NULL) {
+        pc = ngx_pcalloc(cycle->pool, sizeof(ngx_http_north_pg_conn_t));
+        if (pc == NULL) {
+            return NGX_ERROR;
+        }
 
-        pc->retry.handler = ngx_http_north_pg_retry;
-        pc->retry.data = pc;
-        pc->retry.log = pg->log;
-        pc->retry.cancelable = 1;
-
-        ngx_http_north_pg_connect(pc);
+        pc->listener = 1;
+        pg->listener = pc;
+        ngx_http_north_pg_conn_init(pg, pc);
     }
 
     return NGX_OK;
+}
+
+
+static void
+ngx_http_north_pg_conn_init(ngx_http_north_pg_pool_t *pg,
+    ngx_http_north_pg_conn_t *pc)
+{
+    pc->pool = pg;
+
+    pc->timer.handler = ngx_http_north_pg_timeout;
+    pc->timer.data = pc;
+    pc->timer.log = pg->log;
+
+    pc->retry.handler = ngx_http_north_pg_retry;
+    pc->retry.data = pc;
+    pc->retry.log = pg->log;
+    pc->retry.cancelable = 1;
+
+    ngx_http_north_pg_connect(pc);
 }
 
 
@@ -194,6 +221,14 @@ ngx_http_north_pg_exit_process(ngx_http_north_main_conf_t *mcf)
         }
 
         ngx_http_north_pg_close(&pg->conns[i]);
+    }
+
+    if (pg->listener != NULL) {
+        if (pg->listener->retry.timer_set) {
+            ngx_del_timer(&pg->listener->retry);
+        }
+
+        ngx_http_north_pg_close(pg->listener);
     }
 
     mcf->pg = NULL;
@@ -344,6 +379,10 @@ ngx_http_north_pg_event(ngx_event_t *ev)
         ngx_http_north_pg_read(pc);
         return;
 
+    case NGX_HTTP_NORTH_PG_LISTENING:
+        ngx_http_north_pg_notified(pc, ev->write);
+        return;
+
     case NGX_HTTP_NORTH_PG_IDLE:
         /* notices, or the server closing an idle connection */
         if (!PQconsumeInput(pc->pg)) {
@@ -413,6 +452,11 @@ ngx_http_north_pg_connect_poll(ngx_http_north_pg_conn_t *pc)
         pc->failed = 0;
     }
 
+    if (pc->listener) {
+        ngx_http_north_pg_listen(pc);
+        return;
+    }
+
     if (PQenterPipelineMode(pc->pg) != 1) {
         ngx_http_north_pg_fail(pc, "PQenterPipelineMode()",
                                NGX_HTTP_NORTH_PG_UNAVAILABLE);
@@ -425,6 +469,128 @@ ngx_http_north_pg_connect_poll(ngx_http_north_pg_conn_t *pc)
     ngx_http_north_pg_state(pc, NGX_HTTP_NORTH_PG_IDLE);
     pc->c->idle = 1;
     ngx_http_north_pg_ready(pc);
+}
+
+
+/* The listener, connected: one LISTEN a channel, in one query. */
+
+static void
+ngx_http_north_pg_listen(ngx_http_north_pg_conn_t *pc)
+{
+    u_char                       *sql, *p;
+    size_t                        len;
+    ngx_http_north_pg_channel_t  *ch;
+
+    len = 1;
+
+    for (ch = ngx_http_north_pg_channels; ch->channel; ch++) {
+        len += sizeof("LISTEN \"\";") + ngx_strlen(ch->channel);
+    }
+
+    sql = ngx_alloc(len, pc->pool->log);
+    if (sql == NULL) {
+        ngx_http_north_pg_fail(pc, "ngx_alloc()", NGX_HTTP_NORTH_PG_FAILED);
+        return;
+    }
+
+    p = sql;
+
+    /* the channels are the services' own names: no quote within */
+    for (ch = ngx_http_north_pg_channels; ch->channel; ch++) {
+        p = ngx_sprintf(p, "LISTEN \"%s\";", ch->channel);
+    }
+
+    *p = '\0';
+
+    pc->announced = 0;
+
+    if (!PQsendQuery(pc->pg, (char *) sql)) {
+        ngx_free(sql);
+        ngx_http_north_pg_fail(pc, "PQsendQuery(LISTEN)",
+                               NGX_HTTP_NORTH_PG_FAILED);
+        return;
+    }
+
+    ngx_free(sql);
+
+    pc->backoff = 0;
+    ngx_http_north_pg_state(pc, NGX_HTTP_NORTH_PG_LISTENING);
+
+    /* closed on reload or shutdown like an idle connection */
+    pc->c->idle = 1;
+    ngx_http_north_pg_notified(pc, 1);
+}
+
+
+/*
+ * The listener's events: what it has to send flushed, the LISTENs'
+ * results read (their end announced to every channel's handler with NULL),
+ * then each notification handed to its channel's handler.
+ */
+
+static void
+ngx_http_north_pg_notified(ngx_http_north_pg_conn_t *pc, ngx_uint_t write)
+{
+    int                           rc;
+    PGresult                     *res;
+    PGnotify                     *n;
+    ngx_http_north_pg_channel_t  *ch;
+
+    if (write) {
+        rc = PQflush(pc->pg);
+
+        if (rc < 0) {
+            ngx_http_north_pg_fail(pc, "PQflush()", NGX_HTTP_NORTH_PG_FAILED);
+            return;
+        }
+
+        ngx_http_north_pg_want(pc, 1, rc == 1);
+
+        if (rc == 1) {
+            return;
+        }
+    }
+
+    if (!PQconsumeInput(pc->pg)) {
+        ngx_http_north_pg_fail(pc, "PQconsumeInput()",
+                               NGX_HTTP_NORTH_PG_FAILED);
+        return;
+    }
+
+    while (!pc->announced && !PQisBusy(pc->pg)) {
+        res = PQgetResult(pc->pg);
+
+        if (res == NULL) {
+            pc->announced = 1;
+
+            for (ch = ngx_http_north_pg_channels; ch->channel; ch++) {
+                ch->handler(NULL);
+            }
+
+            break;
+        }
+
+        rc = (PQresultStatus(res) == PGRES_COMMAND_OK);
+        PQclear(res);
+
+        if (!rc) {
+            ngx_http_north_pg_fail(pc, "LISTEN", NGX_HTTP_NORTH_PG_FAILED);
+            return;
+        }
+    }
+
+    while (pc->state == NGX_HTTP_NORTH_PG_LISTENING
+           && (n = PQnotifies(pc->pg)) != NULL)
+    {
+        for (ch = ngx_http_north_pg_channels; ch->channel; ch++) {
+            if (ngx_strcmp(ch->channel, n->relname) == 0) {
+                ch->handler(n->extra);
+                break;
+            }
+        }
+
+        PQfreemem(n);
+    }
 }
 
 

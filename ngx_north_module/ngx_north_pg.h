@@ -98,6 +98,23 @@ struct ngx_http_north_pg_op_s {
 };
 
 
+/*
+ * The channels a worker LISTENs on (handlers/services.c), each with what
+ * to call with a notification's payload. The pool keeps one connection of
+ * its own for them, never lent to a query; each time that link is
+ * (re)established every handler is called with NULL: notifications sent
+ * while it was down are lost, and its listeners look again.
+ */
+typedef void (*ngx_http_north_pg_notify_pt)(const char *payload);
+
+typedef struct {
+    const char                  *channel;
+    ngx_http_north_pg_notify_pt  handler;
+} ngx_http_north_pg_channel_t;
+
+extern ngx_http_north_pg_channel_t  ngx_http_north_pg_channels[];
+
+
 ngx_int_t ngx_http_north_pg_init_process(ngx_cycle_t *cycle,
     ngx_http_north_main_conf_t *mcf);
 void ngx_http_north_pg_exit_process(ngx_http_north_main_conf_t *mcf);

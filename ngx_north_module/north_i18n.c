@@ -224,6 +224,29 @@ static const char *const  north_i18n_table[][2] = {
     { "a contribution's date is today or before",
       "la date d'un versement est aujourd'hui ou avant" },
 
+    /* sync */
+    { "Resync required", "Resynchronisation requise" },
+    { "changes after this cursor are no longer kept: read everything again "
+      "with full=1",
+      "les changements après ce curseur ne sont plus conservés : relisez "
+      "tout avec full=1" },
+    { "must be between 1 and 1000", "doit être entre 1 et 1000" },
+    { "must be 0 or 1", "doit être 0 ou 1" },
+    { "must be an array", "doit être un tableau" },
+    { "must hold 1 to 500 edits", "doit contenir de 1 à 500 modifications" },
+    { "must be 1 to 64 of A-Z a-z 0-9 . _ : -",
+      "doit compter de 1 à 64 caractères parmi A-Z a-z 0-9 . _ : -" },
+    { "is not an entity the app syncs",
+      "n'est pas une entité que l'application synchronise" },
+    { "must be a clock like 2026-11-30T14:05:09.123Z-0000-0123456789abcdef",
+      "doit être une horloge comme "
+      "2026-11-30T14:05:09.123Z-0000-0123456789abcdef" },
+    { "must hold at most 64 fields", "doit contenir au plus 64 champs" },
+    { "each must be a string of at most 4096 bytes, a number, true, false "
+      "or null",
+      "chacun doit être une chaîne d'au plus 4096 octets, un nombre, true, "
+      "false ou null" },
+
     { NULL, NULL }
 };
 

@@ -56,6 +56,18 @@ sub fill {
     call(POST => "/v1/goals/$goal/contributions", token => $tok, json => { amount_cents => 100000 });
     call(POST => '/v1/gamification/check-in', token => $tok);
     call(PUT => '/v1/tax/profile', token => $tok, json => { birth_year => 1990 });
+    # an item made and deleted offline, its tombstone past retention
+    my $item = psql("select gen_random_uuid()");
+    my $at = psql("select to_char(now() at time zone 'UTC',
+                   'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') || '-0000-00000000000000aa'");
+    call(POST => '/v1/sync', token => $tok, json => { mutations => [
+        { client_mutation_id => 'car', entity => 'manual_item', id => $item, hlc => $at,
+          fields => { name => 'Car', type => 'vehicle', value_cents => 1 } },
+        { client_mutation_id => 'car-sold', entity => 'manual_item', id => $item, hlc => $at,
+          op => 'delete' } ] });
+    psql_owner("update north.sync_changes set changed_at = now() - interval '1 year'
+                where id = :'a0'", $item);
+    psql("select north.sync_prune('90 days')");
     psql("insert into north.insight_dismissals (user_id, insight_id, magnitude_cents)
           values (:'a0', 'month-pace-0123456789abcdef', 1)", $uid);
     psql("insert into north.recommendation_dismissals (user_id, recommendation_id)

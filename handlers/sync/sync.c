@@ -15,8 +15,9 @@
 #include "ngx_north_pg.h"
 #include "ngx_north_json.h"
 #include "ngx_north_jwt.h"
+#include "ngx_north_jobs.h"
 #include "north_check.h"
-#include "north_sync.h"
+#include "sync.h"
 
 
 #define NORTH_SYNC_LIMIT       500      /* changes a page by default */
@@ -24,6 +25,7 @@
 #define NORTH_SYNC_MUTATIONS   500      /* offline edits a request */
 #define NORTH_SYNC_FIELDS      64       /* fields an edit */
 #define NORTH_SYNC_VALUE_MAX   4096     /* bytes of a field's text */
+#define NORTH_SYNC_WAIT_MAX    60       /* seconds a long poll may wait */
 
 
 typedef struct {
@@ -31,6 +33,8 @@ typedef struct {
     ngx_uint_t                   given;       /* a cursor was given */
     char                         limit[NGX_INT_T_LEN + 1];
     ngx_str_t                    outcome;     /* a push's, as SQL wrote it */
+    ngx_msec_t                   deadline;    /* a long poll's, else 0 */
+    void                        *waiter;      /* the long poll's */
 } north_sync_ctx_t;
 
 
@@ -42,20 +46,18 @@ static ngx_int_t north_sync_read(ngx_http_request_t *r,
 static ngx_int_t north_sync_page(ngx_http_request_t *r, void *data,
     PGresult *res, ngx_int_t status);
 static ngx_int_t north_sync_push(ngx_http_request_t *r, json_t *body);
-static void north_sync_mutation(ngx_http_north_fields_t *f,
+static ngx_int_t north_sync_mutation(ngx_http_north_fields_t *f,
     ngx_http_request_t *r, size_t i, json_t *m);
 static ngx_int_t north_sync_pushed(ngx_http_request_t *r, void *data,
     PGresult *res, ngx_int_t status);
-static ngx_int_t north_sync_cursor_decode(ngx_http_request_t *r,
-    ngx_str_t *text, north_sync_cursor_t *c);
-static ngx_int_t north_sync_cursor_encode(ngx_http_request_t *r,
-    north_sync_cursor_t *c, ngx_str_t *text);
+static void north_sync_woken(ngx_http_request_t *r, ngx_uint_t timed_out);
+static ngx_int_t north_sync_etag(ngx_http_request_t *r, ngx_str_t *cursor);
 
 
 static ngx_http_north_pg_stmt_t  north_sync_feed_stmt =
     ngx_http_north_pg_stmt("north_sync_feed",
-        "select status, changes, has_more, xid::text, seq"
-        " from north.sync_feed($1, $2::xid8, $3::bigint, $4::int)", 4, 5);
+        "select status, changes, has_more, xid::text, seq, pending"
+        " from north.sync_feed($1, $2::xid8, $3::bigint, $4::int)", 4, 6);
 
 static ngx_http_north_pg_stmt_t  north_sync_full_stmt =
     ngx_http_north_pg_stmt("north_sync_full",
@@ -119,11 +121,22 @@ north_sync_args(ngx_http_request_t *r, north_sync_ctx_t *ctx)
     }
 
     if (ngx_http_arg(r, (u_char *) "cursor", 6, &v) == NGX_OK) {
-        if (north_sync_cursor_decode(r, &v, &ctx->cursor) != NGX_OK) {
+        if (north_sync_cursor_decode(&v, &ctx->cursor) != NGX_OK) {
             ngx_http_north_fields_error(&f, "cursor",
                                         "is not a cursor this list gave");
         } else {
             ctx->given = 1;
+        }
+    }
+
+    if (ngx_http_arg(r, (u_char *) "wait", 4, &v) == NGX_OK) {
+        n = ngx_atoi(v.data, v.len);
+
+        if (n < 1 || n > NORTH_SYNC_WAIT_MAX) {
+            ngx_http_north_fields_error(&f, "wait",
+                                        "must be between 1 and 60");
+        } else {
+            ctx->deadline = ngx_current_msec + n * 1000;
         }
     }
 
@@ -137,6 +150,11 @@ north_sync_args(ngx_http_request_t *r, north_sync_ctx_t *ctx)
             ctx->cursor.full = 1;
             ctx->given = 0;
         }
+    }
+
+    if (ctx->deadline && !(ctx->given && !ctx->cursor.full)) {
+        ngx_http_north_fields_error(&f, "wait",
+                                    "is taken with a cursor of the feed");
     }
 
     if (ngx_http_north_fields_failed(&f)) {
@@ -191,9 +209,9 @@ north_sync_read(ngx_http_request_t *r, north_sync_ctx_t *ctx)
 
 /*
  * {"changes": [...], "cursor": "...", "has_more": bool}, after a push's
- * outcome when there is one. The feed's columns: status, changes,
- * has_more, xid, seq; the snapshot's: status, changes, has_more, xid,
- * entity, id.
+ * outcome when there is one; a long poll with nothing new waits instead.
+ * The feed's columns: status, changes, has_more, xid, seq, pending; the
+ * snapshot's: status, changes, has_more, xid, entity, id.
  */
 static ngx_int_t
 north_sync_page(ngx_http_request_t *r, void *data, PGresult *res,
@@ -204,9 +222,9 @@ north_sync_page(ngx_http_request_t *r, void *data, PGresult *res,
     ngx_str_t             cursor;
     ngx_uint_t            more;
     const char           *changes;
+    ngx_uint_t            same;
     north_sync_ctx_t     *ctx;
     north_sync_cursor_t   next;
-    ngx_table_elt_t      *etag;
 
     ctx = data;
 
@@ -239,9 +257,18 @@ north_sync_page(ngx_http_request_t *r, void *data, PGresult *res,
     }
 
     if ((off_t) next.xid == NGX_ERROR || next.seq == NGX_ERROR
-        || north_sync_cursor_encode(r, &next, &cursor) != NGX_OK)
+        || north_sync_cursor_encode(r->pool, &next, &cursor) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    same = (!ctx->cursor.full && ctx->outcome.len == 0
+            && next.xid == ctx->cursor.xid && next.seq == ctx->cursor.seq);
+
+    if (same && ctx->deadline && ngx_current_msec < ctx->deadline) {
+        return north_sync_wait(r, &ctx->waiter, ctx->deadline,
+                               *PQgetvalue(res, 0, 5) == 't',
+                               north_sync_woken);
     }
 
     /* the push's outcome, its closing brace left off, then the page */
@@ -264,27 +291,70 @@ north_sync_page(ngx_http_request_t *r, void *data, PGresult *res,
                     changes, &cursor, more ? "true" : "false");
 
     /* nothing new since the cursor: a later read may be answered 304 */
-    if (!ctx->cursor.full && ctx->outcome.len == 0
-        && next.xid == ctx->cursor.xid && next.seq == ctx->cursor.seq)
-    {
-        etag = ngx_list_push(&r->headers_out.headers);
-        if (etag == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        etag->hash = 1;
-        ngx_str_set(&etag->key, "ETag");
-        etag->value.len = cursor.len + 2;
-        etag->value.data = ngx_pnalloc(r->pool, etag->value.len);
-        if (etag->value.data == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        ngx_sprintf(etag->value.data, "\"%V\"", &cursor);
-        r->headers_out.etag = etag;
+    if (same && north_sync_etag(r, &cursor) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     return ngx_http_north_json_send_text(r, NGX_HTTP_OK, text, p - text);
+}
+
+
+/* a long poll's end: the feed read again, or 304 when its time is up */
+static void
+north_sync_woken(ngx_http_request_t *r, ngx_uint_t timed_out)
+{
+    ngx_int_t          rc;
+    ngx_str_t          cursor;
+    north_sync_ctx_t  *ctx;
+
+    ctx = ngx_http_north_service(r, sizeof(north_sync_ctx_t));
+
+    if (!timed_out) {
+        ngx_http_north_async_end(r, north_sync_read(r, ctx));
+        return;
+    }
+
+    if (north_sync_cursor_encode(r->pool, &ctx->cursor, &cursor) != NGX_OK
+        || north_sync_etag(r, &cursor) != NGX_OK)
+    {
+        ngx_http_north_async_end(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    r->headers_out.status = NGX_HTTP_NOT_MODIFIED;
+    r->headers_out.content_length_n = -1;
+    r->header_only = 1;
+
+    rc = ngx_http_send_header(r);
+
+    ngx_http_north_async_end(r, rc == NGX_ERROR || rc > NGX_OK
+                                ? rc : NGX_OK);
+}
+
+
+/* ETag: "cursor", for an answer with nothing new after cursor */
+static ngx_int_t
+north_sync_etag(ngx_http_request_t *r, ngx_str_t *cursor)
+{
+    ngx_table_elt_t  *etag;
+
+    etag = ngx_list_push(&r->headers_out.headers);
+    if (etag == NULL) {
+        return NGX_ERROR;
+    }
+
+    etag->hash = 1;
+    ngx_str_set(&etag->key, "ETag");
+    etag->value.len = cursor->len + 2;
+    etag->value.data = ngx_pnalloc(r->pool, etag->value.len);
+    if (etag->value.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(etag->value.data, "\"%V\"", cursor);
+    r->headers_out.etag = etag;
+
+    return NGX_OK;
 }
 
 
@@ -325,7 +395,9 @@ north_sync_push(ngx_http_request_t *r, json_t *body)
                                     "must hold 1 to 500 edits");
     } else {
         json_array_foreach(mutations, i, v) {
-            north_sync_mutation(&f, r, i, v);
+            if (north_sync_mutation(&f, r, i, v) != NGX_OK) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
         }
     }
 
@@ -336,7 +408,7 @@ north_sync_push(ngx_http_request_t *r, json_t *body)
         text.len = json_string_length(v);
 
         if (text.data == NULL
-            || north_sync_cursor_decode(r, &text, &ctx->cursor) != NGX_OK
+            || north_sync_cursor_decode(&text, &ctx->cursor) != NGX_OK
             || ctx->cursor.full)
         {
             ngx_http_north_fields_error(&f, "cursor",
@@ -367,7 +439,7 @@ north_sync_push(ngx_http_request_t *r, json_t *body)
  * "mutations[i].member". Its clock is rewritten in the spelling that
  * compares in order.
  */
-static void
+static ngx_int_t
 north_sync_mutation(ngx_http_north_fields_t *f, ngx_http_request_t *r,
     size_t i, json_t *m)
 {
@@ -389,12 +461,11 @@ north_sync_mutation(ngx_http_north_fields_t *f, ngx_http_request_t *r,
     if (!json_is_object(m)) {
         ngx_snprintf((u_char *) name, sizeof(name), "mutations[%uz]%Z", i);
         ngx_http_north_fields_error(f, name, "must be an object");
-        return;
+        return NGX_OK;
     }
 
     if (ngx_http_north_fields_init(&g, r, m) != NGX_OK) {
-        ngx_http_north_fields_error(f, "mutations", "could not be read");
-        return;
+        return NGX_ERROR;
     }
 
     ngx_http_north_fields_only(&g, members);
@@ -429,8 +500,8 @@ north_sync_mutation(ngx_http_north_fields_t *f, ngx_http_request_t *r,
                                         "must be a clock like "
                                         "2026-11-30T14:05:09.123Z-0000-"
                                         "0123456789abcdef");
-        } else {
-            json_object_set_new(m, "hlc", json_string(hlc));
+        } else if (json_object_set_new(m, "hlc", json_string(hlc)) != 0) {
+            return NGX_ERROR;
         }
     }
 
@@ -467,6 +538,8 @@ north_sync_mutation(ngx_http_north_fields_t *f, ngx_http_request_t *r,
         json_object_set_new(e, "field", json_string(name));
         json_array_append(f->errors, e);
     }
+
+    return NGX_OK;
 }
 
 
@@ -502,9 +575,8 @@ north_sync_pushed(ngx_http_request_t *r, void *data, PGresult *res,
 
 
 /* the cursor's opaque text: base64url of north_sync_cursor_format's */
-static ngx_int_t
-north_sync_cursor_decode(ngx_http_request_t *r, ngx_str_t *text,
-    north_sync_cursor_t *c)
+ngx_int_t
+north_sync_cursor_decode(ngx_str_t *text, north_sync_cursor_t *c)
 {
     u_char     buf[ngx_base64_decoded_length(
                    ngx_base64_encoded_length(NORTH_SYNC_CURSOR_LEN))];
@@ -528,8 +600,8 @@ north_sync_cursor_decode(ngx_http_request_t *r, ngx_str_t *text,
 }
 
 
-static ngx_int_t
-north_sync_cursor_encode(ngx_http_request_t *r, north_sync_cursor_t *c,
+ngx_int_t
+north_sync_cursor_encode(ngx_pool_t *pool, north_sync_cursor_t *c,
     ngx_str_t *text)
 {
     char       buf[NORTH_SYNC_CURSOR_LEN + 1];
@@ -538,7 +610,7 @@ north_sync_cursor_encode(ngx_http_request_t *r, north_sync_cursor_t *c,
     plain.data = (u_char *) buf;
     plain.len = north_sync_cursor_format(c, buf);
 
-    text->data = ngx_pnalloc(r->pool, ngx_base64_encoded_length(plain.len));
+    text->data = ngx_pnalloc(pool, ngx_base64_encoded_length(plain.len));
     if (plain.len == 0 || text->data == NULL) {
         return NGX_ERROR;
     }
@@ -547,6 +619,35 @@ north_sync_cursor_encode(ngx_http_request_t *r, north_sync_cursor_t *c,
 
     return NGX_OK;
 }
+
+
+/* what the user holds here, for the export and the erasure */
+
+/* keyed by entity and id: "goal/uuid" */
+static ngx_http_north_pg_stmt_t  north_sync_export_changes =
+    ngx_http_north_pg_stmt_rows("north_sync_export_changes",
+        "select c.entity || '/' || c.id,"
+        " north.json_times(to_jsonb(c) - 'xid' - 'seq')::text"
+        " from north.sync_changes c"
+        " where c.user_id = $1 and ($2::text is null"
+        "   or (c.entity, c.id) > (split_part($2, '/', 1),"
+        "                          split_part($2, '/', 2)::uuid))"
+        " order by c.entity, c.id limit $3::int", 3, 2);
+
+static ngx_http_north_pg_stmt_t  north_sync_erase_changes =
+    ngx_http_north_pg_stmt("north_sync_erase_changes",
+        "delete from north.sync_changes where user_id = $1", 1, 0);
+
+
+ngx_http_north_privacy_part_t  north_sync_privacy[] = {
+    { "sync_changes", "north.sync_changes",
+      &north_sync_export_changes, &north_sync_erase_changes },
+    ngx_http_north_privacy_table("sync_mutations", "north.sync_mutations",
+                                 "client_mutation_id", "text"),
+    ngx_http_north_privacy_table("sync_pruned", "north.sync_pruned",
+                                 "user_id", "uuid"),
+    { NULL, NULL, NULL, NULL }
+};
 
 
 ngx_http_north_route_t  north_sync_routes[] = {
