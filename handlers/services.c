@@ -92,10 +92,11 @@ ngx_http_north_privacy_part_t  *ngx_http_north_privacy_parts[] = {
 
 /*
  * The kinds of a user's own Redis keys (north:{USER}:KIND) that an erasure
- * deletes at once: the assistant's conversations.
+ * deletes at once: the assistant's conversations, the sync's open streams.
  */
 const char  *ngx_http_north_user_key_kinds[] = {
     "ai",
+    "stream",
     NULL
 };
 

@@ -101,6 +101,17 @@ create table north.sync_mutations (
 
 create index sync_mutations_created_idx on north.sync_mutations (created_at);
 
+-- a silent push: data only, no notification behind it ("sync": the app
+-- has something new to fetch), at most one a device every 15 minutes
+alter table north.push_deliveries alter column notification_id drop not null;
+alter table north.push_deliveries add column silent text
+    check (silent in ('sync'));
+alter table north.push_deliveries add constraint push_deliveries_kind_check
+    check ((notification_id is null) = (silent is not null));
+create index push_deliveries_silent_idx
+    on north.push_deliveries (user_id, device_id, not_before)
+    where silent is not null;
+
 do $$
 begin
     if exists (select 1 from pg_roles where rolname = 'north_app') then

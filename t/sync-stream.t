@@ -1,8 +1,9 @@
-# Sync in real time: server-sent events on GET /v1/sync/stream (an event
-# after a change made on the other worker and after a Plaid sync, with its
-# delay; heartbeats; Last-Event-ID; the end of the session, of the
-# stream's life and of its worker on a reload; PostgreSQL away and back)
-# and the long poll GET /v1/sync?wait=. Two workers, one LISTEN connection
+# Sync in real time: silent pushes while no stream is open (data only, one
+# in 15 minutes, only for something new); server-sent events on GET
+# /v1/sync/stream (an event after a change made on the other worker and
+# after a Plaid sync, with its delay; heartbeats; Last-Event-ID; the end of
+# the session, of the stream's life and of its worker on a reload;
+# PostgreSQL away and back) and the long poll GET /v1/sync?wait=. Two workers, one LISTEN connection
 # each; the beat and the life at a short period. Plain Test::More: streams
 # are read as they come.
 use strict;
@@ -27,6 +28,44 @@ my $r = north_register($port, {
 my ($tok, $uid) = ($r->{json}{access_token}, $r->{json}{user}{id});
 my ($item, $plaid) = plaid_link($port, $tok);
 my $tx = psql("select id from north.transactions where user_id = :'a0' limit 1", $uid);
+
+# --- silent pushes, while no stream is open -----------------------------------------------
+
+# the user's phone has a push token (no notifications consent: a silent
+# push shows nothing)
+my $phone = call(POST => '/v1/auth/login', json => {
+    email => "stream$$\@north.example.ca", password => 'maple syrup & snow 42',
+    device => { id => 'phone' } })->{json}{access_token};
+my $fcm = "fcm-sync-$$";
+is(call(PUT => '/v1/devices/phone/push-token', token => $phone,
+        json => { token => $fcm, platform => 'android' })->{code}, 204, 'the phone\'s push token');
+sub silent { grep { !$_->{message}{notification} } @{ fcm_sim("/__sim/messages?token=$fcm") // [] } }
+sub bank_sync {
+    plaid_sim('/__sim/add_transactions', { item_id => $plaid, count => $_[0] }) if $_[0];
+    my $before = psql("select coalesce(max(id), 0) from north.jobs");
+    call(POST => "/v1/plaid/items/$item/sync", token => $tok);
+    wait_for(20, sub { psql("select count(*) = 0 from north.jobs where kind = 'plaid.sync'
+                             and id > :'a0' and done_at is null", $before) eq 't' });
+}
+
+bank_sync(2);
+ok(wait_for(10, sub { silent() == 1 }), 'new transactions, no stream open: a silent push');
+my ($m) = map { $_->{message} } silent();
+is_deeply([$m->{data}, $m->{android}, $m->{apns}{headers}{'apns-push-type'}, $m->{apns}{payload}],
+          [{ kind => 'sync' }, { collapse_key => 'sync', priority => 'normal' }, 'background',
+           { aps => { 'content-available' => 1 } }],
+          '... data only, collapsed as "sync", at normal priority');
+bank_sync(2);
+sleep 1;
+is(scalar(silent()), 1, 'more within 15 minutes: no second push');
+psql_owner("update north.clock set skew = interval '16 minutes'");
+END { psql_owner("update north.clock set skew = '0'") }
+bank_sync(0);
+sleep 1;
+is(scalar(silent()), 1, 'a sync with nothing new: no push');
+bank_sync(1);
+ok(wait_for(10, sub { silent() == 2 }), '16 minutes later, something new: a second push');
+psql_owner("update north.clock set skew = interval '32 minutes'");
 
 # a stream: its socket and what it sent so far
 sub open_stream {
@@ -108,6 +147,8 @@ note(sprintf 'from the sync request to the event: %d ms', ($e->[1] - $t0) * 1000
 $changes = call(GET => "/v1/sync?cursor=$cursor", token => $tok)->{json}{changes};
 cmp_ok(scalar(grep { $_->{entity} eq 'transaction' && $_->{op} eq 'upsert' } @$changes), '>=', 3,
        '... the feed holds them');
+sleep 1;
+is(scalar(silent()), 2, '... and no silent push: a stream is open');
 $cursor = $e->[1] ? $e->[0] : $cursor;
 
 # --- Last-Event-ID ---------------------------------------------------------------------

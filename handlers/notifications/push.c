@@ -27,7 +27,8 @@
  * A delivery goes at most once a device, but for one window: a worker that
  * dies between FCM's 200 and the batch's record sends it again when its
  * lease (north_fcm_lease) runs out. Its collapse key (the notification's
- * id, for Android and APNs) makes the device show it once.
+ * id, for Android and APNs; "sync" for a silent push) makes the device show
+ * it once.
  */
 
 #include "ngx_north.h"
@@ -686,7 +687,9 @@ north_push_post(north_push_job_t *pj, ngx_uint_t n)
 
 /*
  * The message FCM is sent. Its data are strings only; its payload (the
- * notification and the data) within FCM's 4,096 bytes.
+ * notification and the data) within FCM's 4,096 bytes. A silent push (no
+ * notification: the sync engine's) is data only, collapsed as "sync", at
+ * normal priority (APNs: a background push).
  */
 
 static north_push_msg_t *
@@ -721,6 +724,23 @@ north_push_message(north_push_job_t *pj, PGresult *res, int row)
     ngx_cpystrn((u_char *) m->token, (u_char *) PQgetvalue(res, row, 1),
                 plen + 1);
 
+    if (PQgetisnull(res, row, 2)) {
+        /* the sync engine's silent push: data only, low priority */
+        message = json_pack("{s:{s:s, s:{s:s}, s:{s:s, s:s},"
+                            " s:{s:{s:s, s:s, s:s}, s:{s:{s:i}}}}}",
+                            "message", "token", m->token,
+                            "data", "kind", "sync",
+                            "android", "collapse_key", "sync",
+                            "priority", "normal",
+                            "apns", "headers", "apns-collapse-id", "sync",
+                            "apns-priority", "5",
+                            "apns-push-type", "background",
+                            "payload", "aps", "content-available", 1);
+        payload = NULL;
+        plen = 1;
+        goto body;
+    }
+
     notification = json_pack("{s:s, s:s}", "title", PQgetvalue(res, row, 3),
                              "body", PQgetvalue(res, row, 4));
     data = json_pack("{s:s, s:s, s:s}", "notification_id", nid,
@@ -743,6 +763,8 @@ north_push_message(north_push_job_t *pj, PGresult *res, int row)
                         "notification", notification, "data", data,
                         "android", "collapse_key", nid, "priority", "high",
                         "apns", "headers", "apns-collapse-id", nid);
+
+body:
 
     body = message ? json_dumps(message, JSON_COMPACT) : NULL;
     json_decref(message);

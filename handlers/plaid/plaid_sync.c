@@ -13,6 +13,7 @@
 #include "ngx_north_crypto.h"
 #include "north_check.h"
 #include "plaid_client.h"
+#include "sync.h"
 
 
 #define NORTH_PLAID_SYNC_PAGE      500
@@ -67,6 +68,7 @@ static void north_plaid_sync_stop(north_plaid_job_t *pj, const char *error);
 static void north_plaid_sync_end(north_plaid_job_t *pj, const char *error);
 static void north_plaid_sync_released(ngx_http_north_pg_op_t *op,
     PGresult *res, ngx_int_t status);
+static void north_plaid_sync_told(void *data);
 static void north_plaid_sync_finish(north_plaid_job_t *pj);
 static void north_plaid_remove_next(ngx_http_north_pg_op_t *op,
     PGresult *res, ngx_int_t status);
@@ -550,7 +552,23 @@ north_plaid_sync_released(ngx_http_north_pg_op_t *op, PGresult *res,
         ngx_http_north_cache_invalidate_user(&pj->job->user_id);
     }
 
+    /* something new: an app with no stream open is told by a silent push */
+    if (pj->rows && pj->error == NULL && pj->job->user_id.len
+        && north_sync_away(pj->job->pool, &pj->job->user_id,
+                           north_plaid_sync_told, pj)
+           == NGX_OK)
+    {
+        return;
+    }
+
     north_plaid_sync_finish(pj);
+}
+
+
+static void
+north_plaid_sync_told(void *data)
+{
+    north_plaid_sync_finish(data);
 }
 
 

@@ -16,10 +16,16 @@
  * north_sync_stream_life (1 h), when its session ends (channel
  * north_session, within a second of the revocation's commit), and when its
  * worker leaves on a reload or shutdown: the app reconnects.
+ *
+ * While a stream is open, on any node, its user's Redis key
+ * north:{USER}:stream lives (set at each beat, for two beats): a Plaid sync
+ * that brings new data to a user without one asks the push service for a
+ * silent push instead (north_sync_away).
  */
 
 #include "ngx_north.h"
 #include "ngx_north_pg.h"
+#include "ngx_north_redis.h"
 #include "ngx_north_json.h"
 #include "ngx_north_jwt.h"
 #include "sync.h"
@@ -78,6 +84,11 @@ static void north_sync_end(north_sync_waiter_t *w);
 static void north_sync_cleanup(void *data);
 static ngx_queue_t *north_sync_bucket(const u_char *user);
 static void north_sync_tick(ngx_event_t *ev);
+static void north_sync_present(north_sync_waiter_t *w);
+static void north_sync_away_known(void *data, redisReply *reply,
+    ngx_int_t status);
+static void north_sync_pushed(ngx_http_north_pg_op_t *op, PGresult *res,
+    ngx_int_t status);
 static void *north_sync_create_main_conf(ngx_conf_t *cf);
 static char *north_sync_init_main_conf(ngx_conf_t *cf, void *conf);
 
@@ -132,6 +143,19 @@ ngx_module_t  ngx_http_north_sync_module = {
     NGX_MODULE_V1_PADDING
 };
 
+
+typedef struct {
+    ngx_http_north_main_conf_t  *mcf;
+    ngx_pool_t                  *pool;
+    const char                  *user;
+    void                       (*done)(void *data);
+    void                        *data;
+} north_sync_away_t;
+
+
+static ngx_http_north_pg_stmt_t  north_sync_push_stmt =
+    ngx_http_north_pg_stmt("north_sync_push",
+        "select north.sync_push($1::uuid)", 1, 1);
 
 static ngx_http_north_pg_stmt_t  north_sync_latest_stmt =
     ngx_http_north_pg_stmt_raw("north_sync_latest",
@@ -198,6 +222,8 @@ north_sync_stream(ngx_http_request_t *r)
     if (north_sync_send(w, hello, sizeof(hello) - 1) != NGX_OK) {
         return NGX_ERROR;
     }
+
+    north_sync_present(w);
 
     r->main->count++;
     r->write_event_handler = north_sync_write;
@@ -607,6 +633,8 @@ north_sync_timer(ngx_event_t *ev)
             north_sync_end(w);
             return;
         }
+
+        north_sync_present(w);
     }
 
     ngx_add_timer(&w->timer, ngx_min(w->beat, w->end) > ngx_current_msec
@@ -727,6 +755,135 @@ north_sync_tick(ngx_event_t *ev)
     if (north_sync_waiters) {
         ngx_add_timer(ev, NORTH_SYNC_TICK);
     }
+}
+
+
+/* north:{USER}:stream for two beats and 5 s: a stream is open */
+static void
+north_sync_present(north_sync_waiter_t *w)
+{
+    u_char                      ttl[NGX_INT_T_LEN];
+    size_t                      argvlen[5];
+    ngx_str_t                   user, key;
+    const char                 *argv[5];
+    ngx_http_request_t         *r;
+    north_sync_conf_t          *scf;
+    ngx_http_north_main_conf_t *mcf;
+
+    r = w->request;
+    scf = ngx_http_get_module_main_conf(r, ngx_http_north_sync_module);
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_north_module);
+
+    user.data = w->user;
+    user.len = NORTH_SYNC_UUID_LEN;
+
+    if (ngx_http_north_user_key(r->pool, &user, "stream", NULL, &key)
+        != NGX_OK)
+    {
+        return;
+    }
+
+    argv[0] = "SET";
+    argvlen[0] = 3;
+    argv[1] = (char *) key.data;
+    argvlen[1] = key.len;
+    argv[2] = "1";
+    argvlen[2] = 1;
+    argv[3] = "EX";
+    argvlen[3] = 2;
+    argv[4] = (char *) ttl;
+    argvlen[4] = ngx_sprintf(ttl, "%M", scf->heartbeat * 2 / 1000 + 5) - ttl;
+
+    /* lost with Redis away: a push may then go to an app that is open */
+    (void) ngx_http_north_redis_send(mcf->rd, r->pool, 5, argv, argvlen,
+                                     NULL, NULL);
+}
+
+
+/* see sync.h */
+ngx_int_t
+north_sync_away(ngx_pool_t *pool, ngx_str_t *user, void (*done)(void *data),
+    void *data)
+{
+    size_t              argvlen[2];
+    ngx_str_t           key;
+    const char         *argv[2];
+    north_sync_away_t  *a;
+
+    a = ngx_palloc(pool, sizeof(north_sync_away_t));
+    if (a == NULL
+        || ngx_http_north_user_key(pool, user, "stream", NULL, &key) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    a->mcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                                 ngx_http_north_module);
+    a->pool = pool;
+    a->user = ngx_http_north_strdup(pool, user);
+    a->done = done;
+    a->data = data;
+
+    if (a->user == NULL) {
+        return NGX_ERROR;
+    }
+
+    argv[0] = "EXISTS";
+    argvlen[0] = 6;
+    argv[1] = (char *) key.data;
+    argvlen[1] = key.len;
+
+    if (ngx_http_north_redis_send(a->mcf->rd, pool, 2, argv, argvlen,
+                                  north_sync_away_known, a)
+        != NGX_OK)
+    {
+        /* Redis away: as if no stream were open */
+        north_sync_away_known(a, NULL, NGX_HTTP_NORTH_REDIS_UNAVAILABLE);
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+north_sync_away_known(void *data, redisReply *reply, ngx_int_t status)
+{
+    north_sync_away_t  *a = data;
+
+    const char  *values[1];
+
+    if (reply != NULL && reply->type == REDIS_REPLY_INTEGER
+        && reply->integer > 0)
+    {
+        /* a stream is open: it has told the app already */
+        a->done(a->data);
+        return;
+    }
+
+    values[0] = a->user;
+
+    if (ngx_http_north_pg_send(a->mcf->pg, a->pool, &north_sync_push_stmt,
+                               values, north_sync_pushed, a)
+        != NGX_OK)
+    {
+        a->done(a->data);
+    }
+}
+
+
+static void
+north_sync_pushed(ngx_http_north_pg_op_t *op, PGresult *res,
+    ngx_int_t status)
+{
+    north_sync_away_t  *a = op->data;
+
+    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "north sync: no silent push for %s: %s", a->user,
+                      ngx_http_north_pg_why(res, status));
+    }
+
+    a->done(a->data);
 }
 
 

@@ -30,6 +30,16 @@ typedef void (*north_sync_wake_pt)(ngx_http_request_t *r,
 ngx_int_t north_sync_wait(ngx_http_request_t *r, void **waiter,
     ngx_msec_t deadline, ngx_uint_t soon, north_sync_wake_pt wake);
 
+/*
+ * New data of user's came while they may be away (a Plaid sync): unless a
+ * stream of theirs is open on some node (north:{USER}:stream in Redis),
+ * each of their devices gets a silent push (north.sync_push: one in 15
+ * minutes at most). done(data) follows whatever came of it: NGX_OK when it
+ * will be called, NGX_ERROR (out of memory) when not.
+ */
+ngx_int_t north_sync_away(ngx_pool_t *pool, ngx_str_t *user,
+    void (*done)(void *data), void *data);
+
 /* What the pool's listener hands on: a user's change, a session's end. */
 void north_sync_notified(const char *user);
 void north_sync_session_ended(const char *session);

@@ -3,9 +3,11 @@
 -- that move it).
 -- First the notifications due fan out, one delivery per device the user
 -- has a push token on (none: the notification is only in the inbox). Then
--- up to p_limit due deliveries are picked: of those, the ones whose device
+-- up to p_limit due deliveries (a silent one has no notification, its
+-- category is its kind, "sync") are picked: of those, the ones whose device
 -- lost its token are dropped, and those of a user who withdrew the
--- notifications consent are skipped (security notices need no consent), so
+-- notifications consent are skipped (security notices and the sync
+-- engine's silent pushes, which show nothing, need no consent), so
 -- that a withdrawal stops the very next send; the rest are leased. When
 -- there was none to pick (notices for users with no device: inbox only) or
 -- every one picked was dropped or skipped, it goes round again: 20 rounds
@@ -86,7 +88,7 @@ begin
                     order by q.not_before, q.id
                     for update skip locked
                     limit p_limit) b
-              join north.notifications n on n.id = b.notification_id) q;
+              left join north.notifications n on n.id = b.notification_id) q;
 
         -- by key alone (no state in the conditions, so that no plan walks
         -- the queue's index instead)
@@ -105,12 +107,17 @@ begin
             update north.push_deliveries d
             set leased_until = now() + p_lease,
                 attempts = d.attempts + 1
-            from north.notifications n, north.push_tokens t
-            where d.id = any (v_send)
-              and n.id = d.notification_id
-              and t.user_id = d.user_id and t.device_id = d.device_id
-            returning d.id, t.token, n.id, n.title, n.body, n.category,
-                      n.template, d.attempts;
+            from (select x.id, t.token, n.id as nid, n.title, n.body,
+                         coalesce(n.category, x.silent) as category,
+                         n.template
+                  from north.push_deliveries x
+                  join north.push_tokens t on t.user_id = x.user_id
+                                          and t.device_id = x.device_id
+                  left join north.notifications n on n.id = x.notification_id
+                  where x.id = any (v_send)) m
+            where d.id = m.id
+            returning d.id, m.token, m.nid, m.title, m.body, m.category,
+                      m.template, d.attempts;
 
             get diagnostics v_leased = row_count;
             if v_leased = p_limit then
