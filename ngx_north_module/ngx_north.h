@@ -160,6 +160,13 @@ char *ngx_http_north_strdup(ngx_pool_t *pool, ngx_str_t *s);
 ngx_table_elt_t *ngx_http_north_header_in(ngx_http_request_t *r,
     ngx_str_t *name);
 
+/*
+ * Adds the response header name: value (both kept as given: a literal, or
+ * r->pool's); NULL without memory.
+ */
+ngx_table_elt_t *ngx_http_north_header_out(ngx_http_request_t *r,
+    const char *name, ngx_str_t *value);
+
 /* The name of route number index (0: "other"), or NULL past the last. */
 ngx_str_t *ngx_http_north_route_name(ngx_uint_t index);
 

@@ -27,6 +27,26 @@ ngx_http_north_strdup(ngx_pool_t *pool, ngx_str_t *s)
 
 
 ngx_table_elt_t *
+ngx_http_north_header_out(ngx_http_request_t *r, const char *name,
+    ngx_str_t *value)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NULL;
+    }
+
+    h->hash = 1;
+    h->key.data = (u_char *) name;
+    h->key.len = ngx_strlen(name);
+    h->value = *value;
+
+    return h;
+}
+
+
+ngx_table_elt_t *
 ngx_http_north_header_in(ngx_http_request_t *r, ngx_str_t *name)
 {
     ngx_uint_t        i;

@@ -179,6 +179,7 @@ north_sync_stream(ngx_http_request_t *r)
     north_sync_waiter_t  *w;
 
     static ngx_str_t  last = ngx_string("Last-Event-ID");
+    static ngx_str_t  no_store = ngx_string("no-store");
     static u_char     hello[] = "retry: 3000\n\n";
 
     w = north_sync_waiter(r, NULL);
@@ -201,14 +202,9 @@ north_sync_stream(ngx_http_request_t *r)
     r->headers_out.content_type_len = r->headers_out.content_type.len;
     r->headers_out.content_length_n = -1;
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    if (ngx_http_north_header_out(r, "Cache-Control", &no_store) == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "Cache-Control");
-    ngx_str_set(&h->value, "no-store");
 
     rc = ngx_http_send_header(r);
     if (rc == NGX_ERROR || rc > NGX_OK) {

@@ -336,25 +336,19 @@ north_sync_woken(ngx_http_request_t *r, ngx_uint_t timed_out)
 static ngx_int_t
 north_sync_etag(ngx_http_request_t *r, ngx_str_t *cursor)
 {
-    ngx_table_elt_t  *etag;
+    ngx_str_t  value;
 
-    etag = ngx_list_push(&r->headers_out.headers);
-    if (etag == NULL) {
+    value.len = cursor->len + 2;
+    value.data = ngx_pnalloc(r->pool, value.len);
+    if (value.data == NULL) {
         return NGX_ERROR;
     }
 
-    etag->hash = 1;
-    ngx_str_set(&etag->key, "ETag");
-    etag->value.len = cursor->len + 2;
-    etag->value.data = ngx_pnalloc(r->pool, etag->value.len);
-    if (etag->value.data == NULL) {
-        return NGX_ERROR;
-    }
+    ngx_sprintf(value.data, "\"%V\"", cursor);
 
-    ngx_sprintf(etag->value.data, "\"%V\"", cursor);
-    r->headers_out.etag = etag;
+    r->headers_out.etag = ngx_http_north_header_out(r, "ETag", &value);
 
-    return NGX_OK;
+    return r->headers_out.etag ? NGX_OK : NGX_ERROR;
 }
 
 

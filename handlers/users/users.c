@@ -54,8 +54,6 @@ static ngx_int_t north_users_send(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *etag, ngx_str_t *profile);
 static ngx_int_t north_users_profile(ngx_http_request_t *r,
     ngx_uint_t status, PGresult *res);
-static ngx_table_elt_t *north_users_header(ngx_http_request_t *r,
-    const char *name, ngx_str_t *value);
 
 
 /* the profile's entry in the user's cache: "ETAG\nPROFILE" */
@@ -422,7 +420,7 @@ north_users_patch_done(ngx_http_request_t *r, void *data, PGresult *res,
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        r->headers_out.etag = north_users_header(r, "ETag", &etag);
+        r->headers_out.etag = ngx_http_north_header_out(r, "ETag", &etag);
         if (r->headers_out.etag == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -438,7 +436,7 @@ north_users_patch_done(ngx_http_request_t *r, void *data, PGresult *res,
 
     if (ngx_strcmp(outcome, "precondition_failed") == 0) {
         if (ngx_http_north_pg_copy(r, res, 2, &etag) != NGX_OK
-            || north_users_header(r, "ETag", &etag) == NULL)
+            || ngx_http_north_header_out(r, "ETag", &etag) == NULL)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -662,34 +660,13 @@ north_users_send(ngx_http_request_t *r, ngx_uint_t status, ngx_str_t *etag,
     ngx_str_t *profile)
 {
     /* a GET with a matching If-None-Match gets a 304 from nginx */
-    r->headers_out.etag = north_users_header(r, "ETag", etag);
+    r->headers_out.etag = ngx_http_north_header_out(r, "ETag", etag);
     if (r->headers_out.etag == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     return ngx_http_north_json_send_text(r, status, profile->data,
                                          profile->len);
-}
-
-
-/* A response header whose value lives in r->pool. */
-
-static ngx_table_elt_t *
-north_users_header(ngx_http_request_t *r, const char *name, ngx_str_t *value)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NULL;
-    }
-
-    h->hash = 1;
-    h->key.data = (u_char *) name;
-    h->key.len = ngx_strlen(name);
-    h->value = *value;
-
-    return h;
 }
 
 
