@@ -17,6 +17,7 @@ sub free_port {
 my ($http, $https) = (free_port(), free_port());
 my $prefix = "$ENV{NORTH_VAR}/nginx";
 
+my $database = $ENV{DATABASE_URL};        # for the suite's own psql
 local $ENV{NORTH_HTTP_PORT} = $http;
 local $ENV{NORTH_HTTPS_PORT} = $https;
 delete local $ENV{DATABASE_URL};
@@ -69,6 +70,25 @@ like($head, qr{^location: https://127.0.0.1:$https/v1/me\r?$}mi,
 ($code, $head, $body) = curl("https://127.0.0.1:$https/v1/nothing-here");
 is($code, 404, 'an unknown API path is 404');
 like($head, qr{^content-type: application/problem\+json}mi, '... as problem+json');
+
+# the sync feed's pages are gzipped on the HTTPS server too (HTTP/2): a
+# user with enough to fill a page, a token of the stack's own key
+my ($suid, $ssid) = do {
+    local $ENV{DATABASE_URL} = $database;
+    my @s = new_session("shipped$$\@north.example.ca");
+    psql("insert into north.manual_items (user_id, name, kind, type, value_cents)
+          select :'a0', 'Item ' || g, 'asset', 'cash', g from generate_series(1, 20) g", $s[0]);
+    @s;
+};
+my ($secret) = map { /^JWT_SECRET=(.*)$/ ? $1 : () } do { open my $fh, '<', "$ENV{NORTH_VAR}/env"; <$fh> };
+chomp $secret;
+my $stok = jwt(header => { alg => 'HS256', typ => 'JWT', kid => 'k1' }, key => $secret,
+               claims => { sub => $suid, sid => $ssid });
+($code, $head, $body) = curl("--http2 -H 'Accept-Encoding: gzip' -H 'Authorization: Bearer $stok'",
+                             "'https://127.0.0.1:$https/v1/sync?limit=50'");
+is($code, 200, 'the sync feed over HTTPS');
+like($head, qr{^HTTP/2 }m, '... on HTTP/2');
+like($head, qr{^content-encoding: gzip\r?$}mi, '... gzipped');
 
 # the shipped auth limit: 20 at once per address, then 429
 my @codes = map { (curl("-X POST -H 'Content-Type: application/json' -d '{}' https://127.0.0.1:$https/v1/auth/login"))[0] } 1 .. 21;
