@@ -288,6 +288,14 @@ psql_owner("update north.streaks set last_zone = 'America/Vancouver'
 call(PATCH => '/v1/me', token => $tok, json => { time_zone => 'America/Halifax' });
 $r = call(POST => '/v1/gamification/check-in', token => $tok);
 is($r->{json}{streak}{current}, 4, 'checked in yesterday in Vancouver, today in Halifax: 4');
+# while Halifax's date is already Vancouver's next one (04:00 to 08:00
+# UTC), the first check-in counted Vancouver's day, which had not ended,
+# and Halifax's own day is then a day of its own: once only after that
+if (psql("select (now() at time zone 'America/Halifax')::date
+              > (now() at time zone 'America/Vancouver')::date") eq 't') {
+    is(call(POST => '/v1/gamification/check-in', token => $tok)->{json}{streak}{current}, 5,
+       '... Halifax\'s own date begun: it counts too, 5');
+}
 is(call(POST => '/v1/gamification/check-in', token => $tok)->{json}{already_checked_in},
    JSON::PP::true(), '... and once only');
 

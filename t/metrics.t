@@ -37,7 +37,7 @@ location = /metrics { north_api platform.metrics; }
 
 
 
-=== TEST 3: the PostgreSQL pool shows open connections (some may still be connecting)
+=== TEST 3: the PostgreSQL pool shows open connections (some may still be connecting; the listener is one more)
 --- http_config
 north_database_pool_size 3;
 north_jobs_interval 0;
@@ -47,7 +47,7 @@ location = /metrics { north_api platform.metrics; }
 --- request eval
 ["GET /readyz", "GET /metrics"]
 --- response_body_like eval
-[".", qr/\nnorth_pg_connections_open [123]\n(.|\n)*\nnorth_pg_connections_busy 0\n(.|\n)*\nnorth_pg_queries_waiting 0\n/]
+[".", qr/\nnorth_pg_connections_open [1234]\n(.|\n)*\nnorth_pg_connections_busy 0\n(.|\n)*\nnorth_pg_queries_waiting 0\n/]
 
 
 

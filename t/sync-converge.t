@@ -12,6 +12,7 @@ use Test::More;
 use JSON::PP ();
 use POSIX ();
 use Time::HiRes qw(time);
+use Time::Local qw(timegm);
 
 my $cases = $ENV{NORTH_SYNC_CASES} // 1000;
 my $seed = $ENV{NORTH_SYNC_SEED} // int(rand 2**31);
@@ -66,6 +67,7 @@ sub apply_changes {
         next if ($dev->{version}{$k} // 0) > $c->{version};
         $dev->{copy}{$k} = $c->{data};
         $dev->{version}{$k} = $c->{version};
+        seen($dev, $c->{hlc}) if $dev->{node} && $c->{hlc};
     }
 }
 
@@ -75,28 +77,48 @@ sub hlc_text {
         . sprintf('.%03dZ-%04X-%s', $ms % 1000, $counter, $node);
 }
 
+# a device's hybrid logical clock: its wall time, or the same millisecond
+# and the next counter when it has not moved past the last one (its own, or
+# one it read in the feed)
+sub tick {
+    my ($d, $wall) = @_;
+    ($d->{ms}, $d->{counter}) = $wall > $d->{ms} ? ($wall, 0) : ($d->{ms}, $d->{counter} + 1);
+    return hlc_text($d->{ms}, $d->{counter}, $d->{node});
+}
+
+sub seen {
+    my ($d, $hlc) = @_;
+    my ($y, $mo, $dd, $h, $mi, $sec, $msec, $counter) =
+        $hlc =~ /^(\d+)-(\d+)-(\d+)T(\d+):(\d+):(\d+)\.(\d+)Z-([0-9A-F]{4})-/ or return;
+    my $ms = timegm($sec, $mi, $h, $dd, $mo - 1, $y) * 1000 + $msec;
+    ($d->{ms}, $d->{counter}) = ($ms, hex $counter)
+        if $ms > $d->{ms} || ($ms == $d->{ms} && hex $counter > $d->{counter});
+}
+
 my ($snapshot, $start) = feed_all();
-my @devices = map { { node => sprintf('%016x', 0xd000 + $_), copy => {}, version => {} } } 0 .. 3;
+my @devices = map { { node => sprintf('%016x', 0xd000 + $_), copy => {}, version => {},
+                      skew => int(rand 3000), ms => 0, counter => 0 } } 0 .. 3;
 for my $d (@devices) { apply_changes($d, $snapshot); $d->{cursor} = $start }
+
+# the clock of each field's last write, as the server keeps it: its own
+# at first, then each case's winners (nothing else writes these)
+my %clock;
+for (psql("select entity || '/' || id || '.' || f || ' ' || h
+           from north.sync_changes, jsonb_each_text(clocks) c(f, h)
+           where user_id = :'a0' and entity in ('goal', 'manual_item')", $uid)) {
+    my ($k, $h) = split / /;
+    $clock{$k} = $h;
+}
 
 my ($failed, $edits, $requests, $conflicts) = (0, 0, 0, 0);
 my $t0 = time;
 CASE: for my $case (1 .. $cases) {
     # the clocks the server holds now: an edit must beat them to win
-    my %clock;
-    for (psql("select entity || '/' || id || '.' || f || ' ' || h
-               from north.sync_changes, jsonb_each_text(clocks) c(f, h)
-               where user_id = :'a0' and entity in ('goal', 'manual_item')", $uid)) {
-        my ($k, $h) = split / /;
-        $clock{$k} = $h;
-    }
-
-    # each device edits offline, its clock up to 3 s behind and moving on
+    # each device edits offline, by its own clock (up to 3 s behind the
+    # server's), which only moves on
     my (%expect, @pushes);
     my $now = int(time * 1000);
     for my $d (grep { rand() < 0.8 } @devices) {
-        my $ms = $now - int(rand 3000);
-        my $counter = 0;
         my @mutations;
         for (1 .. 1 + int(rand 4)) {
             my ($entity, $id) = @{ $entities[rand @entities] };
@@ -107,9 +129,7 @@ CASE: for my $case (1 .. $cases) {
                 $f{$field} = $values{$name}->();
             }
             next unless %f;
-            $ms += int(rand 3);
-            $counter = rand() < 0.3 ? $counter + 1 : 0;
-            my $hlc = hlc_text($ms, $counter, $d->{node});
+            my $hlc = tick($d, $now - $d->{skew} + int(rand 3));
             push @mutations, { client_mutation_id => "c$case-$d->{node}-" . scalar(@mutations),
                                entity => $entity, id => $id, hlc => $hlc, fields => \%f,
                                base_version => $d->{version}{"$entity/$id"} // 0 };
@@ -141,24 +161,23 @@ CASE: for my $case (1 .. $cases) {
         $conflicts += @{ $r->{json}{conflicts} };
     }
 
-    # every device reads the feed; all end equal to the server
-    for my $d (@devices) {
-        my ($changes, $cursor);
-        # a change is handed once the transactions begun before it ended
-        for (1 .. 50) {
-            ($changes, $cursor) = feed_all($d->{cursor});
-            apply_changes($d, $changes);
-            $d->{cursor} = $cursor;
-            my $behind = grep {
-                my ($k, $field) = /^(.*)\.(\w+)$/;
-                !JSON::PP->new->canonical->allow_nonref->encode($d->{copy}{$k}{$field})
-                    eq JSON::PP->new->canonical->allow_nonref->encode($expect{$_}[1]);
-            } keys %expect;
-            last unless $behind;
-        }
-    }
+    # every device reads the feed until it holds the server's state (a
+    # change is handed once the transactions begun before it ended)
     my $server = {};
     apply_changes({ copy => $server, version => {} }, (feed_all())[0]);
+    my $enc = JSON::PP->new->canonical->allow_nonref;
+    my @keys = map { "$_->[0]/$_->[1]" } @entities;
+    for my $d (@devices) {
+        my $deadline = time + 5;
+        while (1) {
+            my ($changes, $cursor) = feed_all($d->{cursor});
+            apply_changes($d, $changes);
+            $d->{cursor} = $cursor;
+            last unless grep { $enc->encode($d->{copy}{$_}) ne $enc->encode($server->{$_}) } @keys;
+            last if time > $deadline;
+            Time::HiRes::sleep(0.01);
+        }
+    }
     for my $k (sort keys %expect) {
         my ($e, $field) = $k =~ /^(.*)\.(\w+)$/;
         my $want = JSON::PP->new->allow_nonref->encode($expect{$k}[1]);
@@ -168,9 +187,9 @@ CASE: for my $case (1 .. $cases) {
         $failed++;
         last CASE;
     }
+    $clock{$_} = $expect{$_}[0] for keys %expect;
     for my $d (@devices) {
-        for my $k (map { "$_->[0]/$_->[1]" } @entities) {
-            my $enc = JSON::PP->new->canonical->allow_nonref;
+        for my $k (@keys) {
             next if $enc->encode($d->{copy}{$k}) eq $enc->encode($server->{$k});
             fail("case $case: device $d->{node} holds " . $enc->encode($d->{copy}{$k})
                  . " for $k, the server " . $enc->encode($server->{$k}));

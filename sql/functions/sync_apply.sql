@@ -128,8 +128,13 @@ begin
                     elsif v_cur is null then
                         v_win := v_win || jsonb_build_object(f, v);
                     else
-                        -- the latest clock wins the field
-                        if c.clocks->>f is null or v_hlc > c.clocks->>f then
+                        -- the latest clock wins the field (the same clock
+                        -- twice, a device's fault: the greater value, so
+                        -- that every order still ends the same)
+                        if c.clocks->>f is null or v_hlc > c.clocks->>f
+                           or (v_hlc = c.clocks->>f
+                               and v::text > coalesce((v_cur->f)::text, ''))
+                        then
                             v_win := v_win || jsonb_build_object(f, v);
                         end if;
 
@@ -150,6 +155,11 @@ begin
             if v_op = 'delete' or v_cur is null or v_win <> '{}' then
                 begin
                     perform set_config('north.sync_hlc', v_hlc, true);
+                    perform set_config('north.sync_target',
+                                       e.entity || '/' || v_id, true);
+                    perform set_config('north.sync_fields',
+                        (select string_agg(k, ',') from jsonb_object_keys(v_win) k),
+                        true);
                     v_why := north.sync_write(p_user, e.entity,
                         case when v_op = 'delete' then 'delete'
                              when v_cur is null then 'create'
@@ -181,6 +191,8 @@ begin
                             else 'does not fit' end;
                 end;
                 perform set_config('north.sync_hlc', '', true);
+                perform set_config('north.sync_target', '', true);
+                perform set_config('north.sync_fields', '', true);
 
                 if v_why is not null then
                     -- nothing of it was written
