@@ -294,6 +294,10 @@ is_deeply([map { "$_->{client_mutation_id}:$_->{reason}:$_->{winner}" } @{ $r->{
           ['late-edit:deleted:server'], 'an edit after the delete: a conflict, not a resurrection');
 is(psql("select count(*) from north.goals where id = :'a0'", $g2), 0, '... it stays deleted');
 is(of($r->{json}{changes}, goal => $g2)->{op}, 'delete', '... the answer\'s changes hold the tombstone');
+$r = push_edits($tok, [{ client_mutation_id => 'del-2', entity => 'goal', id => $g2, op => 'delete',
+                         base_version => 1, hlc => hlc() }]);
+is_deeply([map { $_->{client_mutation_id} } @{ $r->{json}{applied} }, @{ $r->{json}{conflicts} }],
+          ['del-2'], 'another device\'s delete of it: applied, nothing more to do');
 
 # manual items and rules, made, edited and deleted offline
 my ($mi, $rule) = map { lc psql("select gen_random_uuid()") } 1 .. 2;

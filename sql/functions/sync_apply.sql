@@ -33,6 +33,7 @@ declare
     v_base      bigint;
     v_version   bigint;
     v_accepted  boolean;
+    v_gone      boolean;
     f           text;
     v           jsonb;
     v_type      regtype;
@@ -44,6 +45,10 @@ declare
     conflicts   jsonb := '[]';
     rejected    jsonb := '[]';
 begin
+    -- one push of a user's at a time: a replay racing its first sending
+    -- waits for it, and then finds its outcome
+    perform pg_advisory_xact_lock(hashtextextended('north.sync:' || p_user, 0));
+
     for m in select * from jsonb_array_elements(p_mutations) loop
         select outcome into v_kept from north.sync_mutations
         where user_id = p_user
@@ -66,6 +71,7 @@ begin
         v_why := null;
         v_detail := null;
         v_accepted := true;
+        v_gone := false;
         v_version := null;
         v_outcome := jsonb_build_object('client_mutation_id',
                                         m->'client_mutation_id',
@@ -89,7 +95,10 @@ begin
             select * into c from north.sync_changes x
             where x.user_id = p_user and x.entity = e.entity and x.id = v_id;
 
-            if v_cur is null and c.op = 'delete' then
+            if v_cur is null and c.op = 'delete' and v_op = 'delete' then
+                -- another device deleted it first: done already
+                v_gone := true;
+            elsif v_cur is null and c.op = 'delete' then
                 v_conflicts := v_conflicts || jsonb_build_object(
                     'field', null, 'reason', 'deleted', 'winner', 'server');
                 v_accepted := false;
@@ -100,7 +109,9 @@ begin
             end if;
         end if;
 
-        if v_why is null and jsonb_array_length(v_conflicts) = 0 then
+        if v_why is null and jsonb_array_length(v_conflicts) = 0
+           and not v_gone
+        then
             if v_op <> 'delete' then
                 for f, v in select * from jsonb_each(m->'fields') loop
                     select a.atttypid::regtype, a.attnotnull
