@@ -9,8 +9,9 @@
  * idempotency keys, unverified registrations, push tokens unseen for 270
  * days and old mail, wakes the mail sender for mail due again, takes the
  * day's balance snapshots, removes the sync engine's tombstones after 90
- * days and the audit records past north_audit_retention. Before each claim, it hands the domain events to
- * their consumers (north.events_consume).
+ * days and the audit records past north_audit_retention. Before each
+ * claim, it hands the domain events to their consumers
+ * (north.events_consume).
  */
 
 #include "ngx_north.h"

@@ -79,6 +79,7 @@ static void ngx_http_north_pg_event(ngx_event_t *ev);
 static void ngx_http_north_pg_connect_poll(ngx_http_north_pg_conn_t *pc);
 static void ngx_http_north_pg_conn_init(ngx_http_north_pg_pool_t *pg,
     ngx_http_north_pg_conn_t *pc);
+static void ngx_http_north_pg_conn_exit(ngx_http_north_pg_conn_t *pc);
 static void ngx_http_north_pg_listen(ngx_http_north_pg_conn_t *pc);
 static void ngx_http_north_pg_notified(ngx_http_north_pg_conn_t *pc,
     ngx_uint_t write);
@@ -216,22 +217,27 @@ ngx_http_north_pg_exit_process(ngx_http_north_main_conf_t *mcf)
     }
 
     for (i = 0; i < pg->nconns; i++) {
-        if (pg->conns[i].retry.timer_set) {
-            ngx_del_timer(&pg->conns[i].retry);
-        }
-
-        ngx_http_north_pg_close(&pg->conns[i]);
+        ngx_http_north_pg_conn_exit(&pg->conns[i]);
     }
 
     if (pg->listener != NULL) {
-        if (pg->listener->retry.timer_set) {
-            ngx_del_timer(&pg->listener->retry);
-        }
-
-        ngx_http_north_pg_close(pg->listener);
+        ngx_http_north_pg_conn_exit(pg->listener);
     }
 
     mcf->pg = NULL;
+}
+
+
+/* A connection closed for good: no reconnect is pending. */
+
+static void
+ngx_http_north_pg_conn_exit(ngx_http_north_pg_conn_t *pc)
+{
+    if (pc->retry.timer_set) {
+        ngx_del_timer(&pc->retry);
+    }
+
+    ngx_http_north_pg_close(pc);
 }
 
 

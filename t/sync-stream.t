@@ -213,6 +213,19 @@ is($r->{code}, 304, 'nothing within the wait: 304');
 ok($took >= 1.9 && $took < 3, sprintf '... after the wait (%.2f s)', $took);
 is($r->{headers}{etag}, "\"$cursor\"", '... with the cursor\'s ETag');
 
+# a long poll of a session that ends: answered at once, as one whose wait is over
+my $tok3 = call(POST => '/v1/auth/login', json => { email => "stream$$\@north.example.ca",
+                                                    password => 'maple syrup & snow 42' })->{json}{access_token};
+my $waiting = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port) or die;
+print $waiting "GET /v1/sync?cursor=$cursor&wait=30 HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer $tok3\r\n\r\n";
+sleep 0.3;
+$t0 = time;
+call(POST => '/v1/auth/logout', token => $tok3);
+my $ended = '';
+IO::Select->new($waiting)->can_read(3) and sysread $waiting, $ended, 4096;
+like($ended, qr{^HTTP/1\.1 304}, 'a long poll whose session ends: 304');
+cmp_ok(time - $t0, '<', 1, '... within a second');
+
 problem_ok(call(GET => "/v1/sync?wait=5", token => $tok), 400, 'validation-failed', 'wait without a cursor');
 problem_ok(call(GET => "/v1/sync?cursor=$cursor&wait=61", token => $tok), 400, 'validation-failed', 'wait=61');
 problem_ok(call(GET => '/v1/sync/stream'), 401, 'unauthorized', 'a stream without a token');

@@ -75,6 +75,8 @@ static void north_sync_dequeue(north_sync_waiter_t *w);
 static void north_sync_look(north_sync_waiter_t *w);
 static ngx_int_t north_sync_looked(ngx_http_request_t *r, void *data,
     PGresult *res, ngx_int_t status);
+static void north_sync_soon(north_sync_waiter_t *w, ngx_msec_t ms);
+static void north_sync_rest(north_sync_waiter_t *w);
 static void north_sync_poke(north_sync_waiter_t *w);
 static void north_sync_timer(ngx_event_t *ev);
 static ngx_int_t north_sync_send(north_sync_waiter_t *w, u_char *text,
@@ -383,13 +385,7 @@ north_sync_look(north_sync_waiter_t *w)
     if (rc != NGX_DONE) {
         /* no look could be sent: another in a while */
         w->looking = 0;
-        w->soon = 1;
-
-        if (w->timer.timer_set) {
-            ngx_del_timer(&w->timer);
-        }
-
-        ngx_add_timer(&w->timer, NORTH_SYNC_RETRY);
+        north_sync_soon(w, NORTH_SYNC_RETRY);
     }
 }
 
@@ -451,15 +447,7 @@ north_sync_looked(ngx_http_request_t *r, void *data, PGresult *res,
 
     if (*PQgetvalue(res, 0, 2) != 't') {
         /* nothing more: the beat is next */
-        w->soon = 0;
-
-        if (w->timer.timer_set) {
-            ngx_del_timer(&w->timer);
-        }
-
-        ngx_add_timer(&w->timer, ngx_min(w->beat, w->end) > ngx_current_msec
-                                 ? ngx_min(w->beat, w->end) - ngx_current_msec
-                                 : 1);
+        north_sync_rest(w);
         return NGX_DONE;
     }
 
@@ -467,15 +455,40 @@ north_sync_looked(ngx_http_request_t *r, void *data, PGresult *res,
 
 again:
 
+    north_sync_soon(w, next);
+
+    return NGX_DONE;
+}
+
+
+/* w's timer: a look again in ms */
+static void
+north_sync_soon(north_sync_waiter_t *w, ngx_msec_t ms)
+{
     w->soon = 1;
 
     if (w->timer.timer_set) {
         ngx_del_timer(&w->timer);
     }
 
-    ngx_add_timer(&w->timer, next);
+    ngx_add_timer(&w->timer, ms);
+}
 
-    return NGX_DONE;
+
+/* w's timer: its next beat, or its end if that comes first */
+static void
+north_sync_rest(north_sync_waiter_t *w)
+{
+    ngx_msec_t  at;
+
+    w->soon = 0;
+    at = ngx_min(w->beat, w->end);
+
+    if (w->timer.timer_set) {
+        ngx_del_timer(&w->timer);
+    }
+
+    ngx_add_timer(&w->timer, at > ngx_current_msec ? at - ngx_current_msec : 1);
 }
 
 
@@ -601,8 +614,7 @@ north_sync_timer(ngx_event_t *ev)
             return;
         }
 
-        north_sync_dequeue(w);
-        w->wake(r, 1);
+        north_sync_end(w);
         return;
     }
 
@@ -633,9 +645,7 @@ north_sync_timer(ngx_event_t *ev)
         north_sync_present(w);
     }
 
-    ngx_add_timer(&w->timer, ngx_min(w->beat, w->end) > ngx_current_msec
-                             ? ngx_min(w->beat, w->end) - ngx_current_msec
-                             : 1);
+    north_sync_rest(w);
 }
 
 
@@ -688,7 +698,10 @@ north_sync_write(ngx_http_request_t *r)
 }
 
 
-/* the stream's end: its last chunk, and the request finalized */
+/*
+ * w's end (its time, its session, its worker's): a stream's last chunk and
+ * the request finalized; a long poll is answered as one whose wait is over
+ */
 static void
 north_sync_end(north_sync_waiter_t *w)
 {
@@ -697,6 +710,12 @@ north_sync_end(north_sync_waiter_t *w)
     r = w->request;
 
     north_sync_dequeue(w);
+
+    if (w->wake != NULL) {
+        w->wake(r, 1);
+        return;
+    }
+
     w->request = NULL;
 
     ngx_http_north_async_end(r, ngx_http_send_special(r, NGX_HTTP_LAST));
@@ -727,23 +746,14 @@ north_sync_bucket(const u_char *user)
 static void
 north_sync_tick(ngx_event_t *ev)
 {
-    ngx_uint_t            i;
-    ngx_queue_t          *q;
-    north_sync_waiter_t  *w;
+    ngx_uint_t    i;
+    ngx_queue_t  *q;
 
     if (ngx_exiting || ngx_quit || ngx_terminate) {
         for (i = 0; i < NORTH_SYNC_BUCKETS; i++) {
             while (!ngx_queue_empty(&north_sync_buckets[i])) {
                 q = ngx_queue_head(&north_sync_buckets[i]);
-                w = ngx_queue_data(q, north_sync_waiter_t, queue);
-
-                if (w->wake != NULL) {
-                    north_sync_dequeue(w);
-                    w->wake(w->request, 1);
-                    continue;
-                }
-
-                north_sync_end(w);
+                north_sync_end(ngx_queue_data(q, north_sync_waiter_t, queue));
             }
         }
     }
