@@ -41,6 +41,9 @@ typedef struct {
 static ngx_int_t north_sync_handler(ngx_http_request_t *r);
 static ngx_int_t north_sync_args(ngx_http_request_t *r,
     north_sync_ctx_t *ctx);
+static ngx_int_t north_sync_arg_count(ngx_http_request_t *r,
+    ngx_http_north_fields_t *f, const char *name, ngx_int_t max,
+    const char *message, ngx_int_t *n);
 static ngx_int_t north_sync_read(ngx_http_request_t *r,
     north_sync_ctx_t *ctx);
 static ngx_int_t north_sync_page(ngx_http_request_t *r, void *data,
@@ -109,15 +112,11 @@ north_sync_args(ngx_http_request_t *r, north_sync_ctx_t *ctx)
 
     ngx_sprintf((u_char *) ctx->limit, "%d%Z", NORTH_SYNC_LIMIT);
 
-    if (ngx_http_arg(r, (u_char *) "limit", 5, &v) == NGX_OK) {
-        n = ngx_atoi(v.data, v.len);
-
-        if (n < 1 || n > NORTH_SYNC_LIMIT_MAX) {
-            ngx_http_north_fields_error(&f, "limit",
-                                        "must be between 1 and 1000");
-        } else {
-            ngx_sprintf((u_char *) ctx->limit, "%i%Z", n);
-        }
+    if (north_sync_arg_count(r, &f, "limit", NORTH_SYNC_LIMIT_MAX,
+                             "must be between 1 and 1000", &n)
+        == NGX_OK)
+    {
+        ngx_sprintf((u_char *) ctx->limit, "%i%Z", n);
     }
 
     if (ngx_http_arg(r, (u_char *) "cursor", 6, &v) == NGX_OK) {
@@ -129,15 +128,11 @@ north_sync_args(ngx_http_request_t *r, north_sync_ctx_t *ctx)
         }
     }
 
-    if (ngx_http_arg(r, (u_char *) "wait", 4, &v) == NGX_OK) {
-        n = ngx_atoi(v.data, v.len);
-
-        if (n < 1 || n > NORTH_SYNC_WAIT_MAX) {
-            ngx_http_north_fields_error(&f, "wait",
-                                        "must be between 1 and 60");
-        } else {
-            ctx->deadline = ngx_current_msec + n * 1000;
-        }
+    if (north_sync_arg_count(r, &f, "wait", NORTH_SYNC_WAIT_MAX,
+                             "must be between 1 and 60", &n)
+        == NGX_OK)
+    {
+        ctx->deadline = ngx_current_msec + n * 1000;
     }
 
     if (ngx_http_arg(r, (u_char *) "full", 4, &v) == NGX_OK) {
@@ -163,6 +158,31 @@ north_sync_args(ngx_http_request_t *r, north_sync_ctx_t *ctx)
 
     if (!ctx->given) {
         ctx->cursor.full = 1;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * ?name=, a count of 1 to max: NGX_OK with *n; NGX_DECLINED when absent or
+ * not one (then named in f with message)
+ */
+static ngx_int_t
+north_sync_arg_count(ngx_http_request_t *r, ngx_http_north_fields_t *f,
+    const char *name, ngx_int_t max, const char *message, ngx_int_t *n)
+{
+    ngx_str_t  v;
+
+    if (ngx_http_arg(r, (u_char *) name, ngx_strlen(name), &v) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    *n = ngx_atoi(v.data, v.len);
+
+    if (*n < 1 || *n > max) {
+        ngx_http_north_fields_error(f, name, message);
+        return NGX_DECLINED;
     }
 
     return NGX_OK;
