@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # North: dependencies, build, the local stack, migrations and tests.
-# Usage: ./build.sh {deps|build [--test|--asan]|up|down|migrate|audit-verify|check|
+# Usage: ./build.sh {deps|build [--test|--asan]|up|down|reload|migrate|audit-verify|check|
 #          test [--asan]|lint-openapi|unit|catalog|stack-up|stack-down|pg-start|pg-stop|
 #          redis-start|redis-stop|plaid-sim-start|plaid-sim-stop|fcm-sim-start|fcm-sim-stop|
 #          psql-admin [psql args]}
@@ -115,6 +115,7 @@ as_pg() {
 }
 
 secret() { openssl rand -hex 24; }
+b64_secret() { openssl rand -base64 "$1" | tr -d '\n'; }
 
 # PostgreSQL and Redis listen on Unix-domain sockets under $VAR (faster, and
 # no port to collide) when a socket's path fits in sun_path (108 bytes),
@@ -128,25 +129,36 @@ sockets_usable() {
     [ "$(id -u)" -ne 0 ] || runuser -u nobody -- test -x "$VAR"
 }
 
-# Secrets of the embedded stack, made once and kept in $VAR/env (0600).
+# A secret: the environment's when the operator set it, else the one kept
+# in $VAR/env (0600), else one made now (COMMAND's output) and kept there.
+# GENERATED collects the names of those made.
+keep_secret() {   # NAME COMMAND...
+    local name=$1 v; shift
+    [ -n "${!name:-}" ] && return 0
+    v=$(sed -n "s/^$name=//p" "$VAR/env" 2>/dev/null | tail -1) || v=
+    if [ -z "$v" ]; then
+        v=$("$@")
+        ( umask 077; echo "$name=$v" >> "$VAR/env" )
+        GENERATED+=("$name")
+    fi
+    printf -v "$name" '%s' "$v"
+    export "${name?}"
+}
+
+# The stack's settings: what the operator set wins; what is missing is made
+# once, kept in $VAR/env, and named.
 load_env() {
     [ -n "${NORTH_ENV_LOADED:-}" ] && return 0
     mkdir -p "$VAR"
-    if [ ! -f "$VAR/env" ]; then
-        ( umask 077
-          { echo "NORTH_PG_PASSWORD=$(secret)"
-            echo "NORTH_REDIS_PASSWORD=$(secret)"
-            echo "JWT_SECRET=$(openssl rand -base64 48 | tr -d '\n')"
-            echo "DATA_ENCRYPTION_KEY=$(openssl rand -base64 32)"
-          } > "$VAR/env" )
-    fi
-    # secrets added since: made once too
-    grep -q '^NORTH_APP_PG_PASSWORD=' "$VAR/env" \
-        || echo "NORTH_APP_PG_PASSWORD=$(secret)" >> "$VAR/env"
-    grep -q '^AUDIT_CHAIN_KEY=' "$VAR/env" \
-        || echo "AUDIT_CHAIN_KEY=$(openssl rand -base64 32)" >> "$VAR/env"
-    # shellcheck disable=SC1091
-    . "$VAR/env"
+    GENERATED=()
+    keep_secret NORTH_PG_PASSWORD secret
+    keep_secret NORTH_APP_PG_PASSWORD secret
+    keep_secret NORTH_REDIS_PASSWORD secret
+    keep_secret JWT_SECRET b64_secret 48
+    keep_secret DATA_ENCRYPTION_KEY b64_secret 32
+    keep_secret AUDIT_CHAIN_KEY b64_secret 32
+    [ ${#GENERATED[@]} -eq 0 ] \
+        || say "generated ${GENERATED[*]} (kept in $VAR/env, mode 0600)"
     EMBEDDED_PG=0; EMBEDDED_REDIS=0; SOCKETS=0
     if sockets_usable; then SOCKETS=1; fi
     # two roles: nginx runs as north_app (DATABASE_URL), which cannot change
@@ -514,9 +526,15 @@ NGINX_PREFIX=$VAR/nginx
 # The shipped config plus what this machine supplies: the module's path,
 # listen addresses and a self-signed certificate.
 nginx_conf() {
-    local conf=$NGINX_PREFIX/conf f
-    mkdir -p "$conf/tls" "$NGINX_PREFIX/logs" "$NGINX_PREFIX/tmp"
-    for f in "$ROOT"/nginx.conf.d/*; do ln -sfn "$f" "$conf/"; done
+    local conf=$NGINX_PREFIX/conf v
+    nginx_links
+    # the service's environment, read by north-http.conf (north_env_file):
+    # the variables nginx.conf passes on, for the nginx an operator runs too
+    ( umask 077
+      for v in $(sed -n 's/^env \([A-Z_]*\);$/\1/p' "$ROOT/nginx.conf.d/nginx.conf"); do
+          [ -z "${!v:-}" ] || printf '%s=%s\n' "$v" "${!v}"
+      done > "$conf/north.env.new" )
+    mv -f "$conf/north.env.new" "$conf/north.env"
     echo "load_module $BUILD/ngx_http_north_module.so;" > "$conf/local-module.conf"
     echo "listen $LISTEN_ADDR:$HTTP_PORT;" > "$conf/local-listen-http.conf"
     echo "listen $LISTEN_ADDR:$HTTPS_PORT ssl http2;" > "$conf/local-listen-https.conf"
@@ -539,6 +557,13 @@ nginx_conf() {
             -keyout "$conf/tls/server.key" -out "$conf/tls/server.crt" 2>/dev/null
         chmod 600 "$conf/tls/server.key"
     fi
+}
+
+# conf/ holds the shipped files as links: one added to nginx.conf.d/ too
+nginx_links() {
+    local f
+    mkdir -p "$NGINX_PREFIX/conf/tls" "$NGINX_PREFIX/logs" "$NGINX_PREFIX/tmp"
+    for f in "$ROOT"/nginx.conf.d/*; do ln -sfn "$f" "$NGINX_PREFIX/conf/"; done
 }
 
 nginx_cmd() {
@@ -586,6 +611,17 @@ cmd_check() {
     load_env
     nginx_conf
     nginx_cmd -t
+}
+
+# The running stack's nginx on its configuration as it stands: tested, then
+# reloaded, then answering; the environment it reads is conf/north.env as
+# `up` wrote it (this shell's is not needed).
+cmd_reload() {
+    nginx_running || die "nginx is not running: ./build.sh up starts it"
+    nginx_links
+    nginx_cmd -t -q
+    nginx_reload
+    say "reloaded: workers $(nginx_workers)"
 }
 
 cmd_up() {
@@ -746,6 +782,7 @@ case "${1:-}" in
     build)       shift; cmd_build "$@" ;;
     up)          cmd_up ;;
     down)        cmd_down ;;
+    reload)      cmd_reload ;;
     migrate)     cmd_migrate ;;
     audit-verify) shift; cmd_audit_verify "$@" ;;
     psql-admin)  shift; load_env; psql_admin -d north "$@" ;;

@@ -48,6 +48,8 @@ typedef struct {
     ngx_uint_t                   pg_pipeline;
     ngx_msec_t                   pg_connect_timeout;
     ngx_msec_t                   pg_query_timeout;
+    ngx_uint_t                   pg_server_max;  /* the server's budget */
+    ngx_uint_t                   pg_nodes;       /* nginx nodes sharing it */
 
     ngx_str_t                    redis;         /* redis:// URL */
     ngx_addr_t                  *redis_addr;
@@ -64,6 +66,8 @@ typedef struct {
     ngx_str_t                    data_region;   /* DATA_REGION */
     ngx_str_t                    data_key;      /* 32 bytes, decoded */
     ngx_str_t                    node;          /* this host's name */
+    ngx_str_t                    env_file;      /* north_env_file */
+    ngx_flag_t                   env_read;      /* an env=NAME was read */
     ngx_str_t                    fetch_ca;      /* outbound TLS's trust */
 
     ngx_str_t                    policy_version; /* consents are given to */

@@ -14,14 +14,16 @@
 static char *ngx_http_north_redis_password(ngx_conf_t *cf,
     ngx_http_north_main_conf_t *mcf, u_char *start, u_char *end,
     ngx_str_t *shown);
+static ngx_uint_t ngx_http_north_env_name(u_char *p, u_char *last);
 
 
 char *
 ngx_http_north_conf_value(ngx_conf_t *cf, ngx_str_t *arg, ngx_str_t *value,
     ngx_str_t *shown)
 {
-    char    *env;
-    u_char  *name;
+    char                        *env;
+    u_char                      *name;
+    ngx_http_north_main_conf_t  *mcf;
 
     *shown = *arg;
 
@@ -32,6 +34,9 @@ ngx_http_north_conf_value(ngx_conf_t *cf, ngx_str_t *arg, ngx_str_t *value,
         }
 
         ngx_cpystrn(name, arg->data + 4, arg->len - 3);
+
+        mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_north_module);
+        mcf->env_read = 1;
 
         env = getenv((char *) name);
 
@@ -88,6 +93,232 @@ ngx_http_north_conf_set_value_slot(ngx_conf_t *cf, ngx_command_t *cmd,
     value = cf->args->elts;
 
     return ngx_http_north_conf_value(cf, &value[1], field, &shown);
+}
+
+
+/*
+ * north_env_file PATH: the service's environment, shared by the nginx that
+ * serves and by the one an operator runs (nginx -t, nginx -s reload in a
+ * shell without the secrets). Lines NAME=VALUE, the value verbatim to the
+ * end of the line; blank lines and # comments. Its values replace the
+ * process's own, so a reload reads a secret rotated in the file. The file
+ * holds secrets: one that others may read is refused.
+ */
+
+#define NGX_HTTP_NORTH_ENV_FILE_MAX  65536
+
+char *
+ngx_http_north_env_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_north_main_conf_t  *mcf = conf;
+
+    u_char           *buf, *p, *line, *eol, *eq, *q;
+    ssize_t           n;
+    ngx_fd_t          fd;
+    ngx_str_t        *value, path;
+    ngx_uint_t        lineno;
+    ngx_file_info_t   fi;
+
+    if (mcf->env_file.data) {
+        return "is duplicate";
+    }
+
+    if (mcf->env_read) {
+        return "must come before every directive that reads env=NAME";
+    }
+
+    value = cf->args->elts;
+    path = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    mcf->env_file = path;
+
+    fd = ngx_open_file(path.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_open_file_n " \"%V\" failed", &path);
+        return NGX_CONF_ERROR;
+    }
+
+    buf = NULL;
+    n = -1;
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_fd_info_n " \"%V\" failed", &path);
+
+    } else if (!ngx_is_file(&fi) || ngx_file_size(&fi) > NGX_HTTP_NORTH_ENV_FILE_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" is not a file of at most %d bytes",
+                           &path, NGX_HTTP_NORTH_ENV_FILE_MAX);
+
+    } else if (fi.st_mode & (S_IRWXG|S_IRWXO)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" holds secrets: others may not read it "
+                           "(chmod 600)", &path);
+
+    } else {
+        buf = ngx_pnalloc(cf->temp_pool, ngx_file_size(&fi) + 1);
+        if (buf != NULL) {
+            n = ngx_read_fd(fd, buf, ngx_file_size(&fi));
+            if (n == -1) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                                   ngx_read_fd_n " \"%V\" failed", &path);
+            }
+        }
+    }
+
+    ngx_close_file(fd);
+
+    if (buf == NULL || n == -1) {
+        return NGX_CONF_ERROR;
+    }
+
+    lineno = 0;
+
+    for (line = buf; line < buf + n; line = eol + 1) {
+        lineno++;
+
+        eol = ngx_strlchr(line, buf + n, '\n');
+        if (eol == NULL) {
+            eol = buf + n;
+        }
+
+        q = eol;
+        if (q > line && q[-1] == '\r') {
+            q--;
+        }
+
+        for (p = line; p < q && (*p == ' ' || *p == '\t'); p++) { /* void */ }
+
+        if (p == q || *p == '#') {
+            continue;
+        }
+
+        eq = ngx_strlchr(p, q, '=');
+
+        if (eq == NULL || eq == p || !ngx_http_north_env_name(p, eq)) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"%V\", line %ui: not NAME=VALUE",
+                               &path, lineno);
+            return NGX_CONF_ERROR;
+        }
+
+        *eq = '\0';
+        *q = '\0';
+
+        if (setenv((char *) p, (char *) eq + 1, 1) != 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                               "setenv() of \"%s\" failed", p);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* A variable's name: a letter or _, then letters, digits and _. */
+
+static ngx_uint_t
+ngx_http_north_env_name(u_char *p, u_char *last)
+{
+    if (*p >= '0' && *p <= '9') {
+        return 0;
+    }
+
+    for ( /* void */ ; p < last; p++) {
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')
+              || (*p >= '0' && *p <= '9') || *p == '_'))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/*
+ * north_database_max_connections N [nodes=M]: the connections PostgreSQL
+ * allows North (its max_connections less what others keep), shared by M
+ * nginx nodes; see ngx_http_north_database_budget().
+ */
+
+char *
+ngx_http_north_database_max(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_north_main_conf_t  *mcf = conf;
+
+    ngx_int_t   n;
+    ngx_str_t  *value;
+
+    if (mcf->pg_server_max != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    n = ngx_atoi(value[1].data, value[1].len);
+    if (n <= 0) {
+        return "needs a number of connections above 0";
+    }
+
+    mcf->pg_server_max = n;
+    mcf->pg_nodes = 1;
+
+    if (cf->args->nelts == 3) {
+        if (value[2].len <= 6 || ngx_strncmp(value[2].data, "nodes=", 6) != 0) {
+            return "takes nodes=NUMBER as its second parameter";
+        }
+
+        n = ngx_atoi(value[2].data + 6, value[2].len - 6);
+        if (n <= 0) {
+            return "needs nodes=NUMBER above 0";
+        }
+
+        mcf->pg_nodes = n;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * Each worker opens its pool and a listener; every node does the same.
+ * A total over the budget is not refused (a reload overlaps old and new
+ * workers anyway, and another limit may hold), only said at every load.
+ */
+
+void
+ngx_http_north_database_budget(ngx_conf_t *cf, ngx_http_north_main_conf_t *mcf)
+{
+    ngx_uint_t        workers, total;
+    ngx_core_conf_t  *ccf;
+
+    if (mcf->pg_server_max == NGX_CONF_UNSET_UINT || mcf->database.len == 0) {
+        return;
+    }
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(cf->cycle->conf_ctx, ngx_core_module);
+
+    workers = (ccf->worker_processes == NGX_CONF_UNSET) ? 1
+                                                       : ccf->worker_processes;
+
+    total = mcf->pg_nodes * workers * (mcf->pg_pool_size + 1);
+
+    if (total > mcf->pg_server_max) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "%ui nodes x %ui workers x (pool %ui + 1 listener) "
+                           "= %ui PostgreSQL connections, over the %ui of "
+                           "\"north_database_max_connections\": lower "
+                           "north_database_pool_size or worker_processes",
+                           mcf->pg_nodes, workers, mcf->pg_pool_size, total,
+                           mcf->pg_server_max);
+    }
 }
 
 

@@ -30,5 +30,17 @@ char *ngx_http_north_data_region(ngx_conf_t *cf, ngx_command_t *cmd,
 /* north_data_key env=NAME: 32 bytes, base64 */
 char *ngx_http_north_data_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
+/* north_env_file PATH: NAME=VALUE lines into the environment */
+char *ngx_http_north_env_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+/* north_database_max_connections N [nodes=M] */
+char *ngx_http_north_database_max(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+/* A warning when the workers' connections overrun the server's budget. */
+void ngx_http_north_database_budget(ngx_conf_t *cf,
+    ngx_http_north_main_conf_t *mcf);
+
 
 #endif /* _NGX_NORTH_CONF_H_INCLUDED_ */

@@ -68,9 +68,23 @@ static ngx_conf_num_bounds_t  ngx_http_north_depth_bounds = {
 
 static ngx_command_t  ngx_http_north_commands[] = {
 
+    { ngx_string("north_env_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_north_env_file,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("north_database"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_north_database,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("north_database_max_connections"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_http_north_database_max,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
@@ -399,6 +413,9 @@ ngx_http_north_create_main_conf(ngx_conf_t *cf)
      *     mcf->privacy_email = { 0, NULL };
      *     mcf->privacy_phone = { 0, NULL };
      *     mcf->privacy_address = { 0, NULL };
+     *     mcf->env_file = { 0, NULL };
+     *     mcf->env_read = 0;
+     *     mcf->pg_nodes = 0;
      *     mcf->pg = NULL;
      *     mcf->rd = NULL;
      */
@@ -408,6 +425,7 @@ ngx_http_north_create_main_conf(ngx_conf_t *cf)
     mcf->pg_pipeline = NGX_CONF_UNSET_UINT;
     mcf->pg_connect_timeout = NGX_CONF_UNSET_MSEC;
     mcf->pg_query_timeout = NGX_CONF_UNSET_MSEC;
+    mcf->pg_server_max = NGX_CONF_UNSET_UINT;
     mcf->redis_timeout = NGX_CONF_UNSET_MSEC;
     mcf->json_max_depth = NGX_CONF_UNSET_UINT;
     mcf->pipeda = NGX_CONF_UNSET;
@@ -508,6 +526,8 @@ ngx_http_north_init_main_conf(ngx_conf_t *cf, void *conf)
     if (mcf->database_keys == NULL) {
         return NGX_CONF_OK;
     }
+
+    ngx_http_north_database_budget(cf, mcf);
 
     /* the server stops a query that outlives our own timeout */
     p = ngx_pnalloc(cf->pool, sizeof("-c statement_timeout=") + NGX_INT_T_LEN);

@@ -35,8 +35,7 @@ $out = `$root/build.sh up 2>&1`;
 is($?, 0, 'build.sh up starts it') or diag($out);
 like($out, qr{try: curl -k https://127.0.0.1:$https/readyz}, '... and says how to try it');
 END {
-    # by pid: `nginx -s` would parse a configuration that needs the
-    # secrets build.sh gave it
+    # by pid: at its end the test may have left the file unreadable
     my $pid = nginx_master($prefix);
     kill 'QUIT', $pid if $pid;
 }
@@ -96,6 +95,70 @@ is_deeply([ @codes[0, 19, 20] ], [400, 400, 429], 'login is limited per address:
 
 $out = `curl -sk --tls-max 1.1 --max-time 5 -o /dev/null -w '%{http_code}' https://127.0.0.1:$https/healthz 2>&1`;
 isnt($out, '200', 'TLS 1.1 is refused');
+
+# an operator's shell holds none of the service's secrets: the documented
+# commands work there all the same, reading conf/north.env as `up` wrote it
+{
+    my @shell = ('env', '-i', "PATH=$ENV{PATH}", "NORTH_VAR=$ENV{NORTH_VAR}",
+                 "NORTH_HTTP_PORT=$http", "NORTH_HTTPS_PORT=$https");
+    my $nginx = "@shell nginx -p $prefix/ -c $prefix/conf/nginx.conf";
+    my $envf = "$prefix/conf/north.env";
+    is(sprintf('%o', (stat $envf)[2] & 07777), '600', 'the service\'s environment, conf/north.env, is 0600');
+    $out = `$nginx -t 2>&1`;
+    is($?, 0, 'nginx -t in a shell without the secrets') or diag($out);
+    like($out, qr/test is successful/, '... is successful');
+    my @before = nginx_workers($prefix);
+    $out = `$nginx -s reload 2>&1`;
+    is($?, 0, 'nginx -s reload there') or diag($out);
+    ok(wait_for(10, sub { my %old = map { $_ => 1 } @before;
+                          my @w = nginx_workers($prefix); @w && !grep { $old{$_} } @w }),
+       '... replaces the workers');
+    is((curl("https://127.0.0.1:$https/readyz"))[0], 200, '... which serve');
+
+    # a secret rotated in the file: the reload reads it, not the master's own
+    my $rotated = 'rotated-' . ('r' x 40);
+    my $text = do { local (@ARGV, $/) = $envf; <> };
+    $text =~ s/^JWT_SECRET=.*$/JWT_SECRET=$rotated/m or die "no JWT_SECRET in $envf\n";
+    { open my $fh, '>', "$envf.new" or die $!; chmod 0600, "$envf.new"; print $fh $text; }
+    rename "$envf.new", $envf or die $!;
+    $out = `@shell $root/build.sh reload 2>&1`;
+    is($?, 0, 'build.sh reload there, after the key was changed in the file') or diag($out);
+    like($out, qr/reloaded: workers \d+/, '... says so');
+    my $new = jwt(header => { alg => 'HS256', typ => 'JWT', kid => 'k1' }, key => $rotated,
+                  claims => { sub => $suid, sid => $ssid });
+    is((curl("-H 'Authorization: Bearer $new' https://127.0.0.1:$https/v1/sync?limit=1"))[0], 200,
+       '... a token of the new key is taken');
+    is((curl("-H 'Authorization: Bearer $stok' https://127.0.0.1:$https/v1/sync?limit=1"))[0], 401,
+       '... and one of the old key refused');
+
+    chmod 0644, $envf;
+    $out = `$nginx -t 2>&1`;
+    isnt($?, 0, 'an environment file others may read fails nginx -t');
+    like($out, qr/holds secrets: others may not read it/, '... saying why');
+    chmod 0600, $envf;
+}
+
+# the operator's secrets win: build.sh makes only what is missing, keeps it
+# in its env file, and names what it made
+{
+    my $var = "$ENV{NORTH_VAR}/operator";
+    system('rm', '-rf', $var);
+    my @shell = ('env', '-i', "PATH=$ENV{PATH}", "NORTH_VAR=$var");
+    $out = `@shell JWT_SECRET=operator-jwt-secret-0123456789abcdef0123456789 DATABASE_URL=postgresql://ops\@db.example/north $root/build.sh env 2>&1`;
+    is($?, 0, 'build.sh with the operator\'s JWT_SECRET and DATABASE_URL') or diag($out);
+    like($out, qr/generated NORTH_PG_PASSWORD NORTH_APP_PG_PASSWORD NORTH_REDIS_PASSWORD DATA_ENCRYPTION_KEY AUDIT_CHAIN_KEY \(kept in \Q$var\E\/env, mode 0600\)/,
+         '... generates the others and names them');
+    like($out, qr{^DATABASE_URL=postgresql://ops\@db\.example/north$}m, '... keeps the operator\'s DATABASE_URL');
+    my $kept = do { local (@ARGV, $/) = "$var/env"; <> };
+    unlike($kept, qr/^JWT_SECRET=/m, '... and keeps no JWT_SECRET of its own');
+    is(sprintf('%o', (stat "$var/env")[2] & 07777), '600', '... in a file of mode 0600');
+    $out = `@shell $root/build.sh env 2>&1`;
+    like($out, qr/generated JWT_SECRET \(/, 'without it, build.sh makes the missing JWT_SECRET and says so');
+    unlike($out, qr/DATA_ENCRYPTION_KEY/, '... and nothing else');
+    $out = `@shell $root/build.sh env 2>&1`;
+    unlike($out, qr/generated/, 'the next run makes nothing');
+    system('rm', '-rf', $var);
+}
 
 # a build while the stack runs: the module is renamed into place, never
 # written into, so the running master and the workers it forks keep theirs
