@@ -536,10 +536,14 @@ nginx_conf() {
       done > "$conf/north.env.new" )
     mv -f "$conf/north.env.new" "$conf/north.env"
     echo "load_module $BUILD/ngx_http_north_module.so;" > "$conf/local-module.conf"
-    echo "listen $LISTEN_ADDR:$HTTP_PORT;" > "$conf/local-listen-http.conf"
-    echo "listen $LISTEN_ADDR:$HTTPS_PORT ssl http2;" > "$conf/local-listen-https.conf"
+    # behind a load balancer: the PROXY protocol (an NLB) on both listeners
+    local pp=""
+    [ "${NORTH_PROXY_PROTOCOL:-off}" = on ] && pp=" proxy_protocol"
+    echo "listen $LISTEN_ADDR:$HTTP_PORT$pp;" > "$conf/local-listen-http.conf"
+    echo "listen $LISTEN_ADDR:$HTTPS_PORT ssl http2$pp;" > "$conf/local-listen-https.conf"
     echo "map \$host \$north_public_origin { default https://$PUBLIC_HOST:$HTTPS_PORT; }" \
         > "$conf/local-http.conf"
+    realip_conf "$pp" >> "$conf/local-http.conf"
     echo "north_plaid_webhook https://$LISTEN_ADDR:$HTTPS_PORT/v1/webhooks/plaid;" \
         >> "$conf/local-http.conf"
     if [ "$EMBEDDED_PLAID" -eq 1 ]; then
@@ -556,6 +560,22 @@ nginx_conf() {
             -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
             -keyout "$conf/tls/server.key" -out "$conf/tls/server.crt" 2>/dev/null
         chmod 600 "$conf/tls/server.key"
+    fi
+}
+
+# The client's address as the load balancer names it, for the limiter and
+# the audit log: taken only from the proxies NORTH_TRUSTED_PROXIES lists
+# (addresses or CIDRs, e.g. the VPC's range), from the PROXY protocol's
+# line when it is on, else from X-Forwarded-For (an ALB; the last address
+# no trusted proxy added). Nothing listed: the connection's address.
+realip_conf() {   # " proxy_protocol" or ""
+    local from
+    [ -n "${NORTH_TRUSTED_PROXIES:-}" ] || return 0
+    for from in ${NORTH_TRUSTED_PROXIES//,/ }; do echo "set_real_ip_from $from;"; done
+    if [ -n "$1" ]; then
+        echo "real_ip_header proxy_protocol;"
+    else
+        printf 'real_ip_header X-Forwarded-For;\nreal_ip_recursive on;\n'
     fi
 }
 

@@ -31,6 +31,24 @@ my $out = `$root/build.sh check 2>&1`;
 is($?, 0, 'nginx -t accepts the shipped configuration') or diag($out);
 like($out, qr/test is successful/, '... and says so');
 
+# behind a load balancer: the realip settings build.sh writes pass nginx -t
+{
+    local $ENV{NORTH_TRUSTED_PROXIES} = '10.20.0.0/16, 127.0.0.1';
+    local $ENV{NORTH_PROXY_PROTOCOL} = 'on';
+    $out = `$root/build.sh check 2>&1`;
+    is($?, 0, 'nginx -t with trusted proxies and the PROXY protocol') or diag($out);
+    my $http = do { local (@ARGV, $/) = "$prefix/conf/local-http.conf"; <> };
+    like($http, qr/^set_real_ip_from 10\.20\.0\.0\/16;\nset_real_ip_from 127\.0\.0\.1;\nreal_ip_header proxy_protocol;$/m,
+         '... trusting those listed, the client from the PROXY line');
+    like(do { local (@ARGV, $/) = "$prefix/conf/local-listen-https.conf"; <> },
+         qr/ssl http2 proxy_protocol;/, '... on the listeners');
+    local $ENV{NORTH_PROXY_PROTOCOL} = 'off';
+    `$root/build.sh check 2>&1`;
+    like(do { local (@ARGV, $/) = "$prefix/conf/local-http.conf"; <> },
+         qr/^real_ip_header X-Forwarded-For;\nreal_ip_recursive on;$/m,
+         'without it, from X-Forwarded-For');
+}
+
 $out = `$root/build.sh up 2>&1`;
 is($?, 0, 'build.sh up starts it') or diag($out);
 like($out, qr{try: curl -k https://127.0.0.1:$https/readyz}, '... and says how to try it');
