@@ -124,5 +124,25 @@ like($out, qr/needs nodes=NUMBER above 0/, 'nodes=0 is refused');
 ($rc, $out) = nginx_t("$stores north_database_max_connections 8 hosts=2;\n");
 like($out, qr/takes nodes=NUMBER as its second parameter/, 'another parameter is refused');
 
+# --- the runtime role --------------------------------------------------------------
+
+# nginx connects as north_app (DATABASE_URL), migrations run as the owner
+# (DATABASE_OWNER_URL): the runtime role owns nothing and may make nothing
+is(psql("select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace
+         where n.nspname = 'north' and pg_get_userbyid(c.relowner) = current_user"), 0,
+   'the runtime role owns no table of the schema');
+is(psql("select has_schema_privilege('north', 'create') or has_schema_privilege('public', 'create')
+             or has_database_privilege(current_database(), 'create')
+             or rolsuper or rolcreaterole or rolcreatedb or rolbypassrls or rolreplication
+         from pg_roles where rolname = current_user"), 'f',
+   '... may create nothing, and holds no role attribute beyond login');
+for my $sql ('alter table north.sessions disable trigger all',
+             'alter table north.users add column x int',
+             'create table north.x (i int)',
+             'grant north to north_app') {
+    ok(!eval { psql("set client_min_messages = error; $sql"); 1 }, "... cannot: $sql");
+}
+is(psql("select pg_has_role('north', 'usage')"), 'f', '... and is no member of the owner');
+
 remove_tree($prefix);
 done_testing();
