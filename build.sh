@@ -32,6 +32,9 @@ PACKAGES=(build-essential nginx-core nginx-dev libpcre3-dev zlib1g-dev
     libipc-run-perl liburi-perl libwww-perl liblist-moreutils-perl
     libhttp-message-perl procps iproute2)
 
+# shellcheck source=deploy/local-conf.sh
+. "$ROOT/deploy/local-conf.sh"
+
 say() { printf '%s\n' "north: $*" >&2; }
 die() { say "$*"; exit 1; }
 
@@ -523,60 +526,18 @@ cmd_audit_verify() {
 
 NGINX_PREFIX=$VAR/nginx
 
-# The shipped config plus what this machine supplies: the module's path,
-# listen addresses and a self-signed certificate.
+# The shipped config plus what this machine supplies (deploy/local-conf.sh):
+# the module's path, listen addresses, north.env, a self-signed certificate.
 nginx_conf() {
-    local conf=$NGINX_PREFIX/conf v
     nginx_links
-    # the service's environment, read by north-http.conf (north_env_file):
-    # the variables nginx.conf passes on, for the nginx an operator runs too
-    ( umask 077
-      for v in $(sed -n 's/^env \([A-Z_]*\);$/\1/p' "$ROOT/nginx.conf.d/nginx.conf"); do
-          [ -z "${!v:-}" ] || printf '%s=%s\n' "$v" "${!v}"
-      done > "$conf/north.env.new" )
-    mv -f "$conf/north.env.new" "$conf/north.env"
-    echo "load_module $BUILD/ngx_http_north_module.so;" > "$conf/local-module.conf"
-    # behind a load balancer: the PROXY protocol (an NLB) on both listeners
-    local pp=""
-    [ "${NORTH_PROXY_PROTOCOL:-off}" = on ] && pp=" proxy_protocol"
-    echo "listen $LISTEN_ADDR:$HTTP_PORT$pp;" > "$conf/local-listen-http.conf"
-    echo "listen $LISTEN_ADDR:$HTTPS_PORT ssl http2$pp;" > "$conf/local-listen-https.conf"
-    echo "map \$host \$north_public_origin { default https://$PUBLIC_HOST:$HTTPS_PORT; }" \
-        > "$conf/local-http.conf"
-    realip_conf "$pp" >> "$conf/local-http.conf"
-    echo "north_plaid_webhook https://$LISTEN_ADDR:$HTTPS_PORT/v1/webhooks/plaid;" \
-        >> "$conf/local-http.conf"
-    if [ "$EMBEDDED_PLAID" -eq 1 ]; then
-        echo "north_plaid_base_url http://127.0.0.1:$PLAID_SIM_PORT;" >> "$conf/local-http.conf"
-    fi
-    printf 'north_fcm_credentials %s;\nnorth_fcm_url %s;\n' "$FCM_CREDENTIALS" "$FCM_URL" \
-        >> "$conf/local-http.conf"
-    if [ "$EMBEDDED_FCM" -eq 1 ]; then
-        echo "north_fetch_ca $VAR/fcm/trust.pem;" >> "$conf/local-http.conf"
-    fi
-    if [ ! -f "$conf/tls/server.crt" ]; then
-        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
-            -nodes -days 825 -subj "/CN=localhost" \
-            -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-            -keyout "$conf/tls/server.key" -out "$conf/tls/server.crt" 2>/dev/null
-        chmod 600 "$conf/tls/server.key"
-    fi
-}
-
-# The client's address as the load balancer names it, for the limiter and
-# the audit log: taken only from the proxies NORTH_TRUSTED_PROXIES lists
-# (addresses or CIDRs, e.g. the VPC's range), from the PROXY protocol's
-# line when it is on, else from X-Forwarded-For (an ALB; the last address
-# no trusted proxy added). Nothing listed: the connection's address.
-realip_conf() {   # " proxy_protocol" or ""
-    local from
-    [ -n "${NORTH_TRUSTED_PROXIES:-}" ] || return 0
-    for from in ${NORTH_TRUSTED_PROXIES//,/ }; do echo "set_real_ip_from $from;"; done
-    if [ -n "$1" ]; then
-        echo "real_ip_header proxy_protocol;"
-    else
-        printf 'real_ip_header X-Forwarded-For;\nreal_ip_recursive on;\n'
-    fi
+    # shellcheck disable=SC2034 # read by north_local_conf
+    (   NORTH_MODULE_SO=$BUILD/ngx_http_north_module.so
+        PUBLIC_ORIGIN=https://$PUBLIC_HOST:$HTTPS_PORT
+        PLAID_WEBHOOK=https://$LISTEN_ADDR:$HTTPS_PORT/v1/webhooks/plaid
+        PLAID_BASE_URL=; FETCH_CA=
+        [ "$EMBEDDED_PLAID" -eq 1 ] && PLAID_BASE_URL=http://127.0.0.1:$PLAID_SIM_PORT
+        [ "$EMBEDDED_FCM" -eq 1 ] && FETCH_CA=$VAR/fcm/trust.pem
+        north_local_conf "$NGINX_PREFIX/conf" "$ROOT/nginx.conf.d" )
 }
 
 # conf/ holds the shipped files as links: one added to nginx.conf.d/ too

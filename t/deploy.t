@@ -8,6 +8,7 @@ use lib 't/lib';
 use North::Test;
 use Test::More;
 use File::Path qw(make_path remove_tree);
+use IO::Socket::INET;
 
 my $prefix = north_root() . '/t/servroot-deploy';
 remove_tree($prefix);
@@ -39,6 +40,16 @@ $http
 CONF
     my $out = `$ENV{TEST_NGINX_BINARY} -t -p $prefix/ -c $prefix/conf/nginx.conf 2>&1`;
     return ($? >> 8, $out);
+}
+
+# a command's output (stdout and stderr), run with no shell between
+sub run {
+    my @cmd = @_;
+    my $pid = open(my $fh, '-|') // die "fork: $!";
+    if (!$pid) { open STDERR, '>&', \*STDOUT; exec @cmd or exit 127; }
+    my $out = do { local $/; <$fh> } // '';
+    close $fh;
+    return $out;
 }
 
 my $stores = "north_database env=DATABASE_URL;\nnorth_redis env=REDIS_URL;\n";
@@ -123,6 +134,68 @@ like($out, qr/1 nodes x 1 workers x \(pool 8 \+ 1 listener\) = 9 PostgreSQL/,
 like($out, qr/needs nodes=NUMBER above 0/, 'nodes=0 is refused');
 ($rc, $out) = nginx_t("$stores north_database_max_connections 8 hosts=2;\n");
 like($out, qr/takes nodes=NUMBER as its second parameter/, 'another parameter is refused');
+
+# --- the container's entrypoint, outside Docker ----------------------------------
+
+{
+    my $root = north_root();
+    my $ep = "$root/deploy/entrypoint.sh";
+    my $eprefix = "$root/t/servroot-entrypoint";
+    remove_tree($eprefix);
+    delete local $ENV{LD_PRELOAD};        # the shipped module: no sanitizer
+    my @base = ('env', '-i', "PATH=$ENV{PATH}", "NORTH_HOME=$root", "NORTH_PREFIX=$eprefix",
+                "NORTH_MODULE_SO=$root/build/ngx_http_north_module.so");
+    my $out = run(@base, $ep, 'check');
+    is($? >> 8, 1, 'the entrypoint without its environment stops');
+    like($out, qr/not set: DATABASE_URL REDIS_URL JWT_SECRET DATA_ENCRYPTION_KEY AUDIT_CHAIN_KEY PLAID_CLIENT_ID PLAID_SECRET MAIL_URL MAIL_API_KEY NORTH_PUBLIC_ORIGIN/,
+         '... naming every variable missing');
+
+    my ($http, $https) = map { my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                                           LocalPort => 0) or die $!;
+                               my $p = $s->sockport; close $s; $p } 1, 2;
+    my %env = (DATABASE_URL => $ENV{DATABASE_URL}, REDIS_URL => $ENV{REDIS_URL},
+               JWT_SECRET => 'entrypoint-jwt-secret-0123456789abcdef0123',
+               DATA_ENCRYPTION_KEY => 'bm9ydGgtdGVzdC1kYXRhLWtleS0wMTIzNDU2Nzg5YWI=',
+               AUDIT_CHAIN_KEY => $ENV{AUDIT_CHAIN_KEY},
+               PLAID_CLIENT_ID => $ENV{PLAID_CLIENT_ID}, PLAID_SECRET => $ENV{PLAID_SECRET},
+               PLAID_ENV => 'sandbox', PLAID_BASE_URL => "http://127.0.0.1:$ENV{NORTH_PLAID_SIM_PORT}",
+               MAIL_URL => $ENV{MAIL_URL}, MAIL_API_KEY => $ENV{MAIL_API_KEY},
+               GOOGLE_APPLICATION_CREDENTIALS => $ENV{FCM_CREDENTIALS}, FCM_URL => $ENV{FCM_URL},
+               FETCH_CA => $ENV{FCM_CA}, NORTH_PUBLIC_ORIGIN => 'https://api.north.example',
+               NORTH_LISTEN_ADDR => '127.0.0.1', NORTH_HTTP_PORT => $http, NORTH_HTTPS_PORT => $https,
+               NORTH_TRUSTED_PROXIES => '10.0.0.0/16');
+    my @full = (@base, map { "$_=$env{$_}" } sort keys %env);
+    $out = run(@full, $ep, 'check');
+    is($?, 0, 'with it, the entrypoint writes a configuration nginx -t accepts') or diag($out);
+    my $envf = "$eprefix/conf/north.env";
+    is(sprintf('%o', (stat $envf)[2] & 07777), '600', '... the secrets in conf/north.env, 0600');
+    like(do { local (@ARGV, $/) = $envf; <> }, qr/^JWT_SECRET=entrypoint-jwt-secret-/m, '... as given');
+    my $local = do { local (@ARGV, $/) = "$eprefix/conf/local-http.conf"; <> };
+    like($local, qr{default https://api\.north\.example;}, '... the public origin');
+    like($local, qr{north_plaid_webhook https://api\.north\.example/v1/webhooks/plaid;}, '... Plaid\'s webhook under it');
+    like($local, qr{set_real_ip_from 10\.0\.0\.0/16;}, '... the load balancer\'s range trusted');
+    is(readlink("$eprefix/logs/error.log"), '/dev/stderr', '... and the error log on stderr');
+
+    # serve: nginx in the foreground, as the container runs it
+    my $pid = fork // die $!;
+    if (!$pid) {
+        open STDOUT, '>', "$eprefix/serve.out"; open STDERR, '>&', \*STDOUT;
+        exec @full, $ep, 'serve' or exit 127;
+    }
+    ok(wait_for(10, sub { `curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$http/healthz` eq '200' }),
+       'serve: nginx in the foreground answers /healthz');
+    is(`curl -sk -o /dev/null -w '%{http_code}' https://127.0.0.1:$https/readyz`, '200',
+       '... and /readyz over HTTPS, with PostgreSQL and Redis');
+    is(`curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$http/v1/me`, '301', '... HTTP redirects');
+    $out = `env -i PATH=$ENV{PATH} NORTH_HOME=$root NORTH_PREFIX=$eprefix $ep reload 2>&1`;
+    is($?, 0, 'entrypoint.sh reload, from a shell without the secrets') or diag($out);
+    kill 'QUIT', $pid;
+    waitpid $pid, 0;
+    is($?, 0, '... and SIGQUIT ends it cleanly');
+    my $log = do { local (@ARGV, $/) = "$eprefix/serve.out"; <> } // '';
+    unlike($log, qr/\[(alert|emerg)\]|exited on signal/, '... with no alert in its log') or diag($log);
+    remove_tree($eprefix);
+}
 
 # --- the runtime role --------------------------------------------------------------
 
