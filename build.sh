@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # North: dependencies, build, the local stack, migrations and tests.
-# Usage: ./build.sh {deps|build [--test|--asan]|up|down|reload|migrate|audit-verify|check|
+# Usage: ./build.sh {deps [--build]|build [--test|--asan]|up|down|reload|migrate|audit-verify|check|
 #          test [--asan]|lint-openapi|unit|catalog|stack-up|stack-down|pg-start|pg-stop|
 #          redis-start|redis-stop|plaid-sim-start|plaid-sim-stop|fcm-sim-start|fcm-sim-stop|
 #          psql-admin [psql args]}
@@ -24,9 +24,13 @@ PLAID_SIM_PORT=${NORTH_PLAID_SIM_PORT:-8090}
 FCM_SIM_PORT=${NORTH_FCM_SIM_PORT:-8092}
 PG_USER=north_pg          # the unprivileged owner of the embedded cluster
 
-PACKAGES=(build-essential nginx-core nginx-dev libpcre3-dev zlib1g-dev
-    libssl-dev libpq-dev libjansson-dev libhiredis-dev libcmocka-dev libargon2-dev
-    libcurl4-openssl-dev nodejs
+# what building the module takes (deps --build: the container's build stage)
+# and what the stack and the tests take besides; NORTH_NGINX_VERSION pins
+# nginx-core and nginx-dev to a Debian version (the image does)
+BUILD_PACKAGES=(build-essential nginx-core nginx-dev libpcre3-dev zlib1g-dev
+    libssl-dev libpq-dev libjansson-dev libhiredis-dev libargon2-dev
+    libcurl4-openssl-dev)
+PACKAGES=("${BUILD_PACKAGES[@]}" libcmocka-dev nodejs
     postgresql-15 postgresql-client-15 redis-server openssl curl wrk python3
     libtest-base-perl libtext-diff-perl libtest-longstring-perl
     libipc-run-perl liburi-perl libwww-perl liblist-moreutils-perl
@@ -41,14 +45,19 @@ die() { say "$*"; exit 1; }
 # --- deps -------------------------------------------------------------------
 
 cmd_deps() {
-    local missing=()
-    for p in "${PACKAGES[@]}"; do
+    local missing=() p want=("${PACKAGES[@]}")
+    [ "${1:-}" = --build ] && want=("${BUILD_PACKAGES[@]}")
+    for p in "${want[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' \
             || missing+=("$p")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -ne 0 ]; then
         die "missing packages; run: sudo apt-get install -y ${missing[*]}"
+    fi
+    if [ -n "${NORTH_NGINX_VERSION:-}" ]; then
+        missing=("${missing[@]/#nginx-core/nginx-core=$NORTH_NGINX_VERSION}")
+        missing=("${missing[@]/#nginx-dev/nginx-dev=$NORTH_NGINX_VERSION}")
     fi
     say "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -759,7 +768,7 @@ cmd_test() {
 }
 
 case "${1:-}" in
-    deps)        cmd_deps ;;
+    deps)        shift; cmd_deps "$@" ;;
     build)       shift; cmd_build "$@" ;;
     up)          cmd_up ;;
     down)        cmd_down ;;

@@ -176,6 +176,13 @@ like($out, qr/takes nodes=NUMBER as its second parameter/, 'another parameter is
     like($local, qr{set_real_ip_from 10\.0\.0\.0/16;}, '... the load balancer\'s range trusted');
     is(readlink("$eprefix/logs/error.log"), '/dev/stderr', '... and the error log on stderr');
 
+    # migrate: build.sh's migrations as the owner (the one-off task)
+    $out = run(@base, "DATABASE_URL=$ENV{DATABASE_URL}", $ep, 'migrate');
+    like($out, qr/not set: DATABASE_OWNER_URL/, 'migrate needs the owner\'s URL');
+    $out = run(@base, "DATABASE_URL=$ENV{DATABASE_URL}", "DATABASE_OWNER_URL=$ENV{DATABASE_OWNER_URL}",
+               "NORTH_VAR=$eprefix/var", $ep, 'migrate');
+    is($?, 0, '... and with it applies the migrations (none are new here)') or diag($out);
+
     # serve: nginx in the foreground, as the container runs it
     my $pid = fork // die $!;
     if (!$pid) {
@@ -195,6 +202,46 @@ like($out, qr/takes nodes=NUMBER as its second parameter/, 'another parameter is
     my $log = do { local (@ARGV, $/) = "$eprefix/serve.out"; <> } // '';
     unlike($log, qr/\[(alert|emerg)\]|exited on signal/, '... with no alert in its log') or diag($log);
     remove_tree($eprefix);
+}
+
+# --- the image and the compose stack ------------------------------------------------
+
+{
+    my $root = north_root();
+    my $df = do { local (@ARGV, $/) = "$root/deploy/Dockerfile"; <> };
+    my @stages = split /^FROM /m, $df;
+    my ($build) = grep { /^\S+ AS build$/m } @stages;
+    my ($run) = $stages[-1];
+    is_deeply([ $build =~ /^RUN (.*)$/mg ], ['./build.sh deps --build && ./build.sh build'],
+              'the image\'s build stage runs build.sh\'s own steps, nothing else');
+    my ($pinned) = $df =~ /^ARG NGINX_VERSION=(\S+)$/m;
+    my ($ours) = `$ENV{TEST_NGINX_BINARY} -v 2>&1` =~ m{nginx/(\S+)};
+    like($pinned, qr/^\Q$ours\E-/, "... against nginx $ours, the one the suites ran");
+    like($run, qr/nginx-core=\$\{NGINX_VERSION\}/, '... and the image runs that same nginx');
+    # every library the module needs comes from a package the image installs
+    my @needed = `objdump -p $root/build/ngx_http_north_module.so` =~ /NEEDED\s+(\S+)/g;
+    my %pkg = map { my $l = $_; my ($p) = `dpkg -S '*/$l' 2>/dev/null` =~ /^([^:]+):/; ($l => $p) } @needed;
+    my @missing = grep { $pkg{$_} ne 'libc6' && $run !~ /\s\Q$pkg{$_}\E\s/ } grep { $pkg{$_} } @needed;
+    is_deeply(\@missing, [], 'the image installs the package of every library the module links ('
+              . join(', ', map { $pkg{$_} } @needed) . ')');
+    is(scalar(grep { !$pkg{$_} } @needed), 0, '... each found in a package');
+    like($run, qr/^USER north$/m, '... runs as a user without privileges');
+    like($run, qr{^HEALTHCHECK .*?http://127\.0\.0\.1:8080/healthz}ms, '... its health check is /healthz');
+    like($run, qr{^ENTRYPOINT \["/opt/north/deploy/entrypoint\.sh"\]$}m, '... through the entrypoint');
+    for my $f ($run =~ /^COPY (?!--from)(.*) \S+$/mg) {
+        ok(-e "$root/$_", "... it copies $_, which exists") for split ' ', $f;
+    }
+
+    # compose gives the node every variable the entrypoint requires
+    my $ep = do { local (@ARGV, $/) = "$root/deploy/entrypoint.sh"; <> };
+    my ($required) = $ep =~ /^\s*require (DATABASE_URL REDIS_URL(?:[^\n]*\\\n)*[^\n]*)/m;
+    my @required = grep { /^[A-Z_]+$/ } split /[\s\\]+/, $required;
+    my $compose = do { local (@ARGV, $/) = "$root/deploy/compose.yaml"; <> };
+    my ($node) = $compose =~ /^  north:\n(.*?)(?=^\S|\z)/ms;
+    my $example = do { local (@ARGV, $/) = "$root/deploy/compose.env.example"; <> };
+    my @unset = grep { $node !~ /^\s+$_:/m && $example !~ /^$_=/m } @required;
+    cmp_ok(scalar(@required), '>=', 10, 'the entrypoint requires ' . scalar(@required) . ' variables');
+    is_deeply(\@unset, [], '... and compose sets each for the node');
 }
 
 # --- the runtime role --------------------------------------------------------------

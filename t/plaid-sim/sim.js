@@ -538,6 +538,6 @@ http.createServer((req, res) => {
     }
     try { await handler(body, res); } catch (e) { plaidError(res, 500, 'API_ERROR', 'INTERNAL_SERVER_ERROR', String(e)); }
   });
-}).listen(port, '127.0.0.1', () => {
-  process.stdout.write(`plaid simulator on 127.0.0.1:${port}\n`);
+}).listen(port, process.env.NORTH_SIM_HOST || '127.0.0.1', () => {
+  process.stdout.write(`plaid simulator on ${process.env.NORTH_SIM_HOST || '127.0.0.1'}:${port}\n`);
 });
