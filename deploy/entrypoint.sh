@@ -6,7 +6,8 @@
 #   entrypoint.sh check     writes the configuration and runs nginx -t
 #   entrypoint.sh migrate   applies the migrations as DATABASE_OWNER_URL
 #   entrypoint.sh reload    nginx -s reload of the running nginx
-# The image's layout: NORTH_HOME (/opt/north) holds nginx.conf.d/, sql/,
+# FCM_SERVICE_ACCOUNT, when set, is the service account key's JSON text,
+# written to GOOGLE_APPLICATION_CREDENTIALS (0600). The image's layout: NORTH_HOME (/opt/north) holds nginx.conf.d/, sql/,
 # deploy/, build.sh and the module; nginx runs under NORTH_PREFIX
 # (/var/lib/north/nginx). Tested outside Docker by t/deploy.t.
 set -euo pipefail
@@ -45,6 +46,11 @@ configure() {
     FETCH_CA=${FETCH_CA:-}
     FCM_CREDENTIALS=${GOOGLE_APPLICATION_CREDENTIALS:-/run/secrets/fcm-service-account.json}
     FCM_URL=${FCM_URL:-https://fcm.googleapis.com}
+    # the key given as a secret's text (ECS): written where nginx reads it
+    if [ -n "${FCM_SERVICE_ACCOUNT:-}" ]; then
+        ( umask 077; printf '%s\n' "$FCM_SERVICE_ACCOUNT" > "$FCM_CREDENTIALS.new" )
+        mv -f "$FCM_CREDENTIALS.new" "$FCM_CREDENTIALS"
+    fi
     [ -r "$FCM_CREDENTIALS" ] \
         || die "the FCM service account $FCM_CREDENTIALS is not readable (GOOGLE_APPLICATION_CREDENTIALS)"
 

@@ -244,6 +244,20 @@ like($out, qr/takes nodes=NUMBER as its second parameter/, 'another parameter is
     is_deeply(\@unset, [], '... and compose sets each for the node');
 }
 
+# --- Terraform ------------------------------------------------------------------------
+
+SKIP: {
+    skip 'terraform is not installed', 3 unless `which terraform` =~ /\S/;
+    my $tf = north_root() . '/deploy/terraform';
+    my $out = run('terraform', 'fmt', '-check', '-recursive', '-diff', $tf);
+    is($?, 0, 'terraform fmt -check: the files parse and are formatted') or diag($out);
+    my $all = join '', map { local (@ARGV, $/) = $_; <> } glob "$tf/*.tf";
+    like($all, qr/contains\(\["ca-central-1", "ca-west-1"\], var\.region\)/,
+         'the region is refused outside Canada');
+    like($all, qr/rds\.force_ssl.*?value\s*=\s*"1".*storage_encrypted\s*=\s*true.*multi_az\s*=\s*true.*deletion_protection\s*=\s*true.*transit_encryption_enabled\s*=\s*true/s,
+         'RDS forces TLS, is encrypted, Multi-AZ and protected; Redis encrypts in transit');
+}
+
 # --- the runtime role --------------------------------------------------------------
 
 # nginx connects as north_app (DATABASE_URL), migrations run as the owner
