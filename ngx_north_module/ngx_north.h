@@ -39,6 +39,13 @@ typedef struct ngx_http_north_redis_s       ngx_http_north_redis_t;
 struct json_t;
 
 
+/* A data key (north_data_key): AES-256, and its name in sealed rows. */
+typedef struct {
+    ngx_str_t                    key;           /* 32 bytes */
+    u_char                       id[17];        /* SHA-256's first 8, hex */
+} ngx_http_north_data_key_t;
+
+
 typedef struct {
     ngx_str_t                    database;      /* libpq conninfo (DSN) */
     ngx_array_t                 *database_keys; /* char *, NULL-terminated */
@@ -64,7 +71,10 @@ typedef struct {
 
     ngx_flag_t                   pipeda;        /* PIPEDA_COMPLIANCE */
     ngx_str_t                    data_region;   /* DATA_REGION */
-    ngx_str_t                    data_key;      /* 32 bytes, decoded */
+    ngx_str_t                    data_key;      /* 32 bytes: seals */
+    ngx_array_t                 *data_keys;     /* the ring: [0] seals, each
+                                                   opens */
+    ngx_str_t                    data_key_ring; /* "{id,...}" for SQL */
     ngx_str_t                    node;          /* this host's name */
     ngx_str_t                    env_file;      /* north_env_file */
     ngx_flag_t                   env_read;      /* an env=NAME was read */
@@ -212,6 +222,8 @@ char *ngx_http_north_conf_set_value_slot(ngx_conf_t *cf, ngx_command_t *cmd,
  * error naming the directive unless it decodes to min_len bytes or more
  * (exactly min_len when exact).
  */
+/* A data key's name: the first 8 bytes of its SHA-256, 16 hex digits. */
+void ngx_http_north_key_id(ngx_str_t *key, u_char *id);
 char *ngx_http_north_conf_key(ngx_conf_t *cf, ngx_str_t *arg, ngx_str_t *key,
     size_t min_len, ngx_uint_t exact);
 

@@ -720,19 +720,73 @@ ngx_http_north_data_region(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* north_data_key env=NAME: 32 bytes, base64 */
+/*
+ * north_data_key base64 | env=NAME [optional]: 32 bytes. The first seals,
+ * every one opens (a rotation: the new key first, the one being retired
+ * after it, until the re-seal job has moved every secret). With optional,
+ * an unset variable names no key.
+ */
 
 char *
 ngx_http_north_data_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_north_main_conf_t  *mcf = conf;
 
-    if (mcf->data_key.data) {
-        return "is duplicate";
+    char                       *env;
+    ngx_str_t                  *value, key;
+    ngx_uint_t                  i;
+    ngx_http_north_data_key_t  *k;
+
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 3) {
+        if (ngx_strcmp(value[2].data, "optional") != 0) {
+            return "takes \"optional\" as its second parameter";
+        }
+
+        if (value[1].len <= 4 || ngx_strncmp(value[1].data, "env=", 4) != 0) {
+            return "is optional only with env=NAME";
+        }
+
+        mcf->env_read = 1;
+
+        env = getenv((char *) value[1].data + 4);
+        if (env == NULL || *env == '\0') {
+            return NGX_CONF_OK;
+        }
     }
 
-    return ngx_http_north_conf_key(cf, &((ngx_str_t *) cf->args->elts)[1],
-                                   &mcf->data_key, 32, 1);
+    if (ngx_http_north_conf_key(cf, &value[1], &key, 32, 1) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (mcf->data_keys == NULL) {
+        mcf->data_keys = ngx_array_create(cf->pool, 2,
+                                          sizeof(ngx_http_north_data_key_t));
+        if (mcf->data_keys == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        mcf->data_key = key;
+    }
+
+    k = ngx_array_push(mcf->data_keys);
+    if (k == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    k->key = key;
+    ngx_http_north_key_id(&key, k->id);
+
+    for (i = 0; i < mcf->data_keys->nelts - 1; i++) {
+        if (ngx_strcmp(((ngx_http_north_data_key_t *)
+                        mcf->data_keys->elts)[i].id, k->id) == 0)
+        {
+            return "names a key given already";
+        }
+    }
+
+    return NGX_CONF_OK;
 }
 
 

@@ -21,7 +21,6 @@
 
 
 static void ngx_http_north_hash_work(void *data);
-static void ngx_http_north_key_id(ngx_str_t *key, u_char *id);
 
 
 #define NGX_HTTP_NORTH_GCM_NONCE  12
@@ -90,9 +89,7 @@ ngx_http_north_hash_work(void *data)
 }
 
 
-/* The key's name: the first 8 bytes of its SHA-256, 16 hex digits. */
-
-static void
+void
 ngx_http_north_key_id(ngx_str_t *key, u_char *id)
 {
     u_char  md[SHA256_DIGEST_LENGTH];
@@ -152,7 +149,8 @@ ngx_http_north_seal(ngx_http_north_main_conf_t *mcf, ngx_pool_t *pool,
     ngx_encode_base64(out, &bin);
     out->data[out->len] = '\0';
 
-    ngx_http_north_key_id(&mcf->data_key, key_id->data);
+    ngx_memcpy(key_id->data,
+               ((ngx_http_north_data_key_t *) mcf->data_keys->elts)[0].id, 17);
     key_id->len = 16;
 
     return NGX_OK;
@@ -163,19 +161,27 @@ ngx_int_t
 ngx_http_north_open(ngx_http_north_main_conf_t *mcf, ngx_pool_t *pool,
     ngx_str_t *sealed, ngx_str_t *key_id, ngx_str_t *aad, ngx_str_t *plain)
 {
-    int              n, ok;
-    u_char          *p;
-    ngx_str_t        bin;
-    EVP_CIPHER_CTX  *ctx;
-    u_char           id[17];
+    int                         n, ok;
+    u_char                     *p;
+    ngx_str_t                   bin;
+    ngx_uint_t                  i;
+    EVP_CIPHER_CTX             *ctx;
+    ngx_http_north_data_key_t  *k;
 
-    if (mcf->data_key.len != 32) {
+    if (mcf->data_keys == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_http_north_key_id(&mcf->data_key, id);
+    /* the key of the ring that sealed it */
+    k = mcf->data_keys->elts;
 
-    if (key_id->len != 16 || ngx_strncmp(key_id->data, id, 16) != 0) {
+    for (i = 0; i < mcf->data_keys->nelts; i++) {
+        if (key_id->len == 16 && ngx_strncmp(key_id->data, k[i].id, 16) == 0) {
+            break;
+        }
+    }
+
+    if (i == mcf->data_keys->nelts) {
         return NGX_DECLINED;
     }
 
@@ -197,7 +203,7 @@ ngx_http_north_open(ngx_http_north_main_conf_t *mcf, ngx_pool_t *pool,
     p = bin.data + NGX_HTTP_NORTH_GCM_NONCE;
 
     ok = plain->data != NULL && ctx != NULL
-         && EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, mcf->data_key.data,
+         && EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, k[i].key.data,
                                bin.data) == 1
          && EVP_DecryptUpdate(ctx, NULL, &n, aad->data, aad->len) == 1
          && EVP_DecryptUpdate(ctx, plain->data, &n, p, plain->len) == 1

@@ -65,6 +65,9 @@ static void ngx_http_north_jobs_renewed(ngx_http_north_pg_op_t *op,
     PGresult *res, ngx_int_t status);
 static void ngx_http_north_jobs_stop(ngx_http_north_jobs_t *jobs,
     const char *why);
+static void ngx_http_north_jobs_resealing(ngx_http_north_pg_op_t *op,
+    PGresult *res, ngx_int_t status);
+static void ngx_http_north_jobs_retire(ngx_http_north_jobs_t *jobs);
 static void ngx_http_north_jobs_rest(ngx_http_north_jobs_t *jobs,
     ngx_msec_t delay);
 static ngx_http_north_job_kind_t *ngx_http_north_jobs_kind(char *kind);
@@ -105,6 +108,10 @@ static ngx_http_north_pg_stmt_t  ngx_http_north_jobs_sweep_stmt =
 static ngx_http_north_pg_stmt_t  ngx_http_north_jobs_consume_stmt =
     ngx_http_north_pg_stmt("north_jobs_consume",
         "select north.events_consume(" NGX_HTTP_NORTH_JOBS_EVENTS ")", 0, 1);
+
+static ngx_http_north_pg_stmt_t  ngx_http_north_jobs_reseal_stmt =
+    ngx_http_north_pg_stmt_rows("north_jobs_reseal",
+        "select north.data_reseal_wake($1, $2::text[])", 2, 1);
 
 static ngx_http_north_pg_stmt_t  ngx_http_north_jobs_retire_stmt =
     ngx_http_north_pg_stmt("north_jobs_retire",
@@ -230,7 +237,7 @@ ngx_http_north_jobs_swept(ngx_http_north_pg_op_t *op, PGresult *res,
 {
     ngx_http_north_jobs_t  *jobs = op->data;
 
-    const char  *values[1];
+    const char  *values[2];
 
     if (res == NULL) {
         ngx_http_north_jobs_rest(jobs, jobs->mcf->jobs_interval);
@@ -243,7 +250,48 @@ ngx_http_north_jobs_swept(ngx_http_north_pg_op_t *op, PGresult *res,
                       PQresultErrorMessage(res));
     }
 
-    /* a statement apart: its failure holds nothing of the sweep back */
+    /* statements apart: a failure of one holds nothing else back */
+    if (jobs->mcf->data_keys && jobs->mcf->data_keys->nelts > 1) {
+        values[0] = (char *)
+            ((ngx_http_north_data_key_t *) jobs->mcf->data_keys->elts)[0].id;
+        values[1] = (char *) jobs->mcf->data_key_ring.data;
+
+        if (ngx_http_north_pg_send(jobs->mcf->pg, jobs->pool,
+                                   &ngx_http_north_jobs_reseal_stmt, values,
+                                   ngx_http_north_jobs_resealing, jobs)
+            == NGX_OK)
+        {
+            return;
+        }
+    }
+
+    ngx_http_north_jobs_retire(jobs);
+}
+
+
+/* A data key rotation's re-seal woken, or why not; then the retention. */
+
+static void
+ngx_http_north_jobs_resealing(ngx_http_north_pg_op_t *op, PGresult *res,
+    ngx_int_t status)
+{
+    ngx_http_north_jobs_t  *jobs = op->data;
+
+    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+        ngx_log_error(NGX_LOG_ERR, jobs->log, 0,
+                      "north jobs: the re-seal could not be woken: %s",
+                      ngx_http_north_pg_why(res, status));
+    }
+
+    ngx_http_north_jobs_retire(jobs);
+}
+
+
+static void
+ngx_http_north_jobs_retire(ngx_http_north_jobs_t *jobs)
+{
+    const char  *values[1];
+
     if (jobs->retain) {
         values[0] = (char *) jobs->retention;
 

@@ -174,7 +174,7 @@ static ngx_command_t  ngx_http_north_commands[] = {
       NULL },
 
     { ngx_string("north_data_key"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
       ngx_http_north_data_key,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
@@ -413,6 +413,8 @@ ngx_http_north_create_main_conf(ngx_conf_t *cf)
      *     mcf->privacy_email = { 0, NULL };
      *     mcf->privacy_phone = { 0, NULL };
      *     mcf->privacy_address = { 0, NULL };
+     *     mcf->data_keys = NULL;
+     *     mcf->data_key_ring = { 0, NULL };
      *     mcf->env_file = { 0, NULL };
      *     mcf->env_read = 0;
      *     mcf->pg_nodes = 0;
@@ -443,7 +445,9 @@ ngx_http_north_init_main_conf(ngx_conf_t *cf, void *conf)
 {
     ngx_http_north_main_conf_t  *mcf = conf;
 
-    u_char  *p;
+    u_char                     *p;
+    ngx_uint_t                  i;
+    ngx_http_north_data_key_t  *k;
 
     ngx_conf_init_uint_value(mcf->pg_pool_size, 4);
     ngx_conf_init_uint_value(mcf->pg_queue_size, 1024);
@@ -512,6 +516,27 @@ ngx_http_north_init_main_conf(ngx_conf_t *cf, void *conf)
                                "\"north_privacy_email\") is named");
             return NGX_CONF_ERROR;
         }
+    }
+
+    /* the ring's names, as SQL's text[] literal, for the re-seal job */
+    if (mcf->data_keys) {
+        k = mcf->data_keys->elts;
+
+        p = ngx_pnalloc(cf->pool, mcf->data_keys->nelts * 17 + 2);
+        if (p == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        mcf->data_key_ring.data = p;
+        *p++ = '{';
+
+        for (i = 0; i < mcf->data_keys->nelts; i++) {
+            p = ngx_cpymem(p, k[i].id, 16);
+            *p++ = (i + 1 < mcf->data_keys->nelts) ? ',' : '}';
+        }
+
+        *p = '\0';
+        mcf->data_key_ring.len = p - mcf->data_key_ring.data;
     }
 
     if (mcf->thread_pool_name.data == NULL) {

@@ -113,6 +113,25 @@ like($out, qr/"north_env_file" directive must come before every directive that r
 ($rc, $out) = nginx_t("north_env_file north.env;\nnorth_env_file north.env;\n$stores");
 like($out, qr/"north_env_file" directive is duplicate/, 'a second file is refused');
 
+# --- the data key ring -------------------------------------------------------------------
+
+{
+    my $k1 = 'MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=';
+    my $k2 = 'cm90YXRlZC1kYXRhLWtleS0wMTIzNDU2Nzg5YWJjZGU=';
+    delete local $ENV{NORTH_TEST_PREVIOUS};
+    ($rc, $out) = nginx_t("$stores north_data_key $k1;\nnorth_data_key env=NORTH_TEST_PREVIOUS optional;\n");
+    is($rc, 0, 'an optional key whose variable is not set names no key') or diag($out);
+    local $ENV{NORTH_TEST_PREVIOUS} = $k2;
+    ($rc, $out) = nginx_t("$stores north_data_key $k1;\nnorth_data_key env=NORTH_TEST_PREVIOUS optional;\n");
+    is($rc, 0, '... and a set one joins the ring') or diag($out);
+    ($rc, $out) = nginx_t("$stores north_data_key $k1;\nnorth_data_key $k1;\n");
+    like($out, qr/"north_data_key" directive names a key given already/, 'the same key twice is refused');
+    ($rc, $out) = nginx_t("$stores north_data_key $k1 optional;\n");
+    like($out, qr/is optional only with env=NAME/, 'optional with a literal key is refused');
+    ($rc, $out) = nginx_t("$stores north_data_key env=NORTH_TEST_PREVIOUS maybe;\n");
+    like($out, qr/takes "optional" as its second parameter/, 'another second parameter is refused');
+}
+
 # --- the PostgreSQL connection budget ----------------------------------------------
 
 ($rc, $out) = nginx_t("$stores north_database_pool_size 8;\n"

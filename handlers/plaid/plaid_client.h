@@ -62,5 +62,9 @@ ngx_int_t north_plaid_request(ngx_http_request_t *r, const char *path,
 /* 1 when the call failed with that error_code. */
 ngx_uint_t north_plaid_error_is(north_plaid_call_t *call, const char *code);
 
+/* The data.reseal job (plaid_reseal.c): tokens moved to the first data key. */
+struct ngx_http_north_job_s;
+void north_plaid_reseal(struct ngx_http_north_job_s *job);
+
 
 #endif /* _NORTH_PLAID_CLIENT_H_INCLUDED_ */

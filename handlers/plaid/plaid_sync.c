@@ -765,5 +765,6 @@ north_plaid_job_sql(north_plaid_job_t *pj, ngx_http_north_pg_stmt_t *stmt,
 ngx_http_north_job_kind_t  north_plaid_jobs[] = {
     { ngx_string("plaid.sync"), north_plaid_sync },
     { ngx_string("plaid.remove"), north_plaid_remove },
+    { ngx_string("data.reseal"), north_plaid_reseal },
     { ngx_null_string, NULL }
 };

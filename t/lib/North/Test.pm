@@ -24,7 +24,7 @@ our @EXPORT = qw(north_root north_stack north_http_config north_nginx
     es256_public_pem problem_ok fields_of plaid_sim plaid_link wait_for
     nginx_faults audit_key_sql psql_owner nginx_master nginx_workers redis_cli
     north_register mailed mail_code block_user redis_password fcm_sim
-    north_send_all north_answers);
+    north_send_all north_answers data_key);
 
 my $Root = abs_path(dirname(__FILE__) . '/../../..');
 
@@ -162,6 +162,7 @@ my %Nginx;
 
 # The AES-256 data key (32 bytes, base64) of the suites' nginx.
 my $DataKey = 'bm9ydGgtdGVzdC1kYXRhLWtleS0wMTIzNDU2Nzg5YWI=';
+sub data_key { $DataKey }
 
 # The audit chain key (base64): the test stack's one (build.sh keeps it in
 # t/var/env), so that its every nginx links records as one deployment
@@ -178,13 +179,13 @@ sub north_api_main_config {
 }
 
 sub north_api_http_config {
-    my ($port) = @_;
+    my ($port, $data_key) = @_;
     return join '', map { "    $_\n" }
         'north_thread_pool north;',
         "north_jwt_key kid=t1 alg=HS256 secret=$JwtSecret;",
         (map { "north_limit_zone name=$_ size=1m rate=1000r/s burst=1000;" }
              qw(api auth_ip webhook export)),
-        "north_data_key $DataKey;",
+        $data_key // "north_data_key $DataKey;",
         "north_audit_chain_key $ENV{AUDIT_CHAIN_KEY};",
         'north_plaid_client_id env=PLAID_CLIENT_ID;',
         'north_plaid_secret env=PLAID_SECRET;',
@@ -203,7 +204,8 @@ sub north_api_routes {
 }
 
 # Starts nginx (master and one worker unless workers => N) with the shipped
-# routes unless api => 0, plus http and server snippets; returns its port.
+# routes unless api => 0, plus http and server snippets (data_key => a line
+# in place of the suites' north_data_key); returns its port.
 # The file fails when, at its end, this nginx's master is gone or another
 # has taken its pid file, or its error log holds a fault (nginx_faults):
 # alerts the file provokes are listed in expect_alerts => [qr/.../, ...].
@@ -229,7 +231,7 @@ sub north_nginx {
     my $http = north_http_config($o{http} // '');
     my $server = $o{server} // '';
     my $main = north_api_main_config();
-    my $shipped = north_api_http_config($port);
+    my $shipped = north_api_http_config($port, $o{data_key});
     open my $fh, '>', "$prefix/conf/nginx.conf" or die $!;
     print $fh <<"CONF";
 $modules
