@@ -60,7 +60,13 @@ typedef struct {
 
     ngx_str_t                    redis;         /* redis:// URL */
     ngx_addr_t                  *redis_addr;
+    ngx_str_t                    redis_user;    /* ACL user, or empty */
     ngx_str_t                    redis_password;
+    ngx_str_t                    redis_host;    /* SNI and verification */
+    ngx_str_t                    redis_ca;      /* north_redis_ca */
+    ngx_flag_t                   redis_tls;     /* rediss:// */
+    ngx_flag_t                   redis_sni;     /* the host is a name */
+    ngx_ssl_t                   *redis_ssl;
     ngx_uint_t                   redis_db;
     ngx_msec_t                   redis_timeout;
 

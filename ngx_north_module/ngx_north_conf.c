@@ -514,6 +514,7 @@ ngx_http_north_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     u_char     *p, *last, *end, *db;
     ngx_str_t  *value, shown, rest;
     ngx_url_t   u;
+    ngx_addr_t  addr;
 
     if (mcf->redis.data) {
         return "is duplicate";
@@ -567,8 +568,12 @@ ngx_http_north_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     } else if (mcf->redis.len > 5 && ngx_strncmp(p, "unix:", 5) == 0) {
         rest = mcf->redis;
 
-    } else if (mcf->redis.len > 8 && ngx_strncmp(p, "redis://", 8) == 0) {
-        p += 8;
+    } else if ((mcf->redis.len > 8 && ngx_strncmp(p, "redis://", 8) == 0)
+               || (mcf->redis.len > 9 && ngx_strncmp(p, "rediss://", 9) == 0))
+    {
+        /* rediss: TLS, through nginx's SSL layer (ElastiCache in transit) */
+        mcf->redis_tls = (p[5] == 's');
+        p += mcf->redis_tls ? 9 : 8;
 
         end = ngx_strlchr(p, last, '/');
         if (end == NULL) {
@@ -623,15 +628,26 @@ ngx_http_north_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     mcf->redis_addr = &u.addrs[0];
 
+    /* the certificate must name it; SNI only when it is a name */
+    mcf->redis_host.len = u.host.len;
+    mcf->redis_host.data = ngx_pnalloc(cf->pool, u.host.len + 1);
+    if (mcf->redis_host.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_cpystrn(mcf->redis_host.data, u.host.data, u.host.len + 1);
+    mcf->redis_sni = (ngx_parse_addr(cf->pool, &addr, u.host.data, u.host.len)
+                      != NGX_OK);
+
     return NGX_CONF_OK;
 
 invalid:
 
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                        "invalid URL \"%V\" in \"north_redis\": expected "
-                       "redis://[:PASSWORD@]HOST[:PORT][/DB], "
-                       "unix://[:PASSWORD@]/PATH[?db=DB] or unix:/PATH "
-                       "(TLS is not supported)", &shown);
+                       "redis[s]://[[USER]:PASSWORD@]HOST[:PORT][/DB], "
+                       "unix://[[USER]:PASSWORD@]/PATH[?db=DB] or unix:/PATH",
+                       &shown);
     return NGX_CONF_ERROR;
 }
 
@@ -646,18 +662,79 @@ ngx_http_north_redis_password(ngx_conf_t *cf, ngx_http_north_main_conf_t *mcf,
         return NGX_CONF_OK;
     }
 
-    if (end - start < 2 || start[0] != ':' || end[-1] != '@') {
+    u_char  *colon;
+
+    colon = ngx_strlchr(start, end, ':');
+
+    if (end - start < 2 || colon == NULL || colon + 1 == end - 1
+        || end[-1] != '@')
+    {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid URL \"%V\" in \"north_redis\": "
-                           "give a password as :PASSWORD@ before the host "
-                           "or path", shown);
+                           "give a password as [USER]:PASSWORD@ before the "
+                           "host or path", shown);
         return NGX_CONF_ERROR;
     }
 
-    mcf->redis_password.data = start + 1;
-    mcf->redis_password.len = end - start - 2;
+    /* a user of Redis's ACLs (ElastiCache RBAC), else the default user */
+    mcf->redis_user.data = start;
+    mcf->redis_user.len = colon - start;
+    mcf->redis_password.data = colon + 1;
+    mcf->redis_password.len = end - colon - 2;
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * The TLS context of a rediss:// link: TLS 1.2 and 1.3, the server's
+ * certificate verified against north_redis_ca (else the system's CAs) when
+ * the link is up (SSL_get_verify_result and the host name, as nginx's
+ * proxy_ssl_verify does).
+ */
+
+ngx_int_t
+ngx_http_north_redis_ssl(ngx_conf_t *cf, ngx_http_north_main_conf_t *mcf)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    mcf->redis_ssl = ngx_pcalloc(cf->pool, sizeof(ngx_ssl_t));
+    if (mcf->redis_ssl == NULL) {
+        return NGX_ERROR;
+    }
+
+    mcf->redis_ssl->log = cf->log;
+
+    if (ngx_ssl_create(mcf->redis_ssl, NGX_SSL_TLSv1_2|NGX_SSL_TLSv1_3, NULL)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        ngx_ssl_cleanup_ctx(mcf->redis_ssl);
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_ssl_cleanup_ctx;
+    cln->data = mcf->redis_ssl;
+
+    if (ngx_ssl_trusted_certificate(cf, mcf->redis_ssl, &mcf->redis_ca, 9)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (mcf->redis_ca.len == 0
+        && SSL_CTX_set_default_verify_paths(mcf->redis_ssl->ctx) != 1)
+    {
+        ngx_ssl_error(NGX_LOG_EMERG, cf->log, 0,
+                      "SSL_CTX_set_default_verify_paths() failed");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 

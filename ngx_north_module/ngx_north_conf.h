@@ -20,6 +20,10 @@ ngx_int_t ngx_http_north_conf_param(ngx_conf_t *cf,
 /* north_redis URL | env=NAME */
 char *ngx_http_north_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
+/* The TLS context of a rediss:// link (init_main_conf). */
+ngx_int_t ngx_http_north_redis_ssl(ngx_conf_t *cf,
+    ngx_http_north_main_conf_t *mcf);
+
 /* north_pipeda_compliance on | off | env=NAME */
 char *ngx_http_north_pipeda(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 

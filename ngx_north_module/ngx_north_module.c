@@ -138,6 +138,13 @@ static ngx_command_t  ngx_http_north_commands[] = {
       0,
       NULL },
 
+    { ngx_string("north_redis_ca"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_north_main_conf_t, redis_ca),
+      NULL },
+
     { ngx_string("north_redis_timeout"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
@@ -403,7 +410,12 @@ ngx_http_north_create_main_conf(ngx_conf_t *cf)
      *     mcf->database_vals = NULL;
      *     mcf->redis = { 0, NULL };
      *     mcf->redis_addr = NULL;
+     *     mcf->redis_user = { 0, NULL };
      *     mcf->redis_password = { 0, NULL };
+     *     mcf->redis_host = { 0, NULL };
+     *     mcf->redis_ca = { 0, NULL };
+     *     mcf->redis_tls = 0;
+     *     mcf->redis_ssl = NULL;
      *     mcf->redis_db = 0;
      *     mcf->thread_pool_name = { 0, NULL };
      *     mcf->thread_pool = NULL;
@@ -516,6 +528,10 @@ ngx_http_north_init_main_conf(ngx_conf_t *cf, void *conf)
                                "\"north_privacy_email\") is named");
             return NGX_CONF_ERROR;
         }
+    }
+
+    if (mcf->redis_tls && ngx_http_north_redis_ssl(cf, mcf) != NGX_OK) {
+        return NGX_CONF_ERROR;
     }
 
     /* the ring's names, as SQL's text[] literal, for the re-seal job */

@@ -55,6 +55,9 @@ typedef struct {
 static void ngx_http_north_redis_connect(ngx_http_north_redis_t *rd);
 static void ngx_http_north_redis_connected(ngx_http_north_redis_t *rd);
 static void ngx_http_north_redis_usable(ngx_http_north_redis_t *rd);
+static void ngx_http_north_redis_handshake(ngx_http_north_redis_t *rd);
+static void ngx_http_north_redis_handshaked(ngx_connection_t *c);
+static ngx_int_t ngx_http_north_redis_check_host(ngx_http_north_redis_t *rd);
 static void ngx_http_north_redis_write_handler(ngx_event_t *wev);
 static void ngx_http_north_redis_read_handler(ngx_event_t *rev);
 static void ngx_http_north_redis_flush(ngx_http_north_redis_t *rd);
@@ -144,11 +147,12 @@ ngx_http_north_redis_exit_process(ngx_http_north_main_conf_t *mcf)
 static void
 ngx_http_north_redis_connect(ngx_http_north_redis_t *rd)
 {
+    int                          n;
     ngx_int_t                    rc;
     ngx_connection_t            *c;
     ngx_http_north_main_conf_t  *mcf;
-    const char                  *argv[2];
-    size_t                       argvlen[2];
+    const char                  *argv[3];
+    size_t                       argvlen[3];
 
     mcf = rd->mcf;
     rd->attempted = ngx_current_msec;
@@ -203,14 +207,24 @@ ngx_http_north_redis_connect(ngx_http_north_redis_t *rd)
     c->read->log = rd->log;
     c->write->log = rd->log;
 
-    /* authentication and database go first in the pipeline */
+    /*
+     * authentication and database go first in the pipeline (over TLS, they
+     * are written once the handshake is done)
+     */
     if (mcf->redis_password.len) {
-        argv[0] = "AUTH";
-        argvlen[0] = 4;
-        argv[1] = (const char *) mcf->redis_password.data;
-        argvlen[1] = mcf->redis_password.len;
+        n = 0;
+        argv[n] = "AUTH";
+        argvlen[n++] = 4;
 
-        if (ngx_http_north_redis_append(rd, 2, argv, argvlen) != NGX_OK
+        if (mcf->redis_user.len) {
+            argv[n] = (const char *) mcf->redis_user.data;
+            argvlen[n++] = mcf->redis_user.len;
+        }
+
+        argv[n] = (const char *) mcf->redis_password.data;
+        argvlen[n++] = mcf->redis_password.len;
+
+        if (ngx_http_north_redis_append(rd, n, argv, argvlen) != NGX_OK
             || ngx_http_north_redis_push(rd, ngx_http_north_redis_setup_reply,
                                          rd) == NULL)
         {
@@ -258,8 +272,14 @@ ngx_http_north_redis_connected(ngx_http_north_redis_t *rd)
         ngx_del_timer(c->write);
     }
 
+    if (rd->mcf->redis_ssl && c->ssl == NULL) {
+        ngx_http_north_redis_handshake(rd);
+        return;
+    }
+
     ngx_log_error((rd->backoff ? NGX_LOG_NOTICE : NGX_LOG_INFO), rd->log, 0,
-                  "north redis: connected to %V", rd->peer.name);
+                  "north redis: connected to %V%s", rd->peer.name,
+                  c->ssl ? " over TLS" : "");
 
     rd->state = NGX_HTTP_NORTH_REDIS_READY;
     c->idle = ngx_queue_empty(&rd->pending);
@@ -270,6 +290,133 @@ ngx_http_north_redis_connected(ngx_http_north_redis_t *rd)
     }
 
     ngx_http_north_redis_flush(rd);
+}
+
+
+/*
+ * rediss://: TLS through nginx's SSL layer, on the event loop. The
+ * handshake has the connect timeout; the server's certificate must verify
+ * and name the URL's host, as proxy_ssl_verify would have it.
+ */
+
+static void
+ngx_http_north_redis_handshake(ngx_http_north_redis_t *rd)
+{
+    ngx_int_t          rc;
+    ngx_connection_t  *c;
+
+    c = rd->peer.connection;
+
+    /* the SSL layer's allocations: freed when the link is closed */
+    c->pool = ngx_create_pool(256, rd->log);
+
+    if (c->pool == NULL
+        || ngx_ssl_create_connection(rd->mcf->redis_ssl, c, NGX_SSL_CLIENT)
+           != NGX_OK)
+    {
+        ngx_http_north_redis_reset(rd, "TLS: no connection object",
+                                   NGX_HTTP_NORTH_REDIS_UNAVAILABLE);
+        return;
+    }
+
+    /* SNI names a host, never an address */
+    if (rd->mcf->redis_sni
+        && SSL_set_tlsext_host_name(c->ssl->connection,
+                                    (char *) rd->mcf->redis_host.data)
+           != 1)
+    {
+        ngx_http_north_redis_reset(rd, "TLS: SNI could not be set",
+                                   NGX_HTTP_NORTH_REDIS_UNAVAILABLE);
+        return;
+    }
+
+    rc = ngx_ssl_handshake(c);
+
+    if (rc == NGX_AGAIN) {
+        if (!c->write->timer_set) {
+            ngx_add_timer(c->write, rd->mcf->redis_timeout);
+        }
+
+        c->ssl->handler = ngx_http_north_redis_handshaked;
+        return;
+    }
+
+    ngx_http_north_redis_handshaked(c);
+}
+
+
+static void
+ngx_http_north_redis_handshaked(ngx_connection_t *c)
+{
+    long                     rc;
+    ngx_http_north_redis_t  *rd;
+
+    rd = c->data;
+
+    if (c->write->timer_set) {
+        ngx_del_timer(c->write);
+    }
+
+    if (!c->ssl->handshaked) {
+        ngx_http_north_redis_reset(rd, c->write->timedout
+                                       ? "TLS handshake timed out"
+                                       : "TLS handshake failed",
+                                   NGX_HTTP_NORTH_REDIS_UNAVAILABLE);
+        return;
+    }
+
+    rc = SSL_get_verify_result(c->ssl->connection);
+
+    if (rc != X509_V_OK) {
+        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                      "north redis: the certificate of %V does not verify: "
+                      "(%l:%s)", rd->peer.name, rc,
+                      X509_verify_cert_error_string(rc));
+        ngx_http_north_redis_reset(rd, "TLS: certificate not trusted",
+                                   NGX_HTTP_NORTH_REDIS_UNAVAILABLE);
+        return;
+    }
+
+    if (ngx_http_north_redis_check_host(rd) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                      "north redis: the certificate of %V is not for \"%V\"",
+                      rd->peer.name, &rd->mcf->redis_host);
+        ngx_http_north_redis_reset(rd, "TLS: certificate for another host",
+                                   NGX_HTTP_NORTH_REDIS_UNAVAILABLE);
+        return;
+    }
+
+    c->read->handler = ngx_http_north_redis_read_handler;
+    c->write->handler = ngx_http_north_redis_write_handler;
+
+    ngx_http_north_redis_connected(rd);
+}
+
+
+/* The certificate names the URL's host: a DNS name, or an IP address. */
+
+static ngx_int_t
+ngx_http_north_redis_check_host(ngx_http_north_redis_t *rd)
+{
+    int                rc;
+    X509              *cert;
+    ngx_connection_t  *c;
+
+    c = rd->peer.connection;
+
+    if (rd->mcf->redis_sni) {
+        return ngx_ssl_check_host(c, &rd->mcf->redis_host);
+    }
+
+    cert = SSL_get_peer_certificate(c->ssl->connection);
+    if (cert == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = X509_check_ip_asc(cert, (char *) rd->mcf->redis_host.data, 0);
+    X509_free(cert);
+
+    return (rc == 1) ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -686,13 +833,28 @@ ngx_http_north_redis_reset(ngx_http_north_redis_t *rd, const char *why,
 static void
 ngx_http_north_redis_close(ngx_http_north_redis_t *rd)
 {
+    ngx_pool_t        *pool;
+    ngx_connection_t  *c;
+
     if (rd->flush.posted) {
         ngx_delete_posted_event(&rd->flush);
     }
 
     if (rd->peer.connection) {
-        ngx_close_connection(rd->peer.connection);
+        c = rd->peer.connection;
+
+        if (c->ssl) {
+            c->ssl->no_wait_shutdown = 1;
+            (void) ngx_ssl_shutdown(c);
+        }
+
+        pool = c->pool;
+        ngx_close_connection(c);
         rd->peer.connection = NULL;
+
+        if (pool) {
+            ngx_destroy_pool(pool);
+        }
     }
 
     rd->generation++;

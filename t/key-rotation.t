@@ -98,5 +98,4 @@ is(psql("select token_key_id from north.plaid_items where id = :'a0'", $items[2]
 is(psql("select count(*) from north.jobs where kind = 'data.reseal' and done_at is null"), 0,
    '... and wakes no re-seal');
 
-unlink $keys;
 done_testing();
