@@ -11,6 +11,8 @@
 #                                          a CA file for outbound TLS (the
 #                                          simulators')
 #   FCM_CREDENTIALS, FCM_URL               the Firebase service account, FCM
+#   REDIS_CA                               optional: the CAs of a rediss://
+#                                          server (else the system's)
 #   NORTH_PROXY_PROTOCOL, NORTH_TRUSTED_PROXIES   behind a load balancer
 # and, for north.env, the variables nginx.conf passes on (env NAME;).
 
@@ -36,6 +38,7 @@ north_local_conf() {   # CONF_DIR NGINX_CONF_D
         [ -z "${PLAID_BASE_URL:-}" ] || echo "north_plaid_base_url $PLAID_BASE_URL;"
         printf 'north_fcm_credentials %s;\nnorth_fcm_url %s;\n' "$FCM_CREDENTIALS" "$FCM_URL"
         [ -z "${FETCH_CA:-}" ] || echo "north_fetch_ca $FETCH_CA;"
+        [ -z "${REDIS_CA:-}" ] || echo "north_redis_ca $REDIS_CA;"
     } > "$conf/local-http.conf"
     if [ ! -f "$conf/tls/server.crt" ]; then
         openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
