@@ -13,6 +13,9 @@
 #   FCM_CREDENTIALS, FCM_URL               the Firebase service account, FCM
 #   REDIS_CA                               optional: the CAs of a rediss://
 #                                          server (else the system's)
+#   NORTH_RESOLVER                         optional: the DNS server the data
+#                                          stores' names are asked of again
+#                                          after a failed link (fail-over)
 #   NORTH_PROXY_PROTOCOL, NORTH_TRUSTED_PROXIES   behind a load balancer
 # and, for north.env, the variables nginx.conf passes on (env NAME;).
 
@@ -39,6 +42,7 @@ north_local_conf() {   # CONF_DIR NGINX_CONF_D
         printf 'north_fcm_credentials %s;\nnorth_fcm_url %s;\n' "$FCM_CREDENTIALS" "$FCM_URL"
         [ -z "${FETCH_CA:-}" ] || echo "north_fetch_ca $FETCH_CA;"
         [ -z "${REDIS_CA:-}" ] || echo "north_redis_ca $REDIS_CA;"
+        [ -z "${NORTH_RESOLVER:-}" ] || echo "resolver $NORTH_RESOLVER valid=5s;"
     } > "$conf/local-http.conf"
     if [ ! -f "$conf/tls/server.crt" ]; then
         openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \

@@ -50,6 +50,8 @@ typedef struct {
     ngx_str_t                    database;      /* libpq conninfo (DSN) */
     ngx_array_t                 *database_keys; /* char *, NULL-terminated */
     ngx_array_t                 *database_vals;
+    ngx_str_t                    database_host;     /* resolved by us */
+    ngx_int_t                    database_hostaddr; /* its val; -1: none */
     ngx_uint_t                   pg_pool_size;
     ngx_uint_t                   pg_queue_size;
     ngx_uint_t                   pg_pipeline;

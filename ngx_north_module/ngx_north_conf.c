@@ -395,6 +395,7 @@ ngx_http_north_database(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    mcf->database_hostaddr = -1;
     mcf->database_keys = ngx_array_create(cf->pool, 16, sizeof(char *));
     mcf->database_vals = ngx_array_create(cf->pool, 16, sizeof(char *));
 
@@ -479,7 +480,19 @@ ngx_http_north_database(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                              sizeof(addr) - 1, 0);
         freeaddrinfo(ai);
 
-        if (ngx_http_north_conf_param(cf, mcf, "hostaddr", addr) != NGX_OK) {
+        /* kept current in each worker (ngx_north_dns.c) */
+        mcf->database_hostaddr = mcf->database_vals->nelts;
+        mcf->database_host.len = ngx_strlen(host);
+        mcf->database_host.data = ngx_pnalloc(cf->pool,
+                                              mcf->database_host.len + 1);
+        if (mcf->database_host.data) {
+            ngx_cpystrn(mcf->database_host.data, (u_char *) host,
+                        mcf->database_host.len + 1);
+        }
+
+        if (mcf->database_host.data == NULL
+            || ngx_http_north_conf_param(cf, mcf, "hostaddr", addr) != NGX_OK)
+        {
             PQconninfoFree(opts);
             return NGX_CONF_ERROR;
         }

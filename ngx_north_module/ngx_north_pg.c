@@ -4,6 +4,7 @@
  */
 
 #include "ngx_north_pg.h"
+#include "ngx_north_dns.h"
 #include "ngx_north_json.h"
 #include "ngx_north_jwt.h"
 #include "ngx_north_metrics.h"
@@ -55,6 +56,8 @@ typedef struct {
 struct ngx_http_north_pg_pool_s {
     ngx_http_north_main_conf_t  *mcf;
     ngx_log_t                   *log;
+    ngx_http_north_dns_t         dns;       /* the DSN's host name */
+    u_char                       hostaddr[NGX_SOCKADDR_STRLEN + 1];
     ngx_http_north_pg_conn_t    *conns;
     ngx_uint_t                   nconns;
     ngx_http_north_pg_conn_t    *listener;  /* NULL without channels */
@@ -79,6 +82,8 @@ static void ngx_http_north_pg_event(ngx_event_t *ev);
 static void ngx_http_north_pg_connect_poll(ngx_http_north_pg_conn_t *pc);
 static void ngx_http_north_pg_conn_init(ngx_http_north_pg_pool_t *pg,
     ngx_http_north_pg_conn_t *pc);
+static void ngx_http_north_pg_moved(void *data, struct sockaddr *sa,
+    socklen_t socklen);
 static void ngx_http_north_pg_conn_exit(ngx_http_north_pg_conn_t *pc);
 static void ngx_http_north_pg_listen(ngx_http_north_pg_conn_t *pc);
 static void ngx_http_north_pg_notified(ngx_http_north_pg_conn_t *pc,
@@ -166,6 +171,12 @@ ngx_http_north_pg_init_process(ngx_cycle_t *cycle,
 
     mcf->pg = pg;
 
+    if (mcf->database_hostaddr >= 0) {
+        ngx_http_north_dns_init(&pg->dns, cycle, &mcf->database_host,
+            ((char **) mcf->database_vals->elts)[mcf->database_hostaddr],
+            ngx_http_north_pg_moved, pg);
+    }
+
     for (i = 0; i < pg->nconns; i++) {
         ngx_http_north_pg_conn_init(pg, &pg->conns[i]);
     }
@@ -182,6 +193,26 @@ ngx_http_north_pg_init_process(ngx_cycle_t *cycle,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * The DSN's host moved (a fail-over): connections opened from now on go to
+ * its new address; those open to the old one end as their links fail.
+ */
+
+static void
+ngx_http_north_pg_moved(void *data, struct sockaddr *sa, socklen_t socklen)
+{
+    ngx_http_north_pg_pool_t  *pg = data;
+
+    size_t  n;
+
+    n = ngx_sock_ntop(sa, socklen, pg->hostaddr, NGX_SOCKADDR_STRLEN, 0);
+    pg->hostaddr[n] = '\0';
+
+    ((char **) pg->mcf->database_vals->elts)[pg->mcf->database_hostaddr] =
+        (char *) pg->hostaddr;
 }
 
 
@@ -224,6 +255,7 @@ ngx_http_north_pg_exit_process(ngx_http_north_main_conf_t *mcf)
         ngx_http_north_pg_conn_exit(pg->listener);
     }
 
+    ngx_http_north_dns_done(&pg->dns);
     mcf->pg = NULL;
 }
 
@@ -1093,6 +1125,9 @@ ngx_http_north_pg_fail(ngx_http_north_pg_conn_t *pc, const char *what,
 
     ngx_http_north_metric_add(NGX_HTTP_NORTH_M_PG_ERRORS, 1);
     pc->failed = 1;
+
+    /* a fail-over may have moved the host: the resolver is asked again */
+    ngx_http_north_dns_ask(&pg->dns);
 
     ngx_log_error((connecting && pc->backoff ? NGX_LOG_INFO : NGX_LOG_ERR),
                   pg->log, 0, "north pg: %s failed: %s", what,

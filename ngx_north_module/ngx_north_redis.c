@@ -5,6 +5,7 @@
 
 #include "ngx_north_redis.h"
 #include "ngx_north_metrics.h"
+#include "ngx_north_dns.h"
 
 
 #define NGX_HTTP_NORTH_REDIS_DOWN        0
@@ -42,6 +43,12 @@ struct ngx_http_north_redis_s {
     ngx_uint_t                        generation;   /* links closed */
     time_t                            down_since;   /* failed, not back */
     ngx_http_north_redis_recovered_pt recovered;
+
+    /* where Redis is: the URL's, then where its host name moves */
+    ngx_addr_t                        addr;
+    ngx_sockaddr_t                    sockaddr;
+    u_char                            name[NGX_SOCKADDR_STRLEN];
+    ngx_http_north_dns_t              dns;
 };
 
 
@@ -53,6 +60,8 @@ typedef struct {
 
 
 static void ngx_http_north_redis_connect(ngx_http_north_redis_t *rd);
+static void ngx_http_north_redis_moved(void *data, struct sockaddr *sa,
+    socklen_t socklen);
 static void ngx_http_north_redis_connected(ngx_http_north_redis_t *rd);
 static void ngx_http_north_redis_usable(ngx_http_north_redis_t *rd);
 static void ngx_http_north_redis_handshake(ngx_http_north_redis_t *rd);
@@ -104,6 +113,25 @@ ngx_http_north_redis_init_process(ngx_cycle_t *cycle,
     rd->flush.data = rd;
     rd->flush.log = cycle->log;
 
+    ngx_memcpy(&rd->sockaddr, mcf->redis_addr->sockaddr,
+               mcf->redis_addr->socklen);
+    rd->addr.sockaddr = &rd->sockaddr.sockaddr;
+    rd->addr.socklen = mcf->redis_addr->socklen;
+    rd->addr.name.data = rd->name;
+    rd->addr.name.len = ngx_cpymem(rd->name, mcf->redis_addr->name.data,
+                                   ngx_min(mcf->redis_addr->name.len,
+                                           NGX_SOCKADDR_STRLEN))
+                        - rd->name;
+
+    if (rd->sockaddr.sockaddr.sa_family != AF_UNIX) {
+        u_char  text[NGX_SOCKADDR_STRLEN + 1];
+
+        text[ngx_sock_ntop(rd->addr.sockaddr, rd->addr.socklen, text,
+                           NGX_SOCKADDR_STRLEN, 0)] = '\0';
+        ngx_http_north_dns_init(&rd->dns, cycle, &mcf->redis_host,
+                                (char *) text, ngx_http_north_redis_moved, rd);
+    }
+
     mcf->rd = rd;
 
     ngx_http_north_redis_connect(rd);
@@ -129,6 +157,7 @@ ngx_http_north_redis_exit_process(ngx_http_north_main_conf_t *mcf)
         ngx_del_timer(&rd->retry);
     }
 
+    ngx_http_north_dns_done(&rd->dns);
     ngx_http_north_redis_close(rd);
 
     while (!ngx_queue_empty(&rd->pending)) {
@@ -141,6 +170,33 @@ ngx_http_north_redis_exit_process(ngx_http_north_main_conf_t *mcf)
     ngx_free(rd->out);
     rd->out = NULL;
     mcf->rd = NULL;
+}
+
+
+/*
+ * The URL's host moved (a fail-over): the next link goes to its new
+ * address, on the URL's port.
+ */
+
+static void
+ngx_http_north_redis_moved(void *data, struct sockaddr *sa, socklen_t socklen)
+{
+    ngx_http_north_redis_t  *rd = data;
+
+    in_port_t  port;
+
+    if (socklen > sizeof(ngx_sockaddr_t)) {
+        return;
+    }
+
+    port = ngx_inet_get_port(rd->addr.sockaddr);
+
+    ngx_memcpy(&rd->sockaddr, sa, socklen);
+    rd->addr.socklen = socklen;
+    ngx_inet_set_port(rd->addr.sockaddr, port);
+
+    rd->addr.name.len = ngx_sock_ntop(rd->addr.sockaddr, rd->addr.socklen,
+                                      rd->name, NGX_SOCKADDR_STRLEN, 1);
 }
 
 
@@ -165,9 +221,9 @@ ngx_http_north_redis_connect(ngx_http_north_redis_t *rd)
     }
 
     ngx_memzero(&rd->peer, sizeof(ngx_peer_connection_t));
-    rd->peer.sockaddr = mcf->redis_addr->sockaddr;
-    rd->peer.socklen = mcf->redis_addr->socklen;
-    rd->peer.name = &mcf->redis_addr->name;
+    rd->peer.sockaddr = rd->addr.sockaddr;
+    rd->peer.socklen = rd->addr.socklen;
+    rd->peer.name = &rd->addr.name;
     rd->peer.get = ngx_event_get_peer;
     rd->peer.log = rd->log;
     rd->peer.log_error = NGX_ERROR_INFO;  /* we log the failure */
@@ -794,10 +850,13 @@ ngx_http_north_redis_reset(ngx_http_north_redis_t *rd, const char *why,
 
     ngx_http_north_metric_add(NGX_HTTP_NORTH_M_REDIS_ERRORS, 1);
 
+    /* a fail-over may have moved the host: the resolver is asked again */
+    ngx_http_north_dns_ask(&rd->dns);
+
     ngx_log_error((connecting && rd->backoff ? NGX_LOG_INFO : NGX_LOG_ERR),
                   rd->log, 0, "north redis: %s: %s on %V",
                   connecting ? "connect failed" : "link reset", why,
-                  &rd->mcf->redis_addr->name);
+                  &rd->addr.name);
 
     ngx_http_north_redis_close(rd);
 

@@ -182,7 +182,7 @@ like($out, qr/takes nodes=NUMBER as its second parameter/, 'another parameter is
                GOOGLE_APPLICATION_CREDENTIALS => $ENV{FCM_CREDENTIALS}, FCM_URL => $ENV{FCM_URL},
                FETCH_CA => $ENV{FCM_CA}, NORTH_PUBLIC_ORIGIN => 'https://api.north.example',
                NORTH_LISTEN_ADDR => '127.0.0.1', NORTH_HTTP_PORT => $http, NORTH_HTTPS_PORT => $https,
-               NORTH_TRUSTED_PROXIES => '10.0.0.0/16');
+               NORTH_TRUSTED_PROXIES => '10.0.0.0/16', NORTH_RESOLVER => '127.0.0.53');
     my @full = (@base, map { "$_=$env{$_}" } sort keys %env);
     $out = run(@full, $ep, 'check');
     is($?, 0, 'with it, the entrypoint writes a configuration nginx -t accepts') or diag($out);
@@ -193,6 +193,7 @@ like($out, qr/takes nodes=NUMBER as its second parameter/, 'another parameter is
     like($local, qr{default https://api\.north\.example;}, '... the public origin');
     like($local, qr{north_plaid_webhook https://api\.north\.example/v1/webhooks/plaid;}, '... Plaid\'s webhook under it');
     like($local, qr{set_real_ip_from 10\.0\.0\.0/16;}, '... the load balancer\'s range trusted');
+    like($local, qr{^resolver 127\.0\.0\.53 valid=5s;$}m, '... and the resolver that follows fail-overs');
     is(readlink("$eprefix/logs/error.log"), '/dev/stderr', '... and the error log on stderr');
 
     # migrate: build.sh's migrations as the owner (the one-off task)

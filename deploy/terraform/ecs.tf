@@ -63,6 +63,8 @@ locals {
     PLAID_ENV             = "production"
     NORTH_PUBLIC_ORIGIN   = var.public_origin
     NORTH_TRUSTED_PROXIES = var.vpc_cidr
+    # the VPC's DNS: RDS and ElastiCache fail-overs followed without reload
+    NORTH_RESOLVER = "169.254.169.253"
     # the FCM key, given as a secret, written to a file by the entrypoint
     GOOGLE_APPLICATION_CREDENTIALS = "/var/lib/north/fcm-service-account.json"
   }
