@@ -15,6 +15,7 @@ static char *ngx_http_north_redis_password(ngx_conf_t *cf,
     ngx_http_north_main_conf_t *mcf, u_char *start, u_char *end,
     ngx_str_t *shown);
 static ngx_uint_t ngx_http_north_env_name(u_char *p, u_char *last);
+static char *ngx_http_north_env_forget(ngx_conf_t *cf, ngx_array_t *names);
 
 
 char *
@@ -112,8 +113,10 @@ ngx_http_north_env_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_north_main_conf_t  *mcf = conf;
 
+    char            **name;
     u_char           *buf, *p, *line, *eol, *eq, *q;
     ssize_t           n;
+    ngx_array_t      *names;
     ngx_fd_t          fd;
     ngx_str_t        *value, path;
     ngx_uint_t        lineno;
@@ -177,6 +180,11 @@ ngx_http_north_env_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    names = ngx_array_create(cf->temp_pool, 16, sizeof(char *));
+    if (names == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
     lineno = 0;
 
     for (line = buf; line < buf + n; line = eol + 1) {
@@ -210,12 +218,78 @@ ngx_http_north_env_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         *eq = '\0';
         *q = '\0';
 
-        if (setenv((char *) p, (char *) eq + 1, 1) != 0) {
+        name = ngx_array_push(names);
+
+        if (name == NULL || setenv((char *) p, (char *) eq + 1, 1) != 0) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
                                "setenv() of \"%s\" failed", p);
             return NGX_CONF_ERROR;
         }
+
+        *name = (char *) p;
     }
+
+    return ngx_http_north_env_forget(cf, names);
+}
+
+
+/*
+ * The file owns what it has named: a variable an earlier load of it set
+ * and this one does not name is unset (the end of a rotation: the retired
+ * key leaves the file, and the reload forgets it). The names are kept on
+ * the heap, across the master's cycles.
+ */
+
+static char *
+ngx_http_north_env_forget(ngx_conf_t *cf, ngx_array_t *names)
+{
+    static char  **kept;
+
+    char        **k, **now;
+    size_t        len;
+    ngx_uint_t    i, found;
+
+    now = names->elts;
+
+    for (k = kept; k && *k; k++) {
+        found = 0;
+
+        for (i = 0; i < names->nelts; i++) {
+            if (ngx_strcmp(*k, now[i]) == 0) {
+                found = 1;
+                break;
+            }
+        }
+
+        if (!found) {
+            (void) unsetenv(*k);
+        }
+    }
+
+    for (k = kept; k && *k; k++) {
+        ngx_free(*k);
+    }
+
+    ngx_free(kept);
+
+    kept = ngx_alloc((names->nelts + 1) * sizeof(char *), cf->log);
+    if (kept == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 0; i < names->nelts; i++) {
+        len = ngx_strlen(now[i]) + 1;
+
+        kept[i] = ngx_alloc(len, cf->log);
+        if (kept[i] == NULL) {
+            kept[i] = NULL;
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memcpy(kept[i], now[i], len);
+    }
+
+    kept[names->nelts] = NULL;
 
     return NGX_CONF_OK;
 }

@@ -11,6 +11,7 @@
 #include "ngx_north_json.h"
 #include "north_jwt.h"
 
+#include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/core_names.h>
 
@@ -107,7 +108,7 @@ static ngx_command_t  ngx_http_north_jwt_commands[] = {
       &ngx_http_north_jwt_modes },
 
     { ngx_string("north_jwt_key"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE3,
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE3|NGX_CONF_TAKE4,
       ngx_http_north_jwt_key,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
@@ -385,16 +386,25 @@ ngx_http_north_jwt_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 }
 
 
-/* north_jwt_key kid=ID alg=HS256 env=NAME|secret=S, or alg=ES256 file=PEM */
+/*
+ * north_jwt_key kid=ID|auto alg=HS256 env=NAME|secret=S [optional], or
+ * alg=ES256 file=PEM. kid=auto names an HS256 key by a digest of it, so
+ * that a rotation moves secrets, not configuration; with optional, an
+ * env=NAME that is not set names no key (the one being retired).
+ */
 
 static char *
 ngx_http_north_jwt_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_north_jwt_main_conf_t  *jmcf = conf;
 
-    ngx_str_t         *value, kid, alg, src, secret, shown, file;
-    ngx_uint_t         i, n;
-    north_jwt_key_t   *key;
+    char                        *env;
+    u_char                       auto_kid[17], md[EVP_MAX_MD_SIZE];
+    unsigned int                 mdlen;
+    ngx_str_t                   *value, kid, alg, src, secret, shown, file;
+    ngx_uint_t                   i, n, optional, hs256;
+    north_jwt_key_t             *key;
+    ngx_http_north_main_conf_t  *mcf;
 
     value = cf->args->elts;
 
@@ -402,6 +412,8 @@ ngx_http_north_jwt_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_str_null(&alg);
     ngx_str_null(&src);
     ngx_str_null(&file);
+    ngx_str_null(&secret);
+    optional = 0;
 
     for (i = 1; i < cf->args->nelts; i++) {
         if (ngx_strncmp(value[i].data, "kid=", 4) == 0) {
@@ -423,6 +435,9 @@ ngx_http_north_jwt_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             file.data = value[i].data + 5;
             file.len = value[i].len - 5;
 
+        } else if (ngx_strcmp(value[i].data, "optional") == 0) {
+            optional = 1;
+
         } else {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "invalid parameter \"%V\" in \"north_jwt_key\"",
@@ -433,6 +448,67 @@ ngx_http_north_jwt_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     if (kid.len == 0 || kid.len > 64) {
         return "needs kid=ID of 1 to 64 characters";
+    }
+
+    if (optional) {
+        if (src.len <= 4 || ngx_strncmp(src.data, "env=", 4) != 0) {
+            return "is optional only with env=NAME";
+        }
+
+        mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_north_module);
+        mcf->env_read = 1;
+
+        env = getenv((char *) src.data + 4);
+        if (env == NULL || *env == '\0') {
+            return NGX_CONF_OK;
+        }
+    }
+
+    hs256 = (alg.len == 5 && ngx_strncmp(alg.data, "HS256", 5) == 0);
+
+    if (!hs256 && !(alg.len == 5 && ngx_strncmp(alg.data, "ES256", 5) == 0)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "unsupported alg \"%V\" in \"north_jwt_key\": "
+                           "HS256 or ES256", &alg);
+        return NGX_CONF_ERROR;
+    }
+
+    if (hs256) {
+        if (src.len == 0) {
+            return "with alg=HS256 needs env=NAME or secret=VALUE";
+        }
+
+        if (ngx_http_north_conf_value(cf, &src, &secret, &shown)
+            != NGX_CONF_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+
+        /* RFC 7518 §3.2: a key at least as long as the hash */
+        if (secret.len < 32) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "the HS256 secret of kid \"%V\" in "
+                               "\"north_jwt_key\" is %uz bytes: 32 or more "
+                               "are needed", &kid, secret.len);
+            return NGX_CONF_ERROR;
+        }
+
+        /* auto: 8 bytes of an HMAC of a fixed text, which tells nothing */
+        if (kid.len == 4 && ngx_strncmp(kid.data, "auto", 4) == 0) {
+            if (HMAC(EVP_sha256(), secret.data, (int) secret.len,
+                     (u_char *) "north jwt kid", 13, md, &mdlen)
+                == NULL)
+            {
+                return "could not name the key (HMAC failed)";
+            }
+
+            *ngx_hex_dump(auto_kid, md, 8) = '\0';
+            kid.data = auto_kid;
+            kid.len = 16;
+        }
+
+    } else if (kid.len == 4 && ngx_strncmp(kid.data, "auto", 4) == 0) {
+        return "takes kid=auto for alg=HS256 keys only";
     }
 
     key = jmcf->keys->elts;
@@ -456,48 +532,20 @@ ngx_http_north_jwt_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_memzero(key, sizeof(north_jwt_key_t));
     ngx_memcpy(key->kid, kid.data, kid.len);
 
-    if (alg.len == 5 && ngx_strncmp(alg.data, "HS256", 5) == 0) {
+    if (hs256) {
         key->alg = NORTH_JWT_HS256;
-
-        if (src.len == 0) {
-            return "with alg=HS256 needs env=NAME or secret=VALUE";
-        }
-
-        if (ngx_http_north_conf_value(cf, &src, &secret, &shown)
-            != NGX_CONF_OK)
-        {
-            return NGX_CONF_ERROR;
-        }
-
-        /* RFC 7518 §3.2: a key at least as long as the hash */
-        if (secret.len < 32) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "the HS256 secret of kid \"%V\" in "
-                               "\"north_jwt_key\" is %uz bytes: 32 or more "
-                               "are needed", &kid, secret.len);
-            return NGX_CONF_ERROR;
-        }
-
         key->secret = secret.data;
         key->secret_len = secret.len;
-
         return NGX_CONF_OK;
     }
 
-    if (alg.len == 5 && ngx_strncmp(alg.data, "ES256", 5) == 0) {
-        key->alg = NORTH_JWT_ES256;
+    key->alg = NORTH_JWT_ES256;
 
-        if (file.len == 0) {
-            return "with alg=ES256 needs file=PEM";
-        }
-
-        return ngx_http_north_jwt_key_file(cf, key, &file);
+    if (file.len == 0) {
+        return "with alg=ES256 needs file=PEM";
     }
 
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "unsupported alg \"%V\" in \"north_jwt_key\": "
-                       "HS256 or ES256", &alg);
-    return NGX_CONF_ERROR;
+    return ngx_http_north_jwt_key_file(cf, key, &file);
 }
 
 

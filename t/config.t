@@ -67,14 +67,14 @@ host "no-such-host.invalid" in "north_database" could not be resolved
 
 
 
-=== TEST 6: a Redis URL with TLS is refused with the reason
+=== TEST 6: a Redis URL of another scheme is refused with the forms it may take
 --- http_config
-north_redis rediss://127.0.0.1:6380;
+north_redis http://127.0.0.1:6380;
 --- config
 location = /healthz { north_api health.live; }
 --- must_die
 --- error_log
-invalid URL "rediss://127.0.0.1:6380" in "north_redis": expected redis://[:PASSWORD@]HOST[:PORT][/DB], unix://[:PASSWORD@]/PATH[?db=DB] or unix:/PATH (TLS is not supported)
+invalid URL "http://127.0.0.1:6380" in "north_redis": expected redis[s]://[[USER]:PASSWORD@]HOST[:PORT][/DB], unix://[[USER]:PASSWORD@]/PATH[?db=DB] or unix:/PATH
 
 
 
@@ -85,7 +85,7 @@ north_redis unix://s3cret@/run/redis/redis.sock;
 location = /healthz { north_api health.live; }
 --- must_die
 --- error_log
-invalid URL "(a value with credentials)" in "north_redis": give a password as :PASSWORD@ before the host or path
+invalid URL "(a value with credentials)" in "north_redis": give a password as [USER]:PASSWORD@ before the host or path
 --- no_error_log
 s3cret
 

@@ -132,6 +132,21 @@ like($out, qr/"north_env_file" directive is duplicate/, 'a second file is refuse
     like($out, qr/takes "optional" as its second parameter/, 'another second parameter is refused');
 }
 
+# --- JWT keys named by a digest, and optional ones -------------------------------------
+
+{
+    delete local $ENV{NORTH_TEST_JWT_OLD};
+    my $jwt = "north_jwt_key kid=auto alg=HS256 secret=0123456789abcdef0123456789abcdef;\n";
+    ($rc, $out) = nginx_t("$stores $jwt north_jwt_key kid=auto alg=HS256 env=NORTH_TEST_JWT_OLD optional;\n");
+    is($rc, 0, 'kid=auto, and an optional JWT key whose variable is not set') or diag($out);
+    ($rc, $out) = nginx_t("$stores $jwt $jwt");
+    like($out, qr/duplicate kid "[0-9a-f]{16}" in "north_jwt_key"/, 'the same secret twice under kid=auto is refused');
+    ($rc, $out) = nginx_t("$stores north_jwt_key kid=auto alg=ES256 file=" . es256_key() . ";\n");
+    like($out, qr/takes kid=auto for alg=HS256 keys only/, 'kid=auto with ES256 is refused');
+    ($rc, $out) = nginx_t("$stores north_jwt_key kid=a alg=HS256 secret=0123456789abcdef0123456789abcdef optional;\n");
+    like($out, qr/is optional only with env=NAME/, 'optional with a literal secret is refused');
+}
+
 # --- the PostgreSQL connection budget ----------------------------------------------
 
 ($rc, $out) = nginx_t("$stores north_database_pool_size 8;\n"

@@ -7,6 +7,7 @@ use lib 't/lib';
 use North::Test;
 use Test::More;
 use IO::Socket::INET;
+use Digest::SHA qw(hmac_sha256_hex);
 
 my $root = north_root();
 sub free_port {
@@ -99,7 +100,9 @@ my ($suid, $ssid) = do {
 };
 my ($secret) = map { /^JWT_SECRET=(.*)$/ ? $1 : () } do { open my $fh, '<', "$ENV{NORTH_VAR}/env"; <$fh> };
 chomp $secret;
-my $stok = jwt(header => { alg => 'HS256', typ => 'JWT', kid => 'k1' }, key => $secret,
+# the shipped key's kid=auto: 8 bytes of HMAC-SHA256(secret, "north jwt kid")
+sub auto_kid { substr(hmac_sha256_hex('north jwt kid', $_[0]), 0, 16) }
+my $stok = jwt(header => { alg => 'HS256', typ => 'JWT', kid => auto_kid($secret) }, key => $secret,
                claims => { sub => $suid, sid => $ssid });
 ($code, $head, $body) = curl("--http2 -H 'Accept-Encoding: gzip' -H 'Authorization: Bearer $stok'",
                              "'https://127.0.0.1:$https/v1/sync?limit=50'");
@@ -133,21 +136,32 @@ isnt($out, '200', 'TLS 1.1 is refused');
        '... replaces the workers');
     is((curl("https://127.0.0.1:$https/readyz"))[0], 200, '... which serve');
 
-    # a secret rotated in the file: the reload reads it, not the master's own
+    # the JWT key rotated as docs/operations.md gives it, in the file: the
+    # reload reads it, not the master's own environment
     my $rotated = 'rotated-' . ('r' x 40);
-    my $text = do { local (@ARGV, $/) = $envf; <> };
-    $text =~ s/^JWT_SECRET=.*$/JWT_SECRET=$rotated/m or die "no JWT_SECRET in $envf\n";
-    { open my $fh, '>', "$envf.new" or die $!; chmod 0600, "$envf.new"; print $fh $text; }
-    rename "$envf.new", $envf or die $!;
+    my $rewrite = sub {
+        my ($edit) = @_;
+        my $text = do { local (@ARGV, $/) = $envf; <> };
+        $text = $edit->($text);
+        { open my $fh, '>', "$envf.new" or die $!; chmod 0600, "$envf.new"; print $fh $text; }
+        rename "$envf.new", $envf or die $!;
+    };
+    $rewrite->(sub { my $t = shift;
+                     $t =~ s/^JWT_SECRET=.*$/JWT_SECRET=$rotated\nJWT_SECRET_PREVIOUS=$secret/m
+                         or die "no JWT_SECRET in $envf\n"; $t });
     $out = `@shell $root/build.sh reload 2>&1`;
-    is($?, 0, 'build.sh reload there, after the key was changed in the file') or diag($out);
+    is($?, 0, 'build.sh reload there, with a new JWT_SECRET and the old one as JWT_SECRET_PREVIOUS') or diag($out);
     like($out, qr/reloaded: workers \d+/, '... says so');
-    my $new = jwt(header => { alg => 'HS256', typ => 'JWT', kid => 'k1' }, key => $rotated,
+    my $new = jwt(header => { alg => 'HS256', typ => 'JWT', kid => auto_kid($rotated) }, key => $rotated,
                   claims => { sub => $suid, sid => $ssid });
-    is((curl("-H 'Authorization: Bearer $new' https://127.0.0.1:$https/v1/sync?limit=1"))[0], 200,
-       '... a token of the new key is taken');
-    is((curl("-H 'Authorization: Bearer $stok' https://127.0.0.1:$https/v1/sync?limit=1"))[0], 401,
-       '... and one of the old key refused');
+    my $sync = sub { (curl("-H 'Authorization: Bearer $_[0]' https://127.0.0.1:$https/v1/sync?limit=1"))[0] };
+    is($sync->($new), 200, '... a token of the new key is taken');
+    is($sync->($stok), 200, '... and one of the old key still, until it expires');
+    $rewrite->(sub { my $t = shift; $t =~ s/^JWT_SECRET_PREVIOUS=.*\n//m; $t });
+    $out = `@shell $root/build.sh reload 2>&1`;
+    is($?, 0, 'the old key unset, reloaded') or diag($out);
+    is($sync->($new), 200, '... the new key\'s token is taken');
+    is($sync->($stok), 401, '... and the old key\'s refused');
 
     chmod 0644, $envf;
     $out = `$nginx -t 2>&1`;
