@@ -24,7 +24,7 @@ output "secret_arns" {
 }
 
 output "cluster_name" {
-  description = "ECS cluster, for run-task (migrations) and ECS Exec."
+  description = "ECS cluster, for run-task (migrations)."
   value       = aws_ecs_cluster.main.name
 }
 
