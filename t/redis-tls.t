@@ -15,10 +15,9 @@ use File::Path qw(make_path remove_tree);
 my $dir = north_root() . '/t/servroot-redis-tls-server';
 remove_tree($dir);
 make_path($dir);
-local $ENV{LD_PRELOAD};              # openssl and redis without the sanitizer
-delete $ENV{LD_PRELOAD};
-
-sub sh { system(@_) == 0 or die "@_ failed\n" }
+# openssl, redis-server and redis-cli run without the sanitizer nginx may
+# be preloaded with
+sub sh { local $ENV{LD_PRELOAD}; delete $ENV{LD_PRELOAD}; system(@_) == 0 or die "@_ failed\n" }
 sub openssl { sh('sh', '-c', "openssl @_ >/dev/null 2>&1") }
 
 # a CA, and a server certificate it signs for localhost (no IP address);
@@ -56,6 +55,8 @@ sub redis_stop {
     wait_for(5, sub { !kill 0, $pid });
 }
 sub tls_cli {
+    local $ENV{LD_PRELOAD};
+    delete $ENV{LD_PRELOAD};
     my $out = `redis-cli --tls --cacert $dir/ca.pem -h localhost -p $rport --user north --pass $pass --no-auth-warning @_ 2>&1`;
     chomp $out;
     return $out;
