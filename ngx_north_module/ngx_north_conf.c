@@ -153,7 +153,9 @@ ngx_http_north_env_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
                            ngx_fd_info_n " \"%V\" failed", &path);
 
-    } else if (!ngx_is_file(&fi) || ngx_file_size(&fi) > NGX_HTTP_NORTH_ENV_FILE_MAX) {
+    } else if (!ngx_is_file(&fi)
+               || ngx_file_size(&fi) > NGX_HTTP_NORTH_ENV_FILE_MAX)
+    {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"%V\" is not a file of at most %d bytes",
                            &path, NGX_HTTP_NORTH_ENV_FILE_MAX);
@@ -282,8 +284,7 @@ ngx_http_north_env_forget(ngx_conf_t *cf, ngx_array_t *names)
 
         kept[i] = ngx_alloc(len, cf->log);
         if (kept[i] == NULL) {
-            kept[i] = NULL;
-            return NGX_CONF_ERROR;
+            return NGX_CONF_ERROR;   /* kept ends here, at its NULL */
         }
 
         ngx_memcpy(kept[i], now[i], len);
@@ -377,7 +378,8 @@ ngx_http_north_database_budget(ngx_conf_t *cf, ngx_http_north_main_conf_t *mcf)
         return;
     }
 
-    ccf = (ngx_core_conf_t *) ngx_get_conf(cf->cycle->conf_ctx, ngx_core_module);
+    ccf = (ngx_core_conf_t *) ngx_get_conf(cf->cycle->conf_ctx,
+                                           ngx_core_module);
 
     workers = (ccf->worker_processes == NGX_CONF_UNSET) ? 1
                                                        : ccf->worker_processes;
