@@ -106,6 +106,27 @@ ok(wait_for(5, sub { grep { /north redis: the certificate of 127\.0\.0\.1:$rport
 my $wrong = node('redis-tls-pass', "rediss://north:wrong\@localhost:$rport/0", 'ca');
 is(ready($wrong)->{code}, 503, 'the right certificate and a wrong password: not ready');
 
+# --- SNI: the host name goes in the handshake -------------------------------------------
+
+{
+    # a TLS server of the test's own (Node) that writes the name each
+    # handshake asked for, then closes
+    my $sport = do { my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                                    LocalPort => 0) or die $!;
+                     my $p = $s->sockport; close $s; $p };
+    my $js = "const tls = require('tls'), fs = require('fs');
+        tls.createServer({ key: fs.readFileSync('$dir/redis.key'), cert: fs.readFileSync('$dir/redis.crt') },
+            (s) => { fs.appendFileSync('$dir/sni.log', (s.servername || '-') + '\\n'); s.destroy(); })
+          .listen($sport, '127.0.0.1', () => console.log('ready'));";
+    my $pid = open(my $node, '-|', 'node', '-e', $js) // die $!;
+    my $ready = <$node>;
+    my $sni = node('redis-tls-sni', "rediss://north:$pass\@localhost:$sport/0", 'ca');
+    ok(wait_for(5, sub { -s "$dir/sni.log" }), 'a handshake to a host named in the URL');
+    is((split /\n/, do { local (@ARGV, $/) = "$dir/sni.log"; <> })[0], 'localhost', '... sends its name as SNI');
+    kill 'TERM', $pid;
+    close $node;
+}
+
 # --- Redis restarted under a running nginx -------------------------------------------------
 
 redis_stop();
