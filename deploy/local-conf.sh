@@ -17,6 +17,8 @@
 #                                          stores' names are asked of again
 #                                          after a failed link (fail-over)
 #   NORTH_PROXY_PROTOCOL, NORTH_TRUSTED_PROXIES   behind a load balancer
+#   NORTH_LOG_FORMAT                       text (default) or json: the form of
+#                                          logs/access.log's lines
 # and, for north.env, the variables nginx.conf passes on (env NAME;).
 
 north_local_conf() {   # CONF_DIR NGINX_CONF_D
@@ -37,6 +39,12 @@ north_local_conf() {   # CONF_DIR NGINX_CONF_D
     {
         echo "map \$host \$north_public_origin { default $PUBLIC_ORIGIN; }"
         north_realip_conf "$pp"
+        case "${NORTH_LOG_FORMAT:-text}" in
+            text) echo "access_log logs/access.log north;" ;;
+            json) echo "access_log logs/access.log north_json;" ;;
+            *)    echo "north: NORTH_LOG_FORMAT is text or json, not $NORTH_LOG_FORMAT" >&2
+                  return 1 ;;
+        esac
         echo "north_plaid_webhook $PLAID_WEBHOOK;"
         [ -z "${PLAID_BASE_URL:-}" ] || echo "north_plaid_base_url $PLAID_BASE_URL;"
         printf 'north_fcm_credentials %s;\nnorth_fcm_url %s;\n' "$FCM_CREDENTIALS" "$FCM_URL"

@@ -127,11 +127,22 @@ typedef ngx_int_t (*ngx_http_north_json_pt)(ngx_http_request_t *r,
 
 typedef struct ngx_http_north_idem_s  ngx_http_north_idem_t;
 
+/* What a request may wait on, for its log line (ngx_north_trace.h). */
+typedef enum {
+    NGX_HTTP_NORTH_WAIT_PG = 0,
+    NGX_HTTP_NORTH_WAIT_REDIS,
+    NGX_HTTP_NORTH_WAIT_UPSTREAM,             /* outbound calls */
+    NGX_HTTP_NORTH_WAITS
+} ngx_http_north_wait_e;
+
 /* Per-request state of the platform. */
 typedef struct {
     ngx_http_north_json_pt       json_cb;
     void                        *service;   /* the handler's own state */
     ngx_http_north_idem_t       *idem;      /* under an Idempotency-Key */
+    uint64_t                     waited[NGX_HTTP_NORTH_WAITS];  /* us */
+    uint64_t                     wait_since[NGX_HTTP_NORTH_WAITS];
+    ngx_uint_t                   waits[NGX_HTTP_NORTH_WAITS];   /* open */
 } ngx_http_north_ctx_t;
 
 ngx_http_north_ctx_t *ngx_http_north_ctx(ngx_http_request_t *r);

@@ -412,7 +412,8 @@ ngx_http_north_jobs_claimed(ngx_http_north_pg_op_t *op, PGresult *res,
     p = ngx_pnalloc(jobs->pool, PQgetlength(res, 0, 0)
                                 + PQgetlength(res, 0, 2)
                                 + PQgetlength(res, 0, 3)
-                                + PQgetlength(res, 0, 4) + 4);
+                                + PQgetlength(res, 0, 4) + 4
+                                + NGX_HTTP_NORTH_TRACEPARENT_LEN + 1);
 
     if (job == NULL || p == NULL) {
         ngx_http_north_jobs_rest(jobs, jobs->mcf->jobs_interval);
@@ -427,6 +428,11 @@ ngx_http_north_jobs_claimed(ngx_http_north_pg_op_t *op, PGresult *res,
     job->pg = jobs->mcf->pg;
     job->attempts = ngx_atoi((u_char *) PQgetvalue(res, 0, 3),
                              PQgetlength(res, 0, 3));
+
+    job->traceparent.len = NGX_HTTP_NORTH_TRACEPARENT_LEN;
+    job->traceparent.data = p;
+    ngx_http_north_trace_start(p);
+    p += NGX_HTTP_NORTH_TRACEPARENT_LEN + 1;
 
     job->id.len = PQgetlength(res, 0, 0);
     job->id.data = p;

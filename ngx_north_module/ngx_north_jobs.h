@@ -12,6 +12,7 @@
 
 #include "ngx_north.h"
 #include "ngx_north_pg.h"
+#include "ngx_north_trace.h"
 
 
 typedef struct ngx_http_north_job_s  ngx_http_north_job_t;
@@ -29,6 +30,8 @@ struct ngx_http_north_job_s {
     ngx_log_t                   *log;
     ngx_http_north_pg_pool_t    *pg;
     void                        *data;          /* the handler's own */
+    ngx_str_t                    traceparent;   /* this run's own trace,
+                                                   for its outbound calls */
 
     /*
      * Set by a handler that can stop before its end: called once when its

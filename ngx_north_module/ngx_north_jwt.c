@@ -9,6 +9,7 @@
 #include "ngx_north_pg.h"
 #include "ngx_north_redis.h"
 #include "ngx_north_json.h"
+#include "ngx_north_trace.h"
 #include "north_jwt.h"
 
 #include <openssl/hmac.h>
@@ -720,6 +721,10 @@ ngx_http_north_jwt_handler(ngx_http_request_t *r)
     rc = ngx_http_north_redis_send(mcf->rd, r->pool, 2, argv, argvlen,
                                    ngx_http_north_jwt_redis_done, r);
 
+    if (rc == NGX_OK) {
+        ngx_http_north_wait_begin(r, NGX_HTTP_NORTH_WAIT_REDIS);
+    }
+
     if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -868,6 +873,8 @@ ngx_http_north_jwt_redis_done(void *data, redisReply *reply, ngx_int_t status)
     ngx_http_north_jwt_ctx_t    *ctx;
     ngx_http_north_main_conf_t  *mcf;
 
+    ngx_http_north_wait_end(r, NGX_HTTP_NORTH_WAIT_REDIS);
+
     ctx = ngx_http_get_module_ctx(r, ngx_http_north_jwt_module);
 
     /* a "live" entry is not trusted while missed revocations are rewritten */
@@ -894,7 +901,10 @@ ngx_http_north_jwt_redis_done(void *data, redisReply *reply, ngx_int_t status)
 
     if (rc != NGX_OK) {
         ngx_http_north_jwt_resume(r, -1, rc);
+        return;
     }
+
+    ngx_http_north_wait_begin(r, NGX_HTTP_NORTH_WAIT_PG);
 }
 
 
@@ -907,6 +917,8 @@ ngx_http_north_jwt_pg_done(ngx_http_north_pg_op_t *op, PGresult *res,
     ngx_http_north_jwt_ctx_t  *ctx;
 
     r = op->data;
+
+    ngx_http_north_wait_end(r, NGX_HTTP_NORTH_WAIT_PG);
 
     if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
         ngx_http_north_jwt_resume(r, -1, res ? NGX_HTTP_NORTH_PG_FAILED

@@ -9,6 +9,7 @@
 #include "ngx_north_json.h"
 #include "ngx_north_jwt.h"
 #include "ngx_north_metrics.h"
+#include "ngx_north_trace.h"
 
 
 typedef struct {
@@ -632,6 +633,7 @@ ngx_http_north_limit_run(ngx_http_request_t *r, ngx_http_north_limit_ctx_t *ctx)
                                            ngx_http_north_limit_redis_done, r);
             if (rc == NGX_OK) {
                 ctx->waiting = 1;
+                ngx_http_north_wait_begin(r, NGX_HTTP_NORTH_WAIT_REDIS);
 
                 if (r->read_event_handler == ngx_http_block_reading) {
                     r->read_event_handler = ngx_http_test_reading;
@@ -872,6 +874,8 @@ ngx_http_north_limit_redis_done(void *data, redisReply *reply,
     ngx_http_north_limit_ctx_t       *ctx;
     ngx_http_north_limit_verdict_t    v;
     ngx_http_north_limit_loc_conf_t  *llcf;
+
+    ngx_http_north_wait_end(r, NGX_HTTP_NORTH_WAIT_REDIS);
 
     c = r->connection;
     ctx = ngx_http_get_module_ctx(r, ngx_http_north_limit_module);

@@ -16,6 +16,7 @@
 #include "ngx_north_idempotency.h"
 #include "ngx_north_json.h"
 #include "ngx_north_metrics.h"
+#include "ngx_north_trace.h"
 #include "north_check.h"
 
 
@@ -40,6 +41,8 @@ static char *ngx_http_north_api(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
 static ngx_int_t ngx_http_north_request_id_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_north_route_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_north_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_north_body_filter(ngx_http_request_t *r,
@@ -319,11 +322,42 @@ static ngx_http_variable_t  ngx_http_north_vars[] = {
     { ngx_string("north_request_id"), NULL,
       ngx_http_north_request_id_variable, 0, 0, 0 },
 
+    { ngx_string("north_route"), NULL,
+      ngx_http_north_route_variable, 0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("north_traceparent"), NULL,
+      ngx_http_north_traceparent_variable, 0, 0, 0 },
+
+    { ngx_string("north_trace_id"), NULL,
+      ngx_http_north_trace_part_variable, 3, 0, 0 },
+
+    { ngx_string("north_span_id"), NULL,
+      ngx_http_north_trace_part_variable, 36, 0, 0 },
+
+    { ngx_string("north_pg_ms"), NULL,
+      ngx_http_north_wait_variable, NGX_HTTP_NORTH_WAIT_PG,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("north_redis_ms"), NULL,
+      ngx_http_north_wait_variable, NGX_HTTP_NORTH_WAIT_REDIS,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("north_upstream_ms"), NULL,
+      ngx_http_north_wait_variable, NGX_HTTP_NORTH_WAIT_UPSTREAM,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("north_duration_ms"), NULL,
+      ngx_http_north_duration_variable, 0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("north_time"), NULL,
+      ngx_http_north_time_variable, 0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
       ngx_http_null_variable
 };
 
 
 static ngx_str_t  ngx_http_north_request_id_header = ngx_string("X-Request-Id");
+static ngx_str_t  ngx_http_north_traceparent_header = ngx_string("traceparent");
 
 static ngx_int_t  ngx_http_north_request_id_index = NGX_ERROR;
 static ngx_int_t  ngx_http_north_nginx_request_id_index = NGX_ERROR;
@@ -365,6 +399,10 @@ ngx_http_north_postconfiguration(ngx_conf_t *cf)
     if (ngx_http_north_request_id_index == NGX_ERROR
         || ngx_http_north_nginx_request_id_index == NGX_ERROR)
     {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_north_trace_init(cf) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -791,6 +829,33 @@ ngx_http_north_request_id_variable(ngx_http_request_t *r,
 }
 
 
+/* $north_route: the name north_api gives the location, empty elsewhere */
+
+static ngx_int_t
+ngx_http_north_route_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_north_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_north_module);
+
+    if (lcf->route == NULL) {
+        v->data = (u_char *) "";
+        v->len = 0;
+
+    } else {
+        v->data = lcf->route->name.data;
+        v->len = lcf->route->name.len;
+    }
+
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
 ngx_str_t *
 ngx_http_north_request_id(ngx_http_request_t *r)
 {
@@ -868,7 +933,7 @@ ngx_http_north_log_handler(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_north_header_filter(ngx_http_request_t *r)
 {
-    ngx_str_t        *id;
+    ngx_str_t        *id, tp;
     ngx_table_elt_t  *h;
 
     if (r != r->main) {
@@ -886,6 +951,18 @@ ngx_http_north_header_filter(ngx_http_request_t *r)
         h->hash = 1;
         h->key = ngx_http_north_request_id_header;
         h->value = *id;
+    }
+
+    /* the trace this answer belongs to, with this request's span */
+    if (ngx_http_north_traceparent(r, &tp) == NGX_OK) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        h->hash = 1;
+        h->key = ngx_http_north_traceparent_header;
+        h->value = tp;
     }
 
     return ngx_http_next_header_filter(r);

@@ -4,6 +4,7 @@
  */
 
 #include "ngx_north_pg.h"
+#include "ngx_north_trace.h"
 #include "ngx_north_dns.h"
 #include "ngx_north_json.h"
 #include "ngx_north_jwt.h"
@@ -1380,6 +1381,7 @@ ngx_http_north_pg_request(ngx_http_request_t *r,
                                 ngx_http_north_pg_request_handler, pr);
 
     if (rc == NGX_OK) {
+        ngx_http_north_wait_begin(r, NGX_HTTP_NORTH_WAIT_PG);
         ngx_http_north_async_begin(r);
         return NGX_DONE;
     }
@@ -1528,6 +1530,7 @@ ngx_http_north_pg_request_handler(ngx_http_north_pg_op_t *op, PGresult *res,
 {
     ngx_http_north_pg_request_t  *pr = op->data;
 
+    ngx_http_north_wait_end(pr->request, NGX_HTTP_NORTH_WAIT_PG);
     ngx_http_north_async_end(pr->request,
                              ngx_http_north_pg_continue(pr, res, status));
 }

@@ -6,6 +6,7 @@
 #include "ngx_north_redis.h"
 #include "ngx_north_metrics.h"
 #include "ngx_north_dns.h"
+#include "ngx_north_trace.h"
 
 
 #define NGX_HTTP_NORTH_REDIS_DOWN        0
@@ -1021,6 +1022,7 @@ ngx_http_north_redis_query(ngx_http_request_t *r, int argc, const char **argv,
                                    ngx_http_north_redis_request_handler, rr);
 
     if (rc == NGX_OK) {
+        ngx_http_north_wait_begin(r, NGX_HTTP_NORTH_WAIT_REDIS);
         ngx_http_north_async_begin(r);
         return NGX_DONE;
     }
@@ -1039,6 +1041,7 @@ ngx_http_north_redis_request_handler(void *data, redisReply *reply,
 {
     ngx_http_north_redis_request_t  *rr = data;
 
+    ngx_http_north_wait_end(rr->request, NGX_HTTP_NORTH_WAIT_REDIS);
     ngx_http_north_async_end(rr->request,
                              rr->done(rr->request, rr->data, reply, status));
 }

@@ -189,6 +189,44 @@ north_check_request_id(const unsigned char *s, size_t len)
 }
 
 
+static int
+north_check_hex(const unsigned char *s, size_t len, int nonzero)
+{
+    size_t  i;
+    int     zero;
+
+    zero = 1;
+
+    for (i = 0; i < len; i++) {
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
+            return 0;
+        }
+
+        zero = zero && s[i] == '0';
+    }
+
+    return !(nonzero && zero);
+}
+
+
+int
+north_check_traceparent(const unsigned char *s, size_t len)
+{
+    /* 00-<32 hex>-<16 hex>-<2 hex>: 55 bytes */
+    if (len < 55 || (len > 55 && s[55] != '-')
+        || s[2] != '-' || s[35] != '-' || s[52] != '-'
+        || !north_check_hex(s, 2, 0)
+        || (s[0] == 'f' && s[1] == 'f')
+        || (s[0] == '0' && s[1] == '0' && len != 55))
+    {
+        return 0;
+    }
+
+    return north_check_hex(s + 3, 32, 1) && north_check_hex(s + 36, 16, 1)
+           && north_check_hex(s + 53, 2, 0);
+}
+
+
 unsigned
 north_json_depth(const unsigned char *s, size_t len, unsigned max)
 {

@@ -23,6 +23,13 @@ int north_check_uuid(const unsigned char *s, size_t len);
 int north_check_request_id(const unsigned char *s, size_t len);
 
 /*
+ * 1 when a client-sent traceparent may be followed (W3C Trace Context):
+ * version-traceid-parentid-flags in lowercase hex, neither id all zeros,
+ * version ff refused; a later version may carry more after a '-', 00 not.
+ */
+int north_check_traceparent(const unsigned char *s, size_t len);
+
+/*
  * Deepest nesting of arrays and objects in a JSON text, counted without
  * parsing it (strings and escapes are skipped), stopping once max is passed.
  */

@@ -9,6 +9,7 @@ use North::Test;
 use Test::More;
 use File::Path qw(make_path remove_tree);
 use IO::Socket::INET;
+use JSON::PP;
 
 my $prefix = north_root() . '/t/servroot-deploy';
 remove_tree($prefix);
@@ -197,8 +198,11 @@ like($out, qr/takes nodes=NUMBER as its second parameter/, 'another parameter is
                GOOGLE_APPLICATION_CREDENTIALS => $ENV{FCM_CREDENTIALS}, FCM_URL => $ENV{FCM_URL},
                FETCH_CA => $ENV{FCM_CA}, NORTH_PUBLIC_ORIGIN => 'https://api.north.example',
                NORTH_LISTEN_ADDR => '127.0.0.1', NORTH_HTTP_PORT => $http, NORTH_HTTPS_PORT => $https,
-               NORTH_TRUSTED_PROXIES => '10.0.0.0/16', NORTH_RESOLVER => '127.0.0.53');
+               NORTH_TRUSTED_PROXIES => '10.0.0.0/16', NORTH_RESOLVER => '127.0.0.53',
+               NORTH_LOG_FORMAT => 'json');
     my @full = (@base, map { "$_=$env{$_}" } sort keys %env);
+    $out = run(@full, 'NORTH_LOG_FORMAT=xml', $ep, 'check');
+    like($out, qr/NORTH_LOG_FORMAT is text or json, not xml/, 'a log format of neither kind is refused');
     $out = run(@full, $ep, 'check');
     is($?, 0, 'with it, the entrypoint writes a configuration nginx -t accepts') or diag($out);
     my $envf = "$eprefix/conf/north.env";
@@ -209,6 +213,7 @@ like($out, qr/takes nodes=NUMBER as its second parameter/, 'another parameter is
     like($local, qr{north_plaid_webhook https://api\.north\.example/v1/webhooks/plaid;}, '... Plaid\'s webhook under it');
     like($local, qr{set_real_ip_from 10\.0\.0\.0/16;}, '... the load balancer\'s range trusted');
     like($local, qr{^resolver 127\.0\.0\.53 valid=5s;$}m, '... and the resolver that follows fail-overs');
+    like($local, qr{^access_log logs/access\.log north_json;$}m, '... the access log in JSON');
     is(readlink("$eprefix/logs/error.log"), '/dev/stderr', '... and the error log on stderr');
 
     # migrate: build.sh's migrations as the owner (the one-off task)
@@ -236,6 +241,12 @@ like($out, qr/takes nodes=NUMBER as its second parameter/, 'another parameter is
     is($?, 0, '... and SIGQUIT ends it cleanly');
     my $log = do { local (@ARGV, $/) = "$eprefix/serve.out"; <> } // '';
     unlike($log, qr/\[(alert|emerg)\]|exited on signal/, '... with no alert in its log') or diag($log);
+    my @ready = grep { $_ && ($_->{route} // '') eq 'health.ready' }
+                map { eval { JSON::PP->new->decode($_) } } grep { /^\{/ } split /\n/, $log;
+    is(scalar @ready, 1, '... and one JSON line on stdout for the /readyz request')
+        or diag($log);
+    ok(@ready && $ready[0]{status} == 200 && $ready[0]{pg_ms} > 0,
+       '... its status and its time in PostgreSQL');
     remove_tree($eprefix);
 }
 
@@ -253,6 +264,7 @@ like($out, qr/takes nodes=NUMBER as its second parameter/, 'another parameter is
     my ($ours) = `$ENV{TEST_NGINX_BINARY} -v 2>&1` =~ m{nginx/(\S+)};
     like($pinned, qr/^\Q$ours\E-/, "... against nginx $ours, the one the suites ran");
     like($run, qr/nginx-core=\$\{NGINX_VERSION\}/, '... and the image runs that same nginx');
+    like($run, qr/^ENV .*\bNORTH_LOG_FORMAT=json\b/m, '... logging requests as JSON lines');
     # every library the module needs comes from a package the image installs
     my @needed = `objdump -p $root/build/ngx_http_north_module.so` =~ /NEEDED\s+(\S+)/g;
     my %pkg = map { my $l = $_; my ($p) = `dpkg -S '*/$l' 2>/dev/null` =~ /^([^:]+):/; ($l => $p) } @needed;

@@ -89,6 +89,8 @@ is_deeply($m->{data}, { notification_id => $nid, category => 'security',
                         template => 'password_changed' }, '... its data, strings only');
 is($m->{android}{collapse_key}, $nid, '... collapsed by the notification on Android');
 is($m->{apns}{headers}{'apns-collapse-id'}, $nid, '... and on iOS');
+like($got[0]{traceparent} // '', qr/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/,
+     '... sent in the trace of the sender\'s run (traceparent)');
 is(fcm_sim('/__sim/stats')->{assertions_refused}, 0,
    'the RS256 assertion passed the token endpoint\'s checks');
 

@@ -10,6 +10,7 @@
 
 #include "ngx_north.h"
 #include "ngx_north_fetch.h"
+#include "ngx_north_trace.h"
 #include "ngx_north_json.h"
 #include "north_check.h"
 #include "north_format.h"
@@ -169,7 +170,9 @@ north_ai_model_ask(ngx_http_request_t *r, north_ai_t *a,
     char                   *text;
     json_t                 *body;
     ngx_int_t               rc;
-    const char             *headers[2];
+    ngx_str_t               tp;
+    ngx_uint_t              n;
+    const char             *headers[3];
     north_ai_conf_t        *acf;
     north_ai_model_call_t  *call;
 
@@ -194,8 +197,17 @@ north_ai_model_ask(ngx_http_request_t *r, north_ai_t *a,
 
     ngx_sprintf(url, "%V%Z", &acf->url);
     ngx_sprintf(auth, "Authorization: Bearer %V%Z", &acf->key);
-    headers[0] = acf->key.len ? (char *) auth : NULL;
-    headers[1] = NULL;
+    n = 0;
+
+    if (acf->key.len) {
+        headers[n++] = (char *) auth;
+    }
+
+    if (ngx_http_north_traceparent(r, &tp) == NGX_OK) {
+        headers[n++] = ngx_http_north_trace_header(r->pool, &tp);
+    }
+
+    headers[n] = NULL;
 
     call->request = r;
     call->ai = a;
@@ -208,6 +220,7 @@ north_ai_model_ask(ngx_http_request_t *r, north_ai_t *a,
         return done(r, a, 0);
     }
 
+    ngx_http_north_wait_begin(r, NGX_HTTP_NORTH_WAIT_UPSTREAM);
     ngx_http_north_async_begin(r);
 
     return NGX_DONE;
@@ -306,6 +319,8 @@ north_ai_model_answer(ngx_http_north_fetch_t *f, ngx_int_t rc)
     ngx_uint_t              understood;
     north_ai_model_call_t  *call = f->data;
     ngx_http_request_t     *r = call->request;
+
+    ngx_http_north_wait_end(r, NGX_HTTP_NORTH_WAIT_UPSTREAM);
 
     why = NULL;
     understood = rc == NGX_OK && north_ai_model_read(f, call->ai, &why);

@@ -80,7 +80,8 @@ typedef struct {
     ngx_array_t                  ready;         /* its messages to send */
     ngx_array_t                  again;         /* lost once: resent */
     ngx_uint_t                   next;          /* the next one to post */
-    const char                  *headers[2];    /* its Authorization */
+    const char                  *headers[3];    /* its Authorization, the
+                                                   run's traceparent */
     ngx_uint_t                   inflight;
     ngx_uint_t                   answered;      /* by FCM, in this batch */
     ngx_uint_t                   lost;          /* unanswered */
@@ -407,7 +408,7 @@ north_push_authorize(north_push_job_t *pj)
     char               *assertion, *body;
     size_t              len;
     ngx_int_t           rc;
-    const char         *headers[2];
+    const char         *headers[3];
     north_push_conf_t  *pcf;
 
     static const char  grant[] =
@@ -455,7 +456,9 @@ north_push_authorize(north_push_job_t *pj)
     free(assertion);
 
     headers[0] = "Content-Type: application/x-www-form-urlencoded";
-    headers[1] = NULL;
+    headers[1] = ngx_http_north_trace_header(pj->pool,
+                                             &pj->job->traceparent);
+    headers[2] = NULL;
 
     rc = ngx_http_north_fetch(pj->pool, pj->job->log, pcf->token_uri, headers,
                               body, len, pcf->timeout,
@@ -590,7 +593,9 @@ north_push_leased(ngx_http_north_pg_op_t *op, PGresult *res, ngx_int_t status)
     pj->lost = 0;
     pj->inflight = n;
     pj->headers[0] = north_push_bearer(pj->pool);
-    pj->headers[1] = NULL;
+    pj->headers[1] = ngx_http_north_trace_header(pj->pool,
+                                                 &pj->job->traceparent);
+    pj->headers[2] = NULL;
 
     if (pj->headers[0] == NULL
         || ngx_array_init(&pj->ready, pj->pool, n, sizeof(north_push_msg_t *))

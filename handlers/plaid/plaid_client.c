@@ -6,6 +6,7 @@
 
 #include "ngx_north.h"
 #include "ngx_north_fetch.h"
+#include "ngx_north_trace.h"
 #include "plaid_client.h"
 
 
@@ -233,10 +234,11 @@ north_plaid_conf(ngx_cycle_t *cycle)
 
 
 ngx_int_t
-north_plaid_call(ngx_pool_t *pool, ngx_log_t *log, const char *path,
-    json_t *body, north_plaid_pt handler, void *data)
+north_plaid_call(ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *traceparent,
+    const char *path, json_t *body, north_plaid_pt handler, void *data)
 {
     char                *text;
+    const char          *headers[2];
     u_char              *url;
     ngx_int_t            rc;
     north_plaid_conf_t  *pcf;
@@ -271,12 +273,15 @@ north_plaid_call(ngx_pool_t *pool, ngx_log_t *log, const char *path,
 
     ngx_sprintf(url, "%V%s%Z", &pcf->base_url, path);
 
+    headers[0] = ngx_http_north_trace_header(pool, traceparent);
+    headers[1] = NULL;
+
     call->path.data = (u_char *) path;
     call->path.len = ngx_strlen(path);
     call->handler = handler;
     call->data = data;
 
-    rc = ngx_http_north_fetch_post(pool, log, (char *) url, NULL, text,
+    rc = ngx_http_north_fetch_post(pool, log, (char *) url, headers, text,
                                    ngx_strlen(text), pcf->timeout,
                                    north_plaid_answer, call);
 
@@ -362,6 +367,7 @@ ngx_int_t
 north_plaid_request(ngx_http_request_t *r, const char *path, json_t *body,
     ngx_int_t (*done)(ngx_http_request_t *r, north_plaid_call_t *call))
 {
+    ngx_str_t               tp;
     north_plaid_request_t  *pr;
 
     pr = ngx_palloc(r->pool, sizeof(north_plaid_request_t));
@@ -373,13 +379,15 @@ north_plaid_request(ngx_http_request_t *r, const char *path, json_t *body,
     pr->request = r;
     pr->done = done;
 
-    if (north_plaid_call(r->pool, r->connection->log, path, body,
-                         north_plaid_request_done, pr)
-        != NGX_OK)
+    if (ngx_http_north_traceparent(r, &tp) != NGX_OK
+        || north_plaid_call(r->pool, r->connection->log, &tp, path, body,
+                            north_plaid_request_done, pr)
+           != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    ngx_http_north_wait_begin(r, NGX_HTTP_NORTH_WAIT_UPSTREAM);
     ngx_http_north_async_begin(r);
 
     return NGX_DONE;
@@ -391,5 +399,6 @@ north_plaid_request_done(north_plaid_call_t *call)
 {
     north_plaid_request_t  *pr = call->data;
 
+    ngx_http_north_wait_end(pr->request, NGX_HTTP_NORTH_WAIT_UPSTREAM);
     ngx_http_north_async_end(pr->request, pr->done(pr->request, call));
 }

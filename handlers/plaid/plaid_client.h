@@ -48,11 +48,13 @@ north_plaid_conf_t *north_plaid_conf(ngx_cycle_t *cycle);
 /*
  * POSTs body (stolen; client_id and secret are added) to Plaid's path; the
  * handler gets the call: call->json on a 2xx, else call->error_* (Plaid's
- * error, or "NO_ANSWER" when Plaid could not be reached). NGX_OK when the
- * handler will be called, else NGX_ERROR and no call.
+ * error, or "NO_ANSWER" when Plaid could not be reached). The call carries
+ * traceparent (the request's or the job's trace). NGX_OK when the handler
+ * will be called, else NGX_ERROR and no call.
  */
 ngx_int_t north_plaid_call(ngx_pool_t *pool, ngx_log_t *log,
-    const char *path, json_t *body, north_plaid_pt handler, void *data);
+    ngx_str_t *traceparent, const char *path, json_t *body,
+    north_plaid_pt handler, void *data);
 
 /* As ngx_http_north_pg_query(): done's return code finalizes r. */
 ngx_int_t north_plaid_request(ngx_http_request_t *r, const char *path,

@@ -292,7 +292,8 @@ north_plaid_sync_page(north_plaid_job_t *pj)
                                          pj->cursor.len));
     }
 
-    if (north_plaid_call(pool, pj->job->log, "/transactions/sync", body,
+    if (north_plaid_call(pool, pj->job->log, &pj->job->traceparent,
+                         "/transactions/sync", body,
                          north_plaid_sync_fetched, page)
         != NGX_OK)
     {
@@ -630,7 +631,8 @@ north_plaid_remove_next(ngx_http_north_pg_op_t *op, PGresult *res,
         || north_plaid_job_str(pj, &pj->plaid_item_id, PQgetvalue(res, 0, 1),
                                PQgetlength(res, 0, 1)) != NGX_OK
         || north_plaid_job_token(pj, res, 2) != NGX_OK
-        || north_plaid_call(pj->job->pool, pj->job->log, "/item/remove",
+        || north_plaid_call(pj->job->pool, pj->job->log,
+                            &pj->job->traceparent, "/item/remove",
                             json_pack("{s:s%}", "access_token",
                                       pj->access_token.data,
                                       pj->access_token.len),

@@ -124,7 +124,8 @@ function messagesSend(req, res, body, project) {
     try { m = JSON.parse(body).message; } catch (e) { m = null; }
     const fault = messageFault(m);
     const record = { token: m && m.token, message: m, at: new Date().toISOString(),
-                     session: req.simSession, status: 200 };
+                     session: req.simSession, traceparent: req.headers.traceparent,
+                     status: 200 };
     messages.push(record);
     if (fault) {
         record.status = 400;

@@ -57,7 +57,7 @@ const publicTokens = new Map();  // public_token -> {institution_id, username, u
 const items = new Map();         // item_id -> item
 const byToken = new Map();       // access_token -> item_id
 const linkTokens = [];           // requests made, for the suites
-const calls = [];                // every call: {path, body}
+const calls = [];                // every call: {path, traceparent, body}
 const failures = [];             // injected: {path, status, error, times}
 const mails = [];                // received as the mail relay
 let latency = 0;
@@ -522,7 +522,8 @@ http.createServer((req, res) => {
         return reply(res, 401, { error: { message: 'invalid api key', type: 'invalid_request_error' } });
       }
     } else if (!path.startsWith('/__sim/')) {
-      calls.push({ path, at: Date.now(), body: { ...body, secret: body.secret ? '***' : undefined } });
+      calls.push({ path, at: Date.now(), traceparent: req.headers.traceparent,
+                   body: { ...body, secret: body.secret ? '***' : undefined } });
       const cid = body.client_id || req.headers['plaid-client-id'];
       const sec = body.secret || req.headers['plaid-secret'];
       if (cid !== CLIENT_ID || sec !== SECRET) {

@@ -13,6 +13,40 @@
 
 
 static void
+test_traceparent(void **state)
+{
+    assert_true(north_check_traceparent(S(
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")));
+    assert_true(north_check_traceparent(S(
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00")));
+    /* a later version, with more after its fields */
+    assert_true(north_check_traceparent(S(
+        "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-xyz")));
+    assert_false(north_check_traceparent(S(
+        "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01xyz")));
+    /* version 00 is exactly 55 bytes; ff is forbidden */
+    assert_false(north_check_traceparent(S(
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-")));
+    assert_false(north_check_traceparent(S(
+        "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")));
+    /* ids of zeros, upper case, cut, other separators */
+    assert_false(north_check_traceparent(S(
+        "00-00000000000000000000000000000000-00f067aa0ba902b7-01")));
+    assert_false(north_check_traceparent(S(
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01")));
+    assert_false(north_check_traceparent(S(
+        "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01")));
+    assert_false(north_check_traceparent(S(
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0")));
+    assert_false(north_check_traceparent(S(
+        "00_4bf92f3577b34da6a3ce929d0e0e4736_00f067aa0ba902b7_01")));
+    assert_false(north_check_traceparent(S(
+        "00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01")));
+    assert_false(north_check_traceparent(S("")));
+}
+
+
+static void
 test_utf8_counts_code_points(void **state)
 {
     assert_int_equal(north_utf8_length(S("")), 0);
@@ -171,6 +205,7 @@ main(void)
         cmocka_unit_test(test_uuid),
         cmocka_unit_test(test_request_id),
         cmocka_unit_test(test_json_depth),
+        cmocka_unit_test(test_traceparent),
         cmocka_unit_test(test_time_zone),
         cmocka_unit_test(test_purpose),
         cmocka_unit_test(test_idempotency_key),

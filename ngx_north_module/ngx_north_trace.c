@@ -1,0 +1,302 @@
+/*
+ * North's account of a request for its logs: the W3C trace context it
+ * carries (to the client in its answer, and to Plaid and FCM on its calls)
+ * and the time it waited on each data store and on outbound calls; the
+ * variables the access log's formats read (docs/operations.md, "Logs").
+ */
+
+#include "ngx_north.h"
+#include "ngx_north_trace.h"
+#include "north_check.h"
+
+#include <openssl/rand.h>
+#include <time.h>
+
+
+static ngx_str_t  ngx_http_north_traceparent_name = ngx_string("traceparent");
+static ngx_str_t  ngx_http_north_traceparent_var =
+    ngx_string("north_traceparent");
+
+static ngx_int_t  ngx_http_north_traceparent_index = NGX_ERROR;
+
+
+ngx_int_t
+ngx_http_north_trace_init(ngx_conf_t *cf)
+{
+    ngx_http_north_traceparent_index = ngx_http_get_variable_index(cf,
+                                           &ngx_http_north_traceparent_var);
+
+    return ngx_http_north_traceparent_index == NGX_ERROR ? NGX_ERROR : NGX_OK;
+}
+
+
+/* trace (32 hex), a new span id, flags (2 hex) into buf: 55 bytes, NUL */
+
+static ngx_int_t
+ngx_http_north_trace_write(u_char *buf, u_char *trace, u_char *flags)
+{
+    u_char  *p, rnd[24];
+
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(buf, "00-", 3);
+    p = trace ? ngx_cpymem(p, trace, 32) : ngx_hex_dump(p, rnd, 16);
+    *p++ = '-';
+    p = ngx_hex_dump(p, rnd + 16, 8);
+    *p++ = '-';
+    p = ngx_cpymem(p, flags ? flags : (u_char *) "00", 2);
+    *p = '\0';
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_north_trace_start(u_char *buf)
+{
+    if (ngx_http_north_trace_write(buf, NULL, NULL) != NGX_OK) {
+        /* no randomness: a trace nobody else has, all the same */
+        ngx_memcpy(buf, "00-00000000000000000000000000000001-"
+                        "0000000000000001-00", NGX_HTTP_NORTH_TRACEPARENT_LEN);
+        buf[NGX_HTTP_NORTH_TRACEPARENT_LEN] = '\0';
+    }
+}
+
+
+/*
+ * $north_traceparent, cached for the request's life (an internal redirect
+ * keeps it): the client's trace id and sampled flag when its traceparent
+ * is valid, else a new trace; the span id is always this request's.
+ */
+
+ngx_int_t
+ngx_http_north_traceparent_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char           *buf, *trace, flags[2];
+    ngx_table_elt_t  *h;
+
+    buf = ngx_pnalloc(r->pool, NGX_HTTP_NORTH_TRACEPARENT_LEN + 1);
+    if (buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    trace = NULL;
+    h = ngx_http_north_header_in(r->main, &ngx_http_north_traceparent_name);
+
+    if (h && north_check_traceparent(h->value.data, h->value.len)) {
+        trace = h->value.data + 3;
+
+        /* of the flags only "sampled" is defined: the rest are not passed */
+        flags[0] = '0';
+        flags[1] = (ngx_hextoi(h->value.data + 53, 2) & 0x01) ? '1' : '0';
+    }
+
+    if (ngx_http_north_trace_write(buf, trace, trace ? flags : NULL)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    v->data = buf;
+    v->len = NGX_HTTP_NORTH_TRACEPARENT_LEN;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_north_traceparent(ngx_http_request_t *r, ngx_str_t *tp)
+{
+    ngx_http_variable_value_t  *v;
+
+    v = ngx_http_get_indexed_variable(r->main,
+                                      ngx_http_north_traceparent_index);
+
+    if (v == NULL || v->not_found || v->len != NGX_HTTP_NORTH_TRACEPARENT_LEN)
+    {
+        return NGX_ERROR;
+    }
+
+    tp->data = v->data;
+    tp->len = v->len;
+
+    return NGX_OK;
+}
+
+
+const char *
+ngx_http_north_trace_header(ngx_pool_t *pool, ngx_str_t *tp)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(pool, sizeof("traceparent: ") + tp->len);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    ngx_sprintf(p, "traceparent: %V%Z", tp);
+
+    return (const char *) p;
+}
+
+
+/* $north_trace_id (data 3, 32 bytes) and $north_span_id (data 36, 16) */
+
+ngx_int_t
+ngx_http_north_trace_part_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t  tp;
+
+    if (ngx_http_north_traceparent(r, &tp) != NGX_OK) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->data = tp.data + data;
+    v->len = (data == 3) ? 32 : 16;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+static uint64_t
+ngx_http_north_now_us(void)
+{
+    struct timespec  ts;
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (uint64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+
+void
+ngx_http_north_wait_begin(ngx_http_request_t *r, ngx_http_north_wait_e what)
+{
+    ngx_http_north_ctx_t  *ctx;
+
+    ctx = ngx_http_north_ctx(r->main);
+
+    if (ctx != NULL && ctx->waits[what]++ == 0) {
+        ctx->wait_since[what] = ngx_http_north_now_us();
+    }
+}
+
+
+void
+ngx_http_north_wait_end(ngx_http_request_t *r, ngx_http_north_wait_e what)
+{
+    ngx_http_north_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_north_module);
+
+    /* none open: an internal redirect cleared the count */
+    if (ctx == NULL || ctx->waits[what] == 0) {
+        return;
+    }
+
+    if (--ctx->waits[what] == 0) {
+        ctx->waited[what] += ngx_http_north_now_us() - ctx->wait_since[what];
+    }
+}
+
+
+/*
+ * $north_pg_ms, $north_redis_ms, $north_upstream_ms: milliseconds to the
+ * microsecond ("0.412"), a wait still open counted up to now.
+ */
+
+ngx_int_t
+ngx_http_north_wait_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char                *p;
+    uint64_t               us;
+    ngx_http_north_ctx_t  *ctx;
+
+    us = 0;
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_north_module);
+
+    if (ctx != NULL) {
+        us = ctx->waited[data];
+
+        if (ctx->waits[data]) {
+            us += ngx_http_north_now_us() - ctx->wait_since[data];
+        }
+    }
+
+    p = ngx_pnalloc(r->pool, NGX_INT64_LEN + 5);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    v->data = p;
+    v->len = ngx_sprintf(p, "%uL.%03uL", us / 1000, us % 1000) - p;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+/* $north_duration_ms: since the request's first byte, in milliseconds */
+
+ngx_int_t
+ngx_http_north_duration_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char          *p;
+    ngx_msec_int_t   ms;
+    ngx_time_t      *tp;
+
+    p = ngx_pnalloc(r->pool, NGX_TIME_T_LEN + 4);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    tp = ngx_timeofday();
+    ms = (ngx_msec_int_t) ((tp->sec - r->start_sec) * 1000
+                           + (tp->msec - r->start_msec));
+
+    v->data = p;
+    v->len = ngx_sprintf(p, "%M", (ngx_msec_t) ngx_max(ms, 0)) - p;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+/* $north_time: now in the wire's RFC 3339 form, to the millisecond */
+
+ngx_int_t
+ngx_http_north_time_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(r->pool, NGX_HTTP_NORTH_RFC3339_LEN + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    v->data = ngx_http_north_rfc3339_now(p);
+    v->len = NGX_HTTP_NORTH_RFC3339_LEN;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
