@@ -549,6 +549,94 @@ ngx_http_north_audit_retention(ngx_cycle_t *cycle)
 }
 
 
+/*
+ * The spool's record files (audit-*, any worker's, checkpoints.log not):
+ * how many hold records, their bytes, and the time of the oldest first
+ * record among them (0: none). NGX_DECLINED without an audit log.
+ */
+
+ngx_int_t
+ngx_http_north_audit_spool_stats(ngx_cycle_t *cycle, ngx_uint_t *files,
+    off_t *bytes, time_t *oldest)
+{
+    u_char                            *p, path[NGX_MAX_PATH], head[4096];
+    DIR                               *dir;
+    ssize_t                            n;
+    ngx_fd_t                           fd;
+    ngx_int_t                          ms;
+    ngx_file_info_t                    fi;
+    struct dirent                     *de;
+    ngx_http_north_audit_main_conf_t  *amcf;
+
+    amcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_north_audit_module);
+    if (amcf == NULL || !amcf->used) {
+        return NGX_DECLINED;
+    }
+
+    *files = 0;
+    *bytes = 0;
+    *oldest = 0;
+
+    dir = opendir((char *) amcf->spool.data);
+    if (dir == NULL) {
+        return NGX_OK;
+    }
+
+    while ((de = readdir(dir)) != NULL) {
+
+        if (ngx_strncmp(de->d_name, "audit-", 6) != 0) {
+            continue;
+        }
+
+        ngx_snprintf(path, NGX_MAX_PATH, "%V/%s%Z", &amcf->spool, de->d_name);
+
+        fd = ngx_open_file(path, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+        if (fd == NGX_INVALID_FILE) {
+            continue;
+        }
+
+        if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR || ngx_file_size(&fi) == 0)
+        {
+            (void) ngx_close_file(fd);
+            continue;
+        }
+
+        (*files)++;
+        *bytes += ngx_file_size(&fi);
+
+        /* its first record's "at_ms": the records are in time order */
+        n = read(fd, head, sizeof(head) - 1);
+        (void) ngx_close_file(fd);
+
+        if (n <= 0) {
+            continue;
+        }
+
+        head[n] = '\0';
+        p = (u_char *) ngx_strstr(head, "\"at_ms\":");
+
+        if (p == NULL) {
+            continue;
+        }
+
+        p += sizeof("\"at_ms\":") - 1;
+
+        for (n = 0; p[n] >= '0' && p[n] <= '9'; n++) { /* void */ }
+
+        ms = ngx_atoi(p, ngx_min(n, 13));
+
+        if (ms != NGX_ERROR && (*oldest == 0 || ms / 1000 < *oldest)) {
+            *oldest = ms / 1000;
+        }
+    }
+
+    closedir(dir);
+
+    return NGX_OK;
+}
+
+
 void
 ngx_http_north_audit_subject(ngx_http_request_t *r, ngx_str_t *user_id)
 {

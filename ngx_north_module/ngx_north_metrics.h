@@ -17,7 +17,12 @@ typedef enum {
     NGX_HTTP_NORTH_M_PG_ERRORS,        /* counters: up only */
     NGX_HTTP_NORTH_M_PG_RECONNECTS,
     NGX_HTTP_NORTH_M_PG_PIPELINED,
+    NGX_HTTP_NORTH_M_PG_WAITED,
+    NGX_HTTP_NORTH_M_PG_WAIT_MS,
     NGX_HTTP_NORTH_M_REDIS_ERRORS,
+    NGX_HTTP_NORTH_M_REDIS_LINKS,      /* gauge */
+    NGX_HTTP_NORTH_M_REDIS_COMMANDS,
+    NGX_HTTP_NORTH_M_REDIS_COMMAND_US,
     NGX_HTTP_NORTH_M_LIMIT_REJECTED,
     NGX_HTTP_NORTH_M_AUDIT_WRITTEN,
     NGX_HTTP_NORTH_M_AUDIT_SPOOLED,
@@ -25,6 +30,10 @@ typedef enum {
     NGX_HTTP_NORTH_M_CACHE_HITS,
     NGX_HTTP_NORTH_M_CACHE_MISSES,
     NGX_HTTP_NORTH_M_CACHE_PENDING,    /* gauge */
+    NGX_HTTP_NORTH_M_FCM_SENT,
+    NGX_HTTP_NORTH_M_FCM_DROPPED,
+    NGX_HTTP_NORTH_M_FCM_FAILED,
+    NGX_HTTP_NORTH_M_FCM_RETRIED,
     NGX_HTTP_NORTH_M_COUNT
 } ngx_http_north_metric_e;
 
@@ -38,7 +47,10 @@ ngx_atomic_int_t ngx_http_north_metric_get(ngx_http_north_metric_e m);
 /* Counts r by route and status class, and its latency. */
 void ngx_http_north_metrics_request(ngx_http_request_t *r, ngx_uint_t route);
 
-/* GET /metrics: the Prometheus text exposition. */
+/*
+ * GET /metrics: the Prometheus text exposition: the counters, and what
+ * PostgreSQL knows at the scrape (the job queue, Plaid items by health).
+ */
 ngx_int_t ngx_http_north_metrics_handler(ngx_http_request_t *r);
 
 

@@ -797,6 +797,7 @@ ngx_http_north_pg_send(ngx_http_north_pg_pool_t *pg, ngx_pool_t *pool,
         return NGX_HTTP_NORTH_PG_BUSY;
     }
 
+    op->queued = ngx_current_msec;
     op->waiting = 1;
     ngx_queue_insert_tail(&pg->waiting, &op->queue);
     pg->nwaiting++;
@@ -1276,6 +1277,10 @@ ngx_http_north_pg_dequeue(ngx_http_north_pg_pool_t *pg)
 
     op = ngx_queue_data(q, ngx_http_north_pg_op_t, queue);
     op->waiting = 0;
+
+    ngx_http_north_metric_add(NGX_HTTP_NORTH_M_PG_WAITED, 1);
+    ngx_http_north_metric_add(NGX_HTTP_NORTH_M_PG_WAIT_MS,
+                              ngx_current_msec - op->queued);
 
     if (op->wait.timer_set) {
         ngx_del_timer(&op->wait);

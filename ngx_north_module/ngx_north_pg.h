@@ -94,6 +94,7 @@ struct ngx_http_north_pg_op_s {
     void                        *slot;      /* in a link's pipeline, or NULL */
     ngx_queue_t                  queue;     /* in the wait queue */
     ngx_event_t                  wait;      /* wait-queue timeout */
+    ngx_msec_t                   queued;    /* when it began to wait */
     unsigned                     waiting:1;
 };
 

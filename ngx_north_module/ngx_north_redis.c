@@ -22,6 +22,7 @@ struct ngx_http_north_redis_cmd_s {
     ngx_pool_cleanup_t               *cln;
     ngx_event_t                       timer;
     ngx_http_north_redis_t           *rd;
+    uint64_t                          queued;   /* us, for its latency */
 };
 
 
@@ -339,6 +340,7 @@ ngx_http_north_redis_connected(ngx_http_north_redis_t *rd)
                   c->ssl ? " over TLS" : "");
 
     rd->state = NGX_HTTP_NORTH_REDIS_READY;
+    ngx_http_north_metric_add(NGX_HTTP_NORTH_M_REDIS_LINKS, 1);
     c->idle = ngx_queue_empty(&rd->pending);
 
     /* with AUTH or SELECT to pass, the link is usable once they do */
@@ -639,6 +641,10 @@ ngx_http_north_redis_read_handler(ngx_event_t *rev)
 
             c->idle = ngx_queue_empty(&rd->pending);
 
+            ngx_http_north_metric_add(NGX_HTTP_NORTH_M_REDIS_COMMANDS, 1);
+            ngx_http_north_metric_add(NGX_HTTP_NORTH_M_REDIS_COMMAND_US,
+                                      ngx_http_north_now_us() - cmd->queued);
+
             if (cmd->handler) {
                 cmd->handler(cmd->data, reply, NGX_OK);
             }
@@ -715,6 +721,7 @@ ngx_http_north_redis_push(ngx_http_north_redis_t *rd,
     cmd->handler = handler;
     cmd->data = data;
     cmd->rd = rd;
+    cmd->queued = ngx_http_north_now_us();
 
     /* a command awaiting its reply keeps a leaving worker */
     cmd->timer.handler = ngx_http_north_redis_cmd_timeout;
@@ -918,6 +925,10 @@ ngx_http_north_redis_close(ngx_http_north_redis_t *rd)
     }
 
     rd->generation++;
+
+    if (rd->state == NGX_HTTP_NORTH_REDIS_READY) {
+        ngx_http_north_metric_add(NGX_HTTP_NORTH_M_REDIS_LINKS, -1);
+    }
 
     if (rd->reader) {
         redisReaderFree(rd->reader);

@@ -169,7 +169,7 @@ ngx_http_north_trace_part_variable(ngx_http_request_t *r,
 }
 
 
-static uint64_t
+uint64_t
 ngx_http_north_now_us(void)
 {
     struct timespec  ts;

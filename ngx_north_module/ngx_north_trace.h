@@ -30,6 +30,9 @@ void ngx_http_north_trace_start(u_char *buf);
 /* "traceparent: <tp>" for an outbound call's headers, in pool; or NULL. */
 const char *ngx_http_north_trace_header(ngx_pool_t *pool, ngx_str_t *tp);
 
+/* A monotonic clock, in microseconds. */
+uint64_t ngx_http_north_now_us(void);
+
 /*
  * What r waits on: between a begin and its end the time counts for that
  * kind, once however many of its operations overlap.

@@ -26,14 +26,14 @@ location = /nothing { north_api health.live; }
 
 
 
-=== TEST 2: the latency histogram is cumulative
+=== TEST 2: the latency histogram is cumulative, one a route
 --- config
 location = /healthz { north_api health.live; }
 location = /metrics { north_api platform.metrics; }
 --- request eval
 ["GET /healthz", "GET /metrics"]
 --- response_body_like eval
-[".", qr/north_http_request_duration_seconds_bucket\{le="0.005"\} 1\n(.|\n)*north_http_request_duration_seconds_bucket\{le="\+Inf"\} 1\nnorth_http_request_duration_seconds_sum [\d.]+\nnorth_http_request_duration_seconds_count 1\n/]
+[".", qr/north_http_request_duration_seconds_bucket\{route="health.live",le="0.005"\} 1\n(.|\n)*north_http_request_duration_seconds_bucket\{route="health.live",le="\+Inf"\} 1\nnorth_http_request_duration_seconds_sum\{route="health.live"\} [\d.]+\nnorth_http_request_duration_seconds_count\{route="health.live"\} 1\n/]
 
 
 

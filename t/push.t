@@ -91,12 +91,16 @@ is($m->{android}{collapse_key}, $nid, '... collapsed by the notification on Andr
 is($m->{apns}{headers}{'apns-collapse-id'}, $nid, '... and on iOS');
 like($got[0]{traceparent} // '', qr/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/,
      '... sent in the trace of the sender\'s run (traceparent)');
+like(call(GET => '/metrics')->{body}, qr/^north_fcm_sent_total [1-9]\d*$/m,
+     '... and counted in north_fcm_sent_total');
 is(fcm_sim('/__sim/stats')->{assertions_refused}, 0,
    'the RS256 assertion passed the token endpoint\'s checks');
 
 # --- each of FCM's refusals --------------------------------------------------------------------
 
 my ($tok2, $uid2) = register();
+my %fcm = map { $_ => (call(GET => '/metrics')->{body} =~ /^north_fcm_${_}_total (\d+)$/m)[0] }
+          qw(sent dropped failed retried);
 my %devices = (good => "good-2-$uid2", unreg => "unregistered-$uid2",
                invalid => "invalid-$uid2", mismatch => "mismatch-$uid2",
                payload => "payload-$uid2", quota => "quota-$uid2",
@@ -122,6 +126,11 @@ like(delivery($uid2, 'down'), qr/^queued 1 FCM is unavailable/, '503: to be trie
 cmp_ok(psql("select extract(epoch from not_before - now())::int from north.push_deliveries
              where user_id = :'a0' and device_id = 'down'", $uid2), '>=', 25,
        '... after its Retry-After of 30 s at least');
+my $after = call(GET => '/metrics')->{body};
+is_deeply({ map { $_ => ($after =~ /^north_fcm_${_}_total (\d+)$/m)[0] - $fcm{$_} }
+            qw(sent dropped failed retried) },
+          { sent => 1, dropped => 3, failed => 1, retried => 2 },
+          'the FCM counters: 1 sent, 3 dropped, 1 failed, 2 put off');
 # a retry comes back when it is due, and a payload error never does
 psql_owner("update north.push_deliveries set not_before = now()
             where user_id = :'a0' and device_id in ('quota', 'down')", $uid2);

@@ -36,6 +36,7 @@
 #include "ngx_north_jobs.h"
 #include "ngx_north_fetch.h"
 #include "ngx_north_json.h"
+#include "ngx_north_metrics.h"
 
 #include "north_jwt.h"
 
@@ -943,15 +944,19 @@ north_push_outcome(north_push_msg_t *m, const char *outcome,
     switch (outcome[0]) {
     case 's':
         pj->sent++;
+        ngx_http_north_metric_add(NGX_HTTP_NORTH_M_FCM_SENT, 1);
         break;
     case 'd':
         pj->dropped++;
+        ngx_http_north_metric_add(NGX_HTTP_NORTH_M_FCM_DROPPED, 1);
         break;
     case 'f':
         pj->failed++;
+        ngx_http_north_metric_add(NGX_HTTP_NORTH_M_FCM_FAILED, 1);
         break;
     default:
         pj->retried++;
+        ngx_http_north_metric_add(NGX_HTTP_NORTH_M_FCM_RETRIED, 1);
     }
 
     if (error) {
