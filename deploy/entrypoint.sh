@@ -62,6 +62,7 @@ configure() {
     # its checkpoints stay files under logs/ (a volume keeps them)
     ln -sfn /dev/stderr "$NORTH_PREFIX/logs/error.log"
     ln -sfn /dev/stdout "$NORTH_PREFIX/logs/access.log"
+    ln -sfn /dev/stdout "$NORTH_PREFIX/logs/events.log"
 }
 
 # -e stderr: nothing is written to the image's default log path

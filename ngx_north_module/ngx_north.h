@@ -87,6 +87,7 @@ typedef struct {
     ngx_str_t                    env_file;      /* north_env_file */
     ngx_flag_t                   env_read;      /* an env=NAME was read */
     ngx_str_t                    fetch_ca;      /* outbound TLS's trust */
+    ngx_open_file_t             *event_log;     /* north_event_log, or NULL */
 
     ngx_str_t                    policy_version; /* consents are given to */
     ngx_str_t                    policy_url;

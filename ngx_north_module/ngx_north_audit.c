@@ -10,6 +10,7 @@
 #include "ngx_north_jwt.h"
 #include "ngx_north_audit.h"
 #include "ngx_north_metrics.h"
+#include "ngx_north_trace.h"
 
 #include "north_check.h"
 
@@ -1258,6 +1259,10 @@ ngx_http_north_audit_spool(ngx_http_north_audit_writer_t *w, json_t *records,
         ngx_log_error(NGX_LOG_WARN, w->log, 0,
                       "north audit: %uz records spooled to \"%V\": %s",
                       json_array_size(records), &w->file, why);
+        ngx_http_north_event("audit.spooled",
+                             json_pack("{s:I, s:s}", "records",
+                                       (json_int_t) json_array_size(records),
+                                       "why", why));
     }
 
     return rc;
@@ -1324,6 +1329,10 @@ ngx_http_north_audit_replay(ngx_http_north_audit_writer_t *w)
             ngx_log_error(NGX_LOG_NOTICE, w->log, 0,
                           "north audit: spool \"%V\" replayed",
                           &w->replaying);
+            ngx_http_north_event("audit.replayed",
+                                 json_pack("{s:s%}", "file",
+                                           w->replaying.data,
+                                           w->replaying.len));
 
             w->replaying.len = 0;
             continue;

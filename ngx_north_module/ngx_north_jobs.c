@@ -17,6 +17,8 @@
 #include "ngx_north.h"
 #include "ngx_north_pg.h"
 #include "ngx_north_jobs.h"
+
+#include <jansson.h>
 #include "ngx_north_audit.h"
 
 
@@ -466,6 +468,11 @@ ngx_http_north_jobs_claimed(ngx_http_north_pg_op_t *op, PGresult *res,
     }
 
     kind = ngx_http_north_jobs_kind(PQgetvalue(res, 0, 1));
+    job->started = ngx_current_msec;
+
+    if (kind) {
+        job->kind = kind->kind;
+    }
 
     if (kind == NULL) {
         ngx_log_error(NGX_LOG_ERR, jobs->log, 0,
@@ -518,6 +525,17 @@ ngx_http_north_jobs_end(ngx_http_north_job_t *job, const char *outcome,
     values[1] = (char *) job->attempt.data;
     values[2] = outcome;
     values[3] = error;
+
+    ngx_http_north_event("job",
+        json_pack("{s:s%, s:s%, s:s, s:s?, s:i, s:I, s:s%}",
+                  "kind", job->kind.len ? (char *) job->kind.data : "unknown",
+                  job->kind.len ? job->kind.len : sizeof("unknown") - 1,
+                  "job_id", job->id.data, job->id.len,
+                  "outcome", outcome, "error", error,
+                  "attempt", (int) job->attempts,
+                  "duration_ms", (json_int_t) (job->started
+                                 ? ngx_current_msec - job->started : 0),
+                  "trace_id", job->traceparent.data + 3, (size_t) 32));
 
     if (jobs->beat.timer_set) {
         ngx_del_timer(&jobs->beat);

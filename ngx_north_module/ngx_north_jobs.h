@@ -32,6 +32,8 @@ struct ngx_http_north_job_s {
     void                        *data;          /* the handler's own */
     ngx_str_t                    traceparent;   /* this run's own trace,
                                                    for its outbound calls */
+    ngx_str_t                    kind;          /* as north.jobs says */
+    ngx_msec_t                   started;
 
     /*
      * Set by a handler that can stop before its end: called once when its

@@ -71,6 +71,13 @@ static ngx_conf_num_bounds_t  ngx_http_north_depth_bounds = {
 
 static ngx_command_t  ngx_http_north_commands[] = {
 
+    { ngx_string("north_event_log"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_north_event_log,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("north_env_file"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_north_env_file,
@@ -467,6 +474,7 @@ ngx_http_north_create_main_conf(ngx_conf_t *cf)
      *     mcf->data_key_ring = { 0, NULL };
      *     mcf->env_file = { 0, NULL };
      *     mcf->env_read = 0;
+     *     mcf->event_log = NULL;
      *     mcf->pg_nodes = 0;
      *     mcf->pg = NULL;
      *     mcf->rd = NULL;

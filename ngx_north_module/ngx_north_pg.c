@@ -488,6 +488,10 @@ ngx_http_north_pg_connect_poll(ngx_http_north_pg_conn_t *pc)
 
     if (pc->failed) {
         ngx_http_north_metric_add(NGX_HTTP_NORTH_M_PG_RECONNECTS, 1);
+        ngx_http_north_event("link", json_pack("{s:s, s:s, s:s}",
+                                               "store", "postgresql",
+                                               "state", "up",
+                                               "host", PQhost(pc->pg)));
         pc->failed = 0;
     }
 
@@ -1134,6 +1138,14 @@ ngx_http_north_pg_fail(ngx_http_north_pg_conn_t *pc, const char *what,
     ngx_log_error((connecting && pc->backoff ? NGX_LOG_INFO : NGX_LOG_ERR),
                   pg->log, 0, "north pg: %s failed: %s", what,
                   pc->pg ? PQerrorMessage(pc->pg) : "out of memory");
+
+    /* a link lost, or the first refusal of a run of them */
+    if (!connecting || pc->backoff == 0) {
+        ngx_http_north_event("link", json_pack("{s:s, s:s, s:s}",
+                             "store", "postgresql",
+                             "state", connecting ? "refused" : "lost",
+                             "why", what));
+    }
 
     /* the ops move here: a handler that cancels another op finds it */
     n = pc->depth;

@@ -8,6 +8,8 @@
 #include "ngx_north_dns.h"
 #include "ngx_north_trace.h"
 
+#include <jansson.h>
+
 
 #define NGX_HTTP_NORTH_REDIS_DOWN        0
 #define NGX_HTTP_NORTH_REDIS_CONNECTING  1
@@ -801,6 +803,11 @@ ngx_http_north_redis_usable(ngx_http_north_redis_t *rd)
     since = rd->down_since;
     rd->down_since = 0;
 
+    ngx_http_north_event("link", json_pack("{s:s, s:s, s:s%, s:I}",
+                         "store", "redis", "state", "up",
+                         "host", rd->addr.name.data, rd->addr.name.len,
+                         "down_s", (json_int_t) (ngx_time() - since)));
+
     if (rd->recovered) {
         rd->recovered(rd->mcf, since);
     }
@@ -865,6 +872,13 @@ ngx_http_north_redis_reset(ngx_http_north_redis_t *rd, const char *why,
                   rd->log, 0, "north redis: %s: %s on %V",
                   connecting ? "connect failed" : "link reset", why,
                   &rd->addr.name);
+
+    if (!connecting || rd->backoff == 0) {
+        ngx_http_north_event("link", json_pack("{s:s, s:s, s:s}",
+                             "store", "redis",
+                             "state", connecting ? "refused" : "lost",
+                             "why", why));
+    }
 
     ngx_http_north_redis_close(rd);
 

@@ -9,6 +9,7 @@
 #include "ngx_north_trace.h"
 #include "north_check.h"
 
+#include <jansson.h>
 #include <openssl/rand.h>
 #include <time.h>
 
@@ -299,4 +300,82 @@ ngx_http_north_time_variable(ngx_http_request_t *r,
     v->not_found = 0;
 
     return NGX_OK;
+}
+
+
+/* north_event_log path | off: the module's own events, a JSON line each */
+
+char *
+ngx_http_north_event_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_north_main_conf_t  *mcf = conf;
+
+    ngx_str_t  *value;
+
+    if (mcf->event_log != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        return NGX_CONF_OK;
+    }
+
+    /* opened by nginx with the logs, reopened with them on USR1 */
+    mcf->event_log = ngx_conf_open_file(cf->cycle, &value[1]);
+
+    return mcf->event_log ? NGX_CONF_OK : NGX_CONF_ERROR;
+}
+
+
+void
+ngx_http_north_event(const char *type, json_t *fields)
+{
+    char                        *text;
+    size_t                       len;
+    json_t                      *line;
+    u_char                       now[NGX_HTTP_NORTH_RFC3339_LEN + 1];
+    ngx_http_north_main_conf_t  *mcf;
+
+    mcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                              ngx_http_north_module);
+
+    if (mcf == NULL || mcf->event_log == NULL
+        || mcf->event_log->fd == NGX_INVALID_FILE)
+    {
+        json_decref(fields);
+        return;
+    }
+
+    line = json_pack("{s:s, s:s, s:s%, s:i}",
+                     "time", (char *) ngx_http_north_rfc3339_now(now),
+                     "type", type,
+                     "node", mcf->node.data, mcf->node.len,
+                     "pid", (int) ngx_pid);
+
+    if (line == NULL) {
+        json_decref(fields);
+        return;
+    }
+
+    if (fields) {
+        (void) json_object_update(line, fields);
+        json_decref(fields);
+    }
+
+    text = json_dumps(line, JSON_COMPACT);
+    json_decref(line);
+
+    if (text == NULL) {
+        return;
+    }
+
+    len = ngx_strlen(text);
+    text[len] = '\n';       /* over the NUL: written by length */
+
+    /* one write a line: lines of several workers do not interleave */
+    (void) ngx_write_fd(mcf->event_log->fd, text, len + 1);
+
+    free(text);
 }

@@ -42,6 +42,15 @@ void ngx_http_north_wait_begin(ngx_http_request_t *r,
 void ngx_http_north_wait_end(ngx_http_request_t *r,
     ngx_http_north_wait_e what);
 
+/*
+ * One line of north_event_log: {"time", "type", "node", "pid", then fields}
+ * (a JSON object, stolen; NULL: none). Nothing without the directive.
+ */
+void ngx_http_north_event(const char *type, struct json_t *fields);
+
+char *ngx_http_north_event_log(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
 ngx_int_t ngx_http_north_traceparent_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 ngx_int_t ngx_http_north_trace_part_variable(ngx_http_request_t *r,

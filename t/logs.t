@@ -18,8 +18,18 @@ my ($format) = do { local $/; <$fh> } =~ /^(log_format north_json .*?;)$/ms
     or die "north-http.conf defines no north_json\n";
 close $fh;
 
-my ($port, $prefix) = north_nginx(name => 'logs', http => $format,
+my ($port, $prefix) = north_nginx(name => 'logs',
+    http => "$format\n    north_event_log logs/events.log;",
     server => 'access_log logs/access.json north_json;');
+
+# the module's events of a type, parsed (each line must be JSON)
+my $bad_events = 0;
+sub events {
+    my ($type) = @_;
+    open my $e, '<', "$prefix/logs/events.log" or return ();
+    my @all = map { my $j = eval { decode_json($_) }; $bad_events++ unless $j; $j ? $j : () } <$e>;
+    return grep { $_->{type} eq $type } @all;
+}
 my $log = "$prefix/logs/access.json";
 
 # the log lines of request id rid, parsed (each line must be JSON)
@@ -120,11 +130,32 @@ like($sync->{traceparent} // '', qr/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/,
      "the sync job's call to Plaid carries a trace");
 isnt(substr($sync->{traceparent} // '', 3, 32), $linked->{trace_id}, "... of the job's own");
 
+# --- the module's events -----------------------------------------------------------
+my @jobs;
+wait_for(10, sub { @jobs = grep { $_->{kind} eq 'plaid.sync' && $_->{outcome} eq 'done' } events('job') });
+ok(@jobs, 'the sync job\'s run is an event: kind plaid.sync, done');
+is($jobs[0]{trace_id}, substr($sync->{traceparent} // '', 3, 32), '... in the trace its Plaid calls carried');
+ok(defined $jobs[0]{duration_ms} && $jobs[0]{attempt} >= 1, '... with its duration and attempt');
+my ($synced) = grep { $_->{item} eq $item } events('plaid.synced');
+ok($synced && $synced->{pages} >= 1 && $synced->{changes} > 0,
+   "the sync's result is an event ($synced->{pages} pages, $synced->{changes} changes)");
+
+north_stack('redis-stop');
+call(GET => '/v1/me', token => $token);
+north_stack('redis-start');
+ok(wait_for(15, sub { north_http($port, GET => '/readyz'); grep { $_->{store} eq 'redis' && $_->{state} eq 'up' } events('link') }),
+   'Redis back: a link event says so');
+ok((grep { $_->{store} eq 'redis' && $_->{state} =~ /^(lost|refused)$/ } events('link')),
+   '... after one that it was lost');
+like((events('link'))[0]{time} // '', qr/Z$/, '... each with its time');
+is($bad_events, 0, 'every event line is JSON');
+
 # --- nothing personal or secret in the log --------------------------------------
-my $all = do { open my $l3, '<', $log or die; local $/; <$l3> };
+my $requests = do { open my $l3, '<', $log or die; local $/; <$l3> };
+my $all = $requests . do { open my $l4, '<', "$prefix/logs/events.log" or die; local $/; <$l4> };
 is($bad, 0, 'every line of the log is JSON');
-unlike($all, qr/\Q$email\E/, 'no e-mail in the log');
-unlike($all, qr/\Q$token\E/, 'no token in the log');
-unlike($all, qr/127\.0\.0\.1/, 'no address in the log');
+unlike($all, qr/\Q$email\E/, 'no e-mail in the logs');
+unlike($all, qr/\Q$token\E/, 'no token in the logs');
+unlike($requests, qr/127\.0\.0\.1/, 'no client address in the requests\' log');
 
 done_testing();

@@ -471,6 +471,15 @@ north_plaid_sync_applied(ngx_http_north_pg_op_t *op, PGresult *res,
         ngx_log_error(NGX_LOG_INFO, pj->job->log, 0,
                       "north plaid: item %V synced: %ui pages, %ui changes",
                       &pj->job->ref, pj->pages, pj->rows);
+        ngx_http_north_event("plaid.synced",
+                             json_pack("{s:s%, s:s%, s:I, s:I}",
+                                       "item", pj->job->ref.data,
+                                       pj->job->ref.len,
+                                       "trace_id",
+                                       pj->job->traceparent.data + 3,
+                                       (size_t) 32,
+                                       "pages", (json_int_t) pj->pages,
+                                       "changes", (json_int_t) pj->rows));
         north_plaid_sync_end(pj, NULL);
         return;
     }
