@@ -91,6 +91,19 @@ cmd_build() {
         *)      die "build: unknown option $variant" ;;
     esac
 
+    # the release events name: the git revision (NORTH_RELEASE in an image
+    # built without .git), rewritten only when it changes
+    local release
+    release=${NORTH_RELEASE:-$(git -C "$ROOT" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)}
+    mkdir -p "$BUILD"
+    printf '/* written by build.sh */\nconst char ngx_http_north_release[] = "%s";\n' \
+        "${release//[^0-9A-Za-z._-]/}" > "$BUILD/north_release.c.new"
+    if cmp -s "$BUILD/north_release.c.new" "$BUILD/north_release.c"; then
+        rm -f "$BUILD/north_release.c.new"
+    else
+        mv -f "$BUILD/north_release.c.new" "$BUILD/north_release.c"
+    fi
+
     # configured again when the addon's config or the flags changed
     if [ ! -f "$out/objs/Makefile" ] || [ "$ROOT/config" -nt "$out/objs/Makefile" ] \
         || [ "$(cat "$out/.cc_opt" 2>/dev/null)" != "$cc_opt" ]; then

@@ -19,6 +19,9 @@
 #   NORTH_PROXY_PROTOCOL, NORTH_TRUSTED_PROXIES   behind a load balancer
 #   NORTH_LOG_FORMAT                       text (default) or json: the form of
 #                                          logs/access.log's lines
+#   SENTRY_DSN, NORTH_ENVIRONMENT          optional: error events to that
+#                                          Sentry project, named with that
+#                                          environment (production)
 # and, for north.env, the variables nginx.conf passes on (env NAME;).
 
 north_local_conf() {   # CONF_DIR NGINX_CONF_D
@@ -51,6 +54,8 @@ north_local_conf() {   # CONF_DIR NGINX_CONF_D
         [ -z "${FETCH_CA:-}" ] || echo "north_fetch_ca $FETCH_CA;"
         [ -z "${REDIS_CA:-}" ] || echo "north_redis_ca $REDIS_CA;"
         [ -z "${NORTH_RESOLVER:-}" ] || echo "resolver $NORTH_RESOLVER valid=5s;"
+        [ -z "${SENTRY_DSN:-}" ] \
+            || echo "north_sentry dsn=env=SENTRY_DSN environment=${NORTH_ENVIRONMENT:-production};"
     } > "$conf/local-http.conf"
     if [ ! -f "$conf/tls/server.crt" ]; then
         openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \

@@ -88,6 +88,7 @@ typedef struct {
     ngx_flag_t                   env_read;      /* an env=NAME was read */
     ngx_str_t                    fetch_ca;      /* outbound TLS's trust */
     ngx_open_file_t             *event_log;     /* north_event_log, or NULL */
+    void                        *sentry;        /* north_sentry, or NULL */
 
     ngx_str_t                    policy_version; /* consents are given to */
     ngx_str_t                    policy_url;
@@ -163,6 +164,13 @@ void ngx_http_north_async_begin(ngx_http_request_t *r);
 void ngx_http_north_async_end(ngx_http_request_t *r, ngx_int_t rc);
 
 ngx_str_t *ngx_http_north_request_id(ngx_http_request_t *r);
+
+/*
+ * The north_api name of the location that took r (empty elsewhere); the
+ * first one's after an internal redirect to the error page.
+ */
+ngx_int_t ngx_http_north_request_route(ngx_http_request_t *r,
+    ngx_str_t *route);
 
 /*
  * A link (PostgreSQL, Redis) that failed is tried again by its retry

@@ -17,6 +17,7 @@
 #include "ngx_north.h"
 #include "ngx_north_pg.h"
 #include "ngx_north_jobs.h"
+#include "ngx_north_sentry.h"
 
 #include <jansson.h>
 #include "ngx_north_audit.h"
@@ -472,6 +473,9 @@ ngx_http_north_jobs_claimed(ngx_http_north_pg_op_t *op, PGresult *res,
 
     if (kind) {
         job->kind = kind->kind;
+
+    } else {
+        ngx_str_set(&job->kind, "unknown");
     }
 
     if (kind == NULL) {
@@ -497,6 +501,10 @@ ngx_http_north_job_done(ngx_http_north_job_t *job, const char *error)
         ngx_log_error(NGX_LOG_ERR, job->log, 0,
                       "north jobs: job %V failed (attempt %ui): %s",
                       &job->id, job->attempts, error);
+        ngx_http_north_sentry_capture("job.failed", "error", NULL,
+                                      "job %V (%V) failed at attempt %ui: %s",
+                                      &job->id, &job->kind, job->attempts,
+                                      error);
     }
 
     ngx_http_north_jobs_end(job, error ? "retry" : "done", error);
@@ -528,8 +536,7 @@ ngx_http_north_jobs_end(ngx_http_north_job_t *job, const char *outcome,
 
     ngx_http_north_event("job",
         json_pack("{s:s%, s:s%, s:s, s:s?, s:i, s:I, s:s%}",
-                  "kind", job->kind.len ? (char *) job->kind.data : "unknown",
-                  job->kind.len ? job->kind.len : sizeof("unknown") - 1,
+                  "kind", job->kind.data, job->kind.len,
                   "job_id", job->id.data, job->id.len,
                   "outcome", outcome, "error", error,
                   "attempt", (int) job->attempts,

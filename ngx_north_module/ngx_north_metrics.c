@@ -136,7 +136,11 @@ static struct {
     { "north_fcm_failed_total", "counter",
       "Push deliveries given up (a payload FCM refuses)", 1 },
     { "north_fcm_retried_total", "counter",
-      "Push deliveries put off for a retry (quota, FCM away, lost)", 1 }
+      "Push deliveries put off for a retry (quota, FCM away, lost)", 1 },
+    { "north_sentry_events_sent_total", "counter",
+      "Error events the tracker took", 1 },
+    { "north_sentry_events_dropped_total", "counter",
+      "Error events not sent: over the rate, the queue full, or refused", 1 }
 };
 
 

@@ -17,6 +17,7 @@
 #include "ngx_north_json.h"
 #include "ngx_north_metrics.h"
 #include "ngx_north_trace.h"
+#include "ngx_north_sentry.h"
 #include "north_check.h"
 
 
@@ -70,6 +71,13 @@ static ngx_conf_num_bounds_t  ngx_http_north_depth_bounds = {
 
 
 static ngx_command_t  ngx_http_north_commands[] = {
+
+    { ngx_string("north_sentry"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_north_sentry,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
 
     { ngx_string("north_event_log"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
@@ -330,7 +338,7 @@ static ngx_http_variable_t  ngx_http_north_vars[] = {
       ngx_http_north_request_id_variable, 0, 0, 0 },
 
     { ngx_string("north_route"), NULL,
-      ngx_http_north_route_variable, 0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+      ngx_http_north_route_variable, 0, 0, 0 },
 
     { ngx_string("north_traceparent"), NULL,
       ngx_http_north_traceparent_variable, 0, 0, 0 },
@@ -367,6 +375,7 @@ static ngx_str_t  ngx_http_north_request_id_header = ngx_string("X-Request-Id");
 static ngx_str_t  ngx_http_north_traceparent_header = ngx_string("traceparent");
 
 static ngx_int_t  ngx_http_north_request_id_index = NGX_ERROR;
+static ngx_int_t  ngx_http_north_route_index = NGX_ERROR;
 static ngx_int_t  ngx_http_north_nginx_request_id_index = NGX_ERROR;
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
@@ -396,6 +405,7 @@ static ngx_int_t
 ngx_http_north_postconfiguration(ngx_conf_t *cf)
 {
     static ngx_str_t  north_id = ngx_string("north_request_id");
+    static ngx_str_t  route = ngx_string("north_route");
     static ngx_str_t  nginx_id = ngx_string("request_id");
 
     ngx_http_north_request_id_index = ngx_http_get_variable_index(cf,
@@ -410,6 +420,12 @@ ngx_http_north_postconfiguration(ngx_conf_t *cf)
     }
 
     if (ngx_http_north_trace_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_north_route_index = ngx_http_get_variable_index(cf, &route);
+
+    if (ngx_http_north_route_index == NGX_ERROR) {
         return NGX_ERROR;
     }
 
@@ -475,6 +491,7 @@ ngx_http_north_create_main_conf(ngx_conf_t *cf)
      *     mcf->env_file = { 0, NULL };
      *     mcf->env_read = 0;
      *     mcf->event_log = NULL;
+     *     mcf->sentry = NULL;
      *     mcf->pg_nodes = 0;
      *     mcf->pg = NULL;
      *     mcf->rd = NULL;
@@ -764,7 +781,7 @@ ngx_http_north_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    return NGX_OK;
+    return ngx_http_north_sentry_init_process(cycle);
 }
 
 
@@ -797,6 +814,7 @@ ngx_http_north_exit_process(ngx_cycle_t *cycle)
     }
 
     ngx_http_north_jobs_exit_process();
+    ngx_http_north_sentry_exit_process(cycle);
     ngx_http_north_fetch_exit_process();
     ngx_http_north_pg_exit_process(mcf);
     ngx_http_north_cache_exit_process();
@@ -837,7 +855,11 @@ ngx_http_north_request_id_variable(ngx_http_request_t *r,
 }
 
 
-/* $north_route: the name north_api gives the location, empty elsewhere */
+/*
+ * $north_route: the name north_api gives the location, empty elsewhere.
+ * Cached when the handler is called: an internal redirect to the error
+ * page keeps the route that answered.
+ */
 
 static ngx_int_t
 ngx_http_north_route_variable(ngx_http_request_t *r,
@@ -857,8 +879,26 @@ ngx_http_north_route_variable(ngx_http_request_t *r,
     }
 
     v->valid = 1;
-    v->no_cacheable = 1;
+    v->no_cacheable = 0;
     v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_north_request_route(ngx_http_request_t *r, ngx_str_t *route)
+{
+    ngx_http_variable_value_t  *v;
+
+    v = ngx_http_get_indexed_variable(r->main, ngx_http_north_route_index);
+
+    if (v == NULL || v->not_found) {
+        return NGX_ERROR;
+    }
+
+    route->data = v->data;
+    route->len = v->len;
 
     return NGX_OK;
 }
@@ -923,6 +963,8 @@ ngx_http_north_route_name(ngx_uint_t index)
 static ngx_int_t
 ngx_http_north_log_handler(ngx_http_request_t *r)
 {
+    ngx_str_t                   route;
+    ngx_uint_t                  status;
     ngx_http_north_loc_conf_t  *lcf;
 
     if (r != r->main) {
@@ -933,6 +975,20 @@ ngx_http_north_log_handler(ngx_http_request_t *r)
 
     ngx_http_north_metrics_request(r, lcf->route_index);
     ngx_http_north_idempotency_log(r);
+
+    status = r->err_status ? r->err_status : r->headers_out.status;
+
+    if (status >= NGX_HTTP_INTERNAL_SERVER_ERROR) {
+        if (ngx_http_north_request_route(r, &route) != NGX_OK
+            || route.len == 0)
+        {
+            ngx_str_set(&route, "(no route)");
+        }
+
+        ngx_http_north_sentry_capture("http.5xx", "error", r,
+                                      "%V %V answered %ui", &r->method_name,
+                                      &route, status);
+    }
 
     return NGX_OK;
 }
@@ -996,6 +1052,7 @@ ngx_http_north_content_handler(ngx_http_request_t *r)
     u_char                     *p;
     ngx_int_t                   rc;
     ngx_uint_t                  i, methods;
+    ngx_str_t                   route;
     ngx_table_elt_t            *h;
     ngx_http_north_route_t     *rt;
     ngx_http_north_loc_conf_t  *lcf;
@@ -1012,6 +1069,11 @@ ngx_http_north_content_handler(ngx_http_request_t *r)
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_north_module);
     rt = lcf->route;
+
+    /* the route that answers is the one logged, whatever page follows */
+    if (r == r->main && ngx_http_north_request_route(r, &route) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     methods = rt->methods;
 

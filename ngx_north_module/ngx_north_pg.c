@@ -5,6 +5,7 @@
 
 #include "ngx_north_pg.h"
 #include "ngx_north_trace.h"
+#include "ngx_north_sentry.h"
 #include "ngx_north_dns.h"
 #include "ngx_north_json.h"
 #include "ngx_north_jwt.h"
@@ -1695,9 +1696,19 @@ ngx_http_north_pg_json_done(ngx_http_request_t *r, void *data, PGresult *res,
 ngx_int_t
 ngx_http_north_pg_error(ngx_http_request_t *r, PGresult *res)
 {
+    char  *msg;
+
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                   "north pg: %s %s", ngx_http_north_pg_sqlstate(res),
                   PQresultErrorMessage(res));
+
+    /* the primary message only: no detail or context naming values */
+    msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+    ngx_http_north_sentry_capture("postgresql.error", "error", r,
+                                  "SQLSTATE %s: %s",
+                                  ngx_http_north_pg_sqlstate(res),
+                                  msg ? msg : "(no message)");
 
     return NGX_HTTP_INTERNAL_SERVER_ERROR;
 }

@@ -199,7 +199,8 @@ like($out, qr/takes nodes=NUMBER as its second parameter/, 'another parameter is
                FETCH_CA => $ENV{FCM_CA}, NORTH_PUBLIC_ORIGIN => 'https://api.north.example',
                NORTH_LISTEN_ADDR => '127.0.0.1', NORTH_HTTP_PORT => $http, NORTH_HTTPS_PORT => $https,
                NORTH_TRUSTED_PROXIES => '10.0.0.0/16', NORTH_RESOLVER => '127.0.0.53',
-               NORTH_LOG_FORMAT => 'json');
+               NORTH_LOG_FORMAT => 'json', SENTRY_DSN => 'https://pubkey@sentry.example/7',
+               NORTH_ENVIRONMENT => 'staging');
     my @full = (@base, map { "$_=$env{$_}" } sort keys %env);
     $out = run(@full, 'NORTH_LOG_FORMAT=xml', $ep, 'check');
     like($out, qr/NORTH_LOG_FORMAT is text or json, not xml/, 'a log format of neither kind is refused');
@@ -214,6 +215,10 @@ like($out, qr/takes nodes=NUMBER as its second parameter/, 'another parameter is
     like($local, qr{set_real_ip_from 10\.0\.0\.0/16;}, '... the load balancer\'s range trusted');
     like($local, qr{^resolver 127\.0\.0\.53 valid=5s;$}m, '... and the resolver that follows fail-overs');
     like($local, qr{^access_log logs/access\.log north_json;$}m, '... the access log in JSON');
+    like($local, qr{^north_sentry dsn=env=SENTRY_DSN environment=staging;$}m,
+         '... error events to the DSN\'s project, from the environment file');
+    like(do { local (@ARGV, $/) = $envf; <> }, qr{^SENTRY_DSN=https://pubkey\@sentry\.example/7$}m,
+         '... which holds the DSN');
     is(readlink("$eprefix/logs/error.log"), '/dev/stderr', '... and the error log on stderr');
 
     # migrate: build.sh's migrations as the owner (the one-off task)

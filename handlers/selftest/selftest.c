@@ -1,6 +1,7 @@
 /*
  * Self-test endpoints for the platform's own test suites: they exercise the
- * JSON layer, a slow query and the thread pool. Never route them publicly.
+ * JSON layer, a slow (or failing) query, the thread pool and a worker's crash.
+ * Never route them publicly.
  */
 
 #include "ngx_north.h"
@@ -93,8 +94,13 @@ north_selftest_sleep(ngx_http_request_t *r)
     ngx_sprintf(buf, "%i%Z", ms);
     values[0] = (char *) buf;
 
+    /* ?fail: the statement fails; ?failwith=TEXT: its error names TEXT */
     if (ngx_http_arg(r, (u_char *) "fail", 4, &fail) == NGX_OK) {
         values[0] = "refused";
+    }
+
+    if (ngx_http_north_arg(r, "failwith", &fail) == NGX_OK && fail.len) {
+        values[0] = (char *) fail.data;
     }
 
     return ngx_http_north_pg_query(r, &north_selftest_sleep_stmt, values,
@@ -188,6 +194,20 @@ north_selftest_arg(ngx_http_request_t *r, char *name, size_t len,
 }
 
 
+/* GET: the worker dies of SIGABRT, as a crash would end it */
+
+static ngx_int_t
+north_selftest_crash(ngx_http_request_t *r)
+{
+    ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                  "north selftest: crashing on purpose");
+
+    (void) raise(SIGABRT);
+
+    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+
 ngx_http_north_route_t  north_selftest_routes[] = {
 
     { ngx_string("selftest.echo"), NGX_HTTP_POST, north_selftest_echo },
@@ -195,6 +215,8 @@ ngx_http_north_route_t  north_selftest_routes[] = {
     { ngx_string("selftest.sleep"), NGX_HTTP_GET, north_selftest_sleep },
 
     { ngx_string("selftest.spin"), NGX_HTTP_GET, north_selftest_spin },
+
+    { ngx_string("selftest.crash"), NGX_HTTP_GET, north_selftest_crash },
 
     { ngx_null_string, 0, NULL }
 };
