@@ -7,6 +7,7 @@
 #include "ngx_north_json.h"
 #include "ngx_north_pg.h"
 #include "ngx_north_audit.h"
+#include "ngx_north_trace.h"
 
 
 #define NGX_HTTP_NORTH_METRICS_ROUTES   128
@@ -220,8 +221,7 @@ void
 ngx_http_north_metrics_request(ngx_http_request_t *r, ngx_uint_t route)
 {
     ngx_uint_t                    i, status;
-    ngx_msec_int_t                ms;
-    ngx_time_t                   *tp;
+    ngx_msec_t                    ms;
     ngx_http_north_metrics_sh_t  *m;
 
     m = ngx_http_north_metrics;
@@ -238,13 +238,10 @@ ngx_http_north_metrics_request(ngx_http_request_t *r, ngx_uint_t route)
 
     (void) ngx_atomic_fetch_add(&m->requests[route][status / 100 - 1], 1);
 
-    tp = ngx_timeofday();
-    ms = (ngx_msec_int_t) ((tp->sec - r->start_sec) * 1000
-                           + (tp->msec - r->start_msec));
-    ms = ngx_max(ms, 0);
+    ms = ngx_http_north_request_ms(r);
 
     for (i = 0; i < NGX_HTTP_NORTH_METRICS_BUCKETS; i++) {
-        if ((ngx_msec_t) ms <= ngx_http_north_metrics_le[i]) {
+        if (ms <= ngx_http_north_metrics_le[i]) {
             break;
         }
     }

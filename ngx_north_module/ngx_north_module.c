@@ -870,17 +870,12 @@ ngx_http_north_route_variable(ngx_http_request_t *r,
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_north_module);
 
     if (lcf->route == NULL) {
-        v->data = (u_char *) "";
-        v->len = 0;
+        ngx_http_north_variable_set(v, (u_char *) "", 0, 1);
 
     } else {
-        v->data = lcf->route->name.data;
-        v->len = lcf->route->name.len;
+        ngx_http_north_variable_set(v, lcf->route->name.data,
+                                    lcf->route->name.len, 1);
     }
-
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
 
     return NGX_OK;
 }

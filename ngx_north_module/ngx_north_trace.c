@@ -21,6 +21,20 @@ static ngx_str_t  ngx_http_north_traceparent_var =
 static ngx_int_t  ngx_http_north_traceparent_index = NGX_ERROR;
 
 
+/* v holds len bytes at data; cached for the request or not */
+
+void
+ngx_http_north_variable_set(ngx_http_variable_value_t *v, u_char *data,
+    size_t len, ngx_uint_t cacheable)
+{
+    v->data = data;
+    v->len = len;
+    v->valid = 1;
+    v->no_cacheable = !cacheable;
+    v->not_found = 0;
+}
+
+
 ngx_int_t
 ngx_http_north_trace_init(ngx_conf_t *cf)
 {
@@ -101,11 +115,7 @@ ngx_http_north_traceparent_variable(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    v->data = buf;
-    v->len = NGX_HTTP_NORTH_TRACEPARENT_LEN;
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
+    ngx_http_north_variable_set(v, buf, NGX_HTTP_NORTH_TRACEPARENT_LEN, 1);
 
     return NGX_OK;
 }
@@ -160,11 +170,7 @@ ngx_http_north_trace_part_variable(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    v->data = tp.data + data;
-    v->len = (data == 3) ? 32 : 16;
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
+    ngx_http_north_variable_set(v, tp.data + data, (data == 3) ? 32 : 16, 1);
 
     return NGX_OK;
 }
@@ -241,11 +247,8 @@ ngx_http_north_wait_variable(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    v->data = p;
-    v->len = ngx_sprintf(p, "%uL.%03uL", us / 1000, us % 1000) - p;
-    v->valid = 1;
-    v->no_cacheable = 1;
-    v->not_found = 0;
+    ngx_http_north_variable_set(v, p, ngx_sprintf(p, "%uL.%03uL", us / 1000,
+                                                  us % 1000) - p, 0);
 
     return NGX_OK;
 }
@@ -253,28 +256,33 @@ ngx_http_north_wait_variable(ngx_http_request_t *r,
 
 /* $north_duration_ms: since the request's first byte, in milliseconds */
 
+ngx_msec_t
+ngx_http_north_request_ms(ngx_http_request_t *r)
+{
+    ngx_msec_int_t   ms;
+    ngx_time_t      *tp;
+
+    tp = ngx_timeofday();
+    ms = (ngx_msec_int_t) ((tp->sec - r->start_sec) * 1000
+                           + (tp->msec - r->start_msec));
+
+    return (ngx_msec_t) ngx_max(ms, 0);
+}
+
+
 ngx_int_t
 ngx_http_north_duration_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    u_char          *p;
-    ngx_msec_int_t   ms;
-    ngx_time_t      *tp;
+    u_char  *p;
 
     p = ngx_pnalloc(r->pool, NGX_TIME_T_LEN + 4);
     if (p == NULL) {
         return NGX_ERROR;
     }
 
-    tp = ngx_timeofday();
-    ms = (ngx_msec_int_t) ((tp->sec - r->start_sec) * 1000
-                           + (tp->msec - r->start_msec));
-
-    v->data = p;
-    v->len = ngx_sprintf(p, "%M", (ngx_msec_t) ngx_max(ms, 0)) - p;
-    v->valid = 1;
-    v->no_cacheable = 1;
-    v->not_found = 0;
+    ngx_http_north_variable_set(v, p, ngx_sprintf(p, "%M",
+                                    ngx_http_north_request_ms(r)) - p, 0);
 
     return NGX_OK;
 }
@@ -293,11 +301,8 @@ ngx_http_north_time_variable(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    v->data = ngx_http_north_rfc3339_now(p);
-    v->len = NGX_HTTP_NORTH_RFC3339_LEN;
-    v->valid = 1;
-    v->no_cacheable = 1;
-    v->not_found = 0;
+    ngx_http_north_variable_set(v, ngx_http_north_rfc3339_now(p),
+                                NGX_HTTP_NORTH_RFC3339_LEN, 0);
 
     return NGX_OK;
 }

@@ -30,6 +30,13 @@ void ngx_http_north_trace_start(u_char *buf);
 /* "traceparent: <tp>" for an outbound call's headers, in pool; or NULL. */
 const char *ngx_http_north_trace_header(ngx_pool_t *pool, ngx_str_t *tp);
 
+/* A variable's value: len bytes at data, cached for the request or not. */
+void ngx_http_north_variable_set(ngx_http_variable_value_t *v, u_char *data,
+    size_t len, ngx_uint_t cacheable);
+
+/* Milliseconds since r's first byte (0 at the least). */
+ngx_msec_t ngx_http_north_request_ms(ngx_http_request_t *r);
+
 /* A monotonic clock, in microseconds. */
 uint64_t ngx_http_north_now_us(void);
 
