@@ -88,11 +88,11 @@ resource "aws_elasticache_replication_group" "main" {
 # --- secrets: made empty here, their values put by the operator -----------------
 
 locals {
-  secrets = [
+  secrets = concat([
     "DATABASE_URL", "REDIS_URL", "JWT_SECRET", "DATA_ENCRYPTION_KEY",
     "AUDIT_CHAIN_KEY", "PLAID_CLIENT_ID", "PLAID_SECRET", "MAIL_URL",
     "MAIL_API_KEY", "FCM_SERVICE_ACCOUNT",
-  ]
+  ], var.sentry ? ["SENTRY_DSN"] : [])
 }
 
 resource "aws_secretsmanager_secret" "north" {

@@ -65,6 +65,8 @@ locals {
     NORTH_TRUSTED_PROXIES = var.vpc_cidr
     # the VPC's DNS: RDS and ElastiCache fail-overs followed without reload
     NORTH_RESOLVER = "169.254.169.253"
+    # error events name it (with SENTRY_DSN, a secret when var.sentry)
+    NORTH_ENVIRONMENT = var.environment
     # the FCM key, given as a secret, written to a file by the entrypoint
     GOOGLE_APPLICATION_CREDENTIALS = "/var/lib/north/fcm-service-account.json"
   }

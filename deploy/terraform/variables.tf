@@ -82,3 +82,9 @@ variable "log_retention_days" {
   type        = number
   default     = 90
 }
+
+variable "sentry" {
+  description = "Report errors to Sentry: adds the SENTRY_DSN secret (a self-hosted Sentry in ca-central-1 keeps events in Canada; docs/operations.md, \"Error tracking\")."
+  type        = bool
+  default     = false
+}
