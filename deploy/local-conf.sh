@@ -42,9 +42,10 @@ north_local_conf() {   # CONF_DIR NGINX_CONF_D
     {
         echo "map \$host \$north_public_origin { default $PUBLIC_ORIGIN; }"
         north_realip_conf "$pp"
+        # buffered: a write(2) a request cost the mix 14 % (bench/observe)
         case "${NORTH_LOG_FORMAT:-text}" in
-            text) echo "access_log logs/access.log north;" ;;
-            json) echo "access_log logs/access.log north_json;" ;;
+            text) echo "access_log logs/access.log north buffer=64k flush=1s;" ;;
+            json) echo "access_log logs/access.log north_json buffer=64k flush=1s;" ;;
             *)    echo "north: NORTH_LOG_FORMAT is text or json, not $NORTH_LOG_FORMAT" >&2
                   return 1 ;;
         esac

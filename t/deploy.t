@@ -214,7 +214,7 @@ like($out, qr/takes nodes=NUMBER as its second parameter/, 'another parameter is
     like($local, qr{north_plaid_webhook https://api\.north\.example/v1/webhooks/plaid;}, '... Plaid\'s webhook under it');
     like($local, qr{set_real_ip_from 10\.0\.0\.0/16;}, '... the load balancer\'s range trusted');
     like($local, qr{^resolver 127\.0\.0\.53 valid=5s;$}m, '... and the resolver that follows fail-overs');
-    like($local, qr{^access_log logs/access\.log north_json;$}m, '... the access log in JSON');
+    like($local, qr{^access_log logs/access\.log north_json buffer=64k flush=1s;$}m, '... the access log in JSON');
     like($local, qr{^north_sentry dsn=env=SENTRY_DSN environment=staging;$}m,
          '... error events to the DSN\'s project, from the environment file');
     like(do { local (@ARGV, $/) = $envf; <> }, qr{^SENTRY_DSN=https://pubkey\@sentry\.example/7$}m,
