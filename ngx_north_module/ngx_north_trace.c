@@ -2,7 +2,8 @@
  * North's account of a request for its logs: the W3C trace context it
  * carries (to the client in its answer, and to Plaid and FCM on its calls)
  * and the time it waited on each data store and on outbound calls; the
- * variables the access log's formats read (docs/operations.md, "Logs").
+ * variables the access log's formats read; and the module's own events as
+ * JSON lines (north_event_log). docs/operations.md, "Logs".
  */
 
 #include "ngx_north.h"
@@ -72,7 +73,7 @@ void
 ngx_http_north_trace_start(u_char *buf)
 {
     if (ngx_http_north_trace_write(buf, NULL, NULL) != NGX_OK) {
-        /* no randomness: a trace nobody else has, all the same */
+        /* no randomness: a valid trace all the same (shared by such runs) */
         ngx_memcpy(buf, "00-00000000000000000000000000000001-"
                         "0000000000000001-00", NGX_HTTP_NORTH_TRACEPARENT_LEN);
         buf[NGX_HTTP_NORTH_TRACEPARENT_LEN] = '\0';

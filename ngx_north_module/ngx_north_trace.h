@@ -1,7 +1,7 @@
 /*
  * North's account of a request for its logs (docs/operations.md, "Logs"):
  * its W3C trace context, and the time it waited on PostgreSQL, Redis and
- * outbound calls.
+ * outbound calls; and the module's own events, a JSON line each.
  */
 
 #ifndef _NGX_NORTH_TRACE_H_INCLUDED_

@@ -255,6 +255,19 @@ like($out, qr/takes nodes=NUMBER as its second parameter/, 'another parameter is
     remove_tree($eprefix);
 }
 
+# --- the dashboard: every metric it plots is one /metrics gives ----------------------
+
+{
+    my $root = north_root();
+    my $dash = decode_json(do { local (@ARGV, $/) = "$root/deploy/grafana/north.json"; <> });
+    my $source = do { local (@ARGV, $/) = "$root/ngx_north_module/ngx_north_metrics.c"; <> };
+    my %named = map { s/_(bucket|sum|count)$//r => 1 }
+                map { $_->{expr} =~ /\b(north_[a-z_]+)/g } map { @{ $_->{targets} } } @{ $dash->{panels} };
+    cmp_ok(scalar keys %named, '>=', 20, 'the Grafana dashboard plots ' . (keys %named) . ' metrics');
+    is_deeply([ grep { $source !~ /"\Q$_\E[ {"]/ && $source !~ /\b\Q$_\E \%/ } sort keys %named ], [],
+              '... each of them one the module exports');
+}
+
 # --- the image and the compose stack ------------------------------------------------
 
 {
