@@ -52,7 +52,9 @@ static void ngx_http_north_sentry_flush(ngx_event_t *ev);
 static void ngx_http_north_sentry_sent(ngx_http_north_fetch_t *f,
     ngx_int_t rc);
 static void ngx_http_north_sentry_mark(ngx_cycle_t *cycle);
+#if !(NORTH_ASAN_PALLOC)
 static void ngx_http_north_sentry_crashed(int signo);
+#endif
 static void ngx_http_north_sentry_reports(ngx_cycle_t *cycle);
 
 
@@ -491,6 +493,8 @@ ngx_http_north_sentry_mark(ngx_cycle_t *cycle)
 }
 
 
+#if !(NORTH_ASAN_PALLOC)
+
 static void
 ngx_http_north_sentry_crashed(int signo)
 {
@@ -517,6 +521,8 @@ ngx_http_north_sentry_crashed(int signo)
     /* SA_RESETHAND: the default action now, as if never caught */
     (void) raise(signo);
 }
+
+#endif
 
 
 /* Markers of workers that are gone without exiting: one event each. */
