@@ -30,7 +30,7 @@ my $b_host = '127.0.0.2';
 
 my $sim = fork // die $!;
 if (!$sim) {
-    open STDOUT, '>', north_root() . '/t/var/dns-sim.log' or die $!;
+    open STDOUT, '>', ($ENV{NORTH_VAR} // north_root() . '/t/var') . '/dns-sim.log' or die $!;
     exec 'node', north_root() . '/t/dns-sim/sim.js', $dns_port, $control or exit 127;
 }
 END { kill 'TERM', $sim if $sim }

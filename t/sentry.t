@@ -23,7 +23,7 @@ sub free_port {
 my ($sport, $key) = (free_port(), "k$$");
 my $sim = fork // die $!;
 if (!$sim) {
-    open STDOUT, '>', north_root() . '/t/var/sentry-sim.log' or die $!;
+    open STDOUT, '>', ($ENV{NORTH_VAR} // north_root() . '/t/var') . '/sentry-sim.log' or die $!;
     exec 'node', north_root() . '/t/sentry-sim/sim.js', $sport, $key or exit 127;
 }
 END { kill 'TERM', $sim if $sim }
